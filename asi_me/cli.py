@@ -1,0 +1,68 @@
+"""Command-line entry points. Each command imports its module lazily."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from asi_me.settings import Settings
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m asi_me", description="ASI M&E Explorer data tools.")
+    parser.add_argument("--data-dir", type=Path, default=None, help="data folder (default: $ASI_DATA_DIR or ./data)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    sub.add_parser("demo", help="regenerate the deterministic demo snapshot")
+
+    for name, text in (
+        ("ingest", "validate exports and, if all pass, make them the current snapshot"),
+        ("validate", "check exports without changing anything (dry run)"),
+    ):
+        cmd = sub.add_parser(name, help=text)
+        cmd.add_argument("paths", nargs="+", type=Path, help="CSV, XLSX or Parquet files, or folders of them")
+
+    scale = sub.add_parser("scale", help="write a snapshot N times the demo's size (not committed)")
+    scale.add_argument("--factor", type=int, required=True)
+    scale.add_argument("--out", type=Path, required=True, help="data folder to write the scaled snapshot into")
+
+    bench = sub.add_parser("bench", help="run the benchmarks and write JSON")
+    bench.add_argument("--factor", type=int, action="append", help="scale factors to measure (default 1 and 100)")
+    bench.add_argument("--quick", action="store_true", help="smoke run: demo size, few repetitions")
+    bench.add_argument("--json", type=Path, default=Path("benchmarks/results.json"))
+
+    dictionary = sub.add_parser("dictionary", help="write docs/data-dictionary.md from the contract")
+    dictionary.add_argument("--check", action="store_true", help="exit 1 if the file is out of date")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    settings = Settings.from_env()
+    data_dir: Path = (args.data_dir or settings.data_dir).resolve()
+
+    if args.command == "demo":
+        from asi_me.demo import write_demo
+
+        snapshot_id, changed = write_demo(data_dir)
+        print(f"demo snapshot {snapshot_id} {'written' if changed else 'unchanged'} in {data_dir}")
+        return 0
+    if args.command in {"ingest", "validate"}:
+        from asi_me.ingest import run_cli
+
+        return run_cli(args.paths, data_dir, dry_run=args.command == "validate")
+    if args.command == "scale":
+        from asi_me.scale import write_scaled
+
+        snapshot_id = write_scaled(args.factor, args.out.resolve())
+        print(f"scaled snapshot {snapshot_id} (x{args.factor}) written in {args.out}")
+        return 0
+    if args.command == "bench":
+        from asi_me.bench import run_bench
+
+        return run_bench(factors=args.factor or [1, 100], quick=args.quick, json_path=args.json)
+    if args.command == "dictionary":
+        from asi_me.dictionary import write_dictionary
+
+        return write_dictionary(check=args.check)
+    raise AssertionError(args.command)

@@ -1,0 +1,48 @@
+"""Runtime configuration, read from environment variables (prefix ASI_).
+
+| variable | meaning | default |
+|---|---|---|
+| ASI_DATA_DIR | folder holding snapshots/, CURRENT and the ingest log | <repo>/data |
+| ASI_MIN_REPORTERS | fewest distinct reporting companies for a published cell | 5 |
+| ASI_MAX_DOMINANCE | largest share one company may hold in a published cell | 0.25 |
+| ASI_ALLOW_ROLE_SWITCH | let a local run switch role (demo data only) | 1 |
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+QUERIES_DIR = REPO_ROOT / "queries"
+
+
+def _float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError as exc:
+        raise ValueError(f"Environment variable {name}={raw!r} is not a number; set it to e.g. {default}.") from exc
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    min_reporters: int = 5
+    max_dominance: float = 0.25
+    allow_role_switch: bool = True
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        data_dir = Path(os.environ.get("ASI_DATA_DIR") or REPO_ROOT / "data").resolve()
+        min_reporters = int(_float("ASI_MIN_REPORTERS", 5))
+        max_dominance = _float("ASI_MAX_DOMINANCE", 0.25)
+        if min_reporters < 1:
+            raise ValueError(f"ASI_MIN_REPORTERS={min_reporters} must be at least 1.")
+        if not 0 < max_dominance <= 1:
+            raise ValueError(f"ASI_MAX_DOMINANCE={max_dominance} must be in (0, 1].")
+        allow = os.environ.get("ASI_ALLOW_ROLE_SWITCH", "1").lower() not in {"0", "false", "no"}
+        return cls(data_dir, min_reporters, max_dominance, allow)

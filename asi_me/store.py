@@ -1,0 +1,78 @@
+"""Read-only DuckDB access to the current snapshot.
+
+One in-memory DuckDB database holds a view per table over the snapshot's Parquet
+files. External access is then switched off except for the snapshot folder, and
+the configuration locked, so no query can read or write anything else. Each query
+runs on its own cursor (connections are not thread-safe across sessions) and every
+value is bound as a parameter.
+"""
+
+from __future__ import annotations
+
+import threading
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from asi_me.contract import TABLES
+from asi_me.settings import QUERIES_DIR
+from asi_me.snapshot import Manifest, current_folder
+
+
+@cache
+def sql_text(name: str) -> str:
+    """The text of queries/<name>.sql."""
+    path = QUERIES_DIR / f"{name}.sql"
+    if not path.is_file():
+        raise FileNotFoundError(f"No query named {name!r}: {path} does not exist.")
+    return path.read_text(encoding="utf-8")
+
+
+class Store:
+    """The current snapshot, opened read-only."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder.resolve()
+        self.manifest = Manifest.load(self.folder)
+        self._lock = threading.Lock()
+        con = duckdb.connect(":memory:")
+        con.execute("set threads = 2")
+        for name in TABLES:
+            path = self.folder / f"{name}.parquet"
+            # Identifiers come from the contract, never from a user; paths are quoted literals.
+            con.execute(f"create view {name} as select * from read_parquet('{_quote(path)}')")
+        con.execute(f"set allowed_directories = ['{_quote(self.folder)}/']")
+        con.execute("set enable_external_access = false")
+        con.execute("set lock_configuration = true")
+        self._con = con
+
+    @classmethod
+    def open_current(cls, data_dir: Path) -> Store:
+        return cls(current_folder(data_dir))
+
+    @property
+    def snapshot_id(self) -> str:
+        return self.manifest.snapshot_id
+
+    def query(self, sql: str, params: dict[str, Any] | list[Any] | None = None) -> pd.DataFrame:
+        """Run SQL with bound parameters on a fresh cursor and return a DataFrame."""
+        with self._lock:
+            cursor = self._con.cursor()
+        try:
+            return cursor.execute(sql, params or []).df()
+        finally:
+            cursor.close()
+
+    def run(self, name: str, params: dict[str, Any] | None = None) -> pd.DataFrame:
+        """Run the named query in queries/<name>.sql."""
+        return self.query(sql_text(name), params)
+
+    def close(self) -> None:
+        self._con.close()
+
+
+def _quote(path: Path) -> str:
+    return str(path).replace("'", "''")

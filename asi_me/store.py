@@ -44,6 +44,12 @@ class Store:
             path = self.folder / f"{name}.parquet"
             # Identifiers come from the contract, never from a user; paths are quoted literals.
             con.execute(f"create view {name} as select * from read_parquet('{_quote(path)}')")
+        # Reference table of ISO countries and ASI reporting regions, for region filters.
+        countries_csv = Path(__file__).parent / "reference" / "countries.csv"
+        con.execute(
+            "create table countries as select * from read_csv("
+            f"'{_quote(countries_csv)}', header = true, all_varchar = true)"
+        )
         con.execute(f"set allowed_directories = ['{_quote(self.folder)}/']")
         con.execute("set enable_external_access = false")
         con.execute("set lock_configuration = true")

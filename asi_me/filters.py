@@ -97,7 +97,9 @@ class Filters:
             for value in values:
                 if value not in allowed:
                     shown = ", ".join(allowed[:12]) + (", ..." if len(allowed) > 12 else "")
-                    raise FilterError(f"Filter {param!r} has value {value!r}, which is not allowed; use one of {shown}.")
+                    raise FilterError(
+                        f"Filter {param!r} has value {value!r}, which is not allowed; use one of {shown}."
+                    )
             object.__setattr__(self, name, values)
         for param, name in _DATE_PARAMS.items():
             value = getattr(self, name)

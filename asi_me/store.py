@@ -10,6 +10,7 @@ value is bound as a parameter.
 from __future__ import annotations
 
 import threading
+from datetime import date
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -62,6 +63,16 @@ class Store:
     @property
     def snapshot_id(self) -> str:
         return self.manifest.snapshot_id
+
+    @property
+    def data_as_of(self) -> date | None:
+        """The latest date the snapshot's records refer to (the "data as of" stamp)."""
+        raw = self.manifest.data_as_of
+        return date.fromisoformat(raw) if raw else None
+
+    def as_of(self, requested: date | None) -> date:
+        """The as-of date a query should use: the one asked for, else the data's, else today."""
+        return requested or self.data_as_of or date.today()
 
     def query(self, sql: str, params: dict[str, Any] | list[Any] | None = None) -> pd.DataFrame:
         """Run SQL with bound parameters on a fresh cursor and return a DataFrame."""

@@ -1,0 +1,65 @@
+"""Snapshots are content-addressed and atomic; the store reads only the current one."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import duckdb
+import pyarrow as pa
+import pytest
+
+from asi_me.snapshot import NoSnapshotError, current_id, current_manifest, write_snapshot
+from asi_me.store import Store
+
+
+def _members(n: int) -> pa.Table:
+    return pa.Table.from_pylist(
+        [
+            {
+                "member_id": f"M{i:03d}",
+                "name": f"Member {i}",
+                "membership_class": "civil_society",
+                "country": "DE",
+                "joined_on": date(2016, 1, i + 1),
+                "left_on": None,
+            }
+            for i in range(n)
+        ]
+    )
+
+
+def test_same_content_gives_same_snapshot_and_changes_nothing(tmp_path):
+    first, changed = write_snapshot(tmp_path, {"members": _members(3)})
+    assert changed
+    again, changed_again = write_snapshot(tmp_path, {"members": _members(3)})
+    assert (again, changed_again) == (first, False)
+    other, changed_other = write_snapshot(tmp_path, {"members": _members(4)})
+    assert changed_other and other != first
+    assert current_id(tmp_path) == other
+
+
+def test_manifest_records_rows_hashes_and_data_as_of(tmp_path):
+    write_snapshot(tmp_path, {"members": _members(3)}, sources={"members": ["crm.csv"]})
+    manifest = current_manifest(tmp_path)
+    assert manifest.tables["members"]["rows"] == 3
+    assert manifest.tables["members"]["sources"] == ["crm.csv"]
+    assert len(manifest.tables["members"]["sha256"]) == 64
+    assert manifest.tables["coc_reports"]["rows"] == 0
+    assert manifest.data_as_of == "2016-01-03"
+
+
+def test_store_reads_views_binds_values_and_cannot_read_other_files(tmp_path):
+    write_snapshot(tmp_path, {"members": _members(3)})
+    store = Store.open_current(tmp_path)
+    assert store.query("select count(*) as n from members where country = $c", {"c": "DE"}).n[0] == 3
+    assert store.query("select count(*) as n from members where country = $c", {"c": "DE' or 1=1 --"}).n[0] == 0
+    assert store.query("select region from countries where country = 'NO'").region[0] == "Europe"
+    with pytest.raises(duckdb.PermissionException):
+        store.query("select * from read_csv('/etc/passwd')")
+    with pytest.raises(duckdb.Error):
+        store.query("set enable_external_access = true")
+
+
+def test_missing_snapshot_says_how_to_make_one(tmp_path):
+    with pytest.raises(NoSnapshotError, match="python -m asi_me demo"):
+        Store.open_current(tmp_path)

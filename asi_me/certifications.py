@@ -1,0 +1,345 @@
+"""Certification queries: the public register, map points and cells, country aggregates,
+per-certification detail, growth replay and smelter emissions, behind the member firewall.
+
+The register of certified facilities is public (ASI publishes it). Workers, audit findings
+and emissions per facility are not: only the secretariat and the owning member see them.
+Certification status on a date is defined once, in queries/cert_status_macro.sql.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import weakref
+from datetime import date
+from typing import Any
+
+import pandas as pd
+from pydantic import BaseModel, ConfigDict
+
+from asi_me.filters import Filters, Viewer
+from asi_me.settings import Settings
+from asi_me.store import Store, sql_text
+from asi_me.vocab import CertificationStatus, Role, label
+
+# Best first: a facility with several certifications shows the best status on the map.
+STATUS_RANK: dict[str, int] = {s.value: i for i, s in enumerate(CertificationStatus)}
+VALID_STATUSES = (CertificationStatus.CERTIFIED.value, CertificationStatus.PROVISIONAL.value)
+GHG_THRESHOLD_T_PER_T = 8.0  # PS criterion 5: scope 1+2 t CO2e per t aluminium for smelters
+# Grid cell sizes (degrees) tried in order until the map has few enough markers.
+_CELL_SIZES = (0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 45.0, 90.0, 180.0, 360.0)
+
+_macro_lock = threading.Lock()
+_stores_with_macros: weakref.WeakSet[Store] = weakref.WeakSet()
+_PARAM = re.compile(r"\$([a-z_][a-z0-9_]*)")
+
+
+def ensure_macros(store: Store) -> None:
+    """Define the shared SQL macros (certification status on a date) once per store."""
+    if store in _stores_with_macros:
+        return
+    with _macro_lock:
+        if store not in _stores_with_macros:
+            store.query(sql_text("cert_status_macro"))
+            _stores_with_macros.add(store)
+
+
+def run_query(store: Store, name: str, params: dict[str, Any]) -> pd.DataFrame:
+    """Run queries/<name>.sql binding only the parameters it names (DuckDB rejects extras)."""
+    ensure_macros(store)
+    wanted = set(_PARAM.findall(sql_text(name)))
+    missing = wanted - params.keys()
+    if missing:
+        raise KeyError(f"Query {name!r} needs parameters {sorted(missing)} that were not given.")
+    return store.run(name, {k: v for k, v in params.items() if k in wanted})
+
+
+def filter_params(store: Store, filters: Filters | None) -> dict[str, Any]:
+    """The shared filter parameters plus the resolved as-of date and period bounds."""
+    filters = filters or Filters()
+    return {
+        **filters.sql_params(),
+        "as_of": store.as_of(filters.as_of),
+        "period_from": filters.period_from,
+        "period_to": filters.period_to,
+    }
+
+
+def owns(viewer: Viewer, member_id: object) -> bool:
+    """Whether the viewer may see this member's non-public detail."""
+    return viewer.sees_everything or (viewer.role is Role.MEMBER and viewer.member_id == member_id)
+
+
+def _detail_member(viewer: Viewer) -> str | None:
+    """The member whose detail rows a viewer may see; None means all (secretariat)."""
+    return viewer.member_id if viewer.role is Role.MEMBER else None
+
+
+class CertificationDetail(BaseModel):
+    """What the map's detail panel shows for one certification."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True, frozen=True)
+
+    certification: dict[str, Any]
+    audits: pd.DataFrame
+    findings_summary: pd.DataFrame | None = None
+    findings: pd.DataFrame | None = None
+    workers: int | None = None
+    is_owner_view: bool = False
+
+
+class FacilitiesWithoutCoordinates(BaseModel):
+    """Facilities shown in the register that cannot be placed on the map."""
+
+    model_config = ConfigDict(frozen=True)
+
+    count: int
+    names: list[str] | None = None  # None when the role may only see the count
+
+
+class SmelterEmissions(BaseModel):
+    """Smelter GHG intensity: per-smelter rows the viewer may see, and published aggregates."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True, frozen=True)
+
+    threshold_t_per_t: float = GHG_THRESHOLD_T_PER_T
+    smelters: pd.DataFrame
+    by_region: pd.DataFrame
+
+
+def certification_register(store: Store, viewer: Viewer, filters: Filters | None = None) -> pd.DataFrame:
+    """The register of certifications as of the filter date, one row per certification.
+
+    Every filter applies: country/region and activity of the facility, standard, version,
+    membership class of the member and status on the as-of date. The register is public
+    for every role; it carries no workers, findings or volumes.
+    """
+    del viewer  # public information: the same for every role
+    frame = run_query(store, "cert_register", filter_params(store, filters))
+    frame["status_label"] = frame["status"].map(label)
+    return frame
+
+
+def _facility_rows(register: pd.DataFrame) -> pd.DataFrame:
+    """One row per facility: best status and which standards it holds (PS, CoC or both)."""
+    columns = ["facility_id", "facility_name", "member_name", "country", "country_name", "region",
+               "latitude", "longitude", "status", "standard_key", "certificates"]
+    if register.empty:
+        return pd.DataFrame({c: pd.Series(dtype="object") for c in columns})
+    reg = register.assign(status_rank=register["status"].map(STATUS_RANK))
+    best = reg.sort_values(["facility_id", "status_rank"]).drop_duplicates("facility_id")
+    standards = reg.groupby("facility_id")["standard"].agg(lambda s: "both" if s.nunique() > 1 else s.iloc[0])
+    counts = reg.groupby("facility_id").size()
+    out = best.set_index("facility_id")
+    out["standard_key"] = standards
+    out["certificates"] = counts
+    return out.reset_index()[columns]
+
+
+def facility_points(
+    store: Store, viewer: Viewer, filters: Filters | None = None, max_points: int = 3000
+) -> pd.DataFrame:
+    """Map markers for certified facilities as of the filter date (the time slider moves as_of).
+
+    One row per facility with coordinates: latitude, longitude, status (best of its
+    certifications) and standard_key (PS, CoC or both), n_facilities = 1. When there are
+    more than `max_points` facilities, markers become grid cells instead: the smallest
+    cell size (degrees) giving at most `max_points` cells, each at the mean position of
+    its facilities, with n_facilities, the dominant status and standard, and is_cell true.
+    """
+    if max_points < 1:
+        raise ValueError(f"max_points must be at least 1, got {max_points}.")
+    facilities = _facility_rows(certification_register(store, viewer, filters))
+    points = facilities.dropna(subset=["latitude", "longitude"]).copy()
+    points["n_facilities"] = 1
+    points["is_cell"] = False
+    points["cell_deg"] = 0.0
+    if len(points) <= max_points:
+        return points.reset_index(drop=True)
+    for cell_deg in _CELL_SIZES:
+        cells = _grid_cells(points, cell_deg)
+        if len(cells) <= max_points:
+            return cells
+    raise AssertionError("A 360-degree grid has one cell; this is unreachable.")
+
+
+def _grid_cells(points: pd.DataFrame, cell_deg: float) -> pd.DataFrame:
+    binned = points.assign(
+        lat_bin=(points["latitude"] // cell_deg).astype("int64"),
+        lon_bin=(points["longitude"] // cell_deg).astype("int64"),
+        status_rank=points["status"].map(STATUS_RANK),
+    )
+    keys = ["lat_bin", "lon_bin"]
+    cells = binned.groupby(keys).agg(
+        latitude=("latitude", "mean"), longitude=("longitude", "mean"), n_facilities=("facility_id", "size")
+    )
+    # dominant value = most frequent; ties go to the better status / alphabetical standard
+    status = (
+        binned.groupby([*keys, "status", "status_rank"]).size().rename("n").reset_index()
+        .sort_values([*keys, "n", "status_rank"], ascending=[True, True, False, True])
+        .drop_duplicates(keys).set_index(keys)["status"]
+    )
+    standard = (
+        binned.groupby([*keys, "standard_key"]).size().rename("n").reset_index()
+        .sort_values([*keys, "n", "standard_key"], ascending=[True, True, False, True])
+        .drop_duplicates(keys).set_index(keys)["standard_key"]
+    )
+    cells["status"] = status
+    cells["standard_key"] = standard
+    cells["is_cell"] = True
+    cells["cell_deg"] = cell_deg
+    return cells.reset_index(drop=True)
+
+
+def country_aggregates(store: Store, viewer: Viewer, filters: Filters | None = None) -> pd.DataFrame:
+    """Per country, for the choropleth: facilities with a valid certification, valid
+    certificates by standard, all certifications shown, region and the centroid (mean of
+    facility coordinates) as of the filter date."""
+    register = certification_register(store, viewer, filters)
+    columns = ["country", "country_name", "region", "certified_facilities", "ps_certificates",
+               "coc_certificates", "certifications_shown", "latitude", "longitude"]
+    if register.empty:
+        return pd.DataFrame({c: pd.Series(dtype="object") for c in columns})
+    reg = register.assign(is_valid=register["status"].isin(VALID_STATUSES))
+    valid = reg[reg["is_valid"]]
+    facilities = reg.drop_duplicates("facility_id")
+    out = facilities.groupby(["country", "country_name", "region"], dropna=False).agg(
+        latitude=("latitude", "mean"), longitude=("longitude", "mean")
+    )
+    out["certifications_shown"] = reg.groupby(["country", "country_name", "region"], dropna=False).size()
+    out["certified_facilities"] = valid.groupby(["country", "country_name", "region"], dropna=False)[
+        "facility_id"
+    ].nunique()
+    by_standard = valid.groupby(["country", "country_name", "region", "standard"], dropna=False).size().unstack()
+    out["ps_certificates"] = by_standard.get("PS", 0)
+    out["coc_certificates"] = by_standard.get("CoC", 0)
+    out = out.reset_index()
+    for column in ("certified_facilities", "ps_certificates", "coc_certificates"):
+        out[column] = out[column].fillna(0).astype("int64")
+    return out[columns].sort_values(["certified_facilities", "country"], ascending=[False, True]).reset_index(
+        drop=True
+    )
+
+
+def certification_detail(
+    store: Store, viewer: Viewer, certification_id: str, filters: Filters | None = None
+) -> CertificationDetail | None:
+    """Scope, dates, status on the as-of date, auditor, external certifications and audit
+    history of one certification (None if unknown). Findings (summary by rating and detail)
+    and workers only for the secretariat and the member that owns the facility."""
+    as_of = store.as_of((filters or Filters()).as_of)
+    row = run_query(store, "cert_detail", {"certification_id": certification_id, "as_of": as_of})
+    if row.empty:
+        return None
+    record = row.iloc[0].to_dict()
+    is_owner = owns(viewer, record["member_id"])
+    workers = record.pop("workers")
+    audits = run_query(store, "cert_audit_history", {"certification_id": certification_id})
+    summary = findings = None
+    if is_owner:
+        findings = run_query(store, "cert_findings", {"certification_id": certification_id})
+        summary = (
+            findings.groupby(["audit_id", "rating"]).size().unstack(fill_value=0).reset_index()
+            if not findings.empty
+            else pd.DataFrame({"audit_id": pd.Series(dtype="str")})
+        )
+    for column in ("external_certifications", "activities"):
+        value = record[column]
+        record[column] = [] if value is None else [str(v) for v in value]
+    return CertificationDetail(
+        certification=record,
+        audits=audits,
+        findings_summary=summary,
+        findings=findings,
+        workers=int(workers) if is_owner and workers is not None else None,
+        is_owner_view=is_owner,
+    )
+
+
+def facilities_without_coordinates(
+    store: Store, viewer: Viewer, filters: Filters | None = None
+) -> FacilitiesWithoutCoordinates:
+    """Facilities in the filtered register that have no coordinates. The secretariat sees
+    their names, a member the names of its own, the public only the count."""
+    register = certification_register(store, viewer, filters)
+    missing = register[register["latitude"].isna() | register["longitude"].isna()].drop_duplicates("facility_id")
+    names: list[str] | None = None
+    if viewer.role is not Role.PUBLIC:
+        mine = missing if viewer.sees_everything else missing[missing["member_id"] == viewer.member_id]
+        names = sorted(mine["facility_name"].tolist())
+    return FacilitiesWithoutCoordinates(count=len(missing), names=names)
+
+
+def growth_replay(store: Store, viewer: Viewer, filters: Filters | None = None) -> pd.DataFrame:
+    """Monthly counts for the map's time slider: certifications shown, valid certificates
+    and facilities with a valid certification at each month end (the last month ends at the
+    as-of date). The slider then sets filters.as_of and calls facility_points."""
+    del viewer
+    params = filter_params(store, filters)
+    dates = month_ends(params["period_from"] or date(2018, 1, 1), params["as_of"])
+    frame = run_query(store, "cert_growth_replay", {**params, "dates": dates})
+    return frame.rename(columns={"on_date": "month_on"})
+
+
+def smelter_emissions(store: Store, viewer: Viewer, filters: Filters | None = None) -> SmelterEmissions:
+    """Scope 1+2 GHG intensity of smelters against the PS threshold of 8 t CO2e/t Al, for the
+    latest year on or before the as-of date. `smelters` holds per-smelter rows only for the
+    secretariat (all) or a member (its own); `by_region` holds per-region counts above/at or
+    below the threshold and the median, with the disclosure policy applied for non-secretariat
+    viewers (a region with fewer than the minimum companies is suppressed, never shown as 0)."""
+    params = filter_params(store, filters)
+    rows = run_query(store, "cert_smelter_emissions", {**params, "threshold": GHG_THRESHOLD_T_PER_T})
+    rows["is_above_threshold"] = rows["ghg_intensity_t_per_t"] > GHG_THRESHOLD_T_PER_T
+    visible = rows if viewer.sees_everything else rows[rows["member_id"] == (viewer.member_id or "\0")]
+    grouped = rows.groupby("region", dropna=False)
+    by_region = pd.DataFrame(
+        {
+            "smelters": grouped.size(),
+            "above_threshold": grouped["is_above_threshold"].sum(),
+            "at_or_below_threshold": grouped["is_above_threshold"].agg(lambda s: int((~s).sum())),
+            "median_t_per_t": grouped["ghg_intensity_t_per_t"].median(),
+            "n_companies": grouped["member_id"].nunique(),
+        }
+    ).reset_index()
+    if not viewer.sees_everything:
+        by_region = suppress_few_companies(
+            by_region, ["smelters", "above_threshold", "at_or_below_threshold", "median_t_per_t"]
+        )
+    return SmelterEmissions(smelters=visible.reset_index(drop=True), by_region=by_region)
+
+
+def suppress_few_companies(frame: pd.DataFrame, value_columns: list[str]) -> pd.DataFrame:
+    """Hide cells built from fewer than the minimum number of distinct companies.
+
+    Marks them with is_suppressed / suppression_note and blanks their values (the page shows
+    the note, never 0). The minimum is the configured ASI_MIN_REPORTERS.
+    """
+    minimum = Settings.from_env().min_reporters
+    out = frame.copy()
+    small = out["n_companies"] < minimum
+    out["is_suppressed"] = small
+    out["suppression_note"] = [f"suppressed (fewer than {minimum} reporters)" if s else None for s in small]
+    for column in value_columns:
+        out[column] = out[column].astype("Float64").mask(small)
+    return out
+
+
+def month_ends(start: date, end: date) -> list[date]:
+    """Last day of each month from start's month to end's month; the last one is `end` itself."""
+    if start > end:
+        return [end]
+    out = [d.date() for d in pd.date_range(start, end, freq="ME")]
+    if not out or out[-1] != end:
+        out = [d for d in out if d < end] + [end]
+    return out
+
+
+QUERY_FUNCTIONS = [
+    certification_register,
+    facility_points,
+    country_aggregates,
+    certification_detail,
+    facilities_without_coordinates,
+    growth_replay,
+    smelter_emissions,
+]

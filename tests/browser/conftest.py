@@ -1,0 +1,367 @@
+"""Real Streamlit servers and one headless Chromium for the browser tests.
+
+One server per dataset (the bundled demo snapshot, an empty snapshot) lives for the
+whole session; one Chromium is shared and every test gets a fresh browser context,
+so cookies and session state never leak between tests. Requests to any host other
+than the local server are blocked: the app must work without internet.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlencode, urlsplit
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Locator, Page, Route, expect, sync_playwright
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+APP_DIR = REPO_ROOT
+ARTIFACTS = REPO_ROOT / "test-artifacts" / "browser"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+SERVER_START_TIMEOUT_S = 60
+SERVER_STOP_TIMEOUT_S = 10
+APP_RUN_TIMEOUT_MS = 45_000
+# How long the app must stay idle (not running, no status widget) to count as finished;
+# a page that changes its query params or calls st.rerun starts a second run at once.
+SETTLED_FOR_MS = 600
+
+# Console messages that are browser or framework noise, not app errors. Each entry:
+# (regex on the message text, regex on the source URL or "" for any, why it is harmless).
+BENIGN_CONSOLE: list[tuple[str, str, str]] = [
+    (
+        r"Failed to load resource: the server responded with a status of 404",
+        r"/[^/]+/_stcore/(health|host-config)$",
+        "Opened at /<page>, Streamlit's frontend first probes <page>/_stcore/... to find the "
+        "server base path, gets 404, then falls back to the root.",
+    ),
+    (
+        r"Failed to load resource: net::ERR_FAILED",
+        r"^(?!http://127\.0\.0\.1:)",
+        "The test blocks every request to another host (fonts, basemap tiles, telemetry) "
+        "to prove the app works offline; the blocked request itself is logged by Chromium.",
+    ),
+    (
+        r"Failed to load resource",
+        r"/favicon\.(ico|png)$",
+        "Chromium asks for /favicon.ico on its own; a missing icon is not an app error.",
+    ),
+]
+
+
+@dataclass
+class StreamlitServer:
+    """A running `streamlit run app.py` on a free local port."""
+
+    url: str
+    data_dir: Path
+    process: subprocess.Popen[bytes]
+    log_path: Path
+
+    def log_tail(self, lines: int = 40) -> str:
+        try:
+            text = self.log_path.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return ""
+        return "\n".join(text.splitlines()[-lines:])
+
+    def page_url(self, path: str = "", **params: str | list[str]) -> str:
+        """URL of a page (its url_path, "" for the home page) with query parameters."""
+        query = urlencode(params, doseq=True)
+        return f"{self.url}/{path.strip('/')}" + (f"?{query}" if query else "")
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+            return response.status == 200
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def start_server(data_dir: Path, log_path: Path) -> StreamlitServer:
+    """Start the real app on `data_dir` and wait until /_stcore/health answers."""
+    if not (APP_DIR / "app.py").exists():
+        pytest.fail(f"{APP_DIR / 'app.py'} does not exist; the browser tests run the real app.")
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "ASI_DATA_DIR": str(data_dir), "PYTHONUNBUFFERED": "1"}
+    for _attempt in range(3):  # another process may grab the free port before streamlit binds it
+        port = _free_port()
+        url = f"http://127.0.0.1:{port}"
+        command = [
+            sys.executable, "-m", "streamlit", "run", "app.py",
+            "--server.headless", "true",
+            "--server.port", str(port),
+            "--server.address", "127.0.0.1",
+            "--browser.gatherUsageStats", "false",
+            # Others edit the tree while tests run; a file watcher would rerun sessions mid-test.
+            "--server.fileWatcherType", "none",
+        ]  # fmt: skip
+        with log_path.open("wb") as log:
+            process = subprocess.Popen(
+                command, cwd=APP_DIR, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            )
+        server = StreamlitServer(url, data_dir, process, log_path)
+        deadline = time.monotonic() + SERVER_START_TIMEOUT_S
+        while time.monotonic() < deadline and process.poll() is None:
+            if _healthy(url):
+                return server
+            time.sleep(0.2)
+        stop_server(server)
+        if "already in use" not in server.log_tail():
+            break
+    pytest.fail(
+        f"streamlit did not become healthy at {url} within {SERVER_START_TIMEOUT_S} s "
+        f"(exit code {process.poll()}); its log {log_path} ends with:\n{server.log_tail()}"
+    )
+
+
+def stop_server(server: StreamlitServer) -> None:
+    """Stop the server's whole process group, politely first, with bounded waits."""
+    process = server.process
+    if process.poll() is not None:
+        return
+    for sig, wait_s in ((signal.SIGTERM, SERVER_STOP_TIMEOUT_S), (signal.SIGKILL, 5)):
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, sig)
+        try:
+            process.wait(timeout=wait_s)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+
+
+def warm_up(server: StreamlitServer, browser: Browser) -> None:
+    """Open the home page once so that app.py registers its st.navigation pages.
+
+    Until some session has run st.navigation, Streamlit 1.67 serves a `pages/` folder
+    next to app.py by legacy auto-discovery (documented: "As soon as any session of your
+    app executes the st.navigation command, your app will ignore the pages/ directory").
+    test_router.py checks that window separately on a fresh server.
+    """
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        page.goto(server.url, wait_until="domcontentloaded")
+        page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=APP_RUN_TIMEOUT_MS)
+    finally:
+        context.close()
+
+
+# ---------------------------------------------------------------- browser
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    """One headless Debian Chromium for the whole session."""
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is missing; install Debian's chromium (scripts/test does) to run the browser tests.")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    """test-artifacts/browser/ (git-ignored): screenshots and server logs."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    return ARTIFACTS
+
+
+# ---------------------------------------------------------------- servers
+
+
+def _demo_data_dir() -> Path:
+    data_dir = REPO_ROOT / "data"
+    if not (data_dir / "CURRENT").exists():
+        pytest.fail(f"{data_dir / 'CURRENT'} is missing; the demo snapshot must be committed (python -m asi_me demo).")
+    return data_dir
+
+
+@pytest.fixture(scope="session")
+def demo_server(browser: Browser, artifacts: Path) -> Iterator[StreamlitServer]:
+    """The app on the bundled demo snapshot (data/CURRENT)."""
+    server = start_server(_demo_data_dir(), artifacts / "server-demo.log")
+    try:
+        warm_up(server, browser)
+        yield server
+    finally:
+        stop_server(server)
+
+
+@pytest.fixture
+def cold_demo_server(artifacts: Path) -> Iterator[StreamlitServer]:
+    """A fresh server on the demo data that no session has opened yet (no warm-up)."""
+    server = start_server(_demo_data_dir(), artifacts / "server-cold.log")
+    try:
+        yield server
+    finally:
+        stop_server(server)
+
+
+@pytest.fixture(scope="session")
+def empty_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data folder whose current snapshot has every table, each with zero rows."""
+    from asi_me.snapshot import write_snapshot
+
+    data_dir = tmp_path_factory.mktemp("empty-data")
+    write_snapshot(data_dir, {}, note="empty dataset for browser tests")
+    return data_dir
+
+
+@pytest.fixture(scope="session")
+def empty_server(browser: Browser, artifacts: Path, empty_data_dir: Path) -> Iterator[StreamlitServer]:
+    """The app on an empty snapshot."""
+    server = start_server(empty_data_dir, artifacts / "server-empty.log")
+    try:
+        warm_up(server, browser)
+        yield server
+    finally:
+        stop_server(server)
+
+
+# ---------------------------------------------------------------- pages
+
+
+@dataclass
+class ConsoleEntry:
+    kind: str
+    text: str
+    url: str
+
+    def __str__(self) -> str:
+        return f"[{self.kind}] {self.text} ({self.url or 'no source'})"
+
+
+def _benign(entry: ConsoleEntry) -> bool:
+    return any(
+        re.search(text, entry.text) and (not source or re.search(source, entry.url))
+        for text, source, _why in BENIGN_CONSOLE
+    )
+
+
+@dataclass
+class AppPage:
+    """A Playwright page on the app, with the console errors it has logged."""
+
+    page: Page
+    server_url: str
+    console: list[ConsoleEntry] = field(default_factory=list)
+
+    def open(self, url: str, heading: str | None = None) -> AppPage:
+        """Go to `url` and wait until the app has finished running (and shows `heading`)."""
+        self.page.goto(url, wait_until="domcontentloaded")
+        self.wait_until_idle()
+        if heading is not None:
+            self.expect_heading(heading)
+        return self
+
+    def wait_until_idle(self) -> None:
+        """Wait until the script has run and stayed idle for SETTLED_FOR_MS."""
+        page = self.page
+        page.wait_for_selector('[data-testid="stApp"]', timeout=APP_RUN_TIMEOUT_MS)
+        page.wait_for_function(
+            """(settledFor) => {
+                const app = document.querySelector('[data-testid="stApp"]');
+                const idle = app && app.dataset.testScriptState === 'notRunning'
+                    && app.dataset.testConnectionState === 'CONNECTED'
+                    && !document.querySelector('[data-testid="stStatusWidget"]')
+                    && !document.querySelector('[data-testid="stSkeleton"]');
+                const now = performance.now();
+                if (!idle) { window.__asiIdleSince = undefined; return false; }
+                if (window.__asiIdleSince === undefined) window.__asiIdleSince = now;
+                return now - window.__asiIdleSince >= settledFor;
+            }""",
+            arg=SETTLED_FOR_MS,
+            timeout=APP_RUN_TIMEOUT_MS,
+            polling=100,
+        )
+
+    @property
+    def main(self) -> Locator:
+        return self.page.locator('[data-testid="stMain"]')
+
+    def expect_heading(self, heading: str) -> None:
+        expect(self.main.locator("h1").first).to_contain_text(heading, timeout=10_000)
+
+    def app_errors(self) -> list[str]:
+        """Console errors and uncaught exceptions that are not listed as benign."""
+        return [str(entry) for entry in self.console if not _benign(entry)]
+
+    def assert_healthy(self) -> None:
+        """No exception element on the page and no error in the browser console."""
+        exceptions = self.page.locator('[data-testid="stException"]')
+        if exceptions.count():
+            shown = "\n---\n".join(exceptions.all_inner_texts())
+            raise AssertionError(f"{self.page.url} shows {exceptions.count()} exception(s):\n{shown}")
+        errors = self.app_errors()
+        assert not errors, f"{self.page.url} logged console errors:\n" + "\n".join(errors)
+
+    def screenshot(self, name: str) -> Path:
+        path = ARTIFACTS / f"{name}.png"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.page.screenshot(path=str(path), full_page=True)
+        return path
+
+
+@pytest.fixture
+def new_app_page(browser: Browser) -> Iterator[Callable[..., AppPage]]:
+    """Factory: a page in a fresh browser context on a given server, local requests only."""
+    contexts: list[BrowserContext] = []
+
+    def make(server: StreamlitServer, width: int = 1440, height: int = 900) -> AppPage:
+        context = browser.new_context(viewport={"width": width, "height": height})
+        contexts.append(context)
+        local = urlsplit(server.url).netloc
+
+        def route(route: Route) -> None:
+            if urlsplit(route.request.url).netloc == local or route.request.url.startswith(("data:", "blob:")):
+                route.continue_()
+            else:
+                route.abort()
+
+        context.route("**/*", route)
+        page = context.new_page()
+        app_page = AppPage(page, server.url)
+
+        def on_console(message: ConsoleMessage) -> None:
+            if message.type == "error":
+                location = message.location or {}
+                app_page.console.append(ConsoleEntry("console", message.text, location.get("url", "")))
+
+        page.on("console", on_console)
+        page.on("pageerror", lambda error: app_page.console.append(ConsoleEntry("pageerror", str(error), page.url)))
+        return app_page
+
+    yield make
+    for context in contexts:
+        with contextlib.suppress(Exception):
+            context.close()

@@ -316,7 +316,8 @@ def suppress_few_companies(frame: pd.DataFrame, value_columns: list[str]) -> pd.
     """
     minimum = Settings.from_env().min_reporters
     out = frame.copy()
-    small = out["n_companies"] < minimum
+    # an empty cell (no company at all) discloses nothing and is shown as 0
+    small = (out["n_companies"] > 0) & (out["n_companies"] < minimum)
     out["is_suppressed"] = small
     out["suppression_note"] = [f"suppressed (fewer than {minimum} reporters)" if s else None for s in small]
     for column in value_columns:

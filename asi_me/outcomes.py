@@ -1,0 +1,313 @@
+"""Outcomes dashboard queries: the published tiles with their trends, members by class,
+certificates over time (with standard-version breaks), NC closure by PS principle and
+the monthly M&E Insights indicators."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Literal
+
+import pandas as pd
+from pydantic import BaseModel, ConfigDict
+
+from asi_me.certifications import filter_params, month_ends, run_query, suppress_few_companies
+from asi_me.filters import Filters, Viewer
+from asi_me.store import Store
+from asi_me.vocab import PS_PRINCIPLES, STANDARD_OF_VERSION, VERSION_EFFECTIVE_ON, StandardVersion, label
+
+GroupBy = Literal["standard", "standard_version", "status", "activity", "country"]
+GROUP_BY: tuple[str, ...] = ("standard", "standard_version", "status", "activity", "country")
+# ASI issued its first certificates in 2018 (seed 003); series of certificates start there.
+CERTIFICATION_START = date(2018, 1, 1)
+
+
+class SeriesPoint(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    on_date: date
+    value: float
+
+
+class Tile(BaseModel):
+    """One published figure of the outcomes dashboard at the as-of date."""
+
+    model_config = ConfigDict(frozen=True)
+
+    code: str
+    label: str
+    value: float
+    unit: str
+    definition: str
+    since: date
+    source: str
+    value_month_ago: float | None
+    value_year_ago: float | None
+    change_month: float | None
+    change_year: float | None
+    secondary_label: str | None = None
+    secondary_value: float | None = None
+    series: list[SeriesPoint]
+
+
+class DashboardTiles(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    as_of: date
+    data_as_of: date | None
+    tiles: list[Tile]
+
+    def tile(self, code: str) -> Tile:
+        return next(t for t in self.tiles if t.code == code)
+
+    def to_frame(self) -> pd.DataFrame:
+        """The tiles as a table, for the table view and the CSV download."""
+        keys = ["code", "label", "value", "unit", "value_month_ago", "value_year_ago", "change_month",
+                "change_year", "secondary_label", "secondary_value", "since", "definition", "source"]
+        return pd.DataFrame([{k: getattr(t, k) for k in keys} for t in self.tiles], columns=keys)
+
+
+@dataclass(frozen=True)
+class _TileSpec:
+    code: str
+    label: str
+    unit: str
+    since: date
+    source: str
+    definition: str
+    query: str
+    column: str
+    secondary_label: str | None = None
+    secondary_column: str | None = None
+
+
+_CRM = "Membership applications (CRM)"
+_ELEMENTAL = "elementAl assurance platform"
+_EDUCATIONAL = "educationAl learning platform"
+_GOVERNANCE = "Governance records"
+
+TILES: tuple[_TileSpec, ...] = (
+    _TileSpec("members", "Members", "members", date(2015, 6, 1), _CRM,
+              "Organisations that were ASI members on the date: joined on or before it and not yet left.",
+              "outcomes_members_on_dates", "members"),
+    _TileSpec("ps_certificates", "PS certificates", "certificates", CERTIFICATION_START, _ELEMENTAL,
+              "Certificates issued against the ASI Performance Standard since the first one in 2018, counted "
+              "the way ASI publishes them: every certificate issued, including recertifications. The second "
+              "figure counts those valid on the date (certified or provisional).",
+              "outcomes_certificates_on_dates", "ps_issued", "currently valid", "ps_valid"),
+    _TileSpec("coc_certificates", "CoC certificates", "certificates", CERTIFICATION_START, _ELEMENTAL,
+              "Certificates issued against the ASI Chain of Custody Standard since 2018, including "
+              "recertifications. The second figure counts those valid on the date.",
+              "outcomes_certificates_on_dates", "coc_issued", "currently valid", "coc_valid"),
+    _TileSpec("certified_countries", "Countries where certified facilities operate", "countries",
+              CERTIFICATION_START, _ELEMENTAL,
+              "Countries with at least one facility holding a valid (certified or provisional) ASI certificate "
+              "on the date.", "outcomes_certificates_on_dates", "countries_valid"),
+    _TileSpec("ps_external_share", "PS certifications leveraging external certifications", "%",
+              CERTIFICATION_START, _ELEMENTAL,
+              "Share of valid Performance Standard certifications whose audit recognised one or more external "
+              "certifications (for example ISO 14001).", "outcomes_certificates_on_dates", "ps_external_share"),
+    _TileSpec("auditing_firms", "Accredited auditing firms", "firms", date(2017, 1, 1), _ELEMENTAL,
+              "Auditing firms holding ASI accreditation on the date; the second figure is the number of "
+              "countries they operate in.", "outcomes_auditing_firms_on_dates", "auditing_firms",
+              "countries they operate in", "auditor_countries"),
+    _TileSpec("auditors_trained", "Auditors trained", "people", date(2017, 1, 1), _EDUCATIONAL,
+              "Auditors who completed at least one ASI educationAl course since 2017 (each person once).",
+              "outcomes_training_on_dates", "auditors_trained"),
+    _TileSpec("members_stakeholders_trained", "Members and stakeholders trained", "people", date(2017, 1, 1),
+              _EDUCATIONAL,
+              "Staff of members and other stakeholders who completed at least one ASI educationAl course since "
+              "2017 (each person once).", "outcomes_training_on_dates", "members_stakeholders_trained"),
+    _TileSpec("ipaf_meetings", "IPAF meetings", "meetings", date(2015, 1, 1), _GOVERNANCE,
+              "Meetings of the Indigenous Peoples Advisory Forum held since 2015.",
+              "outcomes_meetings_on_dates", "ipaf_meetings"),
+    _TileSpec("ps_workers", "People working in PS-certified facilities", "people", CERTIFICATION_START, _ELEMENTAL,
+              "People working at facilities that held a valid Performance Standard certificate on the date.",
+              "outcomes_certificates_on_dates", "ps_workers"),
+    _TileSpec("board_meetings", "Board meetings", "meetings", date(2016, 1, 1), _GOVERNANCE,
+              "Meetings of the ASI Board since its inception in 2016.", "outcomes_meetings_on_dates",
+              "board_meetings"),
+    _TileSpec("standards_committee_meetings", "Standards Committee meetings", "meetings", date(2016, 1, 1),
+              _GOVERNANCE, "Meetings of the ASI Standards Committee since its inception in 2016.",
+              "outcomes_meetings_on_dates", "standards_committee_meetings"),
+)
+
+
+def _shift_months(on: date, months: int) -> date:
+    """The same day `months` earlier, clipped to the month's last day (31 Mar - 1 month = 29 Feb)."""
+    return (pd.Timestamp(on) - pd.DateOffset(months=months)).date()
+
+
+def _series_window(store: Store, filters: Filters | None, since: date) -> tuple[date, date, date]:
+    params = filter_params(store, filters)
+    as_of: date = params["as_of"]
+    start = max(since, params["period_from"]) if params["period_from"] else since
+    end = min(as_of, params["period_to"]) if params["period_to"] else as_of
+    return as_of, start, end
+
+
+def dashboard_tiles(store: Store, viewer: Viewer, filters: Filters | None = None) -> DashboardTiles:
+    """Every published tile at the as-of date, a month and a year earlier, with the change
+    and a monthly series (month ends from the tile's start, or the period start, to the as-of
+    date or the period end). Country/region, activity, standard, version, status and
+    membership-class filters apply to the certificate tiles; class and country/region to
+    members; country/region to auditing firms and training; none to governance meetings.
+    All tiles are published aggregates, so every role sees the same figures."""
+    del viewer
+    params = filter_params(store, filters)
+    as_of: date = params["as_of"]
+    anchors = {as_of, _shift_months(as_of, 1), _shift_months(as_of, 12)}
+    dates = sorted(anchors | set(month_ends(date(2015, 1, 1), as_of)))
+    frames: dict[str, pd.DataFrame] = {}
+    for query in dict.fromkeys(spec.query for spec in TILES):
+        frame = run_query(store, query, {**params, "dates": dates})
+        if query == "outcomes_members_on_dates":
+            frame = frame.groupby("on_date", as_index=False)["members"].sum()
+            frame = pd.DataFrame({"on_date": pd.to_datetime(dates)}).merge(frame, how="left").fillna({"members": 0})
+        if query == "outcomes_certificates_on_dates":
+            frame["ps_external_share"] = (100 * frame["ps_valid_leveraging"] / frame["ps_valid"]).where(
+                frame["ps_valid"] > 0
+            )
+        frame["on_date"] = pd.to_datetime(frame["on_date"]).dt.date
+        frames[query] = frame.set_index("on_date")
+    tiles = [_tile(spec, frames[spec.query], as_of, store, filters) for spec in TILES]
+    return DashboardTiles(as_of=as_of, data_as_of=store.data_as_of, tiles=tiles)
+
+
+def _number(value: object) -> float | None:
+    return None if value is None or pd.isna(value) else round(float(value), 1)
+
+
+def _tile(spec: _TileSpec, frame: pd.DataFrame, as_of: date, store: Store, filters: Filters | None) -> Tile:
+    _, start, end = _series_window(store, filters, spec.since)
+    values = frame[spec.column]
+    now = _number(values.get(as_of))
+    month_ago = _number(values.get(_shift_months(as_of, 1))) if _shift_months(as_of, 1) >= spec.since else None
+    year_ago = _number(values.get(_shift_months(as_of, 12))) if _shift_months(as_of, 12) >= spec.since else None
+    months = set(month_ends(start, end))
+    series = [SeriesPoint(on_date=on, value=float(v)) for on, v in values.items() if on in months and not pd.isna(v)]
+    return Tile(
+        code=spec.code,
+        label=spec.label,
+        value=now if now is not None else float("nan"),
+        unit=spec.unit,
+        definition=spec.definition,
+        since=spec.since,
+        source=spec.source,
+        value_month_ago=month_ago,
+        value_year_ago=year_ago,
+        change_month=None if now is None or month_ago is None else round(now - month_ago, 1),
+        change_year=None if now is None or year_ago is None else round(now - year_ago, 1),
+        secondary_label=spec.secondary_label,
+        secondary_value=_number(frame[spec.secondary_column].get(as_of)) if spec.secondary_column else None,
+        series=series,
+    )
+
+
+def members_by_class(store: Store, viewer: Viewer, filters: Filters | None = None) -> pd.DataFrame:
+    """Members per membership class at each month end (the last one the as-of date), from
+    mid-2015 or the period start; long format with a label column."""
+    del viewer
+    params = filter_params(store, filters)
+    _, start, end = _series_window(store, filters, date(2015, 6, 1))
+    frame = run_query(store, "outcomes_members_on_dates", {**params, "dates": month_ends(start, end)})
+    frame = frame.rename(columns={"on_date": "month_on"})
+    frame["membership_class_label"] = frame["membership_class"].map(label)
+    return frame
+
+
+def certificates_over_time(
+    store: Store, viewer: Viewer, filters: Filters | None = None, by: GroupBy = "standard"
+) -> pd.DataFrame:
+    """Certificates at each month end from 2018 (or the period start), grouped by `by`:
+    certificates_issued (cumulative) and certificates_valid. With by="activity" a certificate
+    counts once per activity of its facility, so groups can sum to more than the total.
+
+    is_version_break marks the month in which a standard version took effect that applies
+    to the row (its version, a version of its standard, or any version for other groupings):
+    values before and after that month are not comparable. version_note says which.
+    """
+    del viewer
+    if by not in GROUP_BY:
+        raise ValueError(f"Cannot group certificates by {by!r}; choose one of {', '.join(GROUP_BY)}.")
+    params = filter_params(store, filters)
+    _, start, end = _series_window(store, filters, CERTIFICATION_START)
+    frame = run_query(store, "outcomes_certificates_by_group", {**params, "dates": month_ends(start, end),
+                                                                "group_by": by})
+    frame = frame.rename(columns={"on_date": "month_on"})
+    frame["group_label"] = frame["group_value"].map(label)
+    breaks = version_breaks(store, Viewer.public(), filters)
+    notes: list[str | None] = []
+    for month_on, group in zip(pd.to_datetime(frame["month_on"]), frame["group_value"], strict=True):
+        hits = breaks[
+            (breaks["month_on"] == month_on.to_period("M").to_timestamp(how="end").normalize())
+            & breaks["standard_version"].map(lambda v, g=group: _break_applies(v, by, g))
+        ]
+        notes.append("; ".join(hits["note"]) if len(hits) else None)
+    frame["version_note"] = notes
+    frame["is_version_break"] = frame["version_note"].notna()
+    return frame
+
+
+def _break_applies(version: str, by: str, group: str) -> bool:
+    if by == "standard_version":
+        return version == group
+    if by == "standard":
+        return STANDARD_OF_VERSION[StandardVersion(version)].value == group
+    return True
+
+
+def version_breaks(store: Store, viewer: Viewer, filters: Filters | None = None) -> pd.DataFrame:
+    """The months in which a standard version took effect (vocab.VERSION_EFFECTIVE_ON), within
+    the standard/version filters: series are not comparable across these months."""
+    del store, viewer
+    filters = filters or Filters()
+    rows = []
+    for version, effective in VERSION_EFFECTIVE_ON.items():
+        standard = STANDARD_OF_VERSION[version].value
+        if filters.standards and standard not in filters.standards:
+            continue
+        if filters.versions and version.value not in filters.versions:
+            continue
+        on = date.fromisoformat(effective)
+        rows.append({
+            "standard": standard,
+            "standard_version": version.value,
+            "effective_on": on,
+            "month_on": pd.Timestamp(on).to_period("M").to_timestamp(how="end").normalize(),
+            "note": f"{label(version.value)} took effect on {on:%d %b %Y}; earlier figures are not comparable.",
+        })
+    return pd.DataFrame(rows, columns=["standard", "standard_version", "effective_on", "month_on", "note"])
+
+
+def nc_closure_by_principle(store: Store, viewer: Viewer, filters: Filters | None = None) -> pd.DataFrame:
+    """Per PS principle 1-11: non-conformances found in PS audits (from the period start to
+    the as-of date), how many were followed up at a next audit, and the share closed (or
+    downgraded) there. Findings are confidential per company, so for the public and members
+    a principle whose NCs come from fewer than the minimum number of companies is suppressed."""
+    params = filter_params(store, filters)
+    frame = run_query(store, "outcomes_nc_closure_by_principle", params)
+    frame.insert(1, "principle_label", frame["principle"].map(PS_PRINCIPLES))
+    frame["closed_share"] = frame["closed_share"].astype("Float64")
+    if not viewer.sees_everything:
+        frame = suppress_few_companies(
+            frame, ["nonconformances", "major_nonconformances", "followed_up", "closed_at_next_audit", "closed_share"]
+        )
+    return frame
+
+
+def me_insights(store: Store, viewer: Viewer, filters: Filters | None = None) -> pd.DataFrame:
+    """The monthly M&E Insights: for each level-1 indicator measured monthly, its latest
+    headline value on or before the as-of date, the previous period's value and the change."""
+    del viewer
+    return run_query(store, "outcomes_me_insights", filter_params(store, filters))
+
+
+QUERY_FUNCTIONS = [
+    dashboard_tiles,
+    members_by_class,
+    certificates_over_time,
+    version_breaks,
+    nc_closure_by_principle,
+    me_insights,
+]

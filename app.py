@@ -1,0 +1,145 @@
+"""ASI M&E Explorer: the frame and the single router.
+
+Page config, who is looking (login or demo role switch), the global filter bar bound
+to the URL, the "data as of" stamp, then `st.navigation([...]).run()` with only the
+pages the viewer's role may open. Pages are layout only; see asi_me/ui.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import streamlit as st
+
+from asi_me.certifications import certification_register
+from asi_me.filters import Viewer
+from asi_me.snapshot import Manifest, NoSnapshotError
+from asi_me.ui import auth, cache, filter_bar, presentation, widgets
+from asi_me.ui.context import PageContext, set_page_context
+from asi_me.vocab import Role, label
+
+logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+log = logging.getLogger("asi_me.app")
+
+ROOT = Path(__file__).resolve().parent
+ALL_ROLES = frozenset(Role)
+
+
+@dataclass(frozen=True)
+class Screen:
+    """One page of the app and the roles that may open it."""
+
+    file: str
+    title: str
+    icon: str
+    url_path: str
+    roles: frozenset[Role] = ALL_ROLES
+    default: bool = False
+
+
+# Every screen is public; role-dependent sections live inside the pages (the Data
+# screen's ingest log and quality detail are Secretariat-only).
+SCREENS: tuple[Screen, ...] = (
+    Screen("pages/outcomes.py", "Outcomes dashboard", ":material/dashboard:", "outcomes", default=True),
+    Screen("pages/map.py", "Certification map", ":material/map:", "map"),
+    Screen("pages/coc_flow.py", "CoC material flow", ":material/account_tree:", "coc-flow"),
+    Screen("pages/toc.py", "Theory of change", ":material/hub:", "theory-of-change"),
+    Screen("pages/evaluations.py", "Evaluations & Stories of Change", ":material/menu_book:", "evaluations"),
+    Screen("pages/data.py", "Data", ":material/database:", "data"),
+)
+
+
+def screens_for(role: Role) -> list[Screen]:
+    """The screens a role may open, in menu order; screens whose file is missing are left out."""
+    out = []
+    for screen in SCREENS:
+        if role not in screen.roles:
+            continue
+        if not (ROOT / screen.file).is_file():
+            log.warning("Screen %s is listed but %s does not exist; it is not shown.", screen.title, screen.file)
+            continue
+        out.append(screen)
+    return out
+
+
+def _member_choices(manifest: Manifest | None) -> list[tuple[str, str]]:
+    """(member_id, name) pairs for the demo role switch."""
+    if manifest is None or not manifest.tables.get("members", {}).get("rows"):
+        return []
+    with widgets.friendly_errors("the list of member companies"):
+        # Members holding a certification: a member's own view is about its certified entities.
+        register = cache.cached(certification_register, Viewer.secretariat(), None)
+        pairs = register[["member_id", "member_name"]].drop_duplicates().sort_values("member_name")
+        return list(zip(pairs["member_id"].astype(str), pairs["member_name"].astype(str), strict=True))
+    return []
+
+
+def main() -> None:
+    presentation.init_from_url()
+    presenting = presentation.is_presenting()
+    st.set_page_config(
+        page_title="ASI M&E Explorer",
+        page_icon=":material/insights:",
+        layout="wide",
+        initial_sidebar_state="collapsed" if presenting else "expanded",
+        menu_items={"About": "ASI M&E Explorer: outcomes, certification and chain-of-custody data of the "
+                              "Aluminium Stewardship Initiative."},
+    )
+    config = cache.settings()
+    manifest: Manifest | None = None
+    missing: str | None = None
+    try:
+        store = cache.current_store(config)
+        manifest = store.manifest
+        data_as_of = store.data_as_of
+    except NoSnapshotError as exc:
+        missing, data_as_of = str(exc), None
+
+    access = auth.resolve_access(manifest, config.allow_role_switch, _member_choices(manifest))
+    screens = screens_for(access.viewer.role)
+    pages = [
+        st.Page(ROOT / s.file, title=s.title, icon=s.icon, url_path=s.url_path, default=s.default) for s in screens
+    ]
+    page = st.navigation(pages, position="sidebar")
+    filters = filter_bar.render(data_as_of)
+    presenting = presentation.toggle()
+    presentation.inject_css()
+
+    context = PageContext(
+        settings=config, viewer=access.viewer, filters=filters, manifest=manifest, data_as_of=data_as_of,
+        is_demo=auth.is_demo(manifest), presenting=presenting,
+    )
+    set_page_context(context)
+
+    st.title(page.title)
+    widgets.data_as_of_stamp(data_as_of, context.as_of if filters.as_of else None,
+                             manifest.snapshot_id if manifest and not presenting else None)
+    for message in [*filter_bar.url_warnings(), *([access.note] if access.note else [])]:
+        st.warning(message, icon=":material/link_off:")
+    if not presenting:
+        widgets.active_filters(filters)
+        if access.viewer.role is not Role.PUBLIC:
+            who = label(access.viewer.role) + (f" {access.viewer.member_id}" if access.viewer.member_id else "")
+            st.caption(f"You are viewing as **{who}**. Public visitors see published aggregates only.")
+
+    if missing:
+        widgets.empty_state(
+            "There is no data to show yet: no snapshot has been loaded.",
+            hint=missing,
+        )
+    else:
+        with widgets.friendly_errors(f"the {page.title} screen"):
+            page.run()
+
+    viewer_text = "Viewing as " + label(access.viewer.role)
+    if access.viewer.member_id:
+        viewer_text += f" ({access.viewer.member_id})"
+    as_of_text = f"Figures as of {context.as_of:%d %b %Y}" if data_as_of else "No data loaded"
+    presentation.footer(
+        [page.title, *(filter_bar.describe(filters) or ["No filters"]), viewer_text, as_of_text]
+    )
+
+
+main()

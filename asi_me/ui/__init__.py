@@ -1,0 +1,55 @@
+"""Streamlit UI layer of the ASI M&E Explorer: shared widgets, chart builders, one cache.
+
+Pages (pages/*.py) are layout only. They get everything through this package:
+
+Context (asi_me.ui.context)
+    ctx = page_context()          -> PageContext resolved by app.py for this run:
+        ctx.viewer (asi_me.filters.Viewer), ctx.filters (asi_me.filters.Filters),
+        ctx.as_of (date figures are counted on), ctx.data_as_of, ctx.min_reporters,
+        ctx.is_demo, ctx.presenting, ctx.has_data, ctx.rows("table"), ctx.settings.
+
+Data (asi_me.ui.cache) — the ONLY caching; never call the store or SQL from a page
+    cached(fn, *args, **kwargs)   -> fn(store, *args, **kwargs) on the current snapshot,
+                                     cached per (function, snapshot id, arguments).
+        e.g. cached(outcomes.members_by_class, ctx.viewer, ctx.filters)
+    current_store()               -> the Store of data/CURRENT (re-opened when it changes).
+
+Widgets (asi_me.ui.widgets)
+    chart_card(title, frame, chart, *, key, source, definition="", empty_message=...,
+               empty_hint=None, min_reporters=5, titles=None, note=None) -> shown frame | None
+        Bordered card: Chart/Table tabs, CSV download of exactly the table shown
+        (suppressed cells read "suppressed (fewer than N reporters)"), source/definition
+        caption, empty state when frame is None/empty. `chart` is an Altair chart or a
+        builder frame -> chart (its errors are caught and logged).
+    data_table(frame, *, key, min_reporters=5, titles=None, download=None, ...) -> shown frame
+        Sortable table with suppression marking, labelled vocab codes, optional CSV download.
+    download_csv(shown_frame, file_name, *, key, label="Download CSV")
+    Tile(title, value, unit="", change_month=None, change_year=None, trend=(), help="", note="",
+         percent=False); kpi_tile(tile); kpi_grid(tiles, columns=4)
+        st.metric with arrow + signed delta vs previous month, year change caption
+        ("▲ +25 vs a year earlier"), sparkline of `trend`.
+    empty_state(message, *, hint=None)   say WHY there is nothing, e.g.
+        "No CoC reports for 2017: CoC certification began in 2018."
+    with friendly_errors("the Sankey"): ...  logs the exception, shows one sentence.
+    data_as_of_stamp(data_as_of, as_of=None, snapshot_id=None); active_filters(filters, key=...)
+        (app.py already draws the title, stamp, filter chips and Reset button on every page.)
+
+Tables (asi_me.ui.tables, pure pandas)
+    display_frame(frame, *, min_reporters=5, titles=None) -> frame as shown/exported
+    csv_bytes(shown) ; suppressed_count(frame) ; column_title("certificates_t") -> "Certificates (t)"
+
+Charts (asi_me.ui.charts, pure Altair, no Streamlit; testable directly)
+    time_series(frame, *, x, y, series=None, y_title="", version_marks=("PS","CoC"), step=False, percent=False)
+    stacked_bars(frame, *, x, y, series, temporal=True, version_marks=None)
+    ranked_bars(frame, *, category, value, percent=False, sort=None, highlight=None)
+    sparkline(frame, *, x, y); version_changes(standards)
+
+Palette (asi_me.ui.palette): Okabe-Ito constants; STATUS_STYLE / STANDARD_STYLE map
+    status/standard -> Style(color, shape, symbol, text) with .rgb for pydeck; never
+    encode status by colour alone (use .shape on maps/charts and .symbol + .text in tables).
+
+Presentation (asi_me.ui.presentation): is_presenting(); app.py injects the CSS and footer.
+    Elements in st.container(key="controls_<x>") and download buttons are hidden when presenting.
+
+Filters: asi_me.ui.filter_bar.describe(filters) -> ["Region: Europe", ...].
+"""

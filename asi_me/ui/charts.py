@@ -1,0 +1,218 @@
+"""Pure chart builders: DataFrame in, Altair chart out. No Streamlit here.
+
+Every builder takes the frame a query function returned (column names given as
+arguments), draws nothing for empty or suppressed values, and keeps series
+distinguishable without colour: lines carry point shapes, bars carry text labels.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import altair as alt
+import pandas as pd
+
+from asi_me.ui.palette import BLUE, GREY, VERMILLION, domain_colors
+from asi_me.vocab import VERSION_EFFECTIVE_ON, label
+
+FONT = "Source Sans Pro, Helvetica, Arial, sans-serif"
+
+
+def _labelled(frame: pd.DataFrame, column: str | None) -> tuple[pd.DataFrame, list[str]]:
+    """Add `<column>_label` with vocabulary labels; return frame and label order."""
+    if column is None or column not in frame.columns:
+        return frame, []
+    out = frame.copy()
+    out[f"{column}_label"] = out[column].map(lambda v: label(v) if pd.notna(v) else "Unknown")
+    order = list(dict.fromkeys(out[f"{column}_label"].tolist()))
+    return out, order
+
+
+def _temporal(frame: pd.DataFrame, x: str) -> pd.DataFrame:
+    out = frame.copy()
+    out[x] = pd.to_datetime(out[x])
+    return out
+
+
+def version_changes(standards: Sequence[str] | None = None) -> pd.DataFrame:
+    """Dates where a new standard version took effect (breaks in comparability)."""
+    rows = [
+        {"on": pd.Timestamp(on), "version": str(version.value), "text": f"{label(version)} in force"}
+        for version, on in VERSION_EFFECTIVE_ON.items()
+        if not standards or str(version.value).split("-")[0] in standards
+    ]
+    # Versions effective on one date share one marker.
+    frame = pd.DataFrame(rows, columns=["on", "version", "text"])
+    if frame.empty:
+        return frame
+    return frame.groupby("on", as_index=False).agg(text=("text", " / ".join), version=("version", ",".join))
+
+
+def _version_layer(frame: pd.DataFrame, x: str, standards: Sequence[str] | None) -> alt.Chart | None:
+    marks = version_changes(standards)
+    if marks.empty or frame.empty:
+        return None
+    lo, hi = pd.to_datetime(frame[x]).min(), pd.to_datetime(frame[x]).max()
+    marks = marks[(marks["on"] >= lo) & (marks["on"] <= hi)]
+    if marks.empty:
+        return None
+    base = alt.Chart(marks)
+    rule = base.mark_rule(color=GREY, strokeDash=[4, 3]).encode(
+        x=alt.X("on:T"), tooltip=[alt.Tooltip("text:N", title="Standard version change")]
+    )
+    text = base.mark_text(align="left", dx=3, dy=-4, baseline="top", color="#444", fontSize=11).encode(
+        x="on:T", y=alt.value(0), text="text:N"
+    )
+    return rule + text
+
+
+def time_series(
+    frame: pd.DataFrame,
+    *,
+    x: str,
+    y: str,
+    series: str | None = None,
+    y_title: str = "",
+    x_title: str = "",
+    version_marks: Sequence[str] | None = None,
+    step: bool = False,
+    height: int = 280,
+    percent: bool = False,
+) -> alt.LayerChart | alt.Chart:
+    """Lines over time, one per `series` value, with point shapes and optional version-change rules.
+
+    `version_marks` lists standards ("PS", "CoC") whose version changes are drawn.
+    """
+    data = _temporal(frame.dropna(subset=[y]), x)
+    data, order = _labelled(data, series)
+    fmt = ".0%" if percent else ",.0f"
+    encoding: dict = {
+        "x": alt.X(f"{x}:T", title=x_title or None),
+        "y": alt.Y(f"{y}:Q", title=y_title or None, axis=alt.Axis(format=fmt)),
+        "tooltip": [alt.Tooltip(f"{x}:T", title="Date"), alt.Tooltip(f"{y}:Q", title=y_title or y, format=fmt)],
+    }
+    if series:
+        domain, colors, shapes = domain_colors(order)
+        codes = list(dict.fromkeys(data[series].tolist()))
+        if all(c in _KNOWN_STYLE_KEYS for c in codes):
+            _, colors, shapes = domain_colors([str(c) for c in codes])
+        encoding["color"] = alt.Color(
+            f"{series}_label:N", title=None, scale=alt.Scale(domain=domain, range=colors),
+            legend=alt.Legend(orient="bottom", columns=3, symbolType="stroke"),
+        )
+        encoding["tooltip"].insert(0, alt.Tooltip(f"{series}_label:N", title=label(series)))
+        shape = alt.Shape(f"{series}_label:N", scale=alt.Scale(domain=domain, range=shapes), legend=None)
+    else:
+        encoding["color"] = alt.value(BLUE)
+        shape = alt.value("circle")
+    base = alt.Chart(data)
+    line = base.mark_line(interpolate="step-after" if step else "linear", strokeWidth=2).encode(**encoding)
+    points = base.mark_point(filled=True, size=28).encode(**{**encoding, "shape": shape})
+    chart: alt.LayerChart | alt.Chart = line + points
+    rules = _version_layer(data, x, version_marks)
+    if rules is not None:
+        chart = chart + rules
+    return chart.properties(height=height).configure_axis(labelFont=FONT, titleFont=FONT)
+
+
+_KNOWN_STYLE_KEYS = {"certified", "provisional", "suspended", "withdrawn", "expired", "PS", "CoC", "both"}
+
+
+def stacked_bars(
+    frame: pd.DataFrame,
+    *,
+    x: str,
+    y: str,
+    series: str,
+    y_title: str = "",
+    x_title: str = "",
+    temporal: bool = True,
+    height: int = 280,
+    version_marks: Sequence[str] | None = None,
+) -> alt.LayerChart | alt.Chart:
+    """Bars per period stacked by `series`; segments carry a pattern-free colour plus a tooltip."""
+    data = frame.dropna(subset=[y])
+    if temporal:
+        data = _temporal(data, x)
+    data, order = _labelled(data, series)
+    codes = [str(c) for c in dict.fromkeys(data[series].tolist())] if series in data else []
+    domain, colors, _ = domain_colors(order)
+    if codes and all(c in _KNOWN_STYLE_KEYS for c in codes):
+        _, colors, _ = domain_colors(codes)
+    x_enc = alt.X(f"{x}:T" if temporal else f"{x}:O", title=x_title or None)
+    chart = (
+        alt.Chart(data)
+        .mark_bar(stroke="white", strokeWidth=0.5)
+        .encode(
+            x=x_enc,
+            y=alt.Y(f"sum({y}):Q", title=y_title or None, axis=alt.Axis(format=",.0f")),
+            color=alt.Color(
+                f"{series}_label:N", title=None, scale=alt.Scale(domain=domain, range=colors),
+                legend=alt.Legend(orient="bottom", columns=3),
+            ),
+            order=alt.Order(f"{series}_label:N"),
+            tooltip=[
+                alt.Tooltip(f"{x}:T" if temporal else f"{x}:O", title=x_title or "Period"),
+                alt.Tooltip(f"{series}_label:N", title=label(series)),
+                alt.Tooltip(f"{y}:Q", title=y_title or y, format=",.0f"),
+            ],
+        )
+    )
+    layered: alt.LayerChart | alt.Chart = chart
+    if temporal:
+        rules = _version_layer(data, x, version_marks)
+        if rules is not None:
+            layered = chart + rules
+    return layered.properties(height=height).configure_axis(labelFont=FONT, titleFont=FONT)
+
+
+def ranked_bars(
+    frame: pd.DataFrame,
+    *,
+    category: str,
+    value: str,
+    value_title: str = "",
+    category_title: str = "",
+    percent: bool = False,
+    sort: Sequence[str] | None = None,
+    height: int | None = None,
+    color: str = BLUE,
+    highlight: str | None = None,
+) -> alt.LayerChart:
+    """Horizontal bars with the value written at the end of each bar (readable without colour).
+
+    `highlight` names a boolean column whose rows are drawn in vermillion and marked in text.
+    """
+    data = frame.dropna(subset=[value]).copy()
+    data, _ = _labelled(data, category) if category in {"membership_class", "activity", "standard"} else (data, [])
+    cat = f"{category}_label" if f"{category}_label" in data.columns else category
+    fmt = ".0%" if percent else ",.0f"
+    y_sort = list(sort) if sort else "-x"
+    bar_color: alt.ColorValue | alt.Color = alt.value(color)
+    if highlight and highlight in data.columns:
+        bar_color = alt.condition(f"datum.{highlight}", alt.value(VERMILLION), alt.value(color))
+    base = alt.Chart(data).encode(
+        y=alt.Y(f"{cat}:N", title=category_title or None, sort=y_sort, axis=alt.Axis(labelLimit=260)),
+        x=alt.X(f"{value}:Q", title=value_title or None, axis=alt.Axis(format=fmt)),
+        tooltip=[alt.Tooltip(f"{cat}:N", title=category_title or "Category"),
+                 alt.Tooltip(f"{value}:Q", title=value_title or value, format=fmt)],
+    )
+    bars = base.mark_bar().encode(color=bar_color)
+    text = base.mark_text(align="left", dx=4, color="#222").encode(text=alt.Text(f"{value}:Q", format=fmt))
+    rows = max(len(data), 1)
+    return (bars + text).properties(height=height or max(120, 28 * rows))
+
+
+def sparkline(frame: pd.DataFrame, *, x: str, y: str, color: str = BLUE, height: int = 48) -> alt.LayerChart:
+    """A small trend line without axes, for KPI tiles; the last point is marked."""
+    data = _temporal(frame.dropna(subset=[y]), x)
+    base = alt.Chart(data).encode(
+        x=alt.X(f"{x}:T", axis=None),
+        y=alt.Y(f"{y}:Q", axis=None, scale=alt.Scale(zero=False)),
+        tooltip=[alt.Tooltip(f"{x}:T", title="Date"), alt.Tooltip(f"{y}:Q", title="Value", format=",.4~g")],
+    )
+    line = base.mark_line(color=color, strokeWidth=2)
+    last = base.transform_window(rank="rank()", sort=[alt.SortField(x, order="descending")]).transform_filter(
+        "datum.rank == 1"
+    ).mark_point(color=color, filled=True, size=30)
+    return (line + last).properties(height=height).configure_view(strokeWidth=0)

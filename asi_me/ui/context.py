@@ -1,0 +1,63 @@
+"""What the frame (app.py) resolved for this run, handed to the page it runs.
+
+app.py stores one PageContext in session state before `page.run()`; a page reads it
+with `page_context()`. Nothing here touches data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import streamlit as st
+
+from asi_me.filters import Filters, Viewer
+from asi_me.settings import Settings
+from asi_me.snapshot import Manifest
+
+_KEY = "asi_page_context"
+
+
+@dataclass(frozen=True)
+class PageContext:
+    """The viewer, the filters and the snapshot facts every page needs."""
+
+    settings: Settings
+    viewer: Viewer
+    filters: Filters
+    manifest: Manifest | None
+    data_as_of: date | None
+    is_demo: bool
+    presenting: bool
+
+    @property
+    def as_of(self) -> date:
+        """The date figures are counted on: the filter's, else the data's, else today."""
+        return self.filters.as_of or self.data_as_of or date.today()
+
+    @property
+    def has_data(self) -> bool:
+        """Whether the snapshot holds any rows at all."""
+        return self.manifest is not None and any(t.get("rows", 0) for t in self.manifest.tables.values())
+
+    @property
+    def min_reporters(self) -> int:
+        return self.settings.min_reporters
+
+    def rows(self, table: str) -> int:
+        """Rows of one table in the snapshot (0 if unknown)."""
+        if self.manifest is None:
+            return 0
+        return int(self.manifest.tables.get(table, {}).get("rows", 0))
+
+
+def set_page_context(context: PageContext) -> None:
+    st.session_state[_KEY] = context
+
+
+def page_context() -> PageContext:
+    """The context app.py resolved for this run. Pages are only run through app.py."""
+    context = st.session_state.get(_KEY)
+    if context is None:
+        raise RuntimeError("Pages run through app.py: start the app with `streamlit run app.py`.")
+    return context

@@ -1,0 +1,197 @@
+"""The global filter bar, bound to the URL both ways.
+
+On a session's first run the URL's filter parameters seed the widgets (through
+`Filters.from_query_params`, one parameter at a time so one bad value does not
+discard the others). Every run then writes the widgets' values back to the URL with
+`Filters.to_query_params`, so a copied link or a reload reproduces the view, and the
+values persist across pages because the widgets live in the frame (app.py).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import streamlit as st
+
+from asi_me.filters import FilterError, Filters
+from asi_me.vocab import (
+    Activity,
+    CertificationStatus,
+    MembershipClass,
+    Region,
+    Standard,
+    StandardVersion,
+    countries,
+    country_name,
+    label,
+)
+
+# URL parameter -> (session-state key of the widget, Filters field)
+FIELDS: dict[str, tuple[str, str]] = {
+    "as_of": ("flt_as_of", "as_of"),
+    "from": ("flt_from", "period_from"),
+    "to": ("flt_to", "period_to"),
+    "region": ("flt_region", "regions"),
+    "country": ("flt_country", "countries"),
+    "activity": ("flt_activity", "activities"),
+    "standard": ("flt_standard", "standards"),
+    "version": ("flt_version", "versions"),
+    "class": ("flt_class", "membership_classes"),
+    "status": ("flt_status", "statuses"),
+}
+_DATES = {"as_of", "from", "to"}
+_INIT = "flt_initialised"
+_WARNINGS = "flt_warnings"
+EARLIEST = date(2012, 1, 1)  # ASI was founded in 2012; nothing to show before
+
+
+def _default(param: str) -> Any:
+    return None if param in _DATES else []
+
+
+def parse_url(params: Any) -> tuple[Filters, list[str]]:
+    """Filters from URL parameters, dropping (and explaining) each bad value instead of failing."""
+    kept: dict[str, list[str]] = {}
+    warnings: list[str] = []
+    for param in FIELDS:
+        if param not in params:
+            continue
+        raw = params.get_all(param) if hasattr(params, "get_all") else params.get(param)
+        items = [raw] if isinstance(raw, str) else list(raw or [])
+        values = [v for item in items for v in str(item).split(",") if v.strip()]
+        good: list[str] = []
+        for value in values[-1:] if param in _DATES else values:
+            try:
+                Filters.from_query_params({param: [value]})
+                good.append(value)
+            except FilterError as exc:
+                warnings.append(f"Ignored URL parameter {param}={value!r}: {exc} Showing the default instead.")
+        if good:
+            kept[param] = good
+    try:
+        return Filters.from_query_params(kept), warnings
+    except FilterError as exc:
+        kept.pop("to", None)
+        warnings.append(f"Ignored URL parameter 'to': {exc}")
+        return Filters.from_query_params(kept), warnings
+
+
+def init_from_url() -> None:
+    """Seed the filter widgets from the URL, once per session."""
+    if st.session_state.get(_INIT):
+        return
+    filters, warnings = parse_url(st.query_params)
+    for key, name in FIELDS.values():
+        value = getattr(filters, name)
+        st.session_state.setdefault(key, list(value) if isinstance(value, tuple) else value)
+    st.session_state[_WARNINGS] = warnings
+    st.session_state[_INIT] = True
+
+
+def reset_filters() -> None:
+    """Callback of every "Reset filters" button: all filters back to their defaults."""
+    for param, (key, _) in FIELDS.items():
+        st.session_state[key] = _default(param)
+    st.session_state[_WARNINGS] = []
+
+
+def _changed() -> None:
+    st.session_state[_WARNINGS] = []
+
+
+def url_warnings() -> list[str]:
+    return list(st.session_state.get(_WARNINGS, []))
+
+
+def current_filters() -> Filters:
+    """Filters from the widgets' session state (valid by construction, but re-checked)."""
+    kwargs: dict[str, Any] = {}
+    for key, name in FIELDS.values():
+        value = st.session_state.get(key)
+        kwargs[name] = tuple(value) if isinstance(value, list) else value
+    try:
+        return Filters(**kwargs)
+    except FilterError as exc:
+        st.session_state[_WARNINGS] = [*url_warnings(), f"{exc} The end date is ignored."]
+        kwargs["period_to"] = None
+        return Filters(**kwargs)
+
+
+def render(data_as_of: date | None) -> Filters:
+    """Draw the filter bar in the sidebar and return the selected Filters."""
+    init_from_url()
+    latest = max(data_as_of or date.today(), *(v for v in (st.session_state.get("flt_as_of"),
+                                                            st.session_state.get("flt_to")) if v))
+    side = st.sidebar
+    side.markdown("### Filters")
+    side.date_input(
+        "As of", key="flt_as_of", min_value=EARLIEST, max_value=latest, on_change=_changed, format="YYYY-MM-DD",
+        help="Figures are counted on this date. Empty means the latest data.",
+    )
+    left, right = side.columns(2)
+    left.date_input("Series from", key="flt_from", min_value=EARLIEST, max_value=latest, on_change=_changed,
+                    format="YYYY-MM-DD", help="Start of charts over time. Empty means the beginning.")
+    right.date_input("Series to", key="flt_to", min_value=EARLIEST, max_value=latest, on_change=_changed,
+                     format="YYYY-MM-DD", help="End of charts over time. Empty means the as-of date.")
+    side.multiselect("Region", [r.value for r in Region], key="flt_region", format_func=label,
+                     on_change=_changed, placeholder="All regions")
+    regions = set(st.session_state.get("flt_region") or [])
+    selected_countries = list(st.session_state.get("flt_country") or [])
+    options = [c for c, (_, region) in countries().items() if not regions or region in regions]
+    options = sorted(set(options) | set(selected_countries), key=country_name)
+    side.multiselect("Country", options, key="flt_country", format_func=country_name, on_change=_changed,
+                     placeholder="All countries")
+    side.multiselect("Supply-chain activity", [a.value for a in Activity], key="flt_activity", format_func=label,
+                     on_change=_changed, placeholder="All activities")
+    side.multiselect("Standard", [s.value for s in Standard], key="flt_standard", format_func=label,
+                     on_change=_changed, placeholder="PS and CoC")
+    standards = set(st.session_state.get("flt_standard") or [])
+    selected_versions = list(st.session_state.get("flt_version") or [])
+    versions = [v.value for v in StandardVersion if not standards or v.value.split("-")[0] in standards]
+    versions += [v for v in selected_versions if v not in versions]
+    side.multiselect("Standard version", versions, key="flt_version", format_func=label, on_change=_changed,
+                     placeholder="All versions")
+    side.multiselect("Membership class", [m.value for m in MembershipClass], key="flt_class", format_func=label,
+                     on_change=_changed, placeholder="All classes")
+    side.multiselect("Certification status", [s.value for s in CertificationStatus], key="flt_status",
+                     format_func=label, on_change=_changed, placeholder="All statuses")
+    side.button("Reset filters", on_click=reset_filters, key="flt_reset_sidebar", icon=":material/restart_alt:")
+    filters = current_filters()
+    sync_url(filters)
+    return filters
+
+
+def sync_url(filters: Filters) -> None:
+    """Write the filters to the URL, touching only filter parameters that changed."""
+    wanted = filters.to_query_params()
+    for param in FIELDS:
+        if param in wanted:
+            value = wanted[param]
+            values = [value] if isinstance(value, str) else list(value)
+            if st.query_params.get_all(param) != values:
+                st.query_params[param] = values if len(values) > 1 else values[0]
+        elif param in st.query_params:
+            del st.query_params[param]
+
+
+def describe(filters: Filters) -> list[str]:
+    """Active filters as short phrases, for chips, captions and the presentation footer."""
+    out: list[str] = []
+    if filters.as_of:
+        out.append(f"As of {filters.as_of.isoformat()}")
+    if filters.period_from or filters.period_to:
+        out.append(f"Series {filters.period_from or '…'} to {filters.period_to or '…'}")
+    named = [
+        ("Region", filters.regions, label),
+        ("Country", filters.countries, country_name),
+        ("Activity", filters.activities, label),
+        ("Standard", filters.standards, label),
+        ("Version", filters.versions, label),
+        ("Class", filters.membership_classes, label),
+        ("Status", filters.statuses, label),
+    ]
+    for title, values, fmt in named:
+        if values:
+            out.append(f"{title}: {', '.join(fmt(v) for v in values)}")
+    return out

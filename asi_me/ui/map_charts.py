@@ -1,0 +1,385 @@
+"""Pure builders for the certification map: DataFrames in, a pydeck.Deck out.
+
+The map draws without internet: no basemap tiles (``map_provider=None``), only a
+lat/lon graticule shipped as data, the facility points, the country aggregate
+circles and the smelter emissions layer. Colour follows the Okabe-Ito palette,
+which stays distinguishable under the common colour-vision deficiencies, and is
+never the only cue: the standard is drawn as fill/ring/outline and the legend and
+tooltips spell out status and standard in words.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import pandas as pd
+import pydeck as pdk
+
+from asi_me.ui.palette import status_style
+from asi_me.vocab import CertificationStatus
+
+# Okabe-Ito colours (RGB).
+OKABE_ITO: dict[str, tuple[int, int, int]] = {
+    "orange": (230, 159, 0),
+    "sky_blue": (86, 180, 233),
+    "bluish_green": (0, 158, 115),
+    "yellow": (240, 228, 66),
+    "blue": (0, 114, 178),
+    "vermillion": (213, 94, 0),
+    "reddish_purple": (204, 121, 167),
+    "black": (0, 0, 0),
+    "grey": (136, 136, 136),
+}
+
+# The app-wide status colours (asi_me/ui/palette.py), as RGB for deck.gl.
+STATUS_COLOURS: dict[str, tuple[int, int, int]] = {
+    str(status): tuple(status_style(status).rgb)  # type: ignore[misc]
+    for status in CertificationStatus
+}
+# A status outside the vocabulary (or a mixed aggregate cell) is drawn in blue and says so.
+MIXED_COLOUR = OKABE_ITO["blue"]
+
+STATUS_LABELS: dict[str, str] = {
+    CertificationStatus.CERTIFIED: "Certified",
+    CertificationStatus.PROVISIONAL: "Provisional (major non-conformance, one year)",
+    CertificationStatus.SUSPENDED: "Suspended",
+    CertificationStatus.WITHDRAWN: "Withdrawn",
+    CertificationStatus.EXPIRED: "Expired",
+}
+
+# How a point shows which standards its facility holds, besides the legend text.
+STANDARD_GROUPS: dict[str, str] = {
+    "PS": "Performance Standard only: filled dot",
+    "CoC": "Chain of Custody only: hollow ring",
+    "both": "PS and CoC: filled dot with a dark outline",
+}
+
+GHG_THRESHOLD_T_PER_T = 8.0  # PS criterion 5.x: scope 1+2, t CO2e per t Al, for smelters
+EMISSIONS_COLOURS: dict[bool, tuple[int, int, int]] = {
+    True: OKABE_ITO["blue"],  # at or below the threshold
+    False: OKABE_ITO["vermillion"],  # above it
+}
+COUNTRY_COLOUR = OKABE_ITO["sky_blue"]
+WHITE = (255, 255, 255)
+INK = (30, 30, 30)
+
+
+@dataclass(frozen=True)
+class LegendEntry:
+    """One legend row: words first, colour as a second cue."""
+
+    key: str
+    label: str
+    hex_colour: str
+    mark: str  # a text symbol: the status symbol of the shared palette, or the standard's mark
+
+
+def hex_colour(rgb: tuple[int, int, int]) -> str:
+    return "#{:02x}{:02x}{:02x}".format(*rgb)
+
+
+def status_legend() -> list[LegendEntry]:
+    """Every certification status with its colour and words."""
+    return [
+        LegendEntry(str(status), STATUS_LABELS[status], hex_colour(STATUS_COLOURS[status]), status_style(status).symbol)
+        for status in CertificationStatus
+    ]
+
+
+def standard_legend() -> list[LegendEntry]:
+    """How PS, CoC and both are drawn."""
+    marks = {"PS": "●", "CoC": "○", "both": "◉"}
+    return [LegendEntry(key, text, hex_colour(INK), marks[key]) for key, text in STANDARD_GROUPS.items()]
+
+
+def legend_markdown(*, show_countries: bool = False, show_emissions: bool = False) -> str:
+    """The map legend as Markdown with coloured symbols and words (colour is not the only cue)."""
+    rows = [f"<span style='color:{e.hex_colour}'>{e.mark}</span> {e.label}" for e in status_legend()]
+    rows += [f"{e.mark} {e.label}" for e in standard_legend()]
+    if show_countries:
+        rows.append(
+            f"<span style='color:{hex_colour(COUNTRY_COLOUR)}'>◯</span> Country aggregate: "
+            "circle area grows with certified facilities"
+        )
+    if show_emissions:
+        rows.append(
+            f"<span style='color:{hex_colour(EMISSIONS_COLOURS[True])}'>▭</span> “5.2 t”: smelter GHG intensity, "
+            f"scope 1+2, t CO2e per t Al, at or below the {GHG_THRESHOLD_T_PER_T:g} t threshold"
+        )
+        rows.append(
+            f"<span style='color:{hex_colour(EMISSIONS_COLOURS[False])}'>▭</span> “12.4 t ▲ over 8”: above the "
+            f"{GHG_THRESHOLD_T_PER_T:g} t threshold"
+        )
+    return "  \n".join(rows)
+
+
+def graticule(step_deg: int = 30) -> pd.DataFrame:
+    """Lines of latitude and longitude every step_deg degrees, as PathLayer data."""
+    paths: list[dict[str, object]] = [
+        {"path": [[lon, lat] for lon in range(-180, 181, 10)], "is_equator": lat == 0}
+        for lat in range(-60, 61, step_deg)
+    ]
+    paths += [
+        {"path": [[lon, lat] for lat in range(-80, 81, 10)], "is_equator": False} for lon in range(-180, 181, step_deg)
+    ]
+    frame = pd.DataFrame(paths)
+    frame["color"] = [[120, 120, 120, 110] if eq else [170, 170, 170, 70] for eq in frame["is_equator"]]
+    frame["tooltip"] = ""
+    return frame
+
+
+def _status_rgb(status: object) -> tuple[int, int, int]:
+    return STATUS_COLOURS.get(str(status), MIXED_COLOUR)
+
+
+def _point_radius(count: float) -> float:
+    # Area grows with the number of facilities a point stands for; single facilities stay visible.
+    return 5.0 + 3.0 * math.sqrt(max(float(count), 1.0) - 1.0)
+
+
+def facility_layer_frame(points: pd.DataFrame) -> pd.DataFrame:
+    """Per-point drawing attributes: fill, outline, radius and tooltip text.
+
+    Expects latitude, longitude, status, standard_key ('PS', 'CoC', 'both') and
+    optionally n_facilities, facility_name and country_name (as facility_points returns them).
+    """
+    frame = points.loc[points["latitude"].notna() & points["longitude"].notna()].copy()
+    counts = frame["n_facilities"] if "n_facilities" in frame else pd.Series(1, index=frame.index)
+    groups = frame["standard_key"].astype("string").fillna("PS") if "standard_key" in frame else None
+    fill, line, width, radius, tips = [], [], [], [], []
+    symbols: list[str] = []
+    symbol_colours: list[list[int]] = []
+    for i, (status, count) in enumerate(zip(frame["status"], counts, strict=True)):
+        rgb = _status_rgb(status)
+        group = str(groups.iloc[i]) if groups is not None else "PS"
+        if group == "CoC":
+            fill.append([255, 255, 255, 230])
+            line.append([*rgb, 255])
+            width.append(3)
+        elif group == "both":
+            fill.append([*rgb, 230])
+            line.append([*INK, 255])
+            width.append(2)
+        else:
+            fill.append([*rgb, 230])
+            line.append([*WHITE, 255])
+            width.append(1)
+        radius.append(_point_radius(count if pd.notna(count) else 1))
+        label = frame["facility_name"].iloc[i] if "facility_name" in frame else ""
+        where = frame["country_name"].iloc[i] if "country_name" in frame else ""
+        status_text = STATUS_LABELS.get(str(status), f"{status}")
+        group_text = {"PS": "Performance Standard", "CoC": "Chain of Custody", "both": "PS and CoC"}.get(group, group)
+        n = int(count) if pd.notna(count) else 1
+        is_cell = bool(frame["is_cell"].iloc[i]) if "is_cell" in frame else n > 1
+        if is_cell:
+            head = f"{n} facilities in this area"
+            detail = f"Mostly {status_text.split(' (')[0].lower()} · mostly {group_text}"
+            where = "Zoomed-out view: nearby facilities are grouped"
+        else:
+            head = str(label) if pd.notna(label) and label else "Facility"
+            detail = f"{status_text} · {group_text}"
+        tips.append(f"<b>{head}</b><br/>{where}<br/>{detail}")
+        symbols.append(status_style(str(status)).symbol)
+        symbol_colours.append([*WHITE, 255] if group != "CoC" else [*rgb, 255])
+    frame["fill_color"] = fill
+    frame["line_color"] = line
+    frame["line_width"] = width
+    frame["radius"] = radius
+    frame["tooltip"] = tips
+    # The status symbol drawn inside each dot, so status has a shape as well as a colour.
+    frame["symbol"] = symbols
+    frame["symbol_color"] = symbol_colours
+    frame["symbol_size"] = [max(9.0, r * 1.1) for r in radius]
+    return frame
+
+
+def country_layer_frame(countries: pd.DataFrame) -> pd.DataFrame:
+    """Country aggregate circles: expects latitude, longitude, country_name, certified_facilities."""
+    frame = countries.loc[countries["latitude"].notna() & countries["longitude"].notna()].copy()
+    frame = frame.loc[frame["certified_facilities"].fillna(0) > 0]
+    counts = [int(n) for n in frame["certified_facilities"]]
+    frame["radius"] = [8.0 + 4.0 * math.sqrt(n) for n in counts]
+    frame["text"] = [f"{name} {n}" for name, n in zip(frame["country_name"], counts, strict=True)]
+    frame["tooltip"] = [
+        f"<b>{name}</b><br/>{n} facilities with a valid certification"
+        for name, n in zip(frame["country_name"], counts, strict=True)
+    ]
+    return frame
+
+
+def emissions_layer_frame(smelters: pd.DataFrame, locations: pd.DataFrame) -> pd.DataFrame:
+    """Smelter points coloured by scope 1+2 intensity against the 8 t CO2e/t Al threshold.
+
+    `smelters` has facility_id, facility_name, year and ghg_intensity_t_per_t (the rows the
+    viewer may see); `locations` has facility_id, latitude, longitude (the register).
+    Smelters without coordinates are left out.
+    """
+    places = locations[["facility_id", "latitude", "longitude"]].drop_duplicates("facility_id")
+    frame = smelters.merge(places, on="facility_id", how="inner")
+    frame = frame.loc[
+        frame["latitude"].notna() & frame["longitude"].notna() & frame["ghg_intensity_t_per_t"].notna()
+    ].copy()
+    below = [float(v) <= GHG_THRESHOLD_T_PER_T for v in frame["ghg_intensity_t_per_t"]]
+    frame["fill_color"] = [[*EMISSIONS_COLOURS[b], 255] for b in below]
+    frame["text_color"] = [[*INK, 255] if b else [*EMISSIONS_COLOURS[False], 255] for b in below]
+    # Words and a mark carry the comparison, colour only repeats it.
+    frame["text"] = [
+        f"{float(v):.1f} t" + (" ▲ over 8" if not b else "")
+        for v, b in zip(frame["ghg_intensity_t_per_t"], below, strict=True)
+    ]
+    frame["tooltip"] = [
+        f"<b>{name}</b><br/>{float(value):.1f} t CO2e/t Al, scope 1+2 ({year}): "
+        + ("at or below" if b else "above")
+        + f" the {GHG_THRESHOLD_T_PER_T:g} t threshold"
+        for name, value, year, b in zip(
+            frame["facility_name"], frame["ghg_intensity_t_per_t"], frame["year"], below, strict=True
+        )
+    ]
+    return frame[["facility_id", "latitude", "longitude", "fill_color", "text_color", "text", "tooltip"]]
+
+
+def view_for(points: pd.DataFrame) -> pdk.ViewState:
+    """A view that fits the points; the whole world when there are none or they spread wide."""
+    located = points.dropna(subset=["latitude", "longitude"]) if len(points) else points
+    if located.empty:
+        return pdk.ViewState(latitude=15, longitude=10, zoom=0.7)
+    lat_span = float(located["latitude"].max() - located["latitude"].min())
+    lon_span = float(located["longitude"].max() - located["longitude"].min())
+    span = max(lat_span, lon_span / 2, 1.0)
+    zoom = max(0.7, min(6.0, math.log2(160 / span)))
+    return pdk.ViewState(
+        latitude=float(located["latitude"].mean()), longitude=float(located["longitude"].mean()), zoom=zoom
+    )
+
+
+def build_certification_deck(
+    points: pd.DataFrame,
+    countries: pd.DataFrame | None = None,
+    emissions: pd.DataFrame | None = None,
+    locations: pd.DataFrame | None = None,
+    *,
+    show_countries: bool = False,
+    show_emissions: bool = False,
+) -> pdk.Deck:
+    """The certification map: graticule, optional country circles, facilities, optional emissions.
+
+    Every layer has an id, so Streamlit can report selections by layer; only the
+    facility layer is pickable for selection.
+    """
+    layers: list[pdk.Layer] = [
+        pdk.Layer(
+            "PathLayer",
+            data=graticule(),
+            id="graticule",
+            get_path="path",
+            get_color="color",
+            width_units="pixels",
+            get_width=1,
+            pickable=False,
+        )
+    ]
+    if show_countries and countries is not None and not countries.empty:
+        country_frame = country_layer_frame(countries)
+        layers.append(
+            pdk.Layer(
+                "ScatterplotLayer",
+                data=country_frame,
+                id="countries",
+                get_position=["longitude", "latitude"],
+                get_radius="radius",
+                radius_units="pixels",
+                get_fill_color=[*COUNTRY_COLOUR, 70],
+                get_line_color=[*OKABE_ITO["blue"], 200],
+                stroked=True,
+                line_width_units="pixels",
+                get_line_width=1,
+                pickable=True,
+            )
+        )
+        layers.append(
+            pdk.Layer(
+                "TextLayer",
+                data=country_frame,
+                id="country-labels",
+                get_position=["longitude", "latitude"],
+                get_text="text",
+                get_size=12,
+                get_color=[*INK, 220],
+                get_pixel_offset=[0, -18],
+                pickable=False,
+            )
+        )
+    facility_frame = facility_layer_frame(points) if not points.empty else points.assign(tooltip="")
+    layers.append(
+        pdk.Layer(
+            "ScatterplotLayer",
+            data=facility_frame,
+            id="facilities",
+            get_position=["longitude", "latitude"],
+            get_radius="radius",
+            radius_units="pixels",
+            get_fill_color="fill_color",
+            get_line_color="line_color",
+            get_line_width="line_width",
+            line_width_units="pixels",
+            stroked=True,
+            filled=True,
+            pickable=True,
+            auto_highlight=True,
+        )
+    )
+    if not facility_frame.empty:
+        layers.append(
+            pdk.Layer(
+                "TextLayer",
+                data=facility_frame[["longitude", "latitude", "symbol", "symbol_color", "symbol_size"]],
+                id="facility-symbols",
+                get_position=["longitude", "latitude"],
+                get_text="symbol",
+                get_color="symbol_color",
+                get_size="symbol_size",
+                size_units="pixels",
+                character_set="auto",
+                font_family="'DejaVu Sans', 'Segoe UI Symbol', sans-serif",
+                pickable=False,
+            )
+        )
+    if show_emissions and emissions is not None and locations is not None and not emissions.empty:
+        layers.append(
+            pdk.Layer(
+                "TextLayer",
+                data=emissions_layer_frame(emissions, locations),
+                id="emissions",
+                get_position=["longitude", "latitude"],
+                get_text="text",
+                get_color="text_color",
+                get_size=12,
+                size_units="pixels",
+                get_pixel_offset=[0, 16],
+                background=True,
+                get_background_color=[255, 255, 255, 235],
+                get_border_color="fill_color",
+                get_border_width=2,
+                background_padding=[3, 1, 3, 1],
+                character_set="auto",
+                pickable=True,
+            )
+        )
+    return pdk.Deck(
+        layers=layers,
+        initial_view_state=view_for(points if not points.empty else pd.DataFrame(columns=["latitude", "longitude"])),
+        map_provider=None,
+        map_style=None,
+        tooltip={"html": "{tooltip}", "style": {"backgroundColor": "#1e1e1e", "color": "white", "fontSize": "13px"}},
+        parameters=None,
+    )
+
+
+def deck_point_count(deck: pdk.Deck) -> int:
+    """How many facility points the deck sends to the browser."""
+    total = 0
+    for layer in deck.layers:
+        if layer.id == "facilities":
+            total += len(layer.data) if layer.data is not None else 0
+    return total

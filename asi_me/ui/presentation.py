@@ -1,0 +1,87 @@
+"""Presentation mode for board meetings, and the app's one stylesheet.
+
+`?present=1` (or the sidebar toggle) hides the sidebar and controls, enlarges type
+for a 1280×720 projector and adds a footer with the active filters, role and as-of
+date. Filters still come from the URL, so switching mode does not reset the view.
+"""
+
+from __future__ import annotations
+
+import html
+
+import streamlit as st
+
+PRESENT_KEY = "asi_present"
+
+# Always on: tighter top padding, tile and chip styling.
+_BASE_CSS = """
+<style>
+.block-container {padding-top: 2.2rem; padding-bottom: 3rem; max-width: 1500px;}
+.asi-stamp {color: #3d3d3d; font-size: 0.9rem; margin: -0.4rem 0 0.4rem 0;}
+.asi-chips {display: flex; flex-wrap: wrap; gap: 0.35rem; margin: 0.2rem 0 0.6rem 0;}
+.asi-chip {border: 1px solid #0072B2; color: #00466e; background: #eef6fb; border-radius: 1rem;
+           padding: 0.05rem 0.65rem; font-size: 0.85rem;}
+.asi-chip.none {border-color: #bbb; color: #555; background: #f6f6f6;}
+.asi-footer {display: none;}
+[data-testid="stMetricValue"] {font-variant-numeric: tabular-nums;}
+</style>
+"""
+
+# Presentation: no sidebar, no toolbar, large type, a fixed footer.
+_PRESENT_CSS = """
+<style>
+html {font-size: 20px;}
+[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stExpandSidebarButton"],
+[data-testid="stToolbar"], [data-testid="stHeader"], [data-testid="stDecoration"],
+[class*="st-key-controls_"], [data-testid="stDownloadButton"] {display: none !important;}
+.block-container {padding-top: 1rem; padding-bottom: 4.5rem; max-width: 100%;}
+h1 {font-size: 2.1rem !important;}
+[data-testid="stMetricValue"] {font-size: 2.6rem;}
+[data-testid="stMetricLabel"] p {font-size: 1.05rem;}
+.asi-footer {display: block; position: fixed; left: 0; right: 0; bottom: 0; z-index: 1000;
+             background: #1f2a36; color: #fff; font-size: 0.95rem; padding: 0.45rem 1.2rem;}
+</style>
+"""
+
+
+def init_from_url() -> None:
+    st.session_state.setdefault(PRESENT_KEY, st.query_params.get("present") in {"1", "true", "yes"})
+
+
+def is_presenting() -> bool:
+    return bool(st.session_state.get(PRESENT_KEY, False))
+
+
+def toggle() -> bool:
+    """The sidebar switch; keeps ?present=1 in the URL while on."""
+    init_from_url()
+    st.sidebar.toggle("Presentation mode", key=PRESENT_KEY,
+                      help="Large type, no controls, filters in a footer: for projectors and board meetings.")
+    sync_url()
+    return is_presenting()
+
+
+def sync_url() -> None:
+    if is_presenting():
+        if st.query_params.get("present") != "1":
+            st.query_params["present"] = "1"
+    elif "present" in st.query_params:
+        del st.query_params["present"]
+
+
+def inject_css() -> None:
+    """The app's only stylesheet, plus the presentation overrides when on."""
+    st.html(_BASE_CSS + (_PRESENT_CSS if is_presenting() else ""))
+
+
+def _leave() -> None:
+    st.session_state[PRESENT_KEY] = False
+
+
+def footer(parts: list[str]) -> None:
+    """Fixed footer with the active filters, role and as-of date (visible in presentation mode)."""
+    if not is_presenting():
+        return
+    text = "  ·  ".join(html.escape(p) for p in parts)
+    st.html(f'<div class="asi-footer" role="contentinfo">{text}</div>')
+    st.button("Leave presentation mode", on_click=_leave, key="asi_leave_present", type="tertiary")

@@ -1,0 +1,117 @@
+"""Turn a query result into the table a person reads and the CSV they download.
+
+Pure pandas, no Streamlit, so it is tested directly. The CSV a chart card offers
+is built from exactly the frame shown here: suppressed cells read
+"suppressed (fewer than N reporters)" in both, never 0 or blank.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from asi_me.vocab import country_name, label
+
+SUPPRESSED_FLAG = "is_suppressed"
+SUPPRESSED_NOTE = "suppression_note"
+
+# Columns holding closed-vocabulary codes, shown with their labels.
+VOCAB_COLUMNS: frozenset[str] = frozenset(
+    {
+        "membership_class", "activity", "standard", "standard_version", "status", "stage", "material",
+        "kind", "body", "audience", "node_type", "impact_area", "certification_type", "audit_type",
+        "rating", "frequency", "direction", "dimension", "role", "evaluation_status",
+    }
+)
+
+_ACRONYMS = {"ps": "PS", "coc": "CoC", "id": "ID", "nc": "NC", "iseal": "ISEAL", "cci": "CCI", "ghg": "GHG"}
+_SUFFIXES = {"_t": " (t)", "_pct": " (%)", "_on": " date", "_at": " time"}
+
+
+def column_title(name: str) -> str:
+    """Readable header for a snake_case column: `certificates_t` -> "Certificates (t)"."""
+    suffix = ""
+    for end, words in _SUFFIXES.items():
+        if name.endswith(end) and len(name) > len(end):
+            name, suffix = name[: -len(end)], words
+            break
+    if name.startswith("is_"):
+        name = name[3:]
+    words = [_ACRONYMS.get(w, w) for w in name.split("_") if w]
+    if not words:
+        return suffix.strip()
+    first = words[0] if words[0].isupper() or words[0] in _ACRONYMS.values() else words[0].capitalize()
+    return " ".join([first, *words[1:]]) + suffix
+
+
+def suppressed_count(frame: pd.DataFrame) -> int:
+    """How many rows the disclosure policy withheld."""
+    if SUPPRESSED_FLAG not in frame.columns or frame.empty:
+        return 0
+    return int(frame[SUPPRESSED_FLAG].fillna(False).astype(bool).sum())
+
+
+def suppression_text(frame: pd.DataFrame, min_reporters: int) -> str:
+    """The marking for a withheld cell, taken from the policy's note when it gave one."""
+    if SUPPRESSED_NOTE in frame.columns:
+        notes = frame.loc[frame[SUPPRESSED_FLAG].fillna(False).astype(bool), SUPPRESSED_NOTE].dropna()
+        notes = [str(n) for n in notes if str(n).strip()]
+        if notes:
+            return notes[0]
+    return f"suppressed (fewer than {min_reporters} reporters)"
+
+
+def display_frame(
+    frame: pd.DataFrame,
+    *,
+    min_reporters: int = 5,
+    titles: dict[str, str] | None = None,
+    label_values: bool = True,
+) -> pd.DataFrame:
+    """The frame as shown and downloaded.
+
+    - Rows the policy suppressed: every empty cell reads the suppression marking, so a
+      withheld value is never shown or exported as 0 or blank.
+    - The policy's helper columns are dropped; vocabulary codes get their labels,
+      country codes their names; headers become words (or `titles`).
+    """
+    out = frame.copy()
+    if SUPPRESSED_FLAG in out.columns:
+        mask = out[SUPPRESSED_FLAG].fillna(False).astype(bool)
+        if mask.any():
+            marking = suppression_text(out, min_reporters)
+            for column in out.columns:
+                if column in (SUPPRESSED_FLAG, SUPPRESSED_NOTE):
+                    continue
+                hidden = mask & out[column].isna()
+                if hidden.any():
+                    text = out[column].map(_format_cell).astype("string")
+                    out[column] = text.mask(hidden, marking)
+        out = out.drop(columns=[c for c in (SUPPRESSED_FLAG, SUPPRESSED_NOTE) if c in out.columns])
+    if label_values:
+        for column in out.columns:
+            if column in VOCAB_COLUMNS:
+                out[column] = out[column].map(lambda v: v if _missing(v) else label(v))
+            elif column == "country":
+                out[column] = out[column].map(lambda v: v if _missing(v) else country_name(str(v)))
+    names = {c: (titles or {}).get(c, column_title(c)) for c in out.columns}
+    return out.rename(columns=names)
+
+
+def csv_bytes(frame: pd.DataFrame) -> bytes:
+    """UTF-8 CSV (with BOM, so spreadsheet programs read accents) of a displayed frame."""
+    return frame.to_csv(index=False).encode("utf-8-sig")
+
+
+def _missing(value: object) -> bool:
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def _format_cell(value: object) -> str | None:
+    if _missing(value):
+        return None
+    if isinstance(value, float) and value.is_integer():
+        return f"{int(value)}"
+    return str(value)

@@ -1,0 +1,253 @@
+"""Shared widgets every screen uses: chart cards, KPI tiles, empty states, error
+wrapper, the "data as of" stamp and the active-filter chips.
+
+Widgets lay out what query functions return; they never query or reshape data
+beyond formatting for display (asi_me.ui.tables).
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import math
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+from streamlit.runtime.scriptrunner_utils.exceptions import ScriptControlException
+
+from asi_me.filters import Filters
+from asi_me.snapshot import NoSnapshotError
+from asi_me.ui import filter_bar
+from asi_me.ui.tables import csv_bytes, display_frame, suppressed_count, suppression_text
+
+log = logging.getLogger(__name__)
+
+ChartLike = alt.TopLevelMixin | Callable[[pd.DataFrame], alt.TopLevelMixin]
+
+
+# ---------------------------------------------------------------- stamps and chips
+
+
+def data_as_of_stamp(data_as_of: date | None, as_of: date | None = None, snapshot_id: str | None = None) -> None:
+    """The "data as of" line under a screen's title."""
+    if data_as_of is None:
+        text = "No data loaded yet"
+    else:
+        text = f"Data as of <b>{data_as_of:%d %B %Y}</b>"
+        if as_of and as_of != data_as_of:
+            text += f" · figures counted on <b>{as_of:%d %B %Y}</b>"
+    if snapshot_id:
+        text += f' · data version <span title="snapshot id">{html.escape(snapshot_id)}</span>'
+    st.html(f'<p class="asi-stamp">{text}</p>')
+
+
+def active_filters(filters: Filters, *, key: str = "page") -> None:
+    """Chips naming each active filter, and a "Reset filters" button when any is on."""
+    parts = filter_bar.describe(filters)
+    if parts:
+        chips = "".join(f'<span class="asi-chip">{html.escape(p)}</span>' for p in parts)
+    else:
+        chips = '<span class="asi-chip none">No filters: all regions, activities, standards and classes</span>'
+    left, right = st.columns([6, 1], vertical_alignment="center")
+    with left:
+        st.html(f'<div class="asi-chips" aria-label="Active filters">{chips}</div>')
+    if parts:
+        right.button("Reset filters", key=f"flt_reset_{key}", on_click=filter_bar.reset_filters,
+                     icon=":material/restart_alt:", type="tertiary")
+
+
+# ---------------------------------------------------------------- empty states and errors
+
+
+def empty_state(message: str, *, hint: str | None = None) -> None:
+    """Say why there is nothing to show (and, where useful, what to change)."""
+    st.info(message + (f"\n\n{hint}" if hint else ""), icon=":material/info:")
+
+
+@contextmanager
+def friendly_errors(what: str) -> Iterator[None]:
+    """Show one sentence instead of a traceback if `what` fails; log the exception."""
+    try:
+        yield
+    except ScriptControlException:
+        raise
+    except NoSnapshotError as exc:
+        st.warning(str(exc), icon=":material/database:")
+    except Exception:
+        log.exception("Could not show %s", what)
+        st.error(
+            f"Sorry, {what} could not be shown because of an internal error. It has been logged for the "
+            "data team; try other filters or reload the page.",
+            icon=":material/error:",
+        )
+
+
+# ---------------------------------------------------------------- tables and downloads
+
+
+def download_csv(shown: pd.DataFrame, file_name: str, *, key: str, label: str = "Download CSV") -> None:
+    """A CSV download of exactly the displayed frame."""
+    st.download_button(
+        label, csv_bytes(shown), file_name=file_name if file_name.endswith(".csv") else f"{file_name}.csv",
+        mime="text/csv", key=key, on_click="ignore", icon=":material/download:",
+    )
+
+
+def data_table(
+    frame: pd.DataFrame, *, key: str, min_reporters: int = 5, titles: dict[str, str] | None = None,
+    download: str | None = None, height: int | str = "auto", column_config: dict | None = None,
+) -> pd.DataFrame:
+    """A sortable table of a query result (suppressed cells marked) with an optional CSV download.
+
+    Returns the displayed frame.
+    """
+    shown = display_frame(frame, min_reporters=min_reporters, titles=titles)
+    st.dataframe(shown, hide_index=True, height=height, column_config=column_config, key=f"tbl_{key}")
+    if download:
+        download_csv(shown, download, key=f"dl_{key}")
+    return shown
+
+
+# ---------------------------------------------------------------- chart card
+
+
+def chart_card(
+    title: str,
+    frame: pd.DataFrame | None,
+    chart: ChartLike | None,
+    *,
+    key: str,
+    source: str,
+    definition: str = "",
+    empty_message: str = "No data for the selected filters.",
+    empty_hint: str | None = None,
+    min_reporters: int = 5,
+    titles: dict[str, str] | None = None,
+    note: str | None = None,
+) -> pd.DataFrame | None:
+    """A chart with a Chart/Table toggle, a CSV download of the table shown, and source/definition.
+
+    `chart` is an Altair chart or a builder `frame -> chart` (builder errors are caught).
+    Suppressed rows are drawn as gaps and listed in the table with their marking.
+    Returns the displayed table (None when empty).
+    """
+    with st.container(border=True):
+        st.markdown(f"**{title}**")
+        if frame is None or frame.empty:
+            empty_state(empty_message, hint=empty_hint)
+            _source_caption(source, definition)
+            return None
+        shown = display_frame(frame, min_reporters=min_reporters, titles=titles)
+        hidden = suppressed_count(frame)
+        chart_tab, table_tab = st.tabs(["Chart", "Table"])
+        with chart_tab, friendly_errors(f"the chart “{title}”"):
+            built = chart(frame) if callable(chart) else chart
+            if built is None:
+                empty_state("This view has no chart; see the table.")
+            else:
+                st.altair_chart(built, width="stretch")
+        with table_tab:
+            st.dataframe(shown, hide_index=True, key=f"tbl_{key}")
+        if hidden:
+            st.caption(
+                f"{hidden} value{'s' if hidden != 1 else ''} withheld under the ASI antitrust policy: "
+                f"{suppression_text(frame, min_reporters)}."
+            )
+        if note:
+            st.caption(note)
+        cols = st.columns([3, 1], vertical_alignment="center")
+        with cols[0]:
+            _source_caption(source, definition)
+        with cols[1], st.container(key=f"controls_{key}"):
+            download_csv(shown, key, key=f"dl_{key}")
+        return shown
+
+
+def _source_caption(source: str, definition: str) -> None:
+    text = f"Source: {source}"
+    if definition:
+        text += f"  \nDefinition: {definition}"
+    st.caption(text)
+
+
+# ---------------------------------------------------------------- KPI tiles
+
+
+@dataclass(frozen=True)
+class Tile:
+    """One published figure: its value, changes and trend."""
+
+    title: str
+    value: float | None
+    unit: str = ""
+    change_month: float | None = None
+    change_year: float | None = None
+    trend: Sequence[float] = field(default_factory=tuple)
+    help: str = ""
+    note: str = ""  # e.g. "since 2017", or a suppression marking when value is None
+    percent: bool = False
+
+
+def format_value(value: float | None, *, percent: bool = False, unit: str = "") -> str:
+    """A tile value as read aloud: thousands separators, % with one decimal."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    if percent:
+        return f"{value:.1f}%"
+    text = f"{value:,.0f}" if float(value).is_integer() or abs(value) >= 100 else f"{value:,.1f}"
+    return f"{text} {unit}".strip() if unit and unit not in {"count", "%"} else text
+
+
+def format_change(change: float | None, *, percent: bool = False) -> str | None:
+    """Signed change with an arrow, so direction does not rely on colour: "▲ +3", "▼ −2", "► 0"."""
+    if change is None or (isinstance(change, float) and math.isnan(change)):
+        return None
+    unit = " pp" if percent else ""
+    number = f"{abs(change):,.1f}" if percent or not float(change).is_integer() else f"{abs(change):,.0f}"
+    if change > 0:
+        return f"▲ +{number}{unit}"
+    if change < 0:
+        return f"▼ −{number}{unit}"
+    return "► no change"
+
+
+def kpi_tile(tile: Tile) -> None:
+    """One tile: value, change vs previous month (metric delta) and year (caption), sparkline."""
+    month = format_change(tile.change_month, percent=tile.percent)
+    delta = None
+    if month is not None and tile.change_month is not None:
+        # st.metric draws its own arrow from the sign; keep the sign in the text for screen readers.
+        delta = month.split(" ", 1)[1] if tile.change_month != 0 else "0"
+    trend = [float(v) for v in tile.trend if v is not None and not pd.isna(v)]
+    st.metric(
+        tile.title,
+        format_value(tile.value, percent=tile.percent, unit=tile.unit),
+        delta=delta,
+        delta_description="vs previous month" if delta is not None else None,
+        delta_arrow="auto" if tile.change_month else "off",
+        delta_color="normal" if tile.change_month else "off",
+        help=tile.help or None,
+        border=True,
+        chart_data=trend if len(trend) > 1 else None,
+        chart_type="line",
+    )
+    year = format_change(tile.change_year, percent=tile.percent)
+    bits = [f"{year} vs a year earlier"] if year else []
+    if tile.note:
+        bits.append(tile.note)
+    if bits:
+        st.caption(" · ".join(bits))
+
+
+def kpi_grid(tiles: Sequence[Tile], *, columns: int = 4) -> None:
+    """Tiles in rows of `columns` (3 in presentation mode reads better on a projector)."""
+    for start in range(0, len(tiles), columns):
+        row = st.columns(columns)
+        for col, tile in zip(row, tiles[start : start + columns], strict=False):
+            with col:
+                kpi_tile(tile)

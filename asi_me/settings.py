@@ -6,6 +6,7 @@
 | ASI_MIN_REPORTERS | fewest distinct reporting companies for a published cell | 5 |
 | ASI_MAX_DOMINANCE | largest share one company may hold in a published cell | 0.25 |
 | ASI_ALLOW_ROLE_SWITCH | let a local run switch role (demo data only) | 1 |
+| ASI_MASS_BALANCE | CoC mass-balance failure at ingest: `error` blocks, `warn` only reports | error |
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ class Settings:
     min_reporters: int = 5
     max_dominance: float = 0.25
     allow_role_switch: bool = True
+    mass_balance: str = "error"
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -45,4 +47,7 @@ class Settings:
         if not 0 < max_dominance <= 1:
             raise ValueError(f"ASI_MAX_DOMINANCE={max_dominance} must be in (0, 1].")
         allow = os.environ.get("ASI_ALLOW_ROLE_SWITCH", "1").lower() not in {"0", "false", "no"}
-        return cls(data_dir, min_reporters, max_dominance, allow)
+        mass_balance = (os.environ.get("ASI_MASS_BALANCE") or "error").strip().lower()
+        if mass_balance not in {"error", "warn"}:
+            raise ValueError(f"ASI_MASS_BALANCE={mass_balance!r} must be 'error' or 'warn'.")
+        return cls(data_dir, min_reporters, max_dominance, allow, mass_balance)

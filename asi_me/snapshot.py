@@ -172,11 +172,14 @@ def write_snapshot(
     *,
     fixed_time: str | None = None,
     _before_switch: typing.Callable[[], None] | None = None,
+    _after_table: typing.Callable[[str], None] | None = None,
 ) -> tuple[str, bool]:
     """Write `tables` (all tables of the contract) as a new snapshot and make it current.
 
     Returns (snapshot id, whether anything changed). Tables missing from `tables`
     are written empty. Values must already be valid: this function does not check.
+    `_before_switch` and `_after_table` (called with each table name once its file
+    is written in the staging folder) exist so tests can interrupt a write.
     """
     data_dir.mkdir(parents=True, exist_ok=True)
     snapshots = data_dir / "snapshots"
@@ -202,6 +205,8 @@ def write_snapshot(
                 "rows": table.num_rows,
                 "sources": sorted((sources or {}).get(name, [])),
             }
+            if _after_table is not None:
+                _after_table(name)
         snapshot_id = content.hexdigest()[:16]
         if current_id(data_dir) == snapshot_id and (snapshots / snapshot_id / MANIFEST).exists():
             shutil.rmtree(staging)

@@ -6,13 +6,11 @@ from __future__ import annotations
 from datetime import date
 
 import pandas as pd
-import pyarrow as pa
 import pytest
+from conftest import make_store as shared_make_store
 
 from asi_me import certifications as cert
-from asi_me.contract import TABLES
 from asi_me.filters import Filters, Viewer
-from asi_me.snapshot import arrow_schema, write_snapshot
 from asi_me.store import Store
 
 DEFAULTS: dict[str, dict] = {
@@ -34,14 +32,9 @@ DEFAULTS: dict[str, dict] = {
 
 def make_store(tmp_path, **tables: list[dict]) -> Store:
     """A store over a snapshot holding the given rows; missing columns take DEFAULTS."""
-    arrays = {
-        name: pa.Table.from_pylist(
-            [{**DEFAULTS.get(name, {}), **row} for row in rows], schema=arrow_schema(TABLES[name])
-        )
-        for name, rows in tables.items()
-    }
-    write_snapshot(tmp_path, arrays)
-    return Store.open_current(tmp_path)
+    return shared_make_store(
+        tmp_path, **{name: [{**DEFAULTS.get(name, {}), **row} for row in rows] for name, rows in tables.items()}
+    )
 
 
 SECRETARIAT = Viewer.secretariat()

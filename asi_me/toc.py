@@ -1,0 +1,228 @@
+"""Theory-of-change queries: the graph, indicators per node with their on-track status,
+indicator time series by disaggregation, and the evaluations and Stories of Change that
+evidence each node. Indicators, observations, nodes and evidence are public tables."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Literal
+
+import pandas as pd
+from pydantic import BaseModel, ConfigDict
+
+from asi_me.certifications import filter_params, run_query
+from asi_me.filters import Filters, Viewer
+from asi_me.store import Store
+from asi_me.vocab import Dimension, Direction, EvaluationStatus, EvidenceKind, label
+
+TrackStatus = Literal["on_track", "off_track", "no_target", "no_data"]
+# Worst first: a node shows the worst status among its indicators.
+TRACK_ORDER: tuple[TrackStatus, ...] = ("off_track", "no_data", "no_target", "on_track")
+TRACK_LABELS: dict[str, str] = {
+    "on_track": "On track",
+    "off_track": "Off track",
+    "no_target": "No target",
+    "no_data": "No data",
+}
+MAINTAIN_TOLERANCE = 0.05  # a "maintain" indicator is on track within 5 % of its target
+# Which filter list narrows the values of each disaggregation.
+_DIMENSION_FILTER: dict[str, str] = {
+    Dimension.REGION.value: "regions",
+    Dimension.MEMBERSHIP_CLASS.value: "membership_classes",
+    Dimension.ACTIVITY.value: "activities",
+    Dimension.STANDARD.value: "standards",
+}
+
+
+class TocGraph(BaseModel):
+    """Nodes (with layout level, indicator count and worst status) and edges."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True, frozen=True)
+
+    nodes: pd.DataFrame
+    edges: pd.DataFrame
+
+
+def expected_value(
+    baseline_value: float | None,
+    baseline_on: date | None,
+    target_value: float,
+    target_on: date | None,
+    on: date,
+) -> float:
+    """Where the straight line from (baseline_on, baseline) to (target_on, target) is on `on`,
+    held flat before the baseline and after the target date. Without a usable baseline or
+    dates there is no line, and the target itself is expected."""
+    if baseline_value is None or baseline_on is None or target_on is None or target_on <= baseline_on:
+        return target_value
+    progress = (on - baseline_on).days / (target_on - baseline_on).days
+    progress = min(max(progress, 0.0), 1.0)
+    return baseline_value + progress * (target_value - baseline_value)
+
+
+def track_status(
+    direction: str,
+    baseline_value: float | None,
+    baseline_on: date | None,
+    target_value: float | None,
+    target_on: date | None,
+    *,
+    latest_value: float | None,
+    latest_on: date | None,
+) -> TrackStatus:
+    """On-track rule for one indicator at its latest period.
+
+    - no_data: no headline value on or before the as-of date;
+    - no_target: the indicator has no target value;
+    - otherwise compare the latest value with the expected value on the latest period's
+      date (see `expected_value`: the straight-line trajectory from baseline to target,
+      clamped to the baseline before it starts and to the target once the target date
+      has passed; the target itself when there is no baseline):
+      direction "increase": on track when latest >= expected;
+      direction "decrease": on track when latest <= expected;
+      direction "maintain": on track when latest is within 5 % of the target
+      (exactly equal when the target is 0);
+      anything else is off_track.
+    """
+    if latest_value is None or pd.isna(latest_value) or latest_on is None:
+        return "no_data"
+    if target_value is None or pd.isna(target_value):
+        return "no_target"
+    if direction == Direction.MAINTAIN:
+        return "on_track" if abs(latest_value - target_value) <= MAINTAIN_TOLERANCE * abs(target_value) else "off_track"
+    baseline = None if baseline_value is None or pd.isna(baseline_value) else float(baseline_value)
+    expected = expected_value(baseline, _date(baseline_on), float(target_value), _date(target_on), latest_on)
+    if direction == Direction.DECREASE:
+        return "on_track" if latest_value <= expected else "off_track"
+    return "on_track" if latest_value >= expected else "off_track"
+
+
+def _date(value: object) -> date | None:
+    if value is None or (not isinstance(value, date) and pd.isna(value)):
+        return None
+    return pd.Timestamp(value).date()
+
+
+def indicator_status(store: Store, viewer: Viewer, filters: Filters | None = None) -> pd.DataFrame:
+    """Per indicator: definition, unit, level, data source, frequency, ISEAL CCI flag and
+    area, baseline, target, the latest headline (total) value on or before the as-of date
+    with its period, the value expected by the trajectory then, and the status
+    (on_track / off_track / no_target / no_data, rule in `track_status`). Only the as-of
+    date applies: headline values are not disaggregated."""
+    del viewer
+    frame = run_query(store, "toc_indicator_latest", filter_params(store, filters))
+    statuses: list[str] = []
+    expected: list[float | None] = []
+    for row in frame.itertuples(index=False):
+        latest_on = _date(row.latest_period_on)
+        status = track_status(row.direction, row.baseline_value, _date(row.baseline_on), row.target_value,
+                              _date(row.target_on), latest_value=row.latest_value, latest_on=latest_on)
+        statuses.append(status)
+        has_line = latest_on is not None and not pd.isna(row.target_value) and row.direction != Direction.MAINTAIN
+        expected.append(
+            expected_value(None if pd.isna(row.baseline_value) else row.baseline_value, _date(row.baseline_on),
+                           row.target_value, _date(row.target_on), latest_on)
+            if has_line else None
+        )
+    frame["expected_value"] = pd.array(expected, dtype="Float64")
+    frame["track_status"] = statuses
+    frame["track_status_label"] = frame["track_status"].map(TRACK_LABELS)
+    frame["level_label"] = frame["level"].map(
+        {"1": "1 Members and certification data", "2": "2 Case studies, surveys, collaborations",
+         "3": "3 Independent evaluations"}
+    )
+    return frame
+
+
+def toc_graph(store: Store, viewer: Viewer, filters: Filters | None = None) -> TocGraph:
+    """The Theory of Change: nodes with type (and label), impact area, level order for layout
+    (0 strategy .. 4 long-term impact), number of indicators and the worst status among them
+    (None for a node without indicators), and the edges between nodes."""
+    nodes = run_query(store, "toc_nodes", {})
+    edges = run_query(store, "toc_edges", {})
+    indicators = indicator_status(store, viewer, filters)
+    rank = {status: i for i, status in enumerate(TRACK_ORDER)}
+    per_node = indicators.assign(rank=indicators["track_status"].map(rank)).groupby("toc_node_id").agg(
+        n_indicators=("indicator_code", "size"), worst_rank=("rank", "min")
+    )
+    nodes["node_type_label"] = nodes["node_type"].map(label)
+    nodes["n_indicators"] = nodes["node_id"].map(per_node["n_indicators"]).fillna(0).astype("int64")
+    nodes["worst_status"] = nodes["node_id"].map(per_node["worst_rank"]).map(
+        lambda r: None if pd.isna(r) else TRACK_ORDER[int(r)]
+    )
+    return TocGraph(nodes=nodes, edges=edges)
+
+
+def node_indicators(store: Store, viewer: Viewer, node_id: str, filters: Filters | None = None) -> pd.DataFrame:
+    """The indicators measuring one node, with their status (see `indicator_status`)."""
+    frame = indicator_status(store, viewer, filters)
+    return frame[frame["toc_node_id"] == node_id].reset_index(drop=True)
+
+
+def indicator_series(
+    store: Store,
+    viewer: Viewer,
+    indicator_code: str,
+    dimension: str = Dimension.TOTAL.value,
+    filters: Filters | None = None,
+) -> pd.DataFrame:
+    """One indicator's values over time for one disaggregation (allow-listed: the Dimension
+    vocabulary), from the period start to the as-of date. The region, membership-class,
+    activity and standard filters narrow the matching disaggregation's values."""
+    del viewer
+    allowed = [d.value for d in Dimension]
+    if dimension not in allowed:
+        raise ValueError(f"Cannot break indicator {indicator_code} down by {dimension!r}; use one of "
+                         f"{', '.join(allowed)}.")
+    params = filter_params(store, filters)
+    narrowing = params[_DIMENSION_FILTER[dimension]] if dimension in _DIMENSION_FILTER else []
+    frame = run_query(store, "toc_indicator_series", {**params, "indicator_code": indicator_code,
+                                                      "dimension": dimension, "dimension_values": narrowing})
+    frame["dimension_value_label"] = frame["dimension_value"].map(label)
+    return frame
+
+
+def indicator_evidence(
+    store: Store, viewer: Viewer, indicator_code: str | None = None, node_id: str | None = None
+) -> pd.DataFrame:
+    """Evaluations and Stories of Change linked to a node: the given node, or the node the
+    given indicator measures. Empty when neither is known."""
+    nodes: list[str] = []
+    if node_id:
+        nodes.append(node_id)
+    if indicator_code:
+        statuses = indicator_status(store, viewer)
+        nodes += statuses.loc[statuses["indicator_code"] == indicator_code, "toc_node_id"].tolist()
+    if not nodes:
+        return evidence_list(store, viewer).head(0)
+    return _evidence(store, nodes, None, None)
+
+
+def evidence_list(
+    store: Store, viewer: Viewer, kind: str | None = None, status: str | None = None
+) -> pd.DataFrame:
+    """Evaluations (planned / ongoing / completed) and Stories of Change for the evaluations
+    page, newest first, optionally of one kind and one status (allow-listed)."""
+    del viewer
+    if kind is not None and kind not in {k.value for k in EvidenceKind}:
+        raise ValueError(f"Evidence kind {kind!r} is unknown; use evaluation or story_of_change.")
+    if status is not None and status not in {s.value for s in EvaluationStatus}:
+        raise ValueError(f"Evaluation status {status!r} is unknown; use planned, ongoing or completed.")
+    return _evidence(store, [], kind, status)
+
+
+def _evidence(store: Store, nodes: list[str], kind: str | None, status: str | None) -> pd.DataFrame:
+    frame = run_query(store, "toc_evidence", {"node_ids": nodes, "kind": kind, "status": status})
+    frame["kind_label"] = frame["kind"].map(label)
+    frame["status_label"] = frame["status"].map(label)
+    return frame
+
+
+QUERY_FUNCTIONS = [
+    toc_graph,
+    node_indicators,
+    indicator_status,
+    indicator_series,
+    indicator_evidence,
+    evidence_list,
+]

@@ -1,0 +1,49 @@
+-- Every indicator with its metadata and its latest headline (total) observation on or
+-- before $as_of.
+with
+
+indicators as (
+    select * from indicators
+),
+
+indicator_observations as (
+    select * from indicator_observations
+),
+
+ranked as (
+    select
+        o.indicator_code,
+        o.period_on,
+        o.value,
+        o.status,
+        row_number() over (partition by o.indicator_code order by o.period_on desc) as recency,
+    from indicator_observations as o
+    where o.dimension = 'total' and o.period_on <= $as_of::date
+),
+
+final as (
+    select
+        i.indicator_code,
+        i.name,
+        i.definition,
+        i.unit,
+        i.level,
+        i.data_source,
+        i.frequency,
+        i.is_iseal_cci,
+        i.iseal_cci_area,
+        i.direction,
+        i.baseline_value,
+        i.baseline_on,
+        i.target_value,
+        i.target_on,
+        i.toc_node_id,
+        r.period_on as latest_period_on,
+        r.value as latest_value,
+        r.status as latest_status,
+    from indicators as i
+    left join ranked as r on r.indicator_code = i.indicator_code and r.recency = 1
+)
+
+select * from final
+order by indicator_code

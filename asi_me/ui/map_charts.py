@@ -14,6 +14,7 @@ import math
 from dataclasses import dataclass
 
 import pandas as pd
+import plotly.graph_objects as go
 import pydeck as pdk
 
 from asi_me.ui.palette import status_style
@@ -383,3 +384,72 @@ def deck_point_count(deck: pdk.Deck) -> int:
         if layer.id == "facilities":
             total += len(layer.data) if layer.data is not None else 0
     return total
+
+
+def build_emissions_by_region(by_region: pd.DataFrame, *, height: int = 320) -> go.Figure:
+    """Median smelter GHG intensity per region against the 8 t CO2e/t Al threshold.
+
+    Expects region, median_t_per_t, smelters, above_threshold and optionally is_suppressed /
+    suppression_note. Suppressed regions get no bar and the note written where the bar
+    would be, never a zero-length bar.
+    """
+    frame = by_region.copy()
+    frame["region"] = frame["region"].fillna("Unknown region").astype(str)
+    frame = frame.sort_values("region", ascending=False)
+    hidden = (
+        frame["is_suppressed"].fillna(False).astype(bool)
+        if "is_suppressed" in frame
+        else pd.Series(False, index=frame.index)
+    )
+    shown = frame.loc[~hidden & frame["median_t_per_t"].notna()]
+    fig = go.Figure(
+        go.Bar(
+            y=shown["region"],
+            x=shown["median_t_per_t"].astype(float),
+            orientation="h",
+            marker={
+                "color": [
+                    hex_colour(EMISSIONS_COLOURS[float(v) <= GHG_THRESHOLD_T_PER_T]) for v in shown["median_t_per_t"]
+                ]
+            },
+            text=[
+                f"{float(v):.1f} t · {int(a)} of {int(n)} above"
+                for v, a, n in zip(shown["median_t_per_t"], shown["above_threshold"], shown["smelters"], strict=True)
+            ],
+            textposition="outside",
+            hovertemplate="%{y}: median %{x:.2f} t CO2e/t Al<extra></extra>",
+            name="Median intensity",
+        )
+    )
+    for region, note in zip(
+        frame.loc[hidden, "region"],
+        frame.loc[hidden, "suppression_note"] if "suppression_note" in frame else ["suppressed"] * int(hidden.sum()),
+        strict=True,
+    ):
+        fig.add_annotation(
+            x=0,
+            y=region,
+            xref="x",
+            yref="y",
+            text=str(note or "suppressed"),
+            showarrow=False,
+            xanchor="left",
+            font={"color": "#555555", "size": 12},
+        )
+        fig.add_trace(go.Bar(y=[region], x=[None], orientation="h", showlegend=False, hoverinfo="skip"))
+    top = max([GHG_THRESHOLD_T_PER_T, *[float(v) for v in shown["median_t_per_t"]]]) * 1.35
+    fig.add_vline(
+        x=GHG_THRESHOLD_T_PER_T,
+        line={"color": "#1e1e1e", "dash": "dash", "width": 1.5},
+        annotation_text=f"PS threshold {GHG_THRESHOLD_T_PER_T:g} t CO2e/t Al",
+        annotation_position="top",
+    )
+    fig.update_layout(
+        height=height,
+        margin={"l": 10, "r": 10, "t": 30, "b": 10},
+        plot_bgcolor="white",
+        xaxis={"title": {"text": "Median scope 1+2 intensity, t CO2e per t aluminium"}, "range": [0, top]},
+        showlegend=False,
+        bargap=0.35,
+    )
+    return fig

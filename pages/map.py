@@ -1,0 +1,436 @@
+"""Certification map: certified facilities by status and standard, growth replay, country
+aggregates, smelter emissions, the linked register and a detail panel per certification."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import date
+
+import pandas as pd
+import streamlit as st
+
+from asi_me.certifications import (
+    certification_detail,
+    certification_register,
+    country_aggregates,
+    facilities_without_coordinates,
+    facility_points,
+    growth_replay,
+    smelter_emissions,
+)
+from asi_me.ui import cache, widgets
+from asi_me.ui.context import page_context
+from asi_me.ui.map_charts import (
+    GHG_THRESHOLD_T_PER_T,
+    build_certification_deck,
+    build_emissions_by_region,
+    legend_markdown,
+)
+from asi_me.ui.tables import display_frame, suppressed_count, suppression_text
+from asi_me.vocab import Role, label
+
+CERT_PARAM = "cert"
+MONTH_PARAM = "month"
+REGISTER_COLUMNS = {
+    "certification_id": "Certificate",
+    "facility_name": "Facility",
+    "member_name": "Member",
+    "country_name": "Country",
+    "standard": "Standard",
+    "standard_version": "Version",
+    "status": "Status",
+    "issued_on": "Issued",
+    "expires_on": "Expires",
+    "auditing_firm_name": "Auditing firm",
+}
+POINT_COLUMNS = {
+    "facility_name": "Facility",
+    "country_name": "Country",
+    "status": "Best status",
+    "standard_key": "Standards held",
+    "certificates": "Certifications",
+    "n_facilities": "Facilities at this point",
+    "latitude": "Latitude",
+    "longitude": "Longitude",
+}
+
+
+def figure_card(
+    title: str,
+    table: pd.DataFrame,
+    draw: Callable[[], None],
+    *,
+    key: str,
+    source: str,
+    min_reporters: int,
+    titles: dict[str, str] | None = None,
+    note: str | None = None,
+) -> pd.DataFrame:
+    """A plotly/pydeck figure with a Chart/Table toggle and a CSV of exactly the table shown.
+
+    The shared chart card draws Altair charts only; this is its twin for other figure types.
+    """
+    with st.container(border=True):
+        st.markdown(f"**{title}**")
+        keep = [c for c in (titles or table.columns) if c in table.columns]
+        keep += [c for c in ("is_suppressed", "suppression_note") if c in table.columns and c not in keep]
+        shown = display_frame(table[keep], min_reporters=min_reporters, titles=titles)
+        chart_tab, table_tab = st.tabs(["Chart", "Table"])
+        with chart_tab, widgets.friendly_errors(f"the chart “{title}”"):
+            draw()
+        with table_tab:
+            st.dataframe(shown, hide_index=True, key=f"tbl_{key}")
+        hidden = suppressed_count(table)
+        if hidden:
+            st.caption(
+                f"{hidden} value{'s' if hidden != 1 else ''} withheld under the ASI antitrust policy: "
+                f"{suppression_text(table, min_reporters)}."
+            )
+        if note:
+            st.caption(note)
+        left, right = st.columns([3, 1], vertical_alignment="center")
+        left.caption(f"Source: {source}")
+        with right, st.container(key=f"controls_{key}"):
+            widgets.download_csv(shown, key, key=f"dl_{key}")
+        return shown
+
+
+def _month_label(value: date) -> str:
+    return f"{value:%b %Y}"
+
+
+def _pick_certification(certification_id: str | None) -> None:
+    st.session_state["map_cert"] = certification_id
+    if certification_id:
+        st.query_params[CERT_PARAM] = certification_id
+    elif CERT_PARAM in st.query_params:
+        del st.query_params[CERT_PARAM]
+
+
+def _on_register_select() -> None:
+    state = st.session_state.get("map_register")
+    rows = state.selection.rows if state is not None else []
+    ids = st.session_state.get("map_register_ids", [])
+    if rows and rows[0] < len(ids):
+        _pick_certification(ids[rows[0]])
+
+
+def _on_map_select() -> None:
+    state = st.session_state.get("map_deck")
+    objects = (state.selection.objects or {}).get("facilities", []) if state is not None else []
+    if objects:
+        st.session_state["map_facility"] = objects[0].get("facility_id")
+        st.session_state["map_cell"] = int(objects[0].get("n_facilities") or 1) if objects[0].get("is_cell") else 0
+
+
+def _detail_panel(certification_id: str, viewer, filters, min_reporters: int) -> None:
+    detail = cache.cached(certification_detail, viewer, certification_id, filters)
+    with st.container(border=True, key="map_detail"):
+        if detail is None:
+            widgets.empty_state(
+                f"Certificate {certification_id} is not in the register.",
+                hint="The link may be older than the data; pick a certification in the table.",
+            )
+            return
+        cert = detail.certification
+        st.markdown(f"#### {cert['facility_name']} · {label(cert['standard'])}")
+        status = label(cert["status"]) if cert.get("status") else "not yet issued on this date"
+        st.markdown(
+            f"**Certificate** {cert['certification_id']} · **Status** {status} · "
+            f"**Type** {label(cert['certification_type'])} · **Version** {label(cert['standard_version'])}"
+        )
+        left, right = st.columns(2)
+        with left:
+            st.markdown(f"**Scope**  \n{cert['scope']}")
+            activities = ", ".join(label(a) for a in cert.get("activities", [])) or "not recorded"
+            st.markdown(f"**Activities**  \n{activities}")
+            st.markdown(f"**Member**  \n{cert['member_name']} · {cert['country_name']}")
+        with right:
+            issued = pd.Timestamp(cert["issued_on"]).date()
+            expires = pd.Timestamp(cert["expires_on"]).date()
+            changed = cert.get("status_changed_on")
+            dates = f"Issued {issued:%d %b %Y} · expires {expires:%d %b %Y}"
+            if changed is not None and not pd.isna(changed):
+                dates += f" · status changed {pd.Timestamp(changed):%d %b %Y}"
+            st.markdown(f"**Dates**  \n{dates}")
+            st.markdown(f"**Auditing firm**  \n{cert.get('auditing_firm_name') or cert.get('auditing_firm_id')}")
+            external = ", ".join(cert.get("external_certifications") or []) or "none recorded"
+            st.markdown(f"**External certifications leveraged**  \n{external}")
+            if detail.workers is not None:
+                st.markdown(f"**People working at the facility**  \n{detail.workers:,}")
+        st.markdown("**Audit history**")
+        if detail.audits.empty:
+            st.caption("No audits recorded for this certification.")
+        else:
+            widgets.data_table(
+                detail.audits,
+                key=f"audits_{certification_id}",
+                min_reporters=min_reporters,
+                download=f"audits_{certification_id}",
+            )
+        if detail.is_owner_view and detail.findings_summary is not None and not detail.findings_summary.empty:
+            st.markdown("**Findings by audit** (visible to the Secretariat and the certified member only)")
+            widgets.data_table(
+                detail.findings_summary,
+                key=f"findings_{certification_id}",
+                min_reporters=min_reporters,
+                download=f"findings_{certification_id}",
+            )
+        st.button(
+            "Close detail",
+            key="map_detail_close",
+            on_click=_pick_certification,
+            args=(None,),
+            icon=":material/close:",
+            type="tertiary",
+        )
+
+
+def main() -> None:
+    ctx = page_context()
+    viewer, filters, minimum = ctx.viewer, ctx.filters, ctx.min_reporters
+    st.caption(
+        "ASI-certified facilities by certification status and standard. Points are placed at the facility's "
+        "recorded coordinates; no basemap is loaded, so the map works offline."
+    )
+    if not ctx.has_data or ctx.rows("certifications") == 0:
+        widgets.empty_state(
+            "There are no certifications in the loaded data, so there is nothing to map.",
+            hint="Load certification exports from elementAl with `python -m asi_me ingest PATH`.",
+        )
+        return
+
+    st.session_state.setdefault("map_cert", st.query_params.get(CERT_PARAM))
+    growth = cache.cached(growth_replay, viewer, filters)
+    months = [pd.Timestamp(m).date() for m in growth["month_on"]] if not growth.empty else [ctx.as_of]
+    url_month = st.query_params.get(MONTH_PARAM)
+    if "map_month" not in st.session_state:
+        wanted = next((m for m in months if url_month and m.isoformat()[:7] == url_month[:7]), months[-1])
+        st.session_state["map_month"] = wanted
+    elif st.session_state["map_month"] not in months:
+        st.session_state["map_month"] = months[-1]
+
+    with st.container(key="controls_map_bar"):
+        slider_col, toggle_col = st.columns([3, 2], vertical_alignment="bottom")
+        with slider_col:
+            month = st.select_slider(
+                "Replay growth: map as of the end of",
+                options=months,
+                format_func=_month_label,
+                key="map_month",
+                help="Move the slider to see which facilities were certified at the end of each month.",
+            )
+        with toggle_col:
+            show_countries = st.toggle(
+                "Country aggregates",
+                key="map_countries",
+                value=True,
+                help="Circles at country centres, sized by facilities with a valid certification.",
+            )
+            show_emissions = st.toggle(
+                "Smelter emissions",
+                key="map_emissions",
+                value=False,
+                help=f"Scope 1+2 GHG intensity against the {GHG_THRESHOLD_T_PER_T:g} t CO2e/t Al "
+                "threshold of the Performance Standard.",
+            )
+            replay = st.button(
+                "Replay growth",
+                key="map_replay",
+                icon=":material/play_arrow:",
+                help="Animate the map month by month up to the selected month.",
+            )
+    if month != months[-1]:
+        st.query_params[MONTH_PARAM] = month.isoformat()[:7]
+    elif MONTH_PARAM in st.query_params:
+        del st.query_params[MONTH_PARAM]
+
+    map_filters = filters.replace(as_of=month)
+    points = cache.cached(facility_points, viewer, map_filters)
+    register = cache.cached(certification_register, viewer, map_filters)
+    countries = cache.cached(country_aggregates, viewer, map_filters)
+    unplaced = cache.cached(facilities_without_coordinates, viewer, map_filters)
+    emissions = cache.cached(smelter_emissions, viewer, map_filters) if show_emissions else None
+
+    row = growth.loc[pd.to_datetime(growth["month_on"]).dt.date == month] if not growth.empty else growth
+    tiles = st.columns(4)
+    tiles[0].metric(
+        "Facilities with a valid certification",
+        f"{int(row['certified_facilities'].iloc[-1]):,}" if not row.empty else "–",
+        border=True,
+    )
+    tiles[1].metric(
+        "Certifications in the register",
+        f"{len(register):,}",
+        border=True,
+        help="Every certification issued by this date, whatever its status now.",
+    )
+    tiles[2].metric("Countries", f"{register['country'].nunique():,}", border=True)
+    tiles[3].metric(
+        "Facilities without coordinates",
+        f"{unplaced.count:,}",
+        border=True,
+        help="In the register but not on the map because their location is not recorded.",
+    )
+    if unplaced.names:
+        with st.expander(f"{unplaced.count} facilities are not on the map (no coordinates)"):
+            st.write(", ".join(unplaced.names))
+
+    if points.empty:
+        widgets.empty_state(
+            f"No certified facility matches the filters at the end of {_month_label(month)}.",
+            hint="Widen the filters or move the slider to a later month.",
+        )
+    is_grouped = bool(points["is_cell"].any()) if "is_cell" in points and not points.empty else False
+    note = None
+    if is_grouped:
+        note = (
+            f"Zoomed-out view: {int(points['n_facilities'].sum()):,} facilities are grouped into {len(points):,} "
+            f"areas of {float(points['cell_deg'].max()):g}° so the map stays fast; each point says how many "
+            "facilities it stands for."
+        )
+    map_col, legend_col = st.columns([4, 1])
+    with legend_col:
+        st.markdown("**Legend**")
+        st.markdown(
+            legend_markdown(show_countries=show_countries, show_emissions=show_emissions), unsafe_allow_html=True
+        )
+        st.caption("Hover a point for its name and status; click it to open its certification.")
+    with map_col:
+
+        def draw() -> None:
+            holder = st.empty()
+            if replay:
+                steps = months[: months.index(month) + 1]
+                stride = max(1, len(steps) // 24)
+                for step in [*steps[::stride], month]:
+                    frame = cache.cached(facility_points, viewer, filters.replace(as_of=step))
+                    with holder.container():
+                        st.caption(f"Replaying: end of {_month_label(step)} · {len(frame):,} points")
+                        st.pydeck_chart(build_certification_deck(frame), height=520)
+                    time.sleep(0.25)
+            deck = build_certification_deck(
+                points,
+                countries,
+                emissions.smelters if emissions is not None else None,
+                register,
+                show_countries=show_countries,
+                show_emissions=show_emissions,
+            )
+            with holder.container():
+                st.pydeck_chart(
+                    deck,
+                    height=520,
+                    on_select=_on_map_select,
+                    selection_mode="single-object",
+                    key="map_deck",
+                    alt=f"Map of {len(points):,} certified facility points at the end of {_month_label(month)}.",
+                )
+
+        figure_card(
+            f"Certified facilities, end of {_month_label(month)}",
+            points,
+            draw,
+            key="map_points",
+            source="ASI certification register (elementAl); coordinates as recorded by the certified entity.",
+            min_reporters=minimum,
+            titles=POINT_COLUMNS,
+            note=note,
+        )
+
+    facility = st.session_state.get("map_facility")
+    if st.session_state.get("map_cell"):
+        st.info(
+            f"That point groups {st.session_state['map_cell']} facilities. Narrow the filters (country or "
+            "activity) to see them one by one, or pick a certification in the register below.",
+            icon=":material/zoom_in:",
+        )
+    elif facility:
+        mine = register.loc[register["facility_id"] == facility, "certification_id"].tolist()
+        if len(mine) == 1:
+            _pick_certification(mine[0])
+        elif mine:
+            pick = st.radio(
+                "This facility holds several certifications; open:", mine, horizontal=True, key=f"map_pick_{facility}"
+            )
+            _pick_certification(pick)
+        st.session_state["map_facility"] = facility if len(mine) > 1 else None
+
+    if st.session_state.get("map_cert"):
+        _detail_panel(st.session_state["map_cert"], viewer, map_filters, minimum)
+
+    if show_countries:
+        figure_card(
+            "Certified facilities by country",
+            countries,
+            lambda: st.caption("Shown as circles on the map above; see the table."),
+            key="map_countries_table",
+            source="ASI certification register (elementAl).",
+            min_reporters=minimum,
+            titles={
+                "country_name": "Country",
+                "region": "Region",
+                "certified_facilities": "Facilities with a valid certification",
+                "ps_certificates": "Valid PS certificates",
+                "coc_certificates": "Valid CoC certificates",
+                "certifications_shown": "Certifications in the register",
+            },
+        )
+
+    if emissions is not None:
+        st.subheader("Smelter GHG intensity against the Performance Standard")
+        if emissions.by_region.empty:
+            widgets.empty_state(
+                "No smelter emissions data for the selected filters and date.",
+                hint="Emissions come from CRU and member reports; they exist only for primary production.",
+            )
+        else:
+            figure_card(
+                f"Median scope 1+2 intensity by region vs {GHG_THRESHOLD_T_PER_T:g} t CO2e/t Al",
+                emissions.by_region,
+                lambda: st.plotly_chart(build_emissions_by_region(emissions.by_region), key="map_emis_chart"),
+                key="map_emissions_by_region",
+                source="CRU and member reports; latest year on or before the map date.",
+                min_reporters=minimum,
+                titles={
+                    "region": "Region",
+                    "smelters": "Smelters",
+                    "above_threshold": "Above threshold",
+                    "at_or_below_threshold": "At or below threshold",
+                    "median_t_per_t": "Median t CO2e/t Al",
+                },
+            )
+            if viewer.role is not Role.PUBLIC and not emissions.smelters.empty:
+                who = "all smelters" if viewer.sees_everything else "your smelters"
+                st.markdown(f"**Per smelter ({who}; not published)**")
+                widgets.data_table(
+                    emissions.smelters,
+                    key="map_smelters",
+                    min_reporters=minimum,
+                    download="smelter_emissions",
+                    titles={"ghg_intensity_t_per_t": "t CO2e/t Al (scope 1+2)"},
+                )
+            elif viewer.role is Role.PUBLIC:
+                st.caption(
+                    "Per-smelter figures are not published; regions with fewer than "
+                    f"{minimum} reporting companies are withheld."
+                )
+
+    st.subheader("Register")
+    st.caption("Sort by any column; select a row to open the certification's detail.")
+    st.session_state["map_register_ids"] = register["certification_id"].tolist()
+    shown = display_frame(register[list(REGISTER_COLUMNS)], min_reporters=minimum, titles=REGISTER_COLUMNS)
+    st.dataframe(
+        shown,
+        hide_index=True,
+        key="map_register",
+        on_select=_on_register_select,
+        selection_mode="single-row",
+        height=360,
+    )
+    with st.container(key="controls_map_register"):
+        widgets.download_csv(shown, "certification_register", key="dl_map_register")
+
+
+main()

@@ -1,0 +1,474 @@
+"""CoC material flow (screen 3): stage summary, Sankey links, year over year, mass balance.
+
+Every volume a public or member viewer gets has passed `asi_me.policy` for the whole
+view at once: the stage nodes (input and output), the links between stages, the
+attrition links ("left the CoC chain"), the final-products sink, % of global, the
+% of source output and year-over-year changes are one system of additive relations,
+so no hidden figure can be recomputed from the visible ones.
+
+Filters that apply: facility country and region, and the member's class. Activity,
+standard, version and status filters are ignored here: a report line already names
+its stage, and cutting the chain by a facility's certified activities would draw a
+partial flow that matches no published figure. The reporting year is chosen
+explicitly, so the period filter is ignored too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from asi_me.filters import Filters, Viewer
+from asi_me.policy import (
+    Cell,
+    DisclosurePolicy,
+    Protection,
+    Relation,
+    company_volumes,
+    mark,
+    mask_counts,
+    policy_applies,
+    protect_cells,
+)
+from asi_me.store import Store
+from asi_me.vocab import COC_INPUT_SOURCE, COC_STAGE_OUTPUT, COC_YIELD_FACTOR, CocMaterial, CocStage, Role, label
+
+# Sankey nodes that are not stages.
+LEFT_CHAIN = "left_chain"
+FINAL_PRODUCTS = "final_products"
+ORIGIN_PREFIX = "origin_"
+NODE_LABELS: dict[str, str] = {
+    LEFT_CHAIN: "Left the CoC chain",
+    FINAL_PRODUCTS: "Final products",
+    f"{ORIGIN_PREFIX}{CocStage.BAUXITE_MINING}": "Bauxite mined",
+    f"{ORIGIN_PREFIX}{CocStage.RECYCLING}": "Scrap collected",
+}
+
+STAGES: tuple[CocStage, ...] = tuple(CocStage)
+# The (stage, material) input lines that each stage's output feeds.
+DOWNSTREAM: dict[CocStage, list[tuple[CocStage, CocMaterial]]] = {
+    stage: [pair for pair, source in COC_INPUT_SOURCE.items() if source == stage] for stage in STAGES
+}
+
+_LINE_COLUMNS = [
+    "reporting_year", "stage", "material", "facility_id", "facility_name", "member_id", "member_name",
+    "membership_class", "country", "region", "input_t", "output_t", "carried_forward_t", "submitted_on", "due_on",
+]
+
+
+def node_label(node: str) -> str:
+    return NODE_LABELS.get(node) or label(node)
+
+
+def check_year(year: Any) -> int:
+    """A reporting year as an int, or a ValueError saying what a year looks like."""
+    is_number = isinstance(year, int | float) and not isinstance(year, bool)
+    if not (is_number or isinstance(year, str)) or (isinstance(year, float) and not year.is_integer()):
+        raise ValueError(f"Reporting year {year!r} is not a year; give a whole number such as 2020.")
+    text = str(int(year)) if isinstance(year, int | float) else year.strip()
+    if not text.isdigit() or not 1900 <= int(text) <= 2200:
+        shown = year if len(str(year)) <= 40 else f"{str(year)[:40]}..."
+        raise ValueError(f"Reporting year {shown!r} is not a year; give a whole number such as 2020.")
+    return int(text)
+
+
+def _policy(policy: DisclosurePolicy | None) -> DisclosurePolicy:
+    return policy or DisclosurePolicy.from_settings()
+
+
+def _filter_params(filters: Filters | None) -> dict[str, Any]:
+    params = (filters or Filters()).sql_params()
+    return {k: params[k] for k in ("countries", "regions", "membership_classes")}
+
+
+def coc_lines(
+    store: Store, years: list[int], filters: Filters | None = None, member_id: str | None = None
+) -> pd.DataFrame:
+    """Report lines of `years` (filtered), optionally only one member's. Not for display as is."""
+    params = {"years": years, "member_id": member_id, **_filter_params(filters)}
+    return store.run("coc_lines", params)
+
+
+# --- the view model of one year -----------------------------------------------------------
+
+
+def _in(stage: CocStage) -> tuple[str, str]:
+    return ("in", stage.value)
+
+
+def _out(stage: CocStage) -> tuple[str, str]:
+    return ("out", stage.value)
+
+
+def _link(stage: CocStage, material: CocMaterial) -> tuple[str, str, str]:
+    return ("link", stage.value, material.value)
+
+
+def _attr(stage: CocStage) -> tuple[str, str]:
+    return ("attr", stage.value)
+
+
+def _final(stage: CocStage) -> tuple[str, str]:
+    return ("final", stage.value)
+
+
+@dataclass
+class CocYearView:
+    """All figures the CoC screen can show for one year and filter set, with their protection."""
+
+    year: int
+    lines: pd.DataFrame
+    cells: dict[Hashable, Cell] = field(default_factory=dict)
+    protection: Protection = field(default_factory=Protection)
+    reporters: dict[CocStage, int] = field(default_factory=dict)
+    entities: dict[CocStage, int] = field(default_factory=dict)
+    count_notes: dict[CocStage, str | None] = field(default_factory=dict)
+
+    def value(self, key: Hashable) -> float:
+        return self.cells[key].value
+
+    def note(self, key: Hashable) -> str | None:
+        return self.protection.note(key)
+
+    def first_note(self, *keys: Hashable) -> str | None:
+        return next((n for n in (self.note(k) for k in keys) if n), None)
+
+
+def coc_year_view(
+    store: Store, year: int, filters: Filters | None = None, policy: DisclosurePolicy | None = None
+) -> CocYearView:
+    """Build every cell of one year's CoC view and run the disclosure policy over it once."""
+    policy = _policy(policy)
+    lines = coc_lines(store, [year], filters)
+    lines = lines.assign(volume_t=lines["input_t"] + lines["output_t"])
+    view = CocYearView(year, lines)
+    cells: dict[Hashable, Cell] = {}
+    forced: dict[Hashable, str] = {}
+    relations: list[Relation] = []
+    linked: list[list[Hashable]] = []
+    for stage in STAGES:
+        at = lines[lines["stage"] == stage.value]
+        cells[_in(stage)] = Cell(float(at["input_t"].sum()))
+        cells[_out(stage)] = Cell(float(at["output_t"].sum()))
+        # A stage is published when its reporters (input or output) are enough and no
+        # company dominates either its input or its output.
+        note = (
+            policy.primary_note(company_volumes(at, "volume_t"))
+            or policy.primary_note(company_volumes(at, "input_t"))
+            or policy.primary_note(company_volumes(at, "output_t"))
+        )
+        if note:
+            forced[_in(stage)] = note
+        linked.append([_in(stage), _out(stage)])
+        active = at[at["volume_t"] > 0]
+        view.reporters[stage] = int(active["member_id"].nunique())
+        view.entities[stage] = int(active["facility_id"].nunique())
+    for (stage, material) in COC_INPUT_SOURCE:
+        at = lines[(lines["stage"] == stage.value) & (lines["material"] == material.value)]
+        cells[_link(stage, material)] = Cell(float(at["input_t"].sum()), company_volumes(at, "input_t"))
+    for stage in STAGES:
+        inputs = [_link(s, m) for (s, m) in COC_INPUT_SOURCE if s == stage]
+        relations.append(Relation(_in(stage), tuple(inputs)))
+        downstream = [_link(s, m) for (s, m) in DOWNSTREAM[stage]]
+        if downstream:
+            taken = sum(cells[k].value for k in downstream)
+            cells[_attr(stage)] = Cell(cells[_out(stage)].value - taken)
+            relations.append(Relation(_out(stage), (*downstream, _attr(stage))))
+        else:
+            cells[_final(stage)] = Cell(cells[_out(stage)].value)
+            relations.append(Relation(_out(stage), (_final(stage),)))
+    view.cells = cells
+    view.protection = protect_cells(cells, relations, policy, linked=linked, forced=forced)
+    view.count_notes = mask_counts(view.reporters, policy, total_shown=True)
+    return view
+
+
+# --- query functions ------------------------------------------------------------------------
+
+
+def coc_years(store: Store) -> list[int]:
+    """Reporting years that have CoC report lines, oldest first."""
+    return [int(y) for y in store.run("coc_years")["reporting_year"]]
+
+
+def coc_stage_summary(
+    store: Store,
+    viewer: Viewer,
+    year: int,
+    filters: Filters | None = None,
+    *,
+    for_publication: bool = False,
+    policy: DisclosurePolicy | None = None,
+) -> pd.DataFrame:
+    """Per stage: reporters, entities, input, output, % of global (IAI), attrition; policy applied."""
+    year = check_year(year)
+    policy = _policy(policy)
+    view = coc_year_view(store, year, filters, policy)
+    applies = policy_applies(viewer, for_publication)
+    global_t = store.run("coc_global_totals", {"year": year}).set_index("stage")["global_t"]
+    rows = []
+    for stage in STAGES:
+        out = view.value(_out(stage))
+        glob = float(global_t[stage.value]) if stage.value in global_t.index else None
+        has_attr = _attr(stage) in view.cells
+        attr = view.value(_attr(stage)) if has_attr else None
+        rows.append(
+            {
+                "reporting_year": year,
+                "stage": stage.value,
+                "stage_label": label(stage),
+                "reporters": view.reporters[stage],
+                "reporters_label": str(view.reporters[stage]),
+                "entities": view.entities[stage],
+                "input_t": view.value(_in(stage)),
+                "output_t": out,
+                "global_t": glob,
+                "share_of_global": out / glob if glob else None,
+                "attrition_t": attr,
+                "attrition_pct": attr / out if has_attr and out else None,
+            }
+        )
+    frame = pd.DataFrame(rows)
+    frame["reporters"] = frame["reporters"].astype("Int64")
+    frame["entities"] = frame["entities"].astype("Int64")
+    for column in ("global_t", "share_of_global", "attrition_t", "attrition_pct"):
+        frame[column] = frame[column].astype("float64")
+    node_notes = [view.note(_out(s)) for s in STAGES]
+    attr_notes = [view.first_note(_out(s), _attr(s)) if _attr(s) in view.cells else None for s in STAGES]
+    frame = mark(frame, ["input_t", "output_t", "share_of_global"], node_notes, applies)
+    frame = mark(frame, ["attrition_t", "attrition_pct"], attr_notes, applies, prefix="attrition_")
+    if applies:
+        count_notes = [view.count_notes[s] for s in STAGES]
+        hidden = pd.Series([n is not None for n in count_notes], index=frame.index)
+        frame["reporters"] = frame["reporters"].mask(hidden)
+        frame["entities"] = frame["entities"].mask(hidden)
+        frame["reporters_label"] = [
+            policy.reporters_label(view.reporters[s])
+            if n == policy.note_few_reporters
+            else (n or str(view.reporters[s]))
+            for s, n in zip(STAGES, count_notes, strict=True)
+        ]
+    return frame
+
+
+def coc_reporting_summary(
+    store: Store, viewer: Viewer, year: int, filters: Filters | None = None, *, policy: DisclosurePolicy | None = None
+) -> pd.DataFrame:
+    """One row: reporting entities and companies (non-zero volume) and how many stages are published."""
+    year = check_year(year)
+    view = coc_year_view(store, year, filters, _policy(policy))
+    active = view.lines[view.lines["volume_t"] > 0]
+    published = sum(
+        1 for s in STAGES if view.reporters[s] > 0 and not view.protection.is_hidden(_out(s))
+    )
+    return pd.DataFrame(
+        [
+            {
+                "reporting_year": year,
+                "reporting_entities": int(active["facility_id"].nunique()),
+                "reporting_companies": int(active["member_id"].nunique()),
+                "stages_reported": sum(1 for s in STAGES if view.reporters[s] > 0),
+                "stages_published": published,
+            }
+        ]
+    )
+
+
+def coc_stage_flows(
+    store: Store,
+    viewer: Viewer,
+    year: int,
+    filters: Filters | None = None,
+    *,
+    for_publication: bool = False,
+    policy: DisclosurePolicy | None = None,
+) -> pd.DataFrame:
+    """Sankey links: origins, stage to stage, attrition ("left the CoC chain") and final products.
+
+    `share_of_source` is the link as a share of its source stage's output (the % toggle).
+    Attrition can be negative where a stage drew on its carried-forward stock.
+    """
+    year = check_year(year)
+    policy = _policy(policy)
+    view = coc_year_view(store, year, filters, policy)
+    applies = policy_applies(viewer, for_publication)
+    rows = []
+    notes: list[str | None] = []
+    share_notes: list[str | None] = []
+
+    def add(
+        source: str, target: str, material: str, kind: str, key: Hashable, *, source_stage: CocStage | None = None
+    ) -> None:
+        value = view.value(key)
+        source_out = view.value(_out(source_stage)) if source_stage else None
+        rows.append(
+            {
+                "reporting_year": year,
+                "source": source,
+                "source_label": node_label(source),
+                "target": target,
+                "target_label": node_label(target),
+                "material": material,
+                "material_label": label(material),
+                "kind": kind,
+                "value_t": value,
+                "share_of_source": value / source_out if source_out else None,
+            }
+        )
+        notes.append(view.note(key))
+        # The share also reveals the source's output, so it hides with either.
+        share_notes.append(view.first_note(key, _out(source_stage)) if source_stage else view.note(key))
+
+    for (stage, material), source in COC_INPUT_SOURCE.items():
+        if source is None:
+            add(f"{ORIGIN_PREFIX}{stage}", stage.value, material.value, "origin", _link(stage, material))
+        else:
+            add(source.value, stage.value, material.value, "stage", _link(stage, material), source_stage=source)
+    for stage in STAGES:
+        material = COC_STAGE_OUTPUT[stage].value
+        if _attr(stage) in view.cells:
+            add(stage.value, LEFT_CHAIN, material, "attrition", _attr(stage), source_stage=stage)
+        else:
+            add(stage.value, FINAL_PRODUCTS, material, "final", _final(stage), source_stage=stage)
+    frame = pd.DataFrame(rows)
+    frame["share_of_source"] = frame["share_of_source"].astype("float64")
+    frame = mark(frame, ["value_t"], notes, applies)
+    shares = mark(frame[["share_of_source"]], ["share_of_source"], share_notes, applies, prefix="share_")
+    frame["share_of_source"] = shares["share_of_source"]
+    frame["is_share_suppressed"] = shares["share_is_suppressed"]
+    return frame
+
+
+def coc_year_over_year(
+    store: Store,
+    viewer: Viewer,
+    year: int,
+    filters: Filters | None = None,
+    *,
+    for_publication: bool = False,
+    policy: DisclosurePolicy | None = None,
+) -> pd.DataFrame:
+    """Per stage output this year and the year before, change in tonnes and %, each year's policy applied."""
+    year = check_year(year)
+    policy = _policy(policy)
+    now = coc_year_view(store, year, filters, policy)
+    before = coc_year_view(store, year - 1, filters, policy)
+    applies = policy_applies(viewer, for_publication)
+    rows = []
+    for stage in STAGES:
+        current, previous = now.value(_out(stage)), before.value(_out(stage))
+        rows.append(
+            {
+                "reporting_year": year,
+                "stage": stage.value,
+                "stage_label": label(stage),
+                "output_t": current,
+                "previous_output_t": previous,
+                "change_t": current - previous,
+                "change_pct": (current - previous) / previous if previous else None,
+            }
+        )
+    frame = pd.DataFrame(rows)
+    frame["change_pct"] = frame["change_pct"].astype("float64")
+    now_notes = [now.note(_out(s)) for s in STAGES]
+    before_notes = [before.note(_out(s)) for s in STAGES]
+    change_notes = [a or b for a, b in zip(now_notes, before_notes, strict=True)]
+    frame = mark(frame, ["output_t"], now_notes, applies)
+    frame = mark(frame, ["previous_output_t"], before_notes, applies, prefix="previous_")
+    return mark(frame, ["change_t", "change_pct"], change_notes, applies, prefix="change_")
+
+
+def _yield_params() -> dict[str, Any]:
+    pairs = list(COC_YIELD_FACTOR.items())
+    return {
+        "factor_stages": [s.value for (s, _), _ in pairs],
+        "factor_materials": [m.value for (_, m), _ in pairs],
+        "factors": [f for _, f in pairs],
+    }
+
+
+def mass_balance_lines(
+    store: Store, year: int | None = None, filters: Filters | None = None, member_id: str | None = None
+) -> pd.DataFrame:
+    """The mass-balance check of every line (all years when `year` is None). Unprotected: callers apply roles."""
+    params = {
+        "all_years": year is None,
+        "years": [year] if year is not None else [],
+        "member_id": member_id,
+        **_filter_params(filters),
+        **_yield_params(),
+    }
+    return store.run("coc_mass_balance", params)
+
+
+def coc_mass_balance(
+    store: Store,
+    viewer: Viewer,
+    year: int,
+    filters: Filters | None = None,
+    *,
+    for_publication: bool = False,
+    policy: DisclosurePolicy | None = None,
+) -> pd.DataFrame:
+    """Mass-balance checks: every line for the secretariat, own lines for a member, counts per stage for the public.
+
+    The public counts (lines checked, failures) of a stage are hidden wherever the
+    stage itself is hidden in the CoC view, with the same note.
+    """
+    year = check_year(year)
+    policy = _policy(policy)
+    if viewer.role is Role.SECRETARIAT and not for_publication:
+        return mass_balance_lines(store, year, filters)
+    if viewer.role is Role.MEMBER and not for_publication:
+        return mass_balance_lines(store, year, filters, member_id=viewer.member_id)
+    return mass_balance_counts(store, year, filters, policy)
+
+
+def mass_balance_counts(
+    store: Store, year: int, filters: Filters | None = None, policy: DisclosurePolicy | None = None
+) -> pd.DataFrame:
+    """Lines checked and failures per stage, hidden where the stage is hidden in the public CoC view."""
+    policy = _policy(policy)
+    view = coc_year_view(store, year, filters, policy)
+    lines = mass_balance_lines(store, year, filters)
+    rows = []
+    for stage in STAGES:
+        at = lines[lines["stage"] == stage.value]
+        rows.append(
+            {
+                "reporting_year": year,
+                "stage": stage.value,
+                "stage_label": label(stage),
+                "lines_checked": len(at),
+                "failures": int((~at["is_balanced"].astype(bool)).sum()),
+            }
+        )
+    frame = pd.DataFrame(rows)
+    notes = [view.note(_out(s)) for s in STAGES]
+    frame = mark(frame, ["lines_checked", "failures"], notes, applies=True)
+    return frame.drop(columns=["would_be_suppressed", "publication_note"])
+
+
+def coc_member_reports(
+    store: Store, viewer: Viewer, year: int | None = None, filters: Filters | None = None
+) -> pd.DataFrame:
+    """Report lines in detail: a member's own, all for the secretariat, none for the public."""
+    years = [check_year(year)] if year is not None else coc_years(store)
+    if viewer.role is Role.PUBLIC or not years:
+        return pd.DataFrame(columns=_LINE_COLUMNS)
+    member_id = viewer.member_id if viewer.role is Role.MEMBER else None
+    return coc_lines(store, years, filters, member_id=member_id)[_LINE_COLUMNS]
+
+
+QUERY_FUNCTIONS = [
+    coc_years,
+    coc_stage_summary,
+    coc_reporting_summary,
+    coc_stage_flows,
+    coc_year_over_year,
+    coc_mass_balance,
+    coc_member_reports,
+]

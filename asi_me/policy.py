@@ -1,0 +1,319 @@
+"""The disclosure-control policy of the ASI Antitrust Compliance Policy, in one place.
+
+Every aggregate a public or member viewer sees passes through here inside the query
+layer: a cell is published only if at least `min_reporters` member companies with
+non-zero volume contribute to it and no single company holds more than
+`max_dominance` of it. Complementary suppression then hides further cells until no
+hidden cell can be recomputed from visible cells of the same view through the
+view's additive relations (a total and its parts). The secretariat sees every value
+with a `would_be_suppressed` flag; `for_publication=True` forces the public policy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from asi_me.filters import Viewer
+from asi_me.settings import Settings
+
+SUPPRESSION_COLUMNS = ("is_suppressed", "suppression_note", "would_be_suppressed", "publication_note")
+
+
+@dataclass(frozen=True)
+class DisclosurePolicy:
+    """Thresholds for publishing an aggregate cell."""
+
+    min_reporters: int = 5
+    max_dominance: float = 0.25
+
+    def __post_init__(self) -> None:
+        if self.min_reporters < 1:
+            raise ValueError(f"min_reporters={self.min_reporters} must be at least 1.")
+        if not 0 < self.max_dominance <= 1:
+            raise ValueError(f"max_dominance={self.max_dominance} must be in (0, 1].")
+
+    @classmethod
+    def from_settings(cls, settings: Settings | None = None) -> DisclosurePolicy:
+        """The policy configured by ASI_MIN_REPORTERS and ASI_MAX_DOMINANCE."""
+        settings = settings or Settings.from_env()
+        return cls(settings.min_reporters, settings.max_dominance)
+
+    @property
+    def note_few_reporters(self) -> str:
+        return f"suppressed (fewer than {self.min_reporters} reporters)"
+
+    @property
+    def note_dominance(self) -> str:
+        return f"suppressed (one reporter above {self.max_dominance * 100:g}% share)"
+
+    @property
+    def note_complementary(self) -> str:
+        return "suppressed (to protect another suppressed cell)"
+
+    def reporters_label(self, reporters: int) -> str:
+        """How a public screen shows a count of reporters: exact from the minimum up."""
+        return f"fewer than {self.min_reporters}" if 0 < reporters < self.min_reporters else str(reporters)
+
+    def primary_note(self, volumes: Mapping[str, float]) -> str | None:
+        """Why a cell with these per-company volumes may not be published, or None if it may.
+
+        Zero-volume companies do not count as reporters. A cell nobody reported into
+        is a true zero and is published.
+        """
+        positive = [float(v) for v in volumes.values() if v and v > 0]
+        if not positive:
+            return None
+        if len(positive) < self.min_reporters:
+            return self.note_few_reporters
+        # A small tolerance so that exactly max_dominance (e.g. 4 equal companies at 25%) passes.
+        if max(positive) / sum(positive) > self.max_dominance + 1e-12:
+            return self.note_dominance
+        return None
+
+
+def policy_applies(viewer: Viewer, for_publication: bool = False) -> bool:
+    """Whether values must be hidden for this viewer: everyone but the secretariat's own analysis."""
+    return for_publication or not viewer.sees_everything
+
+
+def company_volumes(frame: pd.DataFrame, value: str, company: str = "member_id") -> dict[str, float]:
+    """Volume per company (entities of one company count once) from a frame of lines."""
+    if frame.empty:
+        return {}
+    grouped = frame.groupby(company, sort=True)[value].sum()
+    return {str(k): float(v) for k, v in grouped.items()}
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One published figure. `contributions` (company -> volume) drive the primary checks;
+    a derived cell (e.g. a difference of other cells) has None and is only ever hidden
+    to protect others."""
+
+    value: float
+    contributions: Mapping[str, float] | None = None
+
+
+@dataclass(frozen=True)
+class Relation:
+    """An additive relation the view exposes: total = sum(parts)."""
+
+    total: Hashable
+    parts: tuple[Hashable, ...]
+
+
+@dataclass
+class Protection:
+    """The outcome of `protect_cells`: the note of every hidden cell (None where published)."""
+
+    notes: dict[Hashable, str | None] = field(default_factory=dict)
+
+    def is_hidden(self, key: Hashable) -> bool:
+        return self.notes.get(key) is not None
+
+    def note(self, key: Hashable) -> str | None:
+        return self.notes.get(key)
+
+
+def determined_cells(keys: Sequence[Hashable], relations: Sequence[Relation], hidden: set[Hashable]) -> list[Hashable]:
+    """Hidden cells whose value follows from visible cells through the relations.
+
+    With A the relation matrix restricted to hidden columns, a hidden cell is fixed by
+    the visible ones exactly when every solution of A_H x = b agrees on it, i.e. when
+    the null space of A_H is zero in its coordinate.
+    """
+    hidden_keys = [k for k in keys if k in hidden]
+    if not hidden_keys or not relations:
+        return []
+    index = {k: i for i, k in enumerate(hidden_keys)}
+    rows = []
+    for rel in relations:
+        row = np.zeros(len(hidden_keys))
+        if rel.total in index:
+            row[index[rel.total]] += 1.0
+        for part in rel.parts:
+            if part in index:
+                row[index[part]] -= 1.0
+        if row.any():
+            rows.append(row)
+    if not rows:
+        return []
+    matrix = np.vstack(rows)
+    _, singular, vt = np.linalg.svd(matrix)
+    rank = int((singular > 1e-9).sum())
+    null_space = vt[rank:]
+    if null_space.shape[0] == 0:
+        return list(hidden_keys)
+    weight = np.abs(null_space).max(axis=0)
+    return [k for k, w in zip(hidden_keys, weight, strict=True) if w < 1e-9]
+
+
+def protect_cells(
+    cells: Mapping[Hashable, Cell],
+    relations: Sequence[Relation],
+    policy: DisclosurePolicy,
+    linked: Iterable[Iterable[Hashable]] = (),
+    forced: Mapping[Hashable, str] | None = None,
+) -> Protection:
+    """Primary and complementary suppression of one view.
+
+    `linked` groups cells that are shown together and hidden together (e.g. a stage's
+    input and output). `forced` hides cells for a reason decided elsewhere. While a
+    hidden cell can be derived, the smallest visible part of a relation it is in is
+    hidden too (the relation's total only when no part is left).
+    """
+    keys = list(cells)
+    notes: dict[Hashable, str | None] = {}
+    for key, cell in cells.items():
+        notes[key] = policy.primary_note(cell.contributions) if cell.contributions is not None else None
+    for key, note in (forced or {}).items():
+        if key in notes and notes[key] is None:
+            notes[key] = note
+    groups = [list(g) for g in linked]
+    relations = [r for r in relations if r.total in cells and all(p in cells for p in r.parts)]
+
+    def close_groups() -> None:
+        for group in groups:
+            first = next((notes[k] for k in group if notes.get(k)), None)
+            if first is not None:
+                for k in group:
+                    if notes.get(k) is None:
+                        notes[k] = first
+
+    while True:
+        close_groups()
+        hidden = {k for k, n in notes.items() if n}
+        derivable = determined_cells(keys, relations, hidden)
+        if not derivable:
+            break
+        choice = _complement_for(derivable, relations, hidden, cells)
+        if choice is None:
+            break
+        notes[choice] = policy.note_complementary
+    return Protection(notes)
+
+
+def _complement_for(
+    derivable: list[Hashable], relations: Sequence[Relation], hidden: set[Hashable], cells: Mapping[Hashable, Cell]
+) -> Hashable | None:
+    """The visible cell to hide next for a derivable cell, from the relations it is in.
+
+    Parts go before totals. Among parts, derived residuals (e.g. attrition, which is
+    output minus what downstream took) go first because hiding them withholds no
+    reported figure and stops the suppression spreading along the chain; then the
+    smallest part.
+    """
+    order = {k: i for i, k in enumerate(cells)}
+    for target in derivable:
+        candidates: list[tuple[int, int, float, int, Hashable]] = []
+        for rel in relations:
+            if target != rel.total and target not in rel.parts:
+                continue
+            for part in rel.parts:
+                if part not in hidden:
+                    reported = int(cells[part].contributions is not None)
+                    candidates.append((0, reported, abs(cells[part].value), order[part], part))
+            if rel.total not in hidden:
+                candidates.append((1, 0, abs(cells[rel.total].value), order[rel.total], rel.total))
+        if candidates:
+            return min(candidates, key=lambda c: c[:4])[4]
+    return None
+
+
+def mask_counts(
+    counts: Mapping[Hashable, int], policy: DisclosurePolicy, total_shown: bool = True
+) -> dict[Hashable, str | None]:
+    """Hide reporter counts below the minimum; if exactly one is hidden and a total is
+    shown, hide the next smallest count too so it cannot be got by subtraction."""
+    notes: dict[Hashable, str | None] = {
+        k: (policy.note_few_reporters if 0 < n < policy.min_reporters else None) for k, n in counts.items()
+    }
+    hidden = [k for k, n in notes.items() if n]
+    visible = sorted((n, i, k) for i, (k, n) in enumerate(counts.items()) if notes[k] is None and n > 0)
+    if total_shown and len(hidden) == 1 and visible:
+        notes[visible[0][2]] = policy.note_complementary
+    return notes
+
+
+def mark(
+    frame: pd.DataFrame,
+    value_columns: Sequence[str],
+    notes: Sequence[str | None],
+    applies: bool,
+    prefix: str = "",
+) -> pd.DataFrame:
+    """Add suppression columns to `frame` and blank hidden values where the policy applies.
+
+    Columns (with an optional prefix for a second group of values in the same row):
+    is_suppressed, suppression_note (what this viewer sees), would_be_suppressed and
+    publication_note (what a public viewer sees; the secretariat's publication check).
+    """
+    out = frame.copy()
+    hidden = pd.Series([n is not None for n in notes], index=out.index, dtype=bool)
+    note_series = pd.Series(list(notes), index=out.index, dtype=object)
+    if applies:
+        for column in value_columns:
+            if pd.api.types.is_integer_dtype(out[column]):
+                out[column] = out[column].astype("Int64").mask(hidden)
+            else:
+                out[column] = out[column].astype("float64").where(~hidden)
+    out[f"{prefix}is_suppressed"] = hidden if applies else False
+    out[f"{prefix}suppression_note"] = note_series.where(hidden, None) if applies else None
+    out[f"{prefix}would_be_suppressed"] = hidden
+    out[f"{prefix}publication_note"] = note_series
+    return out
+
+
+def aggregate_with_policy(
+    contributions: pd.DataFrame,
+    by: Sequence[str],
+    value: str,
+    viewer: Viewer,
+    policy: DisclosurePolicy | None = None,
+    *,
+    company: str = "member_id",
+    with_total: bool = True,
+    for_publication: bool = False,
+) -> pd.DataFrame:
+    """Sum `value` by `by` with primary and complementary suppression, plus a total row.
+
+    `contributions` holds one row per reporting line with a company column; the result
+    has one row per group (and a total row whose `by` columns are "all"), the value,
+    `reporters` (masked for public as None below the minimum) and suppression columns.
+    For use by any module that publishes a volume broken down by a dimension.
+    """
+    policy = policy or DisclosurePolicy.from_settings()
+    by = list(by)
+    cells: dict[Hashable, Cell] = {}
+    reporters: dict[Hashable, int] = {}
+    rows: list[dict[str, object]] = []
+    if not contributions.empty:
+        for group_key, group in contributions.groupby(by, sort=True, dropna=False):
+            key = group_key if isinstance(group_key, tuple) else (group_key,)
+            volumes = company_volumes(group, value, company)
+            cells[key] = Cell(float(group[value].sum()), volumes)
+            reporters[key] = sum(1 for v in volumes.values() if v > 0)
+            rows.append({**dict(zip(by, key, strict=True)), value: cells[key].value})
+    relations: list[Relation] = []
+    if with_total and cells:
+        total_key = ("all",) * len(by)
+        volumes = company_volumes(contributions, value, company)
+        cells[total_key] = Cell(float(contributions[value].sum()), volumes)
+        reporters[total_key] = sum(1 for v in volumes.values() if v > 0)
+        relations.append(Relation(total_key, tuple(k for k in cells if k != total_key)))
+        rows.append({**dict.fromkeys(by, "all"), value: cells[total_key].value})
+    protection = protect_cells(cells, relations, policy)
+    applies = policy_applies(viewer, for_publication)
+    frame = pd.DataFrame(rows, columns=[*by, value])
+    frame["reporters"] = pd.array([reporters[k] for k in cells], dtype="Int64")
+    notes = [protection.note(k) for k in cells]
+    frame = mark(frame, [value], notes, applies)
+    if applies:
+        frame["reporters"] = frame["reporters"].where(
+            [not (0 < reporters[k] < policy.min_reporters) for k in cells], pd.NA
+        )
+    return frame

@@ -1,0 +1,198 @@
+"""Shared fixtures: tiny datasets written as real snapshots and opened with the Store.
+
+`make_store(tmp_path, members=[...], facilities=[...], ...)` writes each given table
+(a list of dicts or a DataFrame; tables not given are empty) with the snapshot
+writer and opens a read-only Store on it, so tests run the real SQL on the real
+Parquet layout. `member`, `facility`, `coc_line` and `certification` build rows
+with sensible defaults so a test only spells out what it is about.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pytest
+
+from asi_me.contract import TABLES
+from asi_me.filters import Filters, Viewer
+from asi_me.snapshot import arrow_schema, write_snapshot
+from asi_me.store import Store
+
+TableRows = list[dict[str, Any]] | pd.DataFrame
+
+
+def _to_arrow(name: str, rows: TableRows) -> pa.Table:
+    schema = arrow_schema(TABLES[name])
+    if isinstance(rows, pd.DataFrame):
+        frame = rows
+    else:
+        # Fill optional columns the test did not spell out with None.
+        filled = [{column: row.get(column) for column in schema.names} for row in rows]
+        frame = pd.DataFrame(filled, columns=schema.names)
+    if frame.empty:
+        return schema.empty_table()
+    return pa.Table.from_pandas(frame[schema.names], schema=schema, preserve_index=False)
+
+
+def write_tables(data_dir: Path, **tables: TableRows) -> Path:
+    """Write the given tables (others empty) as the current snapshot of `data_dir`."""
+    unknown = set(tables) - set(TABLES)
+    if unknown:
+        raise KeyError(f"Unknown table(s) {sorted(unknown)}; known tables are {sorted(TABLES)}.")
+    write_snapshot(data_dir, {name: _to_arrow(name, rows) for name, rows in tables.items()})
+    return data_dir
+
+
+_OPEN: list[Store] = []
+
+
+def make_store(tmp_path: Path, **tables: TableRows) -> Store:
+    """A Store over a fresh snapshot holding `tables` (each a list of dicts or a DataFrame)."""
+    data_dir = tmp_path / f"data-{len(list(tmp_path.glob('data-*')))}"
+    write_tables(data_dir, **tables)
+    store = Store.open_current(data_dir)
+    _OPEN.append(store)
+    return store
+
+
+@pytest.fixture(autouse=True)
+def _close_stores() -> Iterator[None]:
+    yield
+    while _OPEN:
+        _OPEN.pop().close()
+
+
+# --- row builders with defaults -------------------------------------------------------------
+
+
+def member(member_id: str, **overrides: Any) -> dict[str, Any]:
+    row = {
+        "member_id": member_id,
+        "name": f"Company {member_id}",
+        "membership_class": "production_transformation",
+        "country": "DE",
+        "joined_on": date(2016, 1, 1),
+        "left_on": None,
+    }
+    return row | overrides
+
+
+def facility(facility_id: str, member_id: str, **overrides: Any) -> dict[str, Any]:
+    row = {
+        "facility_id": facility_id,
+        "member_id": member_id,
+        "name": f"Site {facility_id}",
+        "country": "DE",
+        "latitude": 50.0,
+        "longitude": 8.0,
+        "activities": ["semi_fabrication"],
+        "workers": 100,
+    }
+    return row | overrides
+
+
+def coc_line(
+    facility_id: str, stage: str, material: str, input_t: float, output_t: float, year: int = 2020, **overrides: Any
+) -> dict[str, Any]:
+    row = {
+        "facility_id": facility_id,
+        "reporting_year": year,
+        "stage": stage,
+        "material": material,
+        "input_t": float(input_t),
+        "output_t": float(output_t),
+        "carried_forward_t": 0.0,
+        "submitted_on": date(year + 1, 3, 1),
+        "due_on": date(year + 1, 3, 31),
+    }
+    return row | overrides
+
+
+def certification(certification_id: str, facility_id: str, **overrides: Any) -> dict[str, Any]:
+    row = {
+        "certification_id": certification_id,
+        "facility_id": facility_id,
+        "standard": "CoC",
+        "standard_version": "CoC-2017",
+        "certification_type": "full",
+        "status": "certified",
+        "issued_on": date(2019, 1, 1),
+        "expires_on": date(2022, 1, 1),
+        "status_changed_on": None,
+        "scope": "Chain of custody of ASI Aluminium",
+        "auditing_firm_id": "AF1",
+        "external_certifications": [],
+    }
+    return row | overrides
+
+
+def auditing_firm(auditing_firm_id: str = "AF1", **overrides: Any) -> dict[str, Any]:
+    row = {
+        "auditing_firm_id": auditing_firm_id,
+        "name": f"Audit firm {auditing_firm_id}",
+        "accredited_on": date(2016, 1, 1),
+        "accreditation_ended_on": None,
+        "countries": ["DE"],
+    }
+    return row | overrides
+
+
+# --- calling every registered query function ------------------------------------------------
+
+QUERY_MODULES = ("coc", "quality", "outcomes", "certifications", "toc", "exports")
+
+
+def query_functions() -> list[Callable[..., Any]]:
+    """Every function listed in a QUERY_FUNCTIONS of an asi_me query module that exists yet."""
+    import importlib
+
+    found: list[Callable[..., Any]] = []
+    for name in QUERY_MODULES:
+        try:
+            module = importlib.import_module(f"asi_me.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name == f"asi_me.{name}":
+                continue
+            raise
+        found.extend(getattr(module, "QUERY_FUNCTIONS", []))
+    return found
+
+
+# Sensible values for parameters query functions commonly take, by name.
+DEFAULT_ARGUMENTS: dict[str, Any] = {
+    "year": 2020,
+    "reporting_year": 2020,
+    "as_of": date(2020, 12, 31),
+    "on": date(2020, 12, 31),
+    "period_on": date(2020, 12, 31),
+    "for_publication": False,
+}
+
+
+def call_query(
+    fn: Callable[..., Any], store: Store, viewer: Viewer, filters: Filters | None = None, **values: Any
+) -> Any:
+    """Call a query function, filling parameters by name; raises TypeError for one it cannot fill."""
+    kwargs: dict[str, Any] = {}
+    for name, param in inspect.signature(fn).parameters.items():
+        if name == "store":
+            kwargs[name] = store
+        elif name == "viewer":
+            kwargs[name] = viewer
+        elif name == "filters":
+            kwargs[name] = filters
+        elif name in values:
+            kwargs[name] = values[name]
+        elif param.default is not inspect.Parameter.empty:
+            continue
+        elif name in DEFAULT_ARGUMENTS:
+            kwargs[name] = DEFAULT_ARGUMENTS[name]
+        else:
+            raise TypeError(f"{fn.__module__}.{fn.__name__} needs a value for parameter {name!r}.")
+    return fn(**kwargs)

@@ -381,7 +381,7 @@ def coc_year_over_year(
     return mark(frame, ["change_t", "change_pct"], change_notes, applies, prefix="change_")
 
 
-def _yield_params() -> dict[str, Any]:
+def yield_factor_params() -> dict[str, Any]:
     pairs = list(COC_YIELD_FACTOR.items())
     return {
         "factor_stages": [s.value for (s, _), _ in pairs],
@@ -399,7 +399,7 @@ def mass_balance_lines(
         "years": [year] if year is not None else [],
         "member_id": member_id,
         **_filter_params(filters),
-        **_yield_params(),
+        **yield_factor_params(),
     }
     return store.run("coc_mass_balance", params)
 

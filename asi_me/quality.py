@@ -1,0 +1,253 @@
+"""Data-quality flags for the Data screen: detail for the secretariat, counts for the public.
+
+One function per flag. The secretariat gets the flagged rows with the entity named;
+a member gets only its own facilities' rows; the public gets counts. Counts that
+touch CoC volumes (mass-balance failures, implausible yields) are counted only over
+stage-years the public CoC view publishes, so a hidden stage cannot be inferred
+from a quality count. `quality_flags` sums every flag up in one table.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from asi_me.coc import STAGES, coc_year_view, coc_years, mass_balance_lines, yield_factor_params
+from asi_me.filters import Filters, Viewer
+from asi_me.policy import DisclosurePolicy, policy_applies
+from asi_me.store import Store
+from asi_me.vocab import Role, label
+
+# Robust z-score above which an observation is an outlier (Iglewicz and Hoaglin).
+OUTLIER_Z = 3.5
+# A line whose output per tonne of input exceeds this multiple of the stage's yield
+# factor is implausible even with a carried-forward stock.
+MAX_YIELD_MULTIPLE = 1.5
+
+
+def _params(viewer: Viewer, filters: Filters | None) -> dict[str, Any]:
+    params = (filters or Filters()).sql_params()
+    return {
+        "countries": params["countries"],
+        "regions": params["regions"],
+        "membership_classes": params["membership_classes"],
+        # Only a member is ever restricted to its own facilities here.
+        "member_id": viewer.member_id if viewer.role is Role.MEMBER else None,
+    }
+
+
+def _detail(viewer: Viewer, for_publication: bool) -> bool:
+    """Whether this viewer gets rows (own rows for a member) rather than counts."""
+    return viewer.role is not Role.PUBLIC and not for_publication
+
+
+def _published_stage_years(store: Store, filters: Filters | None, policy: DisclosurePolicy) -> set[tuple[int, str]]:
+    published: set[tuple[int, str]] = set()
+    for year in coc_years(store):
+        view = coc_year_view(store, year, filters, policy)
+        published.update((year, s.value) for s in STAGES if not view.protection.is_hidden(("out", s.value)))
+    return published
+
+
+def _public_stage_counts(
+    store: Store, flagged: pd.DataFrame, filters: Filters | None, policy: DisclosurePolicy
+) -> pd.DataFrame:
+    """Flagged lines per reporting year and stage, over published stage-years only."""
+    published = _published_stage_years(store, filters, policy)
+    keep = [(int(y), str(s)) in published for y, s in zip(flagged["reporting_year"], flagged["stage"], strict=True)]
+    counted = flagged[keep] if len(flagged) else flagged
+    rows = [
+        {"reporting_year": year, "stage": stage, "stage_label": label(stage), "lines": 0}
+        for year, stage in sorted(published)
+    ]
+    frame = pd.DataFrame(rows, columns=["reporting_year", "stage", "stage_label", "lines"])
+    if len(counted):
+        counts = counted.groupby(["reporting_year", "stage"]).size()
+        keys = zip(frame["reporting_year"], frame["stage"], strict=True)
+        frame["lines"] = [int(counts.get(key, 0)) for key in keys]
+    frame["lines"] = frame["lines"].astype("int64")
+    return frame
+
+
+def quality_coc_reports_received(
+    store: Store, viewer: Viewer, filters: Filters | None = None, *, for_publication: bool = False
+) -> pd.DataFrame:
+    """CoC reports expected vs received per reporting year (counts of facilities, every role).
+
+    A member sees the counts for its own facilities only.
+    """
+    params = _params(viewer, filters) if not for_publication else _params(Viewer.public(), filters)
+    rows = store.run("quality_coc_expected", params)
+    columns = ["reporting_year", "expected", "received", "missing", "received_unexpected"]
+    if rows.empty:
+        return pd.DataFrame(columns=columns)
+    rows = rows.assign(
+        is_missing=rows["is_expected"] & ~rows["is_received"],
+        is_unexpected=~rows["is_expected"] & rows["is_received"],
+    )
+    grouped = rows.groupby("reporting_year", sort=True).agg(
+        expected=("is_expected", "sum"),
+        received=("is_received", "sum"),
+        missing=("is_missing", "sum"),
+        received_unexpected=("is_unexpected", "sum"),
+    )
+    return grouped.reset_index().astype({c: "int64" for c in columns})[columns]
+
+
+def quality_coc_reports_missing(
+    store: Store, viewer: Viewer, filters: Filters | None = None, *, for_publication: bool = False
+) -> pd.DataFrame:
+    """Facility-years with a valid CoC certification but no report: all (secretariat), own (member), none (public)."""
+    columns = ["reporting_year", "facility_id", "facility_name", "member_id", "member_name", "country"]
+    if not _detail(viewer, for_publication):
+        return pd.DataFrame(columns=columns)
+    rows = store.run("quality_coc_expected", _params(viewer, filters))
+    return rows[rows["is_expected"] & ~rows["is_received"]][columns].reset_index(drop=True)
+
+
+def quality_late_reports(
+    store: Store, viewer: Viewer, filters: Filters | None = None, *, for_publication: bool = False
+) -> pd.DataFrame:
+    """Reports submitted after their due date: rows with days late (secretariat, member's own), counts per year."""
+    rows = store.run("quality_late_reports", _params(viewer if not for_publication else Viewer.public(), filters))
+    if _detail(viewer, for_publication):
+        return rows[rows["is_late"]].drop(columns=["is_late"]).reset_index(drop=True)
+    if rows.empty:
+        return pd.DataFrame(columns=["reporting_year", "reports", "late"]).astype("int64")
+    grouped = rows.groupby("reporting_year", sort=True).agg(reports=("is_late", "size"), late=("is_late", "sum"))
+    return grouped.reset_index().astype("int64")
+
+
+def quality_mass_balance_failures(
+    store: Store,
+    viewer: Viewer,
+    filters: Filters | None = None,
+    *,
+    for_publication: bool = False,
+    policy: DisclosurePolicy | None = None,
+) -> pd.DataFrame:
+    """Lines whose output exceeds input x yield factor + carried forward: rows, or public counts per stage-year."""
+    member_id = viewer.member_id if viewer.role is Role.MEMBER else None
+    if _detail(viewer, for_publication):
+        lines = mass_balance_lines(store, None, filters, member_id=member_id)
+        return lines[~lines["is_balanced"].astype(bool)].reset_index(drop=True)
+    lines = mass_balance_lines(store, None, filters)
+    failing = lines[~lines["is_balanced"].astype(bool)]
+    return _public_stage_counts(store, failing, filters, policy or DisclosurePolicy.from_settings())
+
+
+def quality_missing_coordinates(
+    store: Store, viewer: Viewer, filters: Filters | None = None, *, for_publication: bool = False
+) -> pd.DataFrame:
+    """Facilities without coordinates: the list (secretariat, member's own) or one count."""
+    params = _params(viewer if not for_publication else Viewer.public(), filters)
+    rows = store.run("quality_missing_coordinates", params)
+    if _detail(viewer, for_publication):
+        return rows
+    return pd.DataFrame({"facilities": [len(rows)]}, dtype="int64")
+
+
+def quality_indicator_outliers(
+    store: Store, viewer: Viewer, threshold: float = OUTLIER_Z, *, for_publication: bool = False
+) -> pd.DataFrame:
+    """Indicator observations more than `threshold` robust z-scores from their series.
+
+    Indicator observations are published aggregates, so every role gets the rows.
+    """
+    try:
+        threshold = float(threshold)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"Outlier threshold {threshold!r} is not a number; give e.g. 3.5.") from exc
+    return store.run("quality_indicator_outliers", {"threshold": threshold})
+
+
+def quality_coc_yield_outliers(
+    store: Store,
+    viewer: Viewer,
+    filters: Filters | None = None,
+    *,
+    for_publication: bool = False,
+    policy: DisclosurePolicy | None = None,
+) -> pd.DataFrame:
+    """CoC lines with implausible yields: rows (secretariat, member's own) or public counts per stage-year."""
+    params = {
+        **_params(viewer if _detail(viewer, for_publication) else Viewer.public(), filters),
+        **yield_factor_params(),
+        "threshold": OUTLIER_Z,
+        "max_ratio": MAX_YIELD_MULTIPLE,
+    }
+    rows = store.run("quality_coc_yields", params)
+    if _detail(viewer, for_publication):
+        return rows
+    return _public_stage_counts(store, rows, filters, policy or DisclosurePolicy.from_settings())
+
+
+def quality_flags(
+    store: Store,
+    viewer: Viewer,
+    filters: Filters | None = None,
+    *,
+    for_publication: bool = False,
+    policy: DisclosurePolicy | None = None,
+) -> pd.DataFrame:
+    """One row per data-quality flag: what it is, how many, and whether this viewer can list them."""
+    policy = policy or DisclosurePolicy.from_settings()
+    detail = _detail(viewer, for_publication)
+    received = quality_coc_reports_received(store, viewer, filters, for_publication=for_publication)
+    late = quality_late_reports(store, viewer, filters, for_publication=for_publication)
+    failures = quality_mass_balance_failures(store, viewer, filters, for_publication=for_publication, policy=policy)
+    coordinates = quality_missing_coordinates(store, viewer, filters, for_publication=for_publication)
+    outliers = quality_indicator_outliers(store, viewer, for_publication=for_publication)
+    yields = quality_coc_yield_outliers(store, viewer, filters, for_publication=for_publication, policy=policy)
+    counted_note = "" if detail else " (counted over published CoC stages only)"
+    rows = [
+        (
+            "coc_reports_missing",
+            "CoC reports expected but not received",
+            int(received["missing"].sum()) if len(received) else 0,
+            detail,
+        ),
+        (
+            "late_reports",
+            "CoC reports submitted after the due date",
+            len(late) if detail else int(late["late"].sum()),
+            detail,
+        ),
+        (
+            "mass_balance_failures",
+            "CoC report lines failing the mass balance" + counted_note,
+            len(failures) if detail else int(failures["lines"].sum()),
+            detail,
+        ),
+        (
+            "missing_coordinates",
+            "Facilities without coordinates",
+            len(coordinates) if detail else int(coordinates["facilities"].iloc[0]),
+            detail,
+        ),
+        ("indicator_outliers", f"Indicator observations beyond {OUTLIER_Z:g} robust z-scores", len(outliers), True),
+        (
+            "coc_yield_outliers",
+            "CoC report lines with an implausible yield" + counted_note,
+            len(yields) if detail else int(yields["lines"].sum()),
+            detail,
+        ),
+    ]
+    frame = pd.DataFrame(rows, columns=["flag", "description", "count", "is_detail_available"])
+    frame["count"] = frame["count"].astype("int64")
+    frame["is_own_only"] = viewer.role is Role.MEMBER and not for_publication
+    frame["is_publication_view"] = policy_applies(viewer, for_publication)
+    return frame
+
+
+QUERY_FUNCTIONS = [
+    quality_coc_reports_received,
+    quality_coc_reports_missing,
+    quality_late_reports,
+    quality_mass_balance_failures,
+    quality_missing_coordinates,
+    quality_indicator_outliers,
+    quality_coc_yield_outliers,
+    quality_flags,
+]

@@ -1,0 +1,84 @@
+-- CoC report lines with an implausible yield (output per tonne of input): above
+-- $max_ratio times the stage's yield factor, or more than $threshold robust z-scores
+-- from the yields of the same stage and input material across all lines and years.
+with
+
+coc_reports as (
+    select * from coc_reports
+),
+
+facilities as (
+    select * from facilities
+),
+
+members as (
+    select * from members
+),
+
+countries as (
+    select * from countries
+),
+
+yield_factors as (
+    select
+        unnest($factor_stages::varchar[]) as stage,
+        unnest($factor_materials::varchar[]) as material,
+        unnest($factors::double[]) as yield_factor,
+),
+
+yields as (
+    select
+        r.reporting_year,
+        r.stage,
+        r.material,
+        r.facility_id,
+        r.input_t,
+        r.output_t,
+        r.output_t / r.input_t as yield_ratio,
+        coalesce(y.yield_factor, 1.0) as yield_factor,
+    from coc_reports as r
+    left join yield_factors as y on y.stage = r.stage and y.material = r.material
+    where r.input_t > 0
+),
+
+spread as (
+    select
+        stage,
+        material,
+        median(yield_ratio) as median_ratio,
+        mad(yield_ratio) as mad_ratio,
+    from yields
+    group by stage, material
+),
+
+scored as (
+    select
+        l.reporting_year,
+        l.stage,
+        l.material,
+        l.facility_id,
+        f.name as facility_name,
+        f.member_id,
+        m.name as member_name,
+        l.input_t,
+        l.output_t,
+        l.yield_ratio,
+        l.yield_factor,
+        case when s.mad_ratio > 0 then 0.6745 * (l.yield_ratio - s.median_ratio) / s.mad_ratio end as robust_z,
+    from yields as l
+    inner join spread as s on s.stage = l.stage and s.material = l.material
+    inner join facilities as f on f.facility_id = l.facility_id
+    inner join members as m on m.member_id = f.member_id
+    left join countries as k on k.country = f.country
+    where (len($countries::varchar[]) = 0 or list_contains($countries::varchar[], f.country))
+        and (len($regions::varchar[]) = 0 or list_contains($regions::varchar[], k.region))
+        and (
+            len($membership_classes::varchar[]) = 0
+            or list_contains($membership_classes::varchar[], m.membership_class)
+        )
+        and ($member_id::varchar is null or f.member_id = $member_id::varchar)
+)
+
+select * from scored
+where yield_ratio > $max_ratio::double * yield_factor or abs(robust_z) > $threshold::double
+order by reporting_year, stage, material, facility_id

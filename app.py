@@ -17,7 +17,7 @@ from asi_me.certifications import certification_register
 from asi_me.filters import Viewer
 from asi_me.snapshot import Manifest, NoSnapshotError
 from asi_me.ui import auth, cache, filter_bar, presentation, widgets
-from asi_me.ui.context import PageContext, set_page_context
+from asi_me.ui.context import PageContext, frame_done, set_page_context
 from asi_me.vocab import Role, label
 
 logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -130,8 +130,11 @@ def main() -> None:
             hint=missing,
         )
     else:
-        with widgets.friendly_errors(f"the {page.title} screen"):
-            page.run()
+        try:
+            with widgets.friendly_errors(f"the {page.title} screen"):
+                page.run()
+        finally:
+            frame_done()
 
     viewer_text = "Viewing as " + label(access.viewer.role)
     if access.viewer.member_id:

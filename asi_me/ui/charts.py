@@ -48,8 +48,23 @@ def version_changes(standards: Sequence[str] | None = None) -> pd.DataFrame:
     return frame.groupby("on", as_index=False).agg(text=("text", " / ".join), version=("version", ",".join))
 
 
-def _version_layer(frame: pd.DataFrame, x: str, standards: Sequence[str] | None) -> alt.Chart | None:
-    marks = version_changes(standards)
+def _version_layer(
+    frame: pd.DataFrame, x: str, standards: Sequence[str] | pd.DataFrame | None
+) -> alt.LayerChart | None:
+    """Dashed rules where a standard version took effect. `standards` is a list of standards
+    ("PS", "CoC") or a frame of breaks with `effective_on` (or `on`) and `note` (or `text`)."""
+    if isinstance(standards, pd.DataFrame):
+        marks = standards.rename(columns={"effective_on": "on"})
+        if not marks.empty:
+            short = (marks["standard_version"].map(lambda v: f"{label(v)} in force")
+                     if "standard_version" in marks else marks.get("text", marks.get("note")))
+            marks = marks.assign(on=pd.to_datetime(marks["on"]), text=short,
+                                 detail=marks.get("note", short))
+            marks = marks.groupby("on", as_index=False).agg(text=("text", " / ".join), detail=("detail", " ".join))
+    elif standards is None:
+        return None
+    else:
+        marks = version_changes(standards).assign(detail=lambda f: f["text"])
     if marks.empty or frame.empty:
         return None
     lo, hi = pd.to_datetime(frame[x]).min(), pd.to_datetime(frame[x]).max()
@@ -58,7 +73,7 @@ def _version_layer(frame: pd.DataFrame, x: str, standards: Sequence[str] | None)
         return None
     base = alt.Chart(marks)
     rule = base.mark_rule(color=GREY, strokeDash=[4, 3]).encode(
-        x=alt.X("on:T"), tooltip=[alt.Tooltip("text:N", title="Standard version change")]
+        x=alt.X("on:T"), tooltip=[alt.Tooltip("detail:N", title="Standard version change")]
     )
     text = base.mark_text(align="left", dx=3, dy=-4, baseline="top", color="#444", fontSize=11).encode(
         x="on:T", y=alt.value(0), text="text:N"
@@ -74,14 +89,15 @@ def time_series(
     series: str | None = None,
     y_title: str = "",
     x_title: str = "",
-    version_marks: Sequence[str] | None = None,
+    version_marks: Sequence[str] | pd.DataFrame | None = None,
     step: bool = False,
     height: int = 280,
     percent: bool = False,
 ) -> alt.LayerChart | alt.Chart:
     """Lines over time, one per `series` value, with point shapes and optional version-change rules.
 
-    `version_marks` lists standards ("PS", "CoC") whose version changes are drawn.
+    `version_marks` lists standards ("PS", "CoC") whose version changes are drawn, or is a
+    frame of breaks (`effective_on`, `note`) such as outcomes.version_breaks returns.
     """
     data = _temporal(frame.dropna(subset=[y]), x)
     data, order = _labelled(data, series)
@@ -128,7 +144,7 @@ def stacked_bars(
     x_title: str = "",
     temporal: bool = True,
     height: int = 280,
-    version_marks: Sequence[str] | None = None,
+    version_marks: Sequence[str] | pd.DataFrame | None = None,
 ) -> alt.LayerChart | alt.Chart:
     """Bars per period stacked by `series`; segments carry a pattern-free colour plus a tooltip."""
     data = frame.dropna(subset=[y])
@@ -216,3 +232,40 @@ def sparkline(frame: pd.DataFrame, *, x: str, y: str, color: str = BLUE, height:
         "datum.rank == 1"
     ).mark_point(color=color, filled=True, size=30)
     return (line + last).properties(height=height).configure_view(strokeWidth=0)
+
+
+EVIDENCE_STATUS_COLORS: dict[str, str] = {"planned": GREY, "ongoing": "#E69F00", "completed": "#009E73"}
+
+
+def timeline(
+    frame: pd.DataFrame,
+    *,
+    start: str,
+    end: str,
+    name: str,
+    status: str,
+    today: pd.Timestamp | None = None,
+    height: int | None = None,
+) -> alt.LayerChart:
+    """Horizontal bars from `start` to `end` (open ones run to `today`), one per row,
+    with the status written after each bar so it does not rely on colour."""
+    data = frame.copy()
+    data[start] = pd.to_datetime(data[start])
+    data[end] = pd.to_datetime(data[end])
+    data = data.dropna(subset=[start])
+    data[end] = data[end].fillna(today if today is not None else pd.Timestamp.today().normalize())
+    data["status_text"] = data[status].map(label)
+    statuses = [s for s in EVIDENCE_STATUS_COLORS if s in set(data[status])]
+    base = alt.Chart(data).encode(
+        y=alt.Y(f"{name}:N", title=None, sort=alt.EncodingSortField(field=start, order="ascending"),
+                axis=alt.Axis(labelLimit=320)),
+        tooltip=[alt.Tooltip(f"{name}:N", title="Title"), alt.Tooltip("status_text:N", title="Status"),
+                 alt.Tooltip(f"{start}:T", title="Started"), alt.Tooltip(f"{end}:T", title="Completed / today")],
+    )
+    bars = base.mark_bar(height=12, cornerRadius=2).encode(
+        x=alt.X(f"{start}:T", title=None), x2=f"{end}:T",
+        color=alt.Color(f"{status}:N", title=None, legend=None,
+                        scale=alt.Scale(domain=statuses, range=[EVIDENCE_STATUS_COLORS[s] for s in statuses])),
+    )
+    text = base.mark_text(align="left", dx=4, fontSize=11, color="#333").encode(x=f"{end}:T", text="status_text:N")
+    return (bars + text).properties(height=height or max(120, 24 * len(data)))

@@ -10,12 +10,15 @@ from dataclasses import dataclass
 from datetime import date
 
 import streamlit as st
+from streamlit.runtime.pages_manager import PagesManager
 
 from asi_me.filters import Filters, Viewer
 from asi_me.settings import Settings
 from asi_me.snapshot import Manifest
 
 _KEY = "asi_page_context"
+_ACTIVE = "asi_frame_active"
+_REROUTES = "asi_reroutes"
 
 
 @dataclass(frozen=True)
@@ -52,12 +55,30 @@ class PageContext:
 
 
 def set_page_context(context: PageContext) -> None:
+    """Called by app.py right before `page.run()`; `frame_done()` right after."""
     st.session_state[_KEY] = context
+    st.session_state[_ACTIVE] = True
+    st.session_state[_REROUTES] = 0
+
+
+def frame_done() -> None:
+    st.session_state[_ACTIVE] = False
 
 
 def page_context() -> PageContext:
-    """The context app.py resolved for this run. Pages are only run through app.py."""
-    context = st.session_state.get(_KEY)
-    if context is None:
-        raise RuntimeError("Pages run through app.py: start the app with `streamlit run app.py`.")
-    return context
+    """The context app.py resolved for this run. Pages only ever run inside the frame.
+
+    Streamlit decides, before app.py first runs in a process, whether a `pages/` folder
+    next to it means legacy auto-discovery; in that mode a URL such as /data would run
+    pages/data.py on its own, skipping the frame's role check and filters (AppTest
+    resets to that mode on every run). A page run without the frame therefore switches
+    routing to st.navigation and reruns, so app.py decides which pages exist.
+    """
+    if not st.session_state.get(_ACTIVE):
+        attempts = int(st.session_state.get(_REROUTES, 0))
+        if attempts >= 3:
+            raise RuntimeError("Pages run through app.py: start the app with `streamlit run app.py`.")
+        st.session_state[_REROUTES] = attempts + 1
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+    return st.session_state[_KEY]

@@ -121,8 +121,8 @@ def current_filters() -> Filters:
 def render(data_as_of: date | None) -> Filters:
     """Draw the filter bar in the sidebar and return the selected Filters."""
     init_from_url()
-    latest = max(data_as_of or date.today(), *(v for v in (st.session_state.get("flt_as_of"),
-                                                            st.session_state.get("flt_to")) if v))
+    picked = [v for v in (st.session_state.get("flt_as_of"), st.session_state.get("flt_to")) if v]
+    latest = max([date.today(), data_as_of or date.today(), *picked])
     side = st.sidebar
     side.markdown("### Filters")
     side.date_input(

@@ -193,6 +193,9 @@ class Tile:
     percent: bool = False
 
 
+PHYSICAL_UNITS = frozenset({"t", "kt", "Mt", "t CO2e", "t CO2e/t Al"})
+
+
 def format_value(value: float | None, *, percent: bool = False, unit: str = "") -> str:
     """A tile value as read aloud: thousands separators, % with one decimal."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
@@ -200,7 +203,8 @@ def format_value(value: float | None, *, percent: bool = False, unit: str = "") 
     if percent:
         return f"{value:.1f}%"
     text = f"{value:,.0f}" if float(value).is_integer() or abs(value) >= 100 else f"{value:,.1f}"
-    return f"{text} {unit}".strip() if unit and unit not in {"count", "%"} else text
+    # Counts read from the tile title ("Members", "Auditors trained"); only physical units are written.
+    return f"{text} {unit}" if unit in PHYSICAL_UNITS or "/" in unit else text
 
 
 def format_change(change: float | None, *, percent: bool = False) -> str | None:
@@ -222,7 +226,8 @@ def kpi_tile(tile: Tile) -> None:
     delta = None
     if month is not None and tile.change_month is not None:
         # st.metric draws its own arrow from the sign; keep the sign in the text for screen readers.
-        delta = month.split(" ", 1)[1] if tile.change_month != 0 else "0"
+        # st.metric reads the direction from a leading ASCII "-".
+        delta = month.split(" ", 1)[1].replace("−", "-") if tile.change_month != 0 else "0"
     trend = [float(v) for v in tile.trend if v is not None and not pd.isna(v)]
     st.metric(
         tile.title,

@@ -1,0 +1,146 @@
+"""Outcomes dashboard (home): the published tiles, growth charts, NC closure and M&E Insights."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import streamlit as st
+
+from asi_me import outcomes
+from asi_me.ui import charts
+from asi_me.ui.cache import cached
+from asi_me.ui.context import page_context
+from asi_me.ui.widgets import Tile, chart_card, data_table, empty_state, friendly_errors, kpi_grid
+
+ctx = page_context()
+viewer, filters = ctx.viewer, ctx.filters
+
+st.caption(
+    "Are we doing what we said we would do, and are we doing it well? The figures ASI publishes, counted on "
+    "the as-of date, with the change since the previous month and year."
+)
+if not ctx.has_data:
+    empty_state(
+        "This data snapshot holds no records yet, so every figure below is empty.",
+        hint="Load the demo data with `python -m asi_me demo` or ingest exports with `python -m asi_me ingest`.",
+    )
+
+# ------------------------------------------------------------------ published tiles
+with friendly_errors("the published tiles"):
+    board = cached(outcomes.dashboard_tiles, viewer, filters)
+    tiles = [
+        Tile(
+            title=t.label,
+            value=t.value,
+            unit=t.unit,
+            change_month=t.change_month,
+            change_year=t.change_year,
+            trend=[p.value for p in t.series],
+            help=f"{t.definition} Source: {t.source}.",
+            note=(f"{t.secondary_value:,.0f} {t.secondary_label}" if t.secondary_value is not None
+                  and t.secondary_label else f"since {t.since.year}"),
+            percent=t.unit == "%",
+        )
+        for t in board.tiles
+    ]
+    kpi_grid(tiles, columns=4)
+    with st.expander("The tiles as a table, with definitions and sources"):
+        data_table(board.to_frame(), key="tiles", download="asi-outcome-tiles", min_reporters=ctx.min_reporters)
+
+# ------------------------------------------------------------------ growth
+st.subheader("Growth")
+growth_left, growth_right = st.columns(2)
+period_before = (filters.period_to or ctx.as_of) < date(2015, 6, 1)
+
+with growth_left, friendly_errors("members by class"):
+    members = cached(outcomes.members_by_class, viewer, filters)
+    chart_card(
+        "Members by membership class",
+        members[["month_on", "membership_class", "members"]],
+        lambda f: charts.stacked_bars(f, x="month_on", y="members", series="membership_class",
+                                      y_title="Members", x_title=""),
+        key="members-by-class",
+        source="Membership applications (CRM), month ends",
+        definition="Organisations that were members at each month end, by membership class.",
+        empty_message=("ASI membership records start in mid-2015; choose a later period." if period_before
+                       else "No members match the selected filters."),
+        min_reporters=ctx.min_reporters,
+    )
+
+with growth_right, friendly_errors("certificates over time"):
+    pick_left, pick_right = st.columns(2)
+    group_by = pick_left.segmented_control(
+        "Certificates by", ["standard", "activity", "standard_version", "status"], key="cert_group_by",
+        default="standard", required=True,
+        format_func={"standard": "Standard", "activity": "Activity", "standard_version": "Version",
+                     "status": "Status"}.get,
+    )
+    measure = pick_right.segmented_control(
+        "Count", ["certificates_issued", "certificates_valid"], key="cert_measure", default="certificates_issued",
+        required=True, format_func={"certificates_issued": "Issued (cumulative)",
+                                    "certificates_valid": "Valid on date"}.get,
+    )
+    certificates = cached(outcomes.certificates_over_time, viewer, filters, by=group_by)
+    breaks = cached(outcomes.version_breaks, viewer, filters)
+    chart_card(
+        "Certificates by " + {"standard": "standard", "activity": "supply-chain activity",
+                              "standard_version": "standard version", "status": "status"}[group_by],
+        certificates[["month_on", "group_value", measure, "version_note"]].rename(columns={"group_value": group_by}),
+        lambda f: charts.time_series(f, x="month_on", y=measure, series=group_by, y_title="Certificates",
+                                     version_marks=breaks, step=True),
+        key=f"certificates-by-{group_by}",
+        source="elementAl assurance platform, month ends",
+        definition=("Issued counts every certificate issued since 2018, including recertifications; valid "
+                    "counts certified or provisional certificates on the date. Dashed lines mark new standard "
+                    "versions: figures either side are not comparable."
+                    + (" A certificate counts once per activity of its facility, so activities can sum to "
+                       "more than the total." if group_by == "activity" else "")),
+        empty_message=("ASI issued its first certificates in 2018; there are none in the selected period."
+                       if (filters.period_to or ctx.as_of) < outcomes.CERTIFICATION_START
+                       else "No certificates match the selected filters."),
+        min_reporters=ctx.min_reporters,
+    )
+
+# ------------------------------------------------------------------ continual improvement
+st.subheader("Continual improvement")
+with friendly_errors("non-conformance closure"):
+    closure = cached(outcomes.nc_closure_by_principle, viewer, filters)
+    shown_cols = ["principle", "principle_label", "nonconformances", "followed_up", "closed_at_next_audit",
+                  "closed_share", "is_suppressed", "suppression_note"]
+    chart_card(
+        "Non-conformances closed at the next audit, by PS principle",
+        closure[[c for c in shown_cols if c in closure.columns]],
+        lambda f: charts.ranked_bars(f, category="principle_label", value="closed_share", percent=True,
+                                     value_title="Share closed or downgraded at the next audit",
+                                     sort=list(f["principle_label"])),
+        key="nc-closure-by-principle",
+        source="elementAl audit findings, Performance Standard audits",
+        definition=("Of the minor and major non-conformances found (period start to as-of date) that have had "
+                    "a next audit, the share closed or downgraded there: the short-term outcome "
+                    "“continual improvement among Certified Entities”."),
+        empty_message="No Performance Standard audit findings match the selected filters and period.",
+        min_reporters=ctx.min_reporters,
+        titles={"principle_label": "Principle name", "closed_share": "Share closed"},
+    )
+
+# ------------------------------------------------------------------ M&E Insights
+st.subheader("Monthly M&E Insights")
+with friendly_errors("the M&E Insights"):
+    insights = cached(outcomes.me_insights, viewer, filters)
+    with st.container(border=True):
+        st.markdown("**Level-1 indicators measured monthly: latest value and change since the previous month**")
+        if insights.empty:
+            empty_state("No monthly indicator values on or before the as-of date.",
+                        hint="Monthly M&E Insights start with the M&E system's indicator observations.")
+        else:
+            data_table(
+                insights[["indicator_code", "name", "unit", "period_on", "value", "previous_value", "change",
+                          "direction", "status"]],
+                key="me-insights", download="asi-me-insights", min_reporters=ctx.min_reporters,
+                titles={"indicator_code": "Code", "name": "Indicator", "period_on": "Month",
+                        "previous_value": "Previous month", "direction": "Good direction"},
+                column_config={"Change": st.column_config.NumberColumn(format="%+.1f"),
+                               "Month": st.column_config.DateColumn(format="MMM YYYY")},
+            )
+            st.caption("Source: ASI M&E indicator observations (provisional until the annual M&E report). "
+                       "Definitions are in the Theory of change screen.")

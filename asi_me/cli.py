@@ -21,6 +21,7 @@ def _parser() -> argparse.ArgumentParser:
     ):
         cmd = sub.add_parser(name, help=text)
         cmd.add_argument("paths", nargs="+", type=Path, help="CSV, XLSX or Parquet files, or folders of them")
+        cmd.add_argument("--report", type=Path, default=None, help="write every problem to this CSV file")
 
     scale = sub.add_parser("scale", help="write a snapshot N times the demo's size (not committed)")
     scale.add_argument("--factor", type=int, required=True)
@@ -50,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command in {"ingest", "validate"}:
         from asi_me.ingest import run_cli
 
-        return run_cli(args.paths, data_dir, dry_run=args.command == "validate")
+        return run_cli(args.paths, data_dir, dry_run=args.command == "validate", report=args.report)
     if args.command == "scale":
         from asi_me.scale import write_scaled
 

@@ -1,0 +1,958 @@
+"""Vectorised validation of tables against the data contract.
+
+Every rule is derived from the pydantic models and `TABLES` in `asi_me.contract`
+(types, vocabularies, ranges, patterns, lengths, required columns, list lengths,
+keys and references) or from the domain vocabularies in `asi_me.vocab` (country
+codes, standard versions, criteria, CoC stage/material pairs, mass balance). The
+checks run column by column over whole Arrow arrays, never row by row, and every
+problem is collected: nothing stops at the first one.
+
+Cells arrive as text (CSV/XLSX) or typed Arrow/pandas columns (Parquet, in-memory);
+both are normalised to text first so one parser applies to every source.
+"""
+
+from __future__ import annotations
+
+import difflib
+import types
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from enum import Enum
+from typing import Any
+
+import annotated_types as at
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+from pydantic.fields import FieldInfo
+from pydantic.types import StringConstraints
+
+from asi_me import vocab
+from asi_me.contract import LIST_REFERENCES, LIST_SEPARATOR, TABLES, TableSpec
+from asi_me.snapshot import arrow_schema
+
+# Rule names, as printed in "(rule: ...)" and counted in the summary.
+RULE_REQUIRED = "required"
+RULE_TYPE = "type"
+RULE_VOCABULARY = "vocabulary"
+RULE_RANGE = "range"
+RULE_PATTERN = "pattern"
+RULE_LENGTH = "length"
+RULE_LIST_LENGTH = "list length"
+RULE_COUNTRY = "country code"
+RULE_UNIQUE = "unique key"
+RULE_REFERENCE = "reference"
+RULE_LIST_REFERENCE = "list reference"
+RULE_VERSION = "version of standard"
+RULE_DATE_ORDER = "date order"
+RULE_COORDINATES = "coordinates pair"
+RULE_CRITERION = "criterion in principle"
+RULE_COC_PAIR = "CoC stage and material"
+RULE_MASS_BALANCE = "mass balance"
+RULE_MISSING_COLUMN = "missing column"
+RULE_UNEXPECTED_COLUMN = "unexpected column"
+RULE_DUPLICATE_COLUMN = "duplicate column"
+RULE_UNKNOWN_TABLE = "unknown table"
+RULE_DUPLICATE_TABLE = "one file per table"
+RULE_ROW_SHAPE = "cells per row"
+
+ERROR = "error"
+WARNING = "warning"
+
+MASS_BALANCE_TOLERANCE = 1e-6  # relative; exports round tonnes
+_VALUE_SHOWN = 120  # longest value quoted in a message
+
+_INT = r"^[+-]?\d{1,15}(\.0*)?$"
+_FLOAT = r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d{1,3})?$"
+_DATE = r"^\d{4}-\d{2}-\d{2}([ T]00:00(:00(\.0+)?)?Z?)?$"
+_TRUE = ["true", "1", "yes", "y", "t"]
+_FALSE = ["false", "0", "no", "n", "f"]
+
+
+# --------------------------------------------------------------------------- rules from the contract
+
+
+@dataclass(frozen=True)
+class ColumnRule:
+    """Everything ingest checks about one column, read off the pydantic model."""
+
+    name: str
+    position: int
+    kind: str  # str | int | float | bool | date
+    description: str
+    required: bool  # the column must be present in the file
+    nullable: bool  # an empty cell is allowed
+    is_list: bool = False
+    list_min: int | None = None
+    enum: type[Enum] | None = None
+    ge: float | None = None
+    gt: float | None = None
+    le: float | None = None
+    lt: float | None = None
+    min_length: int | None = None
+    max_length: int | None = None
+    pattern: str | None = None
+    is_country: bool = False
+
+    @property
+    def allowed(self) -> list[str]:
+        return [str(member.value) for member in self.enum] if self.enum else []
+
+    def type_text(self) -> str:
+        """The type as a person reads it, e.g. 'list of text', 'date, nullable'."""
+        base = {"str": "text", "int": "integer", "float": "number", "bool": "boolean", "date": "date"}[self.kind]
+        if self.enum is not None:
+            base = f"code ({self.enum.__name__})"
+        if self.is_country:
+            base = "country code"
+        text = f"list of {base}" if self.is_list else base
+        if self.nullable:
+            text += ", nullable"
+        elif not self.required:
+            text += ", optional"
+        return text
+
+    def range_text(self) -> str:
+        parts = []
+        if self.gt is not None:
+            parts.append(f"> {_num(self.gt)}")
+        if self.ge is not None:
+            parts.append(f">= {_num(self.ge)}")
+        if self.lt is not None:
+            parts.append(f"< {_num(self.lt)}")
+        if self.le is not None:
+            parts.append(f"<= {_num(self.le)}")
+        return " and ".join(parts)
+
+
+def _num(value: float) -> str:
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:g}"
+
+
+def _collect(meta: list[Any], into: dict[str, Any]) -> None:
+    for item in meta:
+        if isinstance(item, at.Ge):
+            into["ge"] = item.ge
+        elif isinstance(item, at.Gt):
+            into["gt"] = item.gt
+        elif isinstance(item, at.Le):
+            into["le"] = item.le
+        elif isinstance(item, at.Lt):
+            into["lt"] = item.lt
+        elif isinstance(item, at.MinLen):
+            into["min_length"] = item.min_length
+        elif isinstance(item, at.MaxLen):
+            into["max_length"] = item.max_length
+        elif isinstance(item, StringConstraints):
+            for key in ("min_length", "max_length", "pattern"):
+                if getattr(item, key) is not None:
+                    into[key] = getattr(item, key)
+        elif isinstance(item, FieldInfo):
+            _collect(list(item.metadata), into)
+            if isinstance(item.json_schema_extra, dict) and item.json_schema_extra.get("iso3166"):
+                into["is_country"] = True
+
+
+def _unwrap(annotation: Any, into: dict[str, Any]) -> Any:
+    """Strip Optional/Annotated layers, collecting constraints; returns the bare type."""
+    origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        args = typing.get_args(annotation)
+        _collect(list(args[1:]), into)
+        return _unwrap(args[0], into)
+    if origin in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(annotation) if a is not type(None)]
+        into["nullable"] = True
+        return _unwrap(args[0], into)
+    return annotation
+
+
+def _kind(bare: Any) -> tuple[str, type[Enum] | None]:
+    if isinstance(bare, type) and issubclass(bare, Enum):
+        return "str", bare
+    if bare is bool:
+        return "bool", None
+    if bare is int:
+        return "int", None
+    if bare is float:
+        return "float", None
+    if bare is date:
+        return "date", None
+    if bare is str:
+        return "str", None
+    raise TypeError(f"No ingest rule for type {bare!r}")
+
+
+def column_rules(spec: TableSpec) -> dict[str, ColumnRule]:
+    """The checks for every column of a table, derived from its model."""
+    rules: dict[str, ColumnRule] = {}
+    for position, (name, info) in enumerate(spec.model.model_fields.items()):
+        outer: dict[str, Any] = {}
+        _collect(list(info.metadata), outer)
+        if isinstance(info.json_schema_extra, dict) and info.json_schema_extra.get("iso3166"):
+            outer["is_country"] = True
+        bare = _unwrap(info.annotation, outer)
+        nullable = bool(outer.pop("nullable", False)) or (not info.is_required() and info.default is None)
+        required = info.is_required()
+        if typing.get_origin(bare) is list:
+            inner: dict[str, Any] = {}
+            element = _unwrap(typing.get_args(bare)[0], inner)
+            kind, enum = _kind(element)
+            inner.pop("nullable", None)
+            rules[name] = ColumnRule(
+                name, position, kind, info.description or "", required, False,
+                is_list=True, list_min=outer.get("min_length"), enum=enum, **inner,
+            )
+        else:
+            kind, enum = _kind(bare)
+            rules[name] = ColumnRule(
+                name, position, kind, info.description or "", required, nullable, enum=enum, **outer
+            )
+    return rules
+
+
+RULES: dict[str, dict[str, ColumnRule]] = {name: column_rules(spec) for name, spec in TABLES.items()}
+
+
+# --------------------------------------------------------------------------- problems
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem in one cell (or one column, or one file)."""
+
+    file: str
+    row: int | None
+    column: str | None
+    value: str | None
+    rule: str
+    constraint: str
+    detail: str
+    hint: str
+    severity: str = ERROR
+
+    @property
+    def message(self) -> str:
+        """The sentence a person reads: file, row, column, value, rule and what to do."""
+        return _message(
+            self.file, self.row, self.column, self.value, self.rule, self.constraint, self.detail, self.hint
+        )
+
+
+def _shown(value: str) -> str:
+    return value if len(value) <= _VALUE_SHOWN else value[: _VALUE_SHOWN - 1] + "…"
+
+
+def _message(  # noqa: PLR0917 - the parts of one sentence, in reading order
+    file: str, row: int | None, column: str | None, value: str | None, rule: str, constraint: str, detail: str,
+    hint: str,
+) -> str:
+    where = file + (f" row {row}" if row is not None else "") + (f", column {column}" if column else "")
+    what = (f"value '{_shown(value)}' " if value is not None else "") + detail
+    rule_text = f"{rule} {constraint}" if constraint else rule
+    return f"{where}: {what} (rule: {rule_text}); {hint}."
+
+
+PROBLEM_COLUMNS = ["severity", "file", "row", "column", "value", "rule", "constraint", "detail", "hint"]
+
+
+class ProblemLog:
+    """Problems collected column-wise, so a million bad cells stay cheap."""
+
+    def __init__(self) -> None:
+        self._parts: list[pd.DataFrame] = []
+
+    def add(  # noqa: PLR0917 - called from every check with the same parts
+        self,
+        frame: Frame,
+        index: np.ndarray,
+        column: str | None,
+        values: Any,
+        rule: str,
+        constraint: str,
+        detail: Any,
+        hint: Any,
+        severity: str = ERROR,
+    ) -> None:
+        """Record problems for the rows at `index` of `frame` (values/detail/hint may be per row)."""
+        index = np.asarray(index, dtype=np.int64)
+        if index.size == 0:
+            return
+        position = RULES[frame.table][column].position if column in RULES.get(frame.table, {}) else -1
+        self._parts.append(
+            pd.DataFrame(
+                {
+                    "severity": severity,
+                    "file": frame.label,
+                    "row": frame.rows[index],
+                    "column": column,
+                    "value": _text_values(values, index.size),
+                    "rule": rule,
+                    "constraint": constraint,
+                    "detail": _text_values(detail, index.size),
+                    "hint": _text_values(hint, index.size),
+                    "_order": frame.order,
+                    "_position": position,
+                }
+            )
+        )
+
+    def add_file(  # noqa: PLR0917
+        self, label: str, order: int, column: str | None, value: str | None, rule: str, constraint: str, detail: str,
+        hint: str, row: int | None = None,
+    ) -> None:
+        """Record one problem about a whole file, sheet or column."""
+        self._parts.append(
+            pd.DataFrame(
+                {
+                    "severity": [ERROR], "file": [label], "row": [row], "column": [column], "value": [value],
+                    "rule": [rule], "constraint": [constraint], "detail": [detail], "hint": [hint],
+                    "_order": [order], "_position": [-2],
+                }
+            )
+        )
+
+    def frame(self) -> pd.DataFrame:
+        """Every problem, in file order, then row, then column order, with its message."""
+        if not self._parts:
+            out = pd.DataFrame({name: pd.Series(dtype=object) for name in [*PROBLEM_COLUMNS, "message"]})
+            out["row"] = pd.Series(dtype="Int64")
+            return out
+        parts = [p.astype({"row": "Int64"}) for p in self._parts]
+        out = pd.concat(parts, ignore_index=True)
+        out = out.sort_values(["_order", "row", "_position"], na_position="first", kind="stable")
+        out = out.drop(columns=["_order", "_position"]).reset_index(drop=True)
+        out["message"] = _messages(out)
+        return out
+
+
+def _text_values(values: Any, size: int) -> Any:
+    if values is None or isinstance(values, str):
+        return values
+    if isinstance(values, (pa.Array, pa.ChunkedArray)):
+        values = values.to_pandas()
+    series = pd.Series(np.asarray(values, dtype=object) if not isinstance(values, pd.Series) else values)
+    series = series.reset_index(drop=True)
+    if len(series) != size:
+        raise ValueError(f"{len(series)} values for {size} problems")
+    return series.map(lambda v: None if v is None or (isinstance(v, float) and np.isnan(v)) else _cell_text(v))
+
+
+def _cell_text(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return LIST_SEPARATOR.join(str(v) for v in value)
+    return str(value)
+
+
+def _messages(problems: pd.DataFrame) -> pd.Series:
+    row = problems["row"]
+    where = problems["file"].astype(str) + np.where(row.isna(), "", " row " + row.astype(str))
+    column = problems["column"]
+    where = where + np.where(column.isna(), "", ", column " + column.fillna("").astype(str))
+    value = problems["value"]
+    shown = value.fillna("").astype(str)
+    long = shown.str.len() > _VALUE_SHOWN
+    shown = shown.where(~long, shown.str.slice(0, _VALUE_SHOWN - 1) + "…")
+    what = np.where(value.isna(), "", "value '" + shown + "' ") + problems["detail"].astype(str)
+    constraint = problems["constraint"].fillna("").astype(str)
+    rule = problems["rule"].astype(str) + np.where(constraint == "", "", " " + constraint)
+    return pd.Series(where + ": " + what + " (rule: " + rule + "); " + problems["hint"].astype(str) + ".")
+
+
+def problems_from_frame(problems: pd.DataFrame) -> list[Problem]:
+    """Turn the column-wise problem frame into Problem records."""
+    records = problems[PROBLEM_COLUMNS].astype(object).where(problems[PROBLEM_COLUMNS].notna(), None)
+    return [
+        Problem(
+            file=r["file"], row=None if r["row"] is None else int(r["row"]), column=r["column"], value=r["value"],
+            rule=r["rule"], constraint=r["constraint"] or "", detail=r["detail"], hint=r["hint"],
+            severity=r["severity"],
+        )
+        for r in records.to_dict("records")
+    ]
+
+
+# --------------------------------------------------------------------------- frames
+
+
+@dataclass
+class Frame:
+    """One table as read from one source, with its cells typed and a per-cell ok mask."""
+
+    table: str
+    label: str  # what a person calls the file: "members.csv", "crm.xlsx sheet members"
+    order: int  # position in the input, for sorting the report
+    rows: np.ndarray  # the row number a person sees, per record
+    raw: dict[str, pa.Array] = field(default_factory=dict)  # trimmed text (or list<string>) as read
+    typed: dict[str, pa.Array] = field(default_factory=dict)
+    ok: dict[str, np.ndarray] = field(default_factory=dict)  # cell present and valid
+    present: dict[str, np.ndarray] = field(default_factory=dict)  # cell not empty in the file
+    is_supplied: bool = True  # False for tables kept from the current snapshot (already validated)
+
+    @property
+    def num_rows(self) -> int:
+        return len(self.rows)
+
+    def to_arrow(self) -> pa.Table:
+        """The typed table in the snapshot schema (only meaningful when it has no errors)."""
+        schema = arrow_schema(TABLES[self.table])
+        return pa.table([self.typed[name] for name in schema.names], schema=schema)
+
+
+def text_columns(table: pa.Table) -> dict[str, pa.Array]:
+    """Normalise typed Arrow columns to text (lists to list<string>) so one parser handles every source."""
+    out: dict[str, pa.Array] = {}
+    for name, column in zip(table.column_names, table.columns, strict=True):
+        array = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+        out[name] = _as_text(array)
+    return out
+
+
+def _as_text(array: pa.Array) -> pa.Array:
+    kind = array.type
+    if pa.types.is_dictionary(kind):
+        array = array.dictionary_decode()
+        kind = array.type
+    if pa.types.is_list(kind) or pa.types.is_large_list(kind):
+        return array.cast(pa.list_(pa.string()))
+    if pa.types.is_null(kind):
+        return pa.nulls(len(array), pa.string())
+    if pa.types.is_timestamp(kind):
+        return pc.strftime(array, format="%Y-%m-%d %H:%M:%S")
+    return array.cast(pa.string())
+
+
+def _trim(array: pa.Array) -> pa.Array:
+    """Trim spaces; a blank cell is an empty cell."""
+    trimmed = pc.utf8_trim_whitespace(array)
+    return pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, pa.string()), trimmed)
+
+
+def _mask(array: pa.Array) -> np.ndarray:
+    """A boolean Arrow array as numpy, nulls as False."""
+    return np.asarray(pc.fill_null(array, False).to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def _where(mask: np.ndarray) -> np.ndarray:
+    return np.flatnonzero(mask)
+
+
+def _take(array: pa.Array, index: np.ndarray) -> pa.Array:
+    return array.take(pa.array(index, type=pa.int64()))
+
+
+def _null_where(array: pa.Array, mask: np.ndarray) -> pa.Array:
+    if not mask.any():
+        return array
+    return pc.if_else(pa.array(mask), pa.scalar(None, array.type), array)
+
+
+def _one_of(rule: ColumnRule) -> str:
+    return "use one of " + ", ".join(rule.allowed)
+
+
+# --------------------------------------------------------------------------- cell checks
+
+
+def parse_frame(frame: Frame, columns: dict[str, pa.Array], problems: ProblemLog) -> None:
+    """Type every column of a supplied table, recording each cell's first failed rule."""
+    rules = RULES[frame.table]
+    n = frame.num_rows
+    for name, rule in rules.items():
+        if name in columns:
+            if rule.is_list:
+                _parse_list(frame, rule, columns[name], problems)
+            else:
+                _parse_scalar(frame, rule, columns[name], problems)
+        else:
+            schema_type = arrow_schema(TABLES[frame.table]).field(name).type
+            if rule.is_list:
+                frame.typed[name] = pa.array([[] for _ in range(n)], type=schema_type) if n else pa.array(
+                    [], schema_type
+                )
+            else:
+                frame.typed[name] = pa.nulls(n, schema_type)
+            frame.raw[name] = pa.nulls(n, pa.string())
+            # A missing required column is reported once for the file, not per row.
+            frame.ok[name] = np.full(n, not rule.required)
+            frame.present[name] = np.zeros(n, dtype=bool)
+
+
+def _parse_scalar(frame: Frame, rule: ColumnRule, column: pa.Array, problems: ProblemLog) -> None:
+    if pa.types.is_list(column.type):
+        column = pc.binary_join(column, LIST_SEPARATOR)
+    text = _trim(column)
+    present = _mask(pc.is_valid(text))
+    frame.raw[rule.name] = text
+    frame.present[rule.name] = present
+    if not rule.nullable:
+        missing = _where(~present)
+        problems.add(
+            frame, missing, rule.name, None, RULE_REQUIRED, "", "the cell is empty but a value is required",
+            f"fill in {rule.name} ({rule.description.rstrip('.')})",
+        )
+    ok = present.copy()
+
+    def fail(bad: np.ndarray, rule_name: str, constraint: str, detail: Any, hint: Any) -> None:
+        nonlocal ok
+        index = _where(bad)
+        problems.add(frame, index, rule.name, _take(text, index), rule_name, constraint, detail, hint)
+        ok &= ~bad
+
+    typed: pa.Array
+    if rule.kind == "str":
+        typed = text
+        if rule.enum is not None:
+            fail(ok & ~_mask(pc.is_in(text, pa.array(rule.allowed))), RULE_VOCABULARY, rule.enum.__name__,
+                 "is not allowed", _one_of(rule))
+    elif rule.kind == "int":
+        fail(ok & ~_mask(pc.match_substring_regex(text, _INT)), RULE_TYPE, "integer", "is not a whole number",
+             "write a whole number without separators, e.g. 1200")
+        clean = pc.replace_substring_regex(_null_where(text, ~ok), r"\.0*$", "")
+        typed = pc.cast(clean, pa.int64())
+    elif rule.kind == "float":
+        fail(ok & ~_mask(pc.match_substring_regex(text, _FLOAT)), RULE_TYPE, "number", "is not a number",
+             "write a plain number with '.' as the decimal point and no thousands separators, e.g. 1234.5")
+        typed = pc.cast(_null_where(text, ~ok), pa.float64())
+    elif rule.kind == "bool":
+        lower = pc.utf8_lower(text)
+        is_true = _mask(pc.is_in(lower, pa.array(_TRUE)))
+        is_false = _mask(pc.is_in(lower, pa.array(_FALSE)))
+        fail(ok & ~is_true & ~is_false, RULE_TYPE, "boolean", "is not true or false",
+             "write true or false (1/0 and yes/no are also accepted)")
+        typed = _null_where(pa.array(is_true), ~ok)
+    elif rule.kind == "date":
+        shape_ok = _mask(pc.match_substring_regex(text, _DATE))
+        head = pc.utf8_slice_codeunits(_null_where(text, ~(ok & shape_ok)), 0, 10)
+        stamp = pc.strptime(head, format="%Y-%m-%d", unit="s", error_is_null=True)
+        # strptime rolls 2021-02-30 over to March; a real date formats back to itself.
+        real = _mask(pc.equal(pc.strftime(stamp, format="%Y-%m-%d"), head))
+        fail(ok & ~real, RULE_TYPE, "date YYYY-MM-DD", "is not a date written as YYYY-MM-DD",
+             "write dates in ISO 8601 form, e.g. 2021-03-14 for 14 March 2021")
+        typed = _null_where(stamp, ~ok).cast(pa.date32())
+    else:  # pragma: no cover - column_rules only yields the kinds above
+        raise AssertionError(rule.kind)
+
+    if rule.kind in {"int", "float"}:
+        numbers = typed
+        for op, bound, words in (
+            ("greater_equal", rule.ge, "at least"),
+            ("greater", rule.gt, "more than"),
+            ("less_equal", rule.le, "at most"),
+            ("less", rule.lt, "less than"),
+        ):
+            if bound is not None:
+                within = _mask(getattr(pc, op)(numbers, pa.scalar(float(bound))))
+                fail(ok & ~within, RULE_RANGE, rule.range_text(), f"is out of range: it must be {words} {_num(bound)}",
+                     f"enter a value {rule.range_text()} in {rule.name}")
+    if rule.kind == "str" and rule.enum is None:
+        _string_constraints(rule, text, ok, fail)
+    typed = _null_where(typed, ~ok)
+    frame.typed[rule.name] = typed
+    frame.ok[rule.name] = ok
+
+
+def _string_constraints(rule: ColumnRule, text: pa.Array, ok: np.ndarray, fail: Any) -> None:
+    """Length, pattern and ISO country checks, shared by scalar cells and list elements."""
+    if rule.min_length is not None or rule.max_length is not None:
+        length = pc.utf8_length(text)
+        none = np.zeros(len(ok), dtype=bool)
+        too_short = _mask(pc.less(length, rule.min_length)) if rule.min_length is not None else none
+        too_long = _mask(pc.greater(length, rule.max_length)) if rule.max_length is not None else none
+        limit = f"at most {rule.max_length} characters" if rule.max_length is not None else ""
+        fail(ok & (too_short | too_long), RULE_LENGTH, limit, f"is too long ({limit})" if limit else "is too short",
+             f"shorten it to {limit}" if limit else "enter a longer value")
+    if rule.is_country:
+        codes = pa.array(sorted(vocab.countries()))
+        unknown = ok & ~_mask(pc.is_in(text, codes))
+        upper_known = _mask(pc.is_in(pc.utf8_upper(text), codes))
+        hint = np.where(
+            upper_known[unknown],
+            "write the code in capitals, e.g. " + pd.Series(
+                pc.utf8_upper(text).to_numpy(zero_copy_only=False)[unknown], dtype=object
+            ).astype(str).to_numpy(),
+            "use an ISO 3166-1 alpha-2 country code in capitals, e.g. DE, NO, AU, BR",
+        ) if unknown.any() else ""
+        fail(unknown, RULE_COUNTRY, "ISO 3166-1 alpha-2", "is not an ISO 3166-1 alpha-2 country code", hint)
+    elif rule.pattern is not None:
+        matches = _mask(pc.match_substring_regex(text, rule.pattern))
+        example = _PATTERN_HINTS.get(rule.pattern, "correct the value")
+        fail(ok & ~matches, RULE_PATTERN, rule.pattern, "does not have the required form", example)
+
+
+_PATTERN_HINTS = {
+    r"^[A-Za-z0-9_.:-]+$": "use only letters, digits and _ . : - (no spaces), e.g. F-0012",
+    r"^\d{1,2}\.\d{1,2}[a-z]?$": "write the criterion as principle.criterion, e.g. 5.1 or 9.2a",
+    r"^[A-Z]{2}$": "use two capital letters",
+}
+
+
+def _parse_list(frame: Frame, rule: ColumnRule, column: pa.Array, problems: ProblemLog) -> None:
+    n = len(column)
+    if pa.types.is_list(column.type):
+        lists = column
+    else:
+        lists = pc.split_pattern(pc.utf8_trim_whitespace(column), LIST_SEPARATOR)
+    flat = _trim(pc.list_flatten(lists))
+    parents = np.asarray(pc.list_parent_indices(lists).to_numpy(), dtype=np.int64)
+    keep = _mask(pc.is_valid(flat))
+    flat = flat.filter(pa.array(keep))
+    parents = parents[keep]
+    lengths = np.bincount(parents, minlength=n) if n else np.zeros(0, dtype=np.int64)
+    present = lengths > 0
+    frame.present[rule.name] = present
+    frame.raw[rule.name] = column if not pa.types.is_list(column.type) else pc.binary_join(column, LIST_SEPARATOR)
+    ok = np.ones(n, dtype=bool)
+    if rule.list_min:
+        empty = _where(~present)
+        problems.add(
+            frame, empty, rule.name, None, RULE_REQUIRED, "", "the cell is empty but at least one value is required",
+            f"fill in {rule.name}, several values separated by '{LIST_SEPARATOR}'",
+        )
+        ok[empty] = False
+        short = _where(present & (lengths < rule.list_min))
+        problems.add(frame, short, rule.name, _take(frame.raw[rule.name], short), RULE_LIST_LENGTH,
+                     f"at least {rule.list_min}", f"has fewer than {rule.list_min} values",
+                     f"list at least {rule.list_min} values separated by '{LIST_SEPARATOR}'")
+        ok[short] = False
+
+    element_ok = np.ones(len(flat), dtype=bool)
+
+    def fail(bad: np.ndarray, rule_name: str, constraint: str, detail: Any, hint: Any) -> None:
+        nonlocal element_ok
+        index = _where(bad)
+        if index.size:
+            detail_text = "in the list " + detail if isinstance(detail, str) else detail
+            problems.add(frame, parents[index], rule.name, _take(flat, index), rule_name, constraint, detail_text, hint)
+        element_ok &= ~bad
+
+    if rule.enum is not None:
+        fail(~_mask(pc.is_in(flat, pa.array(rule.allowed))), RULE_VOCABULARY, rule.enum.__name__, "is not allowed",
+             _one_of(rule))
+    else:
+        _string_constraints(rule, flat, element_ok, fail)
+    bad_rows = np.unique(parents[~element_ok])
+    ok[bad_rows] = False
+    offsets = np.zeros(n + 1, dtype=np.int32)
+    np.cumsum(lengths, out=offsets[1:])
+    typed = pa.ListArray.from_arrays(pa.array(offsets), flat)
+    frame.typed[rule.name] = typed
+    frame.ok[rule.name] = ok
+
+
+# --------------------------------------------------------------------------- table and cross-table checks
+
+
+def _pandas(frame: Frame, columns: list[str]) -> pd.DataFrame:
+    return pd.DataFrame({name: frame.typed[name].to_pandas() for name in columns})
+
+
+def check_unique_key(frame: Frame, problems: ProblemLog) -> None:
+    """No two rows share the table's key; each repeat names the row it repeats."""
+    key = list(TABLES[frame.table].key)
+    ok = np.logical_and.reduce([frame.ok[c] for c in key])
+    if frame.num_rows == 0 or not ok.any():
+        return
+    index = _where(ok)
+    keys = pa.table({c: _take(frame.typed[c], index) for c in key})
+    df = keys.to_pandas()
+    repeated = df.duplicated(keep="first").to_numpy()
+    if not repeated.any():
+        return
+    df["_row"] = frame.rows[index]
+    first = df.groupby(key, sort=False, dropna=False)["_row"].transform("first").to_numpy()
+    bad = _where(repeated)
+    value = df[key].iloc[bad].astype(str).agg(" / ".join, axis=1).to_numpy()
+    detail = pd.Series(first[bad]).map(lambda r: f"repeats the key of row {r}")
+    problems.add(frame, index[bad], ", ".join(key), value, RULE_UNIQUE, "(" + ", ".join(key) + ")", detail,
+                 "keep one row per key, or correct the key")
+
+
+def check_domain_rules(frame: Frame, problems: ProblemLog, mass_balance: str) -> None:
+    """The rules a row must meet beyond its single cells."""
+    name = frame.table
+    if name == "certifications":
+        _check_version(frame, problems)
+        _check_order(frame, problems, "issued_on", "expires_on", strict=True)
+    elif name == "members":
+        _check_order(frame, problems, "joined_on", "left_on", strict=False)
+    elif name == "facilities":
+        _check_coordinates(frame, problems)
+    elif name == "audit_findings":
+        _check_criterion(frame, problems)
+    elif name == "coc_reports":
+        _check_coc(frame, problems, mass_balance)
+
+
+def _check_version(frame: Frame, problems: ProblemLog) -> None:
+    ok = frame.ok["standard"] & frame.ok["standard_version"]
+    index = _where(ok)
+    if not index.size:
+        return
+    standard = _take(frame.typed["standard"], index).to_pandas()
+    version = _take(frame.typed["standard_version"], index).to_pandas()
+    expected = version.map({v.value: s.value for v, s in vocab.STANDARD_OF_VERSION.items()})
+    bad = _where((expected != standard).to_numpy())
+    if not bad.size:
+        return
+    versions_of = {
+        s.value: ", ".join(v.value for v, vs in vocab.STANDARD_OF_VERSION.items() if vs == s) for s in vocab.Standard
+    }
+    bad_standard = standard.iloc[bad].reset_index(drop=True)
+    problems.add(
+        frame, index[bad], "standard_version", version.iloc[bad], RULE_VERSION, "STANDARD_OF_VERSION",
+        "does not belong to standard '" + bad_standard + "'",
+        "use a version of " + bad_standard + ": " + bad_standard.map(versions_of) + ", or correct the standard",
+    )
+
+
+def _check_order(frame: Frame, problems: ProblemLog, earlier: str, later: str, *, strict: bool) -> None:
+    ok = frame.ok[earlier] & frame.ok[later] & frame.present[later]
+    index = _where(ok)
+    if not index.size:
+        return
+    first = _take(frame.typed[earlier], index)
+    second = _take(frame.typed[later], index)
+    wrong = _mask(pc.less_equal(second, first) if strict else pc.less(second, first))
+    bad = index[wrong]
+    if not bad.size:
+        return
+    relation = "after" if strict else "on or after"
+    earlier_values = _take(frame.typed[earlier], bad).cast(pa.string()).to_pandas()
+    problems.add(
+        frame, bad, later, _take(frame.typed[later], bad).cast(pa.string()), RULE_DATE_ORDER,
+        f"{later} {'>' if strict else '>='} {earlier}", f"is not {relation} {earlier} " + earlier_values,
+        f"correct {later} or {earlier} so that {later} is {relation} {earlier}",
+    )
+
+
+def _check_coordinates(frame: Frame, problems: ProblemLog) -> None:
+    lat = frame.present["latitude"]
+    lon = frame.present["longitude"]
+    for missing, given in (("latitude", lon & ~lat), ("longitude", lat & ~lon)):
+        other = "longitude" if missing == "latitude" else "latitude"
+        problems.add(
+            frame, _where(given), missing, None, RULE_COORDINATES, "latitude and longitude",
+            f"the cell is empty while {other} is given",
+            "give both latitude and longitude, or leave both empty",
+        )
+
+
+def _check_criterion(frame: Frame, problems: ProblemLog) -> None:
+    index = _where(frame.ok["principle"] & frame.ok["criterion"])
+    if not index.size:
+        return
+    criterion = _take(frame.typed["criterion"], index)
+    number = pc.cast(pc.list_element(pc.split_pattern(criterion, "."), 0), pa.int64())
+    principle = _take(frame.typed["principle"], index)
+    bad = index[_mask(pc.not_equal(number, principle))]
+    if not bad.size:
+        return
+    principles = _take(frame.typed["principle"], bad).cast(pa.string()).to_pandas()
+    problems.add(
+        frame, bad, "criterion", _take(frame.typed["criterion"], bad), RULE_CRITERION,
+        "criterion starts with principle",
+        "does not belong to principle " + principles,
+        "write a criterion of principle " + principles + " (e.g. " + principles + ".1), or correct the principle",
+    )
+
+
+def _check_coc(frame: Frame, problems: ProblemLog, mass_balance: str) -> None:
+    index = _where(frame.ok["stage"] & frame.ok["material"])
+    if not index.size:
+        return
+    stage = _take(frame.typed["stage"], index).to_pandas().reset_index(drop=True)
+    material = _take(frame.typed["material"], index).to_pandas().reset_index(drop=True)
+    pair = stage + "|" + material
+    factors = {f"{s.value}|{m.value}": f for (s, m), f in vocab.COC_YIELD_FACTOR.items()}
+    valid = {f"{s.value}|{m.value}" for s, m in vocab.COC_INPUT_SOURCE}
+    is_pair = pair.isin(valid).to_numpy()
+    bad = _where(~is_pair)
+    if bad.size:
+        inputs_of = {
+            s.value: ", ".join(m.value for (ps, m) in vocab.COC_INPUT_SOURCE if ps == s) for s in vocab.CocStage
+        }
+        bad_stage = stage.iloc[bad].reset_index(drop=True)
+        problems.add(
+            frame, index[bad], "material", material.iloc[bad], RULE_COC_PAIR, "COC_INPUT_SOURCE",
+            "is not an input material of stage '" + bad_stage + "'",
+            "for stage " + bad_stage + " use " + bad_stage.map(inputs_of) + ", or correct the stage",
+        )
+    numbers = frame.ok["input_t"] & frame.ok["output_t"] & frame.ok["carried_forward_t"]
+    checked = is_pair & numbers[index]
+    rows = index[checked]
+    if not rows.size:
+        return
+    factor = pair[checked].map(factors).to_numpy(dtype=float)
+    input_t = _take(frame.typed["input_t"], rows).to_numpy(zero_copy_only=False)
+    output_t = _take(frame.typed["output_t"], rows).to_numpy(zero_copy_only=False)
+    carried = _take(frame.typed["carried_forward_t"], rows).to_numpy(zero_copy_only=False)
+    limit = input_t * factor + carried
+    over = output_t > limit * (1 + MASS_BALANCE_TOLERANCE) + 1e-9
+    if not over.any():
+        return
+    fmt = np.vectorize(lambda v: f"{v:,.3f}".rstrip("0").rstrip("."), otypes=[object])
+    detail = (
+        "is more than input_t " + fmt(input_t[over]) + " x yield " + factor[over].astype(str) + " + carried_forward_t "
+        + fmt(carried[over]) + " = " + fmt(limit[over])
+    )
+    hint = (
+        "check the tonnes reported: output cannot exceed input times the stage's yield plus the balance carried "
+        "forward" + ("" if mass_balance == ERROR else " (reported as a warning because ASI_MASS_BALANCE=warn)")
+    )
+    problems.add(
+        frame, rows[over], "output_t", _take(frame.typed["output_t"], rows[over]), RULE_MASS_BALANCE,
+        "output_t <= input_t x yield + carried_forward_t", detail, hint,
+        severity=ERROR if mass_balance == ERROR else WARNING,
+    )
+
+
+def check_references(frames: dict[str, Frame], problems: ProblemLog) -> None:
+    """Every reference (scalar and list) points at an existing key, across the whole set."""
+    for name, spec in TABLES.items():
+        child = frames.get(name)
+        if child is None or child.num_rows == 0:
+            continue
+        for column, (parent_name, parent_column) in spec.references.items():
+            parent = frames.get(parent_name)
+            if not _needs_check(child, parent):
+                continue
+            keys = _key_values(parent, parent_column)
+            index = _where(child.ok[column])
+            values = _take(child.typed[column], index)
+            bad = index[~_mask(pc.is_in(values, keys))]
+            problems.add(
+                child, bad, column, _take(child.typed[column], bad), RULE_REFERENCE, f"{parent_name}.{parent_column}",
+                f"is not a {parent_column} in {parent_name}{_where_from(parent, parent_name)}",
+                f"add it to {parent_name} or correct {column}",
+            )
+    for (name, column), (parent_name, parent_column) in LIST_REFERENCES.items():
+        child = frames.get(name)
+        if child is None or child.num_rows == 0:
+            continue
+        parent = frames.get(parent_name)
+        if not _needs_check(child, parent):
+            continue
+        keys = _key_values(parent, parent_column)
+        lists = child.typed[column]
+        flat = pc.list_flatten(lists)
+        parents = np.asarray(pc.list_parent_indices(lists).to_numpy(), dtype=np.int64)
+        bad = _where(child.ok[column][parents] & ~_mask(pc.is_in(flat, keys)))
+        if bad.size:
+            problems.add(
+                child, parents[bad], column, _take(flat, bad), RULE_LIST_REFERENCE, f"{parent_name}.{parent_column}",
+                f"in the list is not a {parent_column} in {parent_name}{_where_from(parent, parent_name)}",
+                f"add it to {parent_name} or remove it from {column}",
+            )
+
+
+def _needs_check(child: Frame, parent: Frame | None) -> bool:
+    # Two tables kept unchanged from the current snapshot were checked together when it was made.
+    return child.is_supplied or (parent is not None and parent.is_supplied)
+
+
+def _key_values(parent: Frame | None, column: str) -> pa.Array:
+    if parent is None or parent.num_rows == 0:
+        return pa.array([], pa.string())
+    # Keys that failed their own check still count here, so one bad key is reported once, not again per child.
+    values = parent.raw[column] if parent.is_supplied else parent.typed[column]
+    return pc.unique(values.drop_null())
+
+
+def _where_from(parent: Frame | None, parent_name: str) -> str:
+    if parent is None or parent.num_rows == 0:
+        return f" (no {parent_name} were supplied or are in the current snapshot)"
+    return f" ({parent.label})"
+
+
+def validate_frames(frames: dict[str, Frame], problems: ProblemLog, mass_balance: str = ERROR) -> None:
+    """Run the table and cross-table checks over parsed frames (cell checks ran in parse_frame)."""
+    for frame in frames.values():
+        if frame.is_supplied:
+            check_unique_key(frame, problems)
+            check_domain_rules(frame, problems, mass_balance)
+    check_references(frames, problems)
+
+
+def check_header(  # noqa: PLR0917
+    frame_label: str, order: int, table: str, header: list[str], problems: ProblemLog, header_row: int | None = None
+) -> list[str]:
+    """Missing required, unexpected and repeated columns; returns the usable column names."""
+    rules = RULES[table]
+    seen: set[str] = set()
+    usable: list[str] = []
+    for name in header:
+        if name in seen:
+            problems.add_file(frame_label, order, name, name, RULE_DUPLICATE_COLUMN, "", "appears twice in the header",
+                              "keep one column of each name")
+            continue
+        seen.add(name)
+        if name in rules:
+            usable.append(name)
+            continue
+        close = difflib.get_close_matches(name.strip().lower(), list(rules), n=1, cutoff=0.75)
+        hint = f"rename it to {close[0]}" if close else f"remove it; the columns of {table} are " + ", ".join(rules)
+        problems.add_file(frame_label, order, name, name, RULE_UNEXPECTED_COLUMN, table,
+                          f"is not a column of {table}", hint, row=header_row)
+    for name, rule in rules.items():
+        if rule.required and name not in seen:
+            problems.add_file(frame_label, order, name, None, RULE_MISSING_COLUMN, table, "the column is missing",
+                              f"add a column named {name} ({rule.description.rstrip('.')})")
+    return usable
+
+
+def validate_tables(
+    tables: Mapping[str, pd.DataFrame | pa.Table],
+    origins: Mapping[str, str] | None = None,
+    *,
+    mass_balance: str = ERROR,
+) -> list[Problem]:
+    """Check in-memory tables as if they were a complete export; rows are numbered from 1.
+
+    `origins` maps a table name to the file name used in messages. Tables not given
+    are treated as empty.
+    """
+    problems = ProblemLog()
+    frames: dict[str, Frame] = {}
+    for order, (name, data) in enumerate(tables.items()):
+        label = (origins or {}).get(name, f"{name} (in memory)")
+        if name not in TABLES:
+            problems.add_file(label, order, None, name, RULE_UNKNOWN_TABLE, "", "is not a table name",
+                              "use one of " + ", ".join(TABLES))
+            continue
+        arrow = data if isinstance(data, pa.Table) else pa.Table.from_pandas(data, preserve_index=False)
+        frames[name] = build_frame(name, label, order, arrow, np.arange(1, arrow.num_rows + 1), problems)
+    validate_frames(frames, problems, mass_balance)
+    return problems_from_frame(problems.frame())
+
+
+def build_frame(  # noqa: PLR0917
+    table: str, label: str, order: int, data: pa.Table, rows: np.ndarray, problems: ProblemLog,
+    header_row: int | None = None,
+) -> Frame:
+    """Check the header and every cell of one supplied table."""
+    usable = check_header(label, order, table, list(data.column_names), problems, header_row)
+    columns = text_columns(data.select([data.column_names.index(c) for c in usable]))
+    frame = Frame(table=table, label=label, order=order, rows=np.asarray(rows, dtype=np.int64))
+    parse_frame(frame, columns, problems)
+    return frame
+
+
+def trusted_frame(table: str, label: str, order: int, data: pa.Table) -> Frame:
+    """A table kept from the current snapshot: already valid, taken as it is."""
+    data = data.cast(arrow_schema(TABLES[table]))
+    n = data.num_rows
+    frame = Frame(table=table, label=label, order=order, rows=np.arange(1, n + 1), is_supplied=False)
+    for name in data.column_names:
+        column = data[name].combine_chunks()
+        frame.typed[name] = column
+        frame.raw[name] = column
+        frame.ok[name] = _mask(pc.is_valid(column))
+        frame.present[name] = frame.ok[name]
+    return frame
+

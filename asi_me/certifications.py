@@ -18,7 +18,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict
 
 from asi_me.filters import Filters, Viewer
-from asi_me.settings import Settings
+from asi_me.policy import Cell, DisclosurePolicy, Relation, mark, policy_applies, protect_cells
 from asi_me.store import Store, sql_text
 from asi_me.vocab import CertificationStatus, Role, label
 
@@ -284,45 +284,63 @@ def growth_replay(store: Store, viewer: Viewer, filters: Filters | None = None) 
 def smelter_emissions(store: Store, viewer: Viewer, filters: Filters | None = None) -> SmelterEmissions:
     """Scope 1+2 GHG intensity of smelters against the PS threshold of 8 t CO2e/t Al, for the
     latest year on or before the as-of date. `smelters` holds per-smelter rows only for the
-    secretariat (all) or a member (its own); `by_region` holds per-region counts above/at or
-    below the threshold and the median, with the disclosure policy applied for non-secretariat
-    viewers (a region with fewer than the minimum companies is suppressed, never shown as 0)."""
+    secretariat (all) or a member (its own); `by_region` holds per-region counts above and
+    at-or-below the threshold and the median, plus an "All regions" row, through the
+    disclosure policy (asi_me.policy: minimum companies, dominance, complementary
+    suppression); a hidden region is marked, never shown as 0."""
     params = filter_params(store, filters)
     rows = run_query(store, "cert_smelter_emissions", {**params, "threshold": GHG_THRESHOLD_T_PER_T})
     rows["is_above_threshold"] = rows["ghg_intensity_t_per_t"] > GHG_THRESHOLD_T_PER_T
     visible = rows if viewer.sees_everything else rows[rows["member_id"] == (viewer.member_id or "\0")]
-    grouped = rows.groupby("region", dropna=False)
+    groups = [(str(region), part) for region, part in rows.groupby("region", dropna=False, sort=True)]
+    if groups:
+        groups.append(("All regions", rows))
     by_region = pd.DataFrame(
-        {
-            "smelters": grouped.size(),
-            "above_threshold": grouped["is_above_threshold"].sum(),
-            "at_or_below_threshold": grouped["is_above_threshold"].agg(lambda s: int((~s).sum())),
-            "median_t_per_t": grouped["ghg_intensity_t_per_t"].median(),
-            "n_companies": grouped["member_id"].nunique(),
-        }
-    ).reset_index()
-    if not viewer.sees_everything:
-        by_region = suppress_few_companies(
-            by_region, ["smelters", "above_threshold", "at_or_below_threshold", "median_t_per_t"]
-        )
+        [
+            {
+                "region": region,
+                "smelters": len(part),
+                "above_threshold": int(part["is_above_threshold"].sum()),
+                "at_or_below_threshold": int((~part["is_above_threshold"]).sum()),
+                "median_t_per_t": float(part["ghg_intensity_t_per_t"].median()),
+            }
+            for region, part in groups
+        ],
+        columns=["region", "smelters", "above_threshold", "at_or_below_threshold", "median_t_per_t"],
+    )
+    # each company's number of smelters is its contribution to a region's figures
+    contributions = [{str(k): float(v) for k, v in part.groupby("member_id").size().items()} for _, part in groups]
+    by_region = apply_disclosure_policy(
+        by_region, contributions, ["smelters", "above_threshold", "at_or_below_threshold", "median_t_per_t"],
+        viewer, total_row=len(groups) - 1 if groups else None,
+    )
     return SmelterEmissions(smelters=visible.reset_index(drop=True), by_region=by_region)
 
 
-def suppress_few_companies(frame: pd.DataFrame, value_columns: list[str]) -> pd.DataFrame:
-    """Hide cells built from fewer than the minimum number of distinct companies.
+def apply_disclosure_policy(
+    frame: pd.DataFrame,
+    contributions: list[dict[str, float]],
+    value_columns: list[str],
+    viewer: Viewer,
+    total_row: int | None = None,
+) -> pd.DataFrame:
+    """Mark (and, for everyone but the secretariat, blank) rows the antitrust policy hides.
 
-    Marks them with is_suppressed / suppression_note and blanks their values (the page shows
-    the note, never 0). The minimum is the configured ASI_MIN_REPORTERS.
+    `contributions[i]` is the per-company amount behind row i (asi_me.policy counts
+    companies with a positive amount and checks dominance). With `total_row`, that row is
+    the sum of the others, and complementary suppression keeps hidden rows underivable.
+    Adds is_suppressed, suppression_note, would_be_suppressed and publication_note.
     """
-    minimum = Settings.from_env().min_reporters
-    out = frame.copy()
-    # an empty cell (no company at all) discloses nothing and is shown as 0
-    small = (out["n_companies"] > 0) & (out["n_companies"] < minimum)
-    out["is_suppressed"] = small
-    out["suppression_note"] = [f"suppressed (fewer than {minimum} reporters)" if s else None for s in small]
-    for column in value_columns:
-        out[column] = out[column].astype("Float64").mask(small)
-    return out
+    policy = DisclosurePolicy.from_settings()
+    keys = list(range(len(frame)))
+    cells = {k: Cell(float(sum(c.values())), c) for k, c in zip(keys, contributions, strict=True)}
+    relations = (
+        [Relation(total_row, tuple(k for k in keys if k != total_row))] if total_row is not None and len(keys) > 1
+        else []
+    )
+    protection = protect_cells(cells, relations, policy)
+    return mark(frame.reset_index(drop=True), value_columns, [protection.note(k) for k in keys],
+                policy_applies(viewer))
 
 
 def month_ends(start: date, end: date) -> list[date]:

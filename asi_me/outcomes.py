@@ -11,7 +11,7 @@ from typing import Literal
 import pandas as pd
 from pydantic import BaseModel, ConfigDict
 
-from asi_me.certifications import filter_params, month_ends, run_query, suppress_few_companies
+from asi_me.certifications import apply_disclosure_policy, filter_params, month_ends, run_query
 from asi_me.filters import Filters, Viewer
 from asi_me.store import Store
 from asi_me.vocab import PS_PRINCIPLES, STANDARD_OF_VERSION, VERSION_EFFECTIVE_ON, StandardVersion, label
@@ -283,17 +283,23 @@ def version_breaks(store: Store, viewer: Viewer, filters: Filters | None = None)
 def nc_closure_by_principle(store: Store, viewer: Viewer, filters: Filters | None = None) -> pd.DataFrame:
     """Per PS principle 1-11: non-conformances found in PS audits (from the period start to
     the as-of date), how many were followed up at a next audit, and the share closed (or
-    downgraded) there. Findings are confidential per company, so for the public and members
-    a principle whose NCs come from fewer than the minimum number of companies is suppressed."""
+    downgraded) there. Findings are confidential per company, so each principle passes the
+    disclosure policy with each company's NC count as its contribution: for the public and
+    members a principle with NCs from too few companies, or dominated by one, is hidden."""
     params = filter_params(store, filters)
     frame = run_query(store, "outcomes_nc_closure_by_principle", params)
     frame.insert(1, "principle_label", frame["principle"].map(PS_PRINCIPLES))
     frame["closed_share"] = frame["closed_share"].astype("Float64")
-    if not viewer.sees_everything:
-        frame = suppress_few_companies(
-            frame, ["nonconformances", "major_nonconformances", "followed_up", "closed_at_next_audit", "closed_share"]
-        )
-    return frame
+    contributions = [
+        {str(k): float(v) for k, v in (h if isinstance(h, dict) else {}).items()}
+        for h in frame.pop("nonconformances_by_company")
+    ]
+    return apply_disclosure_policy(
+        frame,
+        contributions,
+        ["nonconformances", "major_nonconformances", "followed_up", "closed_at_next_audit", "closed_share"],
+        viewer,
+    )
 
 
 def me_insights(store: Store, viewer: Viewer, filters: Filters | None = None) -> pd.DataFrame:

@@ -1,7 +1,7 @@
 -- Non-conformances (minor and major) found in PS audits between $period_from and $as_of,
 -- and the share closed (or downgraded) at the next audit, per PS principle. Only NCs whose
--- follow-up is known count in the share. n_companies counts distinct member companies,
--- for the disclosure policy.
+-- follow-up is known count in the share. n_companies and the NC count per company feed
+-- the disclosure policy (the per-company map never leaves the query layer).
 with
 
 audit_findings as (
@@ -66,6 +66,7 @@ by_principle as (
         count(*) filter (where is_closed_at_next_audit is not null) as followed_up,
         count(*) filter (where is_closed_at_next_audit) as closed_at_next_audit,
         count(distinct member_id) as n_companies,
+        histogram(member_id) as nonconformances_by_company,
     from nonconformances
     group by principle
 ),
@@ -79,6 +80,7 @@ final as (
         coalesce(b.closed_at_next_audit, 0) as closed_at_next_audit,
         b.closed_at_next_audit / nullif(b.followed_up, 0) as closed_share,
         coalesce(b.n_companies, 0) as n_companies,
+        b.nonconformances_by_company,
     from principles as p
     left join by_principle as b on b.principle = p.principle
 )

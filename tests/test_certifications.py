@@ -204,28 +204,43 @@ def test_growth_replay_counts_per_month(two_companies):
     assert frame.index[-1] == pd.Timestamp(2020, 3, 15)
 
 
-def test_smelter_emissions_detail_is_firewalled(two_companies, monkeypatch):
-    monkeypatch.setenv("ASI_MIN_REPORTERS", "1")
+def test_smelter_emissions_detail_is_firewalled(two_companies):
     on = Filters(as_of=date(2020, 12, 31))
     secretariat = cert.smelter_emissions(two_companies, SECRETARIAT, on)
     assert secretariat.smelters["ghg_intensity_t_per_t"].tolist() == [4.0]  # latest year 2020
     assert not secretariat.smelters["is_above_threshold"].iloc[0]
     assert cert.smelter_emissions(two_companies, Viewer.member("M1"), on).smelters.empty
     assert cert.smelter_emissions(two_companies, Viewer.member("M2"), on).smelters["facility_id"].tolist() == ["F2"]
-    public = cert.smelter_emissions(two_companies, PUBLIC, on)
-    assert public.smelters.empty
-    row = public.by_region.iloc[0]
-    assert (row["smelters"], row["above_threshold"], row["median_t_per_t"]) == (1, 0, 4.0)
+    assert cert.smelter_emissions(two_companies, PUBLIC, on).smelters.empty
     in_2019 = cert.smelter_emissions(two_companies, SECRETARIAT, Filters(as_of=date(2019, 12, 31)))
-    assert in_2019.smelters["is_above_threshold"].tolist() == [True]
+    assert in_2019.smelters["is_above_threshold"].tolist() == [True]  # 12 t CO2e/t in 2019
 
 
-def test_public_emission_aggregates_from_one_company_are_suppressed(two_companies):
-    public = cert.smelter_emissions(two_companies, PUBLIC, Filters(as_of=date(2020, 12, 31)))
-    row = public.by_region.iloc[0]
-    assert bool(row["is_suppressed"])
-    assert row["suppression_note"] == "suppressed (fewer than 5 reporters)"
-    assert row[["smelters", "above_threshold", "median_t_per_t"]].isna().all()
+def test_public_emission_aggregates_pass_the_disclosure_policy(tmp_path):
+    # Europe: five companies, one smelter each (4, 6, 9, 12, 15 t CO2e/t). Asia: one company.
+    europe = [("NO", 4.0), ("NO", 6.0), ("DE", 9.0), ("IS", 12.0), ("FR", 15.0)]
+    smelters = [*europe, ("CN", 10.0)]
+    store = make_store(
+        tmp_path,
+        members=[{"member_id": f"M{i}"} for i in range(len(smelters))],
+        facilities=[{"facility_id": f"F{i}", "member_id": f"M{i}", "country": country,
+                     "activities": ["primary_production"]} for i, (country, _) in enumerate(smelters)],
+        smelter_emissions=[{"facility_id": f"F{i}", "ghg_intensity_t_per_t": value}
+                           for i, (_, value) in enumerate(smelters)],
+    )
+    on = Filters(as_of=date(2020, 12, 31))
+    public = cert.smelter_emissions(store, PUBLIC, on).by_region.set_index("region")
+    assert public.loc["All regions", ["smelters", "above_threshold", "at_or_below_threshold"]].tolist() == [6, 4, 2]
+    assert public.loc["All regions", "median_t_per_t"] == 9.5
+    assert public.loc["Asia", "suppression_note"] == "suppressed (fewer than 5 reporters)"
+    # Europe = All regions - Asia, so Europe is hidden too, or Asia could be derived.
+    assert public.loc["Europe", "suppression_note"] == "suppressed (to protect another suppressed cell)"
+    assert public.loc[["Asia", "Europe"], "smelters"].isna().all()
+    secretariat = cert.smelter_emissions(store, SECRETARIAT, on).by_region.set_index("region")
+    assert secretariat.loc["Europe", ["smelters", "above_threshold", "median_t_per_t"]].tolist() == [5, 3, 9.0]
+    assert bool(secretariat.loc["Europe", "would_be_suppressed"]) and not secretariat["is_suppressed"].any()
+    europe_only = cert.smelter_emissions(store, PUBLIC, on.replace(regions=("Europe",))).by_region.set_index("region")
+    assert europe_only.loc["Europe", "smelters"] == 5 and not europe_only["is_suppressed"].any()
 
 
 def test_month_ends_end_on_as_of():

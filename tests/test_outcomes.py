@@ -272,9 +272,17 @@ def test_public_nc_closure_hides_principles_from_few_companies(store, monkeypatc
     assert pd.isna(public.loc[5, "closed_share"])
     assert public.loc[5, "suppression_note"] == "suppressed (fewer than 5 reporters)"
     assert not public.loc[7, "is_suppressed"]  # no NC at all: nothing to protect
+    assert public.loc[5, "publication_note"] == "suppressed (fewer than 5 reporters)"
     monkeypatch.setenv("ASI_MIN_REPORTERS", "2")
+    dominated = outcomes.nc_closure_by_principle(store, PUBLIC, Filters(as_of=date(2020, 1, 1))).set_index("principle")
+    # principle 5: M1 has 2 of the 3 NCs, above the 25 % dominance limit
+    assert dominated.loc[5, "suppression_note"] == "suppressed (one reporter above 25% share)"
+    monkeypatch.setenv("ASI_MAX_DOMINANCE", "1")
     relaxed = outcomes.nc_closure_by_principle(store, PUBLIC, Filters(as_of=date(2020, 1, 1))).set_index("principle")
     assert not relaxed.loc[5, "is_suppressed"] and relaxed.loc[9, "is_suppressed"]
+    assert relaxed.loc[5, "closed_share"] == pytest.approx(2 / 3)
+    secretariat = outcomes.nc_closure_by_principle(store, SECRETARIAT, Filters(as_of=date(2020, 1, 1)))
+    assert "nonconformances_by_company" not in secretariat.columns  # company breakdown never leaves the query
 
 
 def test_me_insights_latest_monthly_level1_values(store):

@@ -411,3 +411,100 @@ def build_year_comparison(comparison: pd.DataFrame, *, year: int, previous_year:
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0, "traceorder": "reversed"},
     )
     return fig
+
+
+def _cell(value: object, hidden: bool, note: object, fmt: str) -> str:
+    if hidden:
+        return str(note) if isinstance(note, str) and note else "suppressed"
+    if value is None or pd.isna(value):
+        return "not applicable"
+    return format(float(value), fmt)
+
+
+def stage_summary_table(summary: pd.DataFrame) -> pd.DataFrame:
+    """Reporters, input, output, share of global production and attrition per stage, as text.
+
+    Expects coc_stage_summary's columns. Each withheld figure carries its own suppression
+    note (stage figures and attrition are protected separately), never 0 or blank.
+    """
+    columns = [
+        "Stage",
+        "Reporting companies",
+        "Input (t)",
+        "Output (t)",
+        "World production (t, IAI)",
+        "ASI share of world (%)",
+        "Left the CoC chain (t)",
+        "Left the CoC chain (% of output)",
+    ]
+    if summary.empty:
+        return pd.DataFrame({c: pd.Series(dtype="string") for c in columns})
+    rows = []
+    for _, row in summary.iterrows():
+        hidden = bool(row.get("is_suppressed", False))
+        note = row.get("suppression_note")
+        a_hidden = bool(row.get("attrition_is_suppressed", False))
+        a_note = row.get("attrition_suppression_note")
+        is_final = str(row["stage"]) == CocStage.MATERIAL_CONVERSION.value
+        share = row.get("share_of_global")
+        rows.append(
+            [
+                node_label(row["stage"]),
+                str(row.get("reporters_label") or row.get("reporters")),
+                _cell(row["input_t"], hidden, note, ",.0f"),
+                _cell(row["output_t"], hidden, note, ",.0f"),
+                _cell(row.get("global_t"), False, None, ",.0f"),
+                _cell(None if share is None or pd.isna(share) else float(share) * 100, hidden, note, ".2f"),
+                "goes to final products" if is_final else _cell(row.get("attrition_t"), a_hidden, a_note, ",.0f"),
+                "goes to final products"
+                if is_final
+                else _cell(
+                    None if pd.isna(row.get("attrition_pct")) else float(row["attrition_pct"]) * 100,
+                    a_hidden,
+                    a_note,
+                    ".1f",
+                ),
+            ]
+        )
+    return pd.DataFrame(rows, columns=columns).astype("string")
+
+
+def build_share_of_global(summary: pd.DataFrame, *, height: int = 300) -> go.Figure:
+    """ASI CoC output as % of world production (IAI) per stage; withheld stages are named, not drawn."""
+    data = summary.iloc[::-1]
+    hidden = data["is_suppressed"].fillna(False).astype(bool) if "is_suppressed" in data else data["stage"].isna()
+    values = [None if h or pd.isna(v) else float(v) * 100 for v, h in zip(data["share_of_global"], hidden, strict=True)]
+    texts = [
+        str(n) if h else ("no world total" if v is None else f"{v:.2f}%")
+        for v, h, n in zip(values, hidden, data.get("suppression_note", [None] * len(data)), strict=True)
+    ]
+    fig = go.Figure(
+        go.Bar(
+            y=[node_label(s) for s in data["stage"]],
+            x=values,
+            orientation="h",
+            marker={"color": [NODE_COLOURS.get(str(s), GREY) for s in data["stage"]]},
+            text=[t if v is not None else "" for t, v in zip(texts, values, strict=True)],
+            textposition="outside",
+            cliponaxis=False,
+            hovertemplate="%{y}: %{x:.2f}% of world production<extra></extra>",
+        )
+    )
+    for stage, text, v in zip(data["stage"], texts, values, strict=True):
+        if v is None:
+            fig.add_annotation(
+                x=0, y=node_label(stage), text=text, showarrow=False, xanchor="left", font={"color": "#555555"}
+            )
+    top = max([v for v in values if v is not None] or [1.0]) * 1.4
+    fig.update_layout(
+        height=height,
+        margin={"l": 10, "r": 10, "t": 10, "b": 10},
+        plot_bgcolor="white",
+        xaxis={
+            "title": {"text": "ASI CoC output as % of world production (IAI)"},
+            "range": [0, top],
+            "gridcolor": "#eeeeee",
+        },
+        showlegend=False,
+    )
+    return fig

@@ -1,0 +1,298 @@
+"""CoC material flow: the Sankey of ASI CoC material per reporting year, reporters and share of
+world production per stage, year-over-year comparison, mass-balance checks, and a member's own
+report lines. Every figure comes from asi_me.coc after the disclosure policy."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pandas as pd
+import streamlit as st
+
+from asi_me.coc import (
+    coc_mass_balance,
+    coc_member_reports,
+    coc_reporting_summary,
+    coc_stage_flows,
+    coc_stage_summary,
+    coc_years,
+)
+from asi_me.ui import cache, widgets
+from asi_me.ui.context import page_context
+from asi_me.ui.sankey import (
+    build_sankey,
+    build_share_of_global,
+    build_year_comparison,
+    compare_stage_outputs,
+    sankey_summary,
+    sankey_table,
+    stage_summary_table,
+)
+from asi_me.ui.tables import display_frame, suppressed_count, suppression_text
+from asi_me.vocab import Role
+
+COC_CERTIFICATION_BEGAN = 2018  # first CoC certificates were issued under CoC V1 (December 2017)
+UNITS = {"t": "Tonnes", "%": "% of source stage output"}
+SOURCE = "ASI annual CoC material reports (elementAl); world totals: IAI. Antitrust policy applied."
+
+
+def figure_card(
+    title: str,
+    table: pd.DataFrame,
+    draw: Callable[[], None],
+    *,
+    key: str,
+    source: str,
+    min_reporters: int,
+    note: str | None = None,
+) -> pd.DataFrame:
+    """A plotly figure with a Chart/Table toggle and a CSV of exactly the table shown.
+
+    The shared chart card draws Altair charts only; this is its twin for plotly figures.
+    """
+    with st.container(border=True):
+        st.markdown(f"**{title}**")
+        shown = display_frame(table, min_reporters=min_reporters)
+        chart_tab, table_tab = st.tabs(["Chart", "Table"])
+        with chart_tab, widgets.friendly_errors(f"the chart “{title}”"):
+            draw()
+        with table_tab:
+            st.dataframe(shown, hide_index=True, key=f"tbl_{key}")
+        hidden = suppressed_count(table)
+        if hidden:
+            st.caption(
+                f"{hidden} value{'s' if hidden != 1 else ''} withheld under the ASI antitrust policy: "
+                f"{suppression_text(table, min_reporters)}."
+            )
+        if note:
+            st.caption(note)
+        left, right = st.columns([3, 1], vertical_alignment="center")
+        left.caption(f"Source: {source}")
+        with right, st.container(key=f"controls_{key}"):
+            widgets.download_csv(shown, key, key=f"dl_{key}")
+        return shown
+
+
+def _url_int(param: str) -> int | None:
+    raw = st.query_params.get(param)
+    return int(raw) if raw and raw.strip().isdigit() else None
+
+
+def _sync(param: str, value: object, default: object) -> None:
+    """Keep a page parameter in the URL while it differs from its default."""
+    if value != default and value is not None:
+        if st.query_params.get(param) != str(value):
+            st.query_params[param] = str(value)
+    elif param in st.query_params:
+        del st.query_params[param]
+
+
+def _no_reports_message(year: int, years: list[int]) -> str:
+    if year < COC_CERTIFICATION_BEGAN:
+        return (
+            f"No CoC reports for {year}: CoC certification began in {COC_CERTIFICATION_BEGAN} (the Chain of "
+            "Custody Standard V1 took effect in December 2017)."
+        )
+    if years and year < years[0]:
+        return f"No CoC reports for {year}: the first annual CoC material reports cover {years[0]}."
+    if years and year > years[-1]:
+        return f"No CoC reports for {year} yet: the latest reporting year loaded is {years[-1]}."
+    return f"No CoC reports for {year} match the filters."
+
+
+def main() -> None:
+    ctx = page_context()
+    viewer, filters, minimum = ctx.viewer, ctx.filters, ctx.min_reporters
+    st.caption(
+        "Where ASI Chain of Custody material went along the value chain in one reporting year. A stage is "
+        f"published only where at least {minimum} companies report it and none dominates (ASI Antitrust "
+        "Compliance Policy); country, region and membership-class filters apply."
+    )
+    years = cache.cached(coc_years) if ctx.has_data else []
+    if not years:
+        widgets.empty_state(
+            "No CoC material reports are loaded, so there is no flow to show.",
+            hint=f"CoC certification began in {COC_CERTIFICATION_BEGAN}; annual reports are ingested from "
+            "elementAl with `python -m asi_me ingest PATH`.",
+        )
+        return
+
+    options = sorted({*range(COC_CERTIFICATION_BEGAN, years[-1] + 1), *years})
+    url_year = _url_int("year")
+    if url_year is not None and url_year not in options:
+        options = sorted({*options, url_year})
+    if st.session_state.get("coc_year") not in options:
+        st.session_state["coc_year"] = url_year if url_year in options else years[-1]
+    with st.container(key="controls_coc_bar"):
+        c1, c2, c3 = st.columns([1, 1, 2], vertical_alignment="bottom")
+        year = c1.selectbox("Reporting year", options, key="coc_year")
+        compare_options = [y for y in options if y != year]
+        url_compare = _url_int("compare")
+        default_compare = year - 1 if year - 1 in compare_options else (compare_options[0] if compare_options else None)
+        if st.session_state.get("coc_compare") not in compare_options:
+            st.session_state["coc_compare"] = url_compare if url_compare in compare_options else default_compare
+        compare = c2.selectbox(
+            "Compare with",
+            compare_options,
+            key="coc_compare",
+            help="The year shown beside the reporting year in the comparison below.",
+        )
+        if "coc_unit" not in st.session_state:
+            st.session_state["coc_unit"] = "%" if st.query_params.get("unit") == "pct" else "t"
+        unit = (
+            c3.segmented_control(
+                "Show flows in",
+                list(UNITS),
+                format_func=UNITS.get,
+                key="coc_unit",
+                help="Tonnes of each stage's own product, or each link as a share of what its source stage put out.",
+            )
+            or "t"
+        )
+    _sync("year", year, years[-1])
+    _sync("compare", compare, default_compare)
+    _sync("unit", "pct" if unit == "%" else "t", "t")
+
+    if year not in years:
+        widgets.empty_state(_no_reports_message(year, years), hint=f"Reporting years loaded: {years[0]}–{years[-1]}.")
+        return
+
+    reporting = cache.cached(coc_reporting_summary, viewer, year, filters)
+    flows = cache.cached(coc_stage_flows, viewer, year, filters)
+    summary = cache.cached(coc_stage_summary, viewer, year, filters)
+    if reporting.empty or int(reporting["reporting_entities"].iloc[0]) == 0:
+        widgets.empty_state(_no_reports_message(year, []), hint="Widen the country, region or class filters.")
+        return
+
+    facts = reporting.iloc[0]
+    tiles = st.columns(4)
+    tiles[0].metric(
+        "Reporting entities",
+        f"{int(facts['reporting_entities']):,}",
+        border=True,
+        help="CoC certified entities with a non-zero report line this year.",
+    )
+    tiles[1].metric(
+        "Reporting companies",
+        f"{int(facts['reporting_companies']):,}",
+        border=True,
+        help="Distinct member companies; the antitrust policy counts companies, not entities.",
+    )
+    tiles[2].metric(
+        "Stages published",
+        f"{int(facts['stages_published'])} of {int(facts['stages_reported'])}",
+        border=True,
+        help=f"Stages with at least {minimum} reporting companies and no dominant one.",
+    )
+    hidden_links = int(flows["is_suppressed"].fillna(False).astype(bool).sum()) if not flows.empty else 0
+    tiles[3].metric(
+        "Flows withheld",
+        f"{hidden_links} of {len(flows)}",
+        border=True,
+        help="Links not published under the antitrust policy; they are listed, never drawn as zero.",
+    )
+
+    text = sankey_summary(flows, year=year, min_reporters=minimum)
+    table = sankey_table(flows, unit=unit, min_reporters=minimum)
+    figure_card(
+        f"ASI CoC material flow, {year} ({UNITS[unit].lower()})",
+        table,
+        lambda: st.plotly_chart(
+            build_sankey(flows, unit=unit, min_reporters=minimum),
+            key="coc_sankey",
+            config={"displaylogo": False},
+            alt=f"Sankey diagram of ASI CoC material flows in {year}.",
+        ),
+        key=f"coc_flows_{year}",
+        source=SOURCE,
+        min_reporters=minimum,
+        note="Widths are tonnes of each stage's own product (bauxite, alumina, aluminium), so a node can take "
+        "in more tonnes than it puts out. “Left the CoC chain” is material sold or used without ASI CoC "
+        "claims."
+        if unit == "t"
+        else "Each link as a share of its source stage's output; origins are 100%.",
+    )
+    with st.expander("Text description of the flow (for screen readers)", expanded=False):
+        st.markdown(text)
+
+    left, right = st.columns(2)
+    with left:
+        figure_card(
+            f"ASI share of world production by stage, {year}",
+            stage_summary_table(summary),
+            lambda: st.plotly_chart(build_share_of_global(summary), key="coc_share", config={"displaylogo": False}),
+            key=f"coc_stages_{year}",
+            source=SOURCE,
+            min_reporters=minimum,
+            note="The table adds reporters, input, output and attrition per stage.",
+        )
+    with right:
+        if compare is None:
+            widgets.empty_state("Only one reporting year is loaded, so there is nothing to compare with.")
+        else:
+            before = cache.cached(coc_stage_summary, viewer, compare, filters)
+            comparison = compare_stage_outputs(summary, before)
+            figure_card(
+                f"Stage output, {year} against {compare}",
+                comparison,
+                lambda: st.plotly_chart(
+                    build_year_comparison(comparison, year=year, previous_year=compare),
+                    key="coc_yoy",
+                    config={"displaylogo": False},
+                ),
+                key=f"coc_compare_{year}_{compare}",
+                source=SOURCE,
+                min_reporters=minimum,
+                note="Each year is protected on its own; a change is shown only where both years are published.",
+            )
+
+    st.subheader("Mass-balance checks")
+    st.caption(
+        "Each report line must satisfy: output ≤ input × yield factor + carried-forward balance "
+        "(e.g. alumina out ≤ 0.5 × bauxite in)."
+    )
+    checks = cache.cached(coc_mass_balance, viewer, year, filters)
+    if viewer.role is Role.PUBLIC:
+        widgets.data_table(
+            checks.drop(columns=["stage"], errors="ignore"),
+            key=f"coc_mb_{year}",
+            min_reporters=minimum,
+            download=f"coc_mass_balance_{year}",
+            titles={
+                "stage_label": "Stage",
+                "lines_checked": "Report lines checked",
+                "failures": "Lines failing the check",
+            },
+        )
+    elif checks.empty:
+        widgets.empty_state("No report lines to check for this year and these filters.")
+    else:
+        failing = int((~checks["is_balanced"].astype(bool)).sum())
+        whose = "of your " if viewer.role is Role.MEMBER else ""
+        st.markdown(f"**{failing} of {len(checks)} {whose}report lines fail the check.**")
+        widgets.data_table(
+            checks.sort_values("is_balanced", kind="stable"),
+            key=f"coc_mb_lines_{year}",
+            min_reporters=minimum,
+            download=f"coc_mass_balance_lines_{year}",
+        )
+
+    if viewer.role is not Role.PUBLIC:
+        lines = cache.cached(coc_member_reports, viewer, year, filters)
+        heading = "Your CoC report lines" if viewer.role is Role.MEMBER else "All CoC report lines (not published)"
+        st.subheader(f"{heading}, {year}")
+        if lines.empty:
+            widgets.empty_state(
+                f"No CoC report lines for {year}" + (" from your company." if viewer.role is Role.MEMBER else "."),
+            )
+        else:
+            st.caption(
+                "Shown beside the public aggregates above; these lines are visible only to "
+                + ("your company and the ASI Secretariat." if viewer.role is Role.MEMBER else "the Secretariat.")
+            )
+            widgets.data_table(
+                lines, key=f"coc_lines_{year}", min_reporters=minimum, download=f"coc_report_lines_{year}"
+            )
+
+
+main()

@@ -1,6 +1,7 @@
 -- CoC report lines with an implausible yield (output per tonne of input): above
--- $max_ratio times the stage's yield factor, or more than $threshold robust z-scores
--- from the yields of the same stage and input material across all lines and years.
+-- $max_ratio times the stage's yield factor, or more than $threshold modified
+-- z-scores (median / 1.4826 x MAD) from the yields of the same stage and input
+-- material across all lines and years.
 with
 
 coc_reports as (
@@ -64,7 +65,9 @@ scored as (
         l.output_t,
         l.yield_ratio,
         l.yield_factor,
-        case when s.mad_ratio > 0 then 0.6745 * (l.yield_ratio - s.median_ratio) / s.mad_ratio end as robust_z,
+        -- Reported yields cluster tightly, so the MAD is floored at 5 % of the factor:
+        -- a yield is only odd when it is far off in physical terms too.
+        (l.yield_ratio - s.median_ratio) / (1.4826 * greatest(s.mad_ratio, 0.05 * l.yield_factor)) as robust_z,
     from yields as l
     inner join spread as s on s.stage = l.stage and s.material = l.material
     inner join facilities as f on f.facility_id = l.facility_id

@@ -1,6 +1,6 @@
 -- Indicator observations far from the rest of their series (one indicator, one
--- dimension value): robust z-score 0.6745 * (value - median) / MAD above $threshold.
--- Series whose MAD is zero have no scale and are not scored.
+-- dimension value): modified z-score (value - median) / (1.4826 x MAD) beyond
+-- $threshold. Series whose MAD is zero have no robust scale and are not scored.
 with
 
 indicator_observations as (
@@ -14,7 +14,6 @@ series as (
         o.dimension_value,
         median(o.value) as median_value,
         mad(o.value) as mad_value,
-        count(*) as observations,
     from indicator_observations as o
     group by o.indicator_code, o.dimension, o.dimension_value
 ),
@@ -28,7 +27,7 @@ scored as (
         o.value,
         s.median_value,
         s.mad_value,
-        0.6745 * (o.value - s.median_value) / s.mad_value as robust_z,
+        (o.value - s.median_value) / (1.4826 * s.mad_value) as robust_z,
     from indicator_observations as o
     inner join series as s
         on s.indicator_code = o.indicator_code

@@ -142,6 +142,7 @@ class Dimension(StrEnum):
     STANDARD = "standard"
     PRINCIPLE = "principle"
     GENDER = "gender"
+    COUNTRY = "country"  # ISO 3166-1 alpha-2 code as dimension_value
 
 
 class TocNodeType(StrEnum):

@@ -34,7 +34,21 @@ NODE_STYLE: dict[str, tuple[str, str]] = {  # node type -> (colour, plotly marke
     TocNodeType.MEDIUM_TERM_OUTCOME: (REDDISH_PURPLE, "hexagon"),
     TocNodeType.LONG_TERM_IMPACT: (VERMILLION, "star"),
 }
+# Status words with an icon, so on/off track never rests on colour.
+STATUS_ICONS: dict[str, str] = {"on_track": "✅", "off_track": "⚠️", "no_target": "○", "no_data": "…"}
+TRACK_WORDS: dict[str, str] = {
+    "on_track": "On track",
+    "off_track": "Off track",
+    "no_target": "No target set",
+    "no_data": "No data yet",
+}
 LABEL_WIDTH = 26  # characters per line of a node label
+
+
+def status_text(status: object) -> str:
+    """An indicator status as icon and words, e.g. "⚠️ Off track"."""
+    key = str(status) if isinstance(status, str) else "no_data"
+    return f"{STATUS_ICONS.get(key, '')} {TRACK_WORDS.get(key, key)}".strip()
 
 
 def column_of(node_type: str) -> int:
@@ -108,7 +122,9 @@ def build_toc_figure(
     nodes: pd.DataFrame,
     edges: pd.DataFrame,
     selected: str | None = None,
+    *,
     indicator_counts: dict[str, int] | None = None,
+    node_status: dict[str, str] | None = None,
     height: int = 640,
 ) -> go.Figure:
     """The ToC as a column graph: one scatter trace per node type (clickable), edges as lines.
@@ -160,10 +176,12 @@ def build_toc_figure(
         hover = []
         for n, lbl, area in zip(ids, part["label"], part.get("impact_area", [None] * len(part)), strict=True):
             k = counts.get(n, 0)
+            worst = (node_status or {}).get(n)
+            worst_text = f" · {STATUS_ICONS.get(worst, '')} worst: {TRACK_WORDS.get(worst, worst)}" if worst else ""
             area_text = f"<br>Impact area: {label(area)}" if isinstance(area, str) and area else ""
             hover.append(
                 f"<b>{_wrap(lbl, 40)}</b><br>{label(node_type)}{area_text}<br>"
-                f"{k} indicator{'s' if k != 1 else ''} · click to open"
+                f"{k} indicator{'s' if k != 1 else ''}{worst_text}<br>Click to open"
             )
         fig.add_trace(
             go.Scatter(

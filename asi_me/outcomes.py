@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict
 from asi_me.certifications import apply_disclosure_policy, filter_params, month_ends, run_query
 from asi_me.filters import Filters, Viewer
 from asi_me.store import Store
-from asi_me.vocab import PS_PRINCIPLES, STANDARD_OF_VERSION, VERSION_EFFECTIVE_ON, StandardVersion, label
+from asi_me.vocab import PS_PRINCIPLES, STANDARD_OF_VERSION, VERSION_EFFECTIVE_ON, country_name, label
 
 GroupBy = Literal["standard", "standard_version", "status", "activity", "country"]
 GROUP_BY: tuple[str, ...] = ("standard", "standard_version", "status", "activity", "country")
@@ -185,7 +185,7 @@ def _tile(spec: _TileSpec, frame: pd.DataFrame, as_of: date, store: Store, filte
     month_ago = _number(values.get(_shift_months(as_of, 1))) if _shift_months(as_of, 1) >= spec.since else None
     year_ago = _number(values.get(_shift_months(as_of, 12))) if _shift_months(as_of, 12) >= spec.since else None
     months = set(month_ends(start, end))
-    series = [SeriesPoint(on_date=on, value=float(v)) for on, v in values.items() if on in months and not pd.isna(v)]
+    series = [SeriesPoint(on_date=on, value=_number(v)) for on, v in values.items() if on in months and not pd.isna(v)]
     return Tile(
         code=spec.code,
         label=spec.label,
@@ -235,26 +235,19 @@ def certificates_over_time(
     frame = run_query(store, "outcomes_certificates_by_group", {**params, "dates": month_ends(start, end),
                                                                 "group_by": by})
     frame = frame.rename(columns={"on_date": "month_on"})
-    frame["group_label"] = frame["group_value"].map(label)
+    frame["group_label"] = frame["group_value"].map(country_name if by == "country" else label)
+    frame["month_on"] = pd.to_datetime(frame["month_on"])
     breaks = version_breaks(store, Viewer.public(), filters)
-    notes: list[str | None] = []
-    for month_on, group in zip(pd.to_datetime(frame["month_on"]), frame["group_value"], strict=True):
-        hits = breaks[
-            (breaks["month_on"] == month_on.to_period("M").to_timestamp(how="end").normalize())
-            & breaks["standard_version"].map(lambda v, g=group: _break_applies(v, by, g))
-        ]
-        notes.append("; ".join(hits["note"]) if len(hits) else None)
-    frame["version_note"] = notes
+    # which row a version change applies to: its version, its standard, or every group
+    if by == "standard_version":
+        breaks["group_value"] = breaks["standard_version"]
+    elif by == "standard":
+        breaks["group_value"] = breaks["standard"]
+    keys = ["month_on", "group_value"] if by in {"standard", "standard_version"} else ["month_on"]
+    notes = breaks.groupby(keys, as_index=False)["note"].agg(" ".join).rename(columns={"note": "version_note"})
+    frame = frame.merge(notes, on=keys, how="left")
     frame["is_version_break"] = frame["version_note"].notna()
     return frame
-
-
-def _break_applies(version: str, by: str, group: str) -> bool:
-    if by == "standard_version":
-        return version == group
-    if by == "standard":
-        return STANDARD_OF_VERSION[StandardVersion(version)].value == group
-    return True
 
 
 def version_breaks(store: Store, viewer: Viewer, filters: Filters | None = None) -> pd.DataFrame:

@@ -231,6 +231,8 @@ def test_certificates_over_time_groups_and_version_breaks(store):
     assert last["certificates_issued"].to_dict() == {"certified": 1, "provisional": 1, "suspended": 1}
     by_activity = outcomes.certificates_over_time(store, PUBLIC, f, by="activity")
     assert set(by_activity["group_value"]) == {"casthouse", "primary_production"}
+    by_country = outcomes.certificates_over_time(store, PUBLIC, f, by="country")
+    assert set(by_country["group_label"]) == {"Germany", "France"}
     with pytest.raises(ValueError, match="Cannot group certificates by 'member_id'"):
         outcomes.certificates_over_time(store, PUBLIC, f, by="member_id")  # type: ignore[arg-type]
 

@@ -295,7 +295,7 @@ def build_indicator_series(
         fig.add_hline(
             y=float(value),
             line={"color": "#333333" if words == "Baseline" else VERMILLION, "dash": dash, "width": 1.5},
-            annotation_text=f"{words} {float(value):,.4g} {unit}{when}",
+            annotation_text=f"{words} {float(value):,.4g}{'%' if unit == '%' else ' ' + unit}{when}",
             annotation_position="top left",
             annotation_font={"size": 12},
         )

@@ -21,6 +21,7 @@ import streamlit as st
 
 from asi_me.filters import FilterError, Viewer
 from asi_me.snapshot import Manifest
+from asi_me.ui import state
 from asi_me.vocab import Role, label
 
 log = logging.getLogger(__name__)
@@ -139,12 +140,14 @@ def resolve_access(manifest: Manifest | None, allow_switch: bool, members: Seque
                 del st.query_params[key]
         return Access(Viewer.public(), "anonymous", note=note)
 
+    state.restore([ROLE_KEY, MEMBER_KEY])
     warnings = init_from_url()
     member_ids = [m for m, _ in members]
     names = dict(members)
     with st.sidebar.expander("View as (demo data only)", expanded=st.session_state[ROLE_KEY] != Role.PUBLIC):
         role = st.radio(
             "Role", [r.value for r in Role], key=ROLE_KEY, format_func=label, horizontal=True,
+            on_change=state.changed, args=(ROLE_KEY,),
             help="The demo dataset lets you preview what each role sees. Real data requires login.",
         )
         member_id: str | None = None
@@ -157,11 +160,12 @@ def resolve_access(manifest: Manifest | None, allow_switch: bool, members: Seque
                     if raw:
                         warnings.append(f"The link asks for member {raw!r}, which is not in this snapshot; "
                                         f"showing {member_ids[0]} instead.")
-                    st.session_state[MEMBER_KEY] = member_ids[0]
+                    state.put(MEMBER_KEY, member_ids[0])
                 member_id = st.selectbox(
-                    "Member company", member_ids, key=MEMBER_KEY,
+                    "Member company", member_ids, key=MEMBER_KEY, on_change=state.changed, args=(MEMBER_KEY,),
                     format_func=lambda m: f"{names.get(m, m)} ({m})",
                 )
+    state.remember([ROLE_KEY, MEMBER_KEY])
     viewer = Viewer.member(member_id) if role == Role.MEMBER and member_id else (
         Viewer.public() if role == Role.MEMBER else Viewer(Role(role))
     )

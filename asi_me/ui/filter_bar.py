@@ -15,6 +15,7 @@ from typing import Any
 import streamlit as st
 
 from asi_me.filters import FilterError, Filters
+from asi_me.ui import state
 from asi_me.vocab import (
     Activity,
     CertificationStatus,
@@ -92,11 +93,12 @@ def init_from_url() -> None:
 def reset_filters() -> None:
     """Callback of every "Reset filters" button: all filters back to their defaults."""
     for param, (key, _) in FIELDS.items():
-        st.session_state[key] = _default(param)
+        state.put(key, _default(param))
     st.session_state[_WARNINGS] = []
 
 
-def _changed() -> None:
+def _changed(key: str) -> None:
+    state.changed(key)
     st.session_state[_WARNINGS] = []
 
 
@@ -121,42 +123,116 @@ def current_filters() -> Filters:
 def render(data_as_of: date | None) -> Filters:
     """Draw the filter bar in the sidebar and return the selected Filters."""
     init_from_url()
+    keys = [key for key, _ in FIELDS.values()]
+    state.restore(keys)
     picked = [v for v in (st.session_state.get("flt_as_of"), st.session_state.get("flt_to")) if v]
     latest = max([date.today(), data_as_of or date.today(), *picked])
     side = st.sidebar
     side.markdown("### Filters")
     side.date_input(
-        "As of", key="flt_as_of", min_value=EARLIEST, max_value=latest, on_change=_changed, format="YYYY-MM-DD",
+        "As of",
+        key="flt_as_of",
+        min_value=EARLIEST,
+        max_value=latest,
+        on_change=_changed,
+        args=("flt_as_of",),
+        format="YYYY-MM-DD",
         help="Figures are counted on this date. Empty means the latest data.",
     )
     left, right = side.columns(2)
-    left.date_input("Series from", key="flt_from", min_value=EARLIEST, max_value=latest, on_change=_changed,
-                    format="YYYY-MM-DD", help="Start of charts over time. Empty means the beginning.")
-    right.date_input("Series to", key="flt_to", min_value=EARLIEST, max_value=latest, on_change=_changed,
-                     format="YYYY-MM-DD", help="End of charts over time. Empty means the as-of date.")
-    side.multiselect("Region", [r.value for r in Region], key="flt_region", format_func=label,
-                     on_change=_changed, placeholder="All regions")
+    left.date_input(
+        "Series from",
+        key="flt_from",
+        min_value=EARLIEST,
+        max_value=latest,
+        on_change=_changed,
+        args=("flt_from",),
+        format="YYYY-MM-DD",
+        help="Start of charts over time. Empty means the beginning.",
+    )
+    right.date_input(
+        "Series to",
+        key="flt_to",
+        min_value=EARLIEST,
+        max_value=latest,
+        on_change=_changed,
+        args=("flt_to",),
+        format="YYYY-MM-DD",
+        help="End of charts over time. Empty means the as-of date.",
+    )
+    side.multiselect(
+        "Region",
+        [r.value for r in Region],
+        key="flt_region",
+        format_func=label,
+        on_change=_changed,
+        args=("flt_region",),
+        placeholder="All regions",
+    )
     regions = set(st.session_state.get("flt_region") or [])
     selected_countries = list(st.session_state.get("flt_country") or [])
     options = [c for c, (_, region) in countries().items() if not regions or region in regions]
     options = sorted(set(options) | set(selected_countries), key=country_name)
-    side.multiselect("Country", options, key="flt_country", format_func=country_name, on_change=_changed,
-                     placeholder="All countries")
-    side.multiselect("Supply-chain activity", [a.value for a in Activity], key="flt_activity", format_func=label,
-                     on_change=_changed, placeholder="All activities")
-    side.multiselect("Standard", [s.value for s in Standard], key="flt_standard", format_func=label,
-                     on_change=_changed, placeholder="PS and CoC")
+    side.multiselect(
+        "Country",
+        options,
+        key="flt_country",
+        format_func=country_name,
+        on_change=_changed,
+        args=("flt_country",),
+        placeholder="All countries",
+    )
+    side.multiselect(
+        "Supply-chain activity",
+        [a.value for a in Activity],
+        key="flt_activity",
+        format_func=label,
+        on_change=_changed,
+        args=("flt_activity",),
+        placeholder="All activities",
+    )
+    side.multiselect(
+        "Standard",
+        [s.value for s in Standard],
+        key="flt_standard",
+        format_func=label,
+        on_change=_changed,
+        args=("flt_standard",),
+        placeholder="PS and CoC",
+    )
     standards = set(st.session_state.get("flt_standard") or [])
     selected_versions = list(st.session_state.get("flt_version") or [])
     versions = [v.value for v in StandardVersion if not standards or v.value.split("-")[0] in standards]
     versions += [v for v in selected_versions if v not in versions]
-    side.multiselect("Standard version", versions, key="flt_version", format_func=label, on_change=_changed,
-                     placeholder="All versions")
-    side.multiselect("Membership class", [m.value for m in MembershipClass], key="flt_class", format_func=label,
-                     on_change=_changed, placeholder="All classes")
-    side.multiselect("Certification status", [s.value for s in CertificationStatus], key="flt_status",
-                     format_func=label, on_change=_changed, placeholder="All statuses")
+    side.multiselect(
+        "Standard version",
+        versions,
+        key="flt_version",
+        format_func=label,
+        on_change=_changed,
+        args=("flt_version",),
+        placeholder="All versions",
+    )
+    side.multiselect(
+        "Membership class",
+        [m.value for m in MembershipClass],
+        key="flt_class",
+        format_func=label,
+        on_change=_changed,
+        args=("flt_class",),
+        placeholder="All classes",
+    )
+    side.multiselect(
+        "Certification status",
+        [s.value for s in CertificationStatus],
+        key="flt_status",
+        format_func=label,
+        on_change=_changed,
+        args=("flt_status",),
+        placeholder="All statuses",
+    )
     side.button("Reset filters", on_click=reset_filters, key="flt_reset_sidebar", icon=":material/restart_alt:")
+    state.remember(keys)
     filters = current_filters()
     sync_url(filters)
     return filters

@@ -11,6 +11,8 @@ import html
 
 import streamlit as st
 
+from asi_me.ui import state
+
 PRESENT_KEY = "asi_present"
 
 # Always on: tighter top padding, tile and chip styling.
@@ -45,6 +47,7 @@ h1 {font-size: 2.1rem !important;}
 
 
 def init_from_url() -> None:
+    state.restore([PRESENT_KEY])
     st.session_state.setdefault(PRESENT_KEY, st.query_params.get("present") in {"1", "true", "yes"})
 
 
@@ -55,8 +58,9 @@ def is_presenting() -> bool:
 def toggle() -> bool:
     """The sidebar switch; keeps ?present=1 in the URL while on."""
     init_from_url()
-    st.sidebar.toggle("Presentation mode", key=PRESENT_KEY,
+    st.sidebar.toggle("Presentation mode", key=PRESENT_KEY, on_change=state.changed, args=(PRESENT_KEY,),
                       help="Large type, no controls, filters in a footer: for projectors and board meetings.")
+    state.remember([PRESENT_KEY])
     sync_url()
     return is_presenting()
 
@@ -75,7 +79,7 @@ def inject_css() -> None:
 
 
 def _leave() -> None:
-    st.session_state[PRESENT_KEY] = False
+    state.put(PRESENT_KEY, False)
 
 
 def footer(parts: list[str]) -> None:

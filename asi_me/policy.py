@@ -208,20 +208,18 @@ def _complement_for(
     smallest part.
     """
     order = {k: i for i, k in enumerate(cells)}
-    for target in derivable:
-        candidates: list[tuple[int, int, float, int, Hashable]] = []
-        for rel in relations:
-            if target != rel.total and target not in rel.parts:
-                continue
-            for part in rel.parts:
-                if part not in hidden:
-                    reported = int(cells[part].contributions is not None)
-                    candidates.append((0, reported, abs(cells[part].value), order[part], part))
-            if rel.total not in hidden:
-                candidates.append((1, 0, abs(cells[rel.total].value), order[rel.total], rel.total))
-        if candidates:
-            return min(candidates, key=lambda c: c[:4])[4]
-    return None
+    targets = set(derivable)
+    candidates: list[tuple[int, int, float, int, Hashable]] = []
+    for rel in relations:
+        if rel.total not in targets and not targets.intersection(rel.parts):
+            continue
+        for part in rel.parts:
+            if part not in hidden:
+                reported = int(cells[part].contributions is not None)
+                candidates.append((0, reported, abs(cells[part].value), order[part], part))
+        if rel.total not in hidden:
+            candidates.append((1, 0, abs(cells[rel.total].value), order[rel.total], rel.total))
+    return min(candidates, key=lambda c: c[:4])[4] if candidates else None
 
 
 def mask_counts(

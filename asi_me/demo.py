@@ -13,6 +13,7 @@ import calendar
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +28,7 @@ from asi_me.vocab import (
     CocMaterial,
     CocStage,
     MembershipClass,
+    countries,
     region_of,
 )
 
@@ -52,7 +54,7 @@ MEMBER_ANCHORS: list[tuple[date, int]] = [
 
 # Certification rows issued per calendar year (new, recertification and provisional -> full).
 PS_ISSUED: dict[int, int] = {2018: 20, 2019: 24, 2020: 30, 2021: 44, 2022: 47, 2023: 70, 2024: 76, 2025: 82, 2026: 66}
-COC_ISSUED: dict[int, int] = {2018: 3, 2019: 11, 2020: 17, 2021: 17, 2022: 19, 2023: 30, 2024: 34, 2025: 38, 2026: 32}
+COC_ISSUED: dict[int, int] = {2018: 3, 2019: 11, 2020: 17, 2021: 17, 2022: 19, 2023: 48, 2024: 40, 2025: 44, 2026: 52}
 # New PS chains that start provisional (major NC at the first audit): 9 entities by mid-2022.
 PS_PROVISIONAL_NEW: dict[int, int] = {2018: 1, 2019: 2, 2020: 3, 2021: 2, 2022: 1, 2023: 3, 2024: 2, 2025: 3, 2026: 2}
 COUNTRIES_DATE = date(2021, 2, 28)
@@ -60,13 +62,14 @@ COUNTRIES_TARGET = 34
 VERSION_CHANGE_ON = date(2023, 7, 1)
 
 # CoC reporting entities per year that must hold exactly.
-COC_REPORTERS: dict[int, int] = {2019: 13, 2020: 27}
+COC_REPORTERS: dict[int, int] = {2019: 13, 2020: 27, 2023: 82}
 COC_YEARS = range(2019, 2026)
 
 # CoC stage output totals (t) per year, and the share of each stage's output received downstream.
 STAGE_OUTPUT_T: dict[CocStage, dict[int, float]] = {
     CocStage.BAUXITE_MINING: {2019: 40e6, 2020: 58.5e6, 2021: 103e6, 2022: 98e6, 2023: 104e6, 2024: 106e6, 2025: 108e6},
-    CocStage.ALUMINA_REFINING: {2019: 5.5e6, 2020: 9.45e6, 2021: 27e6, 2022: 24.5e6, 2023: 24e6, 2024: 25e6, 2025: 26e6},
+    CocStage.ALUMINA_REFINING: {2019: 5.5e6, 2020: 9.45e6, 2021: 27e6, 2022: 24.5e6, 2023: 24e6, 2024: 25e6,
+                                2025: 26e6},
     CocStage.PRIMARY_PRODUCTION: {2019: 1.2e6, 2020: 1.96e6, 2021: 4.03e6, 2022: 4.3e6, 2023: 4.8e6, 2024: 5.2e6,
                                   2025: 5.6e6},
     CocStage.RECYCLING: {2019: 0.2e6, 2020: 0.31e6, 2021: 0.66e6, 2022: 0.75e6, 2023: 1.1e6, 2024: 1.25e6, 2025: 1.4e6},
@@ -89,21 +92,23 @@ GLOBAL_T: dict[CocStage, list[float]] = {  # 2017..2025, million tonnes
     CocStage.RECYCLING: [30, 31, 32, 31, 33, 33.5, 34, 34.5, 35],
 }
 
-# The awkward records the screens must handle (checked by tests/test_demo.py).
+# The awkward records the screens must handle. The ids are produced by the generator;
+# tests/test_demo.py checks that this constant matches what `seeded_cases(build_world())` finds.
 SEEDED_CASES: dict[str, object] = {
     "facilities_without_coordinates": 30,
     "certified_facilities_without_coordinates": 8,
-    "few_reporters": {"reporting_year": 2019, "stage": "recycling"},
-    "dominant_reporter": {"reporting_year": 2021, "stage": "semi_fabrication", "member_id": "M0000", "min_share": 0.3},
-    "mass_balance_failure": {"facility_id": "F0000", "reporting_year": 2022, "stage": "semi_fabrication",
+    "few_reporters": {"reporting_year": 2019, "stage": "recycling", "companies": 3},
+    "dominant_reporter": {"reporting_year": 2021, "stage": "semi_fabrication", "member_id": "M0050"},
+    "mass_balance_failure": {"facility_id": "F0090", "reporting_year": 2022, "stage": "semi_fabrication",
                              "material": "asi_aluminium"},
-    "late_report": {"facility_id": "F0000", "reporting_year": 2023},
-    "zero_volume_line": {"facility_id": "F0000", "reporting_year": 2020, "stage": "recycling",
+    "late_report": {"facility_id": "F0079", "reporting_year": 2023, "submitted_on": "2024-06-23",
+                    "due_on": "2024-05-31"},
+    "zero_volume_line": {"facility_id": "F0004", "reporting_year": 2020, "stage": "recycling",
                          "material": "eligible_scrap"},
-    "provisional_certification": "",
-    "suspended_certification": "",
-    "withdrawn_certification": "",
-    "expired_certification": "",
+    "provisional_certification": "PS-2026-004",
+    "suspended_certification": "PS-2018-014",
+    "withdrawn_certification": "PS-2018-004",
+    "expired_certification": "PS-2018-001",
     "version_change": {"on": VERSION_CHANGE_ON.isoformat(), "PS": ["PS-2017", "PS-2022"],
                        "CoC": ["CoC-2017", "CoC-2022"]},
 }
@@ -190,7 +195,7 @@ def _member_join_plan(rng: np.random.Generator) -> tuple[list[date], list[date]]
     joins = np.zeros(len(months), dtype=int)
     joins[0] = MEMBER_ANCHORS[0][1]
     index = {ym: i for i, ym in enumerate(months)}
-    for (d0, n0), (d1, n1) in zip(MEMBER_ANCHORS, MEMBER_ANCHORS[1:], strict=False):
+    for (d0, n0), (d1, n1) in pairwise(MEMBER_ANCHORS):
         lo, hi = index[(d0.year, d0.month)] + 1, index[(d1.year, d1.month)] + 1
         total = n1 - n0 + int(leavers[lo:hi].sum())
         weights = rng.gamma(3.0, 1.0, hi - lo)
@@ -297,6 +302,7 @@ def _make_facilities(world: World) -> None:
     rng = _rng(2)
     site_rows = demo_sites.sites()
     used_names: set[str] = set()
+    site_use: dict[str, int] = defaultdict(int)
     n = 0
     for member in world.members:
         segment = world.member_segment[member["member_id"]]
@@ -310,7 +316,10 @@ def _make_facilities(world: World) -> None:
             options = [s for s in site_rows if kind in s[4]]
             home = [s for s in options if s[0] == member["country"]]
             pick = home if home and rng.random() < 0.65 else options
-            country, town, lat, lon, site_kinds = pick[int(rng.integers(len(pick)))]
+            # Prefer towns not used yet, so every industrial region appears.
+            w = np.array([1.0 if site_use[s[1]] else 6.0 for s in pick])
+            country, town, lat, lon, site_kinds = pick[int(rng.choice(len(pick), p=w / w.sum()))]
+            site_use[town] += 1
             n += 1
             first_word = member["name"].split()[0]
             name = f"{first_word} {town} {_KIND_NAME[kind]}"
@@ -357,7 +366,7 @@ _COUNTRY_CURVE = [(date(2018, 1, 1), 3), (date(2018, 12, 31), 14), (date(2019, 1
 def _curve(points: list[tuple[date, int]], on: date) -> float:
     if on <= points[0][0]:
         return points[0][1]
-    for (d0, v0), (d1, v1) in zip(points, points[1:], strict=False):
+    for (d0, v0), (d1, v1) in pairwise(points):
         if on <= d1:
             return v0 + (v1 - v0) * (on - d0).days / (d1 - d0).days
     return points[-1][1]
@@ -528,8 +537,9 @@ def _finish_certifications(world: World) -> None:
     for cert in world.certifications:
         facility = fac[chain_fac[cert["_chain"]]]
         std = cert["standard"]
-        counters[(std, cert["issued_on"].year)] += 1
-        cert["certification_id"] = f"{std.upper()}-{cert['issued_on'].year}-{counters[(std, cert['issued_on'].year)]:03d}"
+        year = cert["issued_on"].year
+        counters[(std, year)] += 1
+        cert["certification_id"] = f"{std.upper()}-{year}-{counters[(std, year)]:03d}"
         cert["facility_id"] = facility["facility_id"]
         new = cert["issued_on"] >= VERSION_CHANGE_ON
         cert["standard_version"] = f"{std}-2022" if new else f"{std}-2017"
@@ -593,8 +603,6 @@ def _make_firms(world: World) -> None:
 
 
 def demo_sites_country_codes() -> list[str]:
-    from asi_me.vocab import countries
-
     return list(countries())
 
 
@@ -694,7 +702,7 @@ NC_CLOSURE_DATE = date(2021, 6, 25)
 NC_CLOSURE_SHARE = 0.86
 
 
-def _next_audits(world: World) -> dict[str, dict]:
+def next_audits(world: World) -> dict[str, dict]:
     """The next audit (by date) of the same facility and standard, for each audit."""
     by_key: dict[tuple[str, str], list[dict]] = defaultdict(list)
     for a in world.audits:
@@ -702,14 +710,14 @@ def _next_audits(world: World) -> dict[str, dict]:
     nxt: dict[str, dict] = {}
     for audits in by_key.values():
         audits.sort(key=lambda a: (a["audited_on"], a["audit_id"]))
-        for a, b in zip(audits, audits[1:], strict=False):
+        for a, b in pairwise(audits):
             nxt[a["audit_id"]] = b
     return nxt
 
 
 def _close_findings(world: World, findings: list[dict], rng: np.random.Generator) -> None:
     """Closure at the next audit: exactly 86 % of NCs whose next audit was by 25 June 2021."""
-    nxt = _next_audits(world)
+    nxt = next_audits(world)
     ncs = [f for f in findings if f["rating"] in ("minor_nc", "major_nc") and f["audit_id"] in nxt]
     early = [f for f in ncs if nxt[f["audit_id"]]["audited_on"] <= NC_CLOSURE_DATE]
     closed_early = set(rng.choice(len(early), size=round(NC_CLOSURE_SHARE * len(early)), replace=False).tolist())
@@ -778,8 +786,8 @@ def _shares(rng: np.random.Generator, companies: list[str], cap: float, dominant
     if dominant is not None:
         rest = {c: s for c, s in shares.items() if c != dominant}
         total = sum(rest.values())
-        shares = {c: s / total * 0.62 for c, s in rest.items()}
-        shares[dominant] = 0.38
+        shares = {c: s / total * 0.6 for c, s in rest.items()}
+        shares[dominant] = 0.4
         fixed = {dominant}
     else:
         fixed = set()
@@ -810,7 +818,7 @@ def _line_plan(year: int) -> dict[tuple[CocStage, CocMaterial], tuple[float, flo
     semi_alu_in = p * PASS_ON["primary_to_semis"][year]
     semi_out_alu, semi_out_scrap = 0.88 * semi_alu_in, 0.9 * scrap_to_semis
     conv_in = (semi_out_alu + semi_out_scrap) * PASS_ON["semis_to_conversion"][year]
-    S, M = CocStage, CocMaterial  # noqa: N806
+    S, M = CocStage, CocMaterial
     return {
         (S.BAUXITE_MINING, M.ASI_BAUXITE): (b * 1.01, b),
         (S.ALUMINA_REFINING, M.ASI_BAUXITE): (ref_in, a),
@@ -840,16 +848,19 @@ def _make_coc_reports(world: World) -> None:
         for (stage, material), (in_total, out_total) in plan.items():
             facs = stage_facilities.get(stage, [])
             if material == CocMaterial.ELIGIBLE_SCRAP and stage != CocStage.RECYCLING:
-                facs = [f for f in facs if "remelting_refining" in fac[f]["activities"]
-                        or "casthouse" in fac[f]["activities"]] or facs[:2]
+                narrowed = [f for f in facs if "remelting_refining" in fac[f]["activities"]
+                            or "casthouse" in fac[f]["activities"]] or facs[:2]
+                # Where the stage is publishable, spread scrap over enough companies that none dominates.
+                if len({fac[f]["member_id"] for f in narrowed}) >= 5 or len({fac[f]["member_id"] for f in facs}) < 5:
+                    facs = narrowed
             if not facs:
                 continue
             companies = sorted({fac[f]["member_id"] for f in facs})
             dominant = None
-            if (year, stage.value) == (dominant_case["reporting_year"], dominant_case["stage"]) and \
-                    material == CocMaterial.ASI_ALUMINIUM:
-                dominant = companies[len(companies) // 2]
-                seeded["dominant_member_id"] = dominant
+            if (year, stage.value) == (dominant_case["reporting_year"], dominant_case["stage"]):
+                if "dominant_member_id" not in seeded:
+                    seeded["dominant_member_id"] = companies[len(companies) // 2]
+                dominant = seeded["dominant_member_id"] if seeded["dominant_member_id"] in companies else None
             cshare = _shares(rng, companies, 0.2, dominant)
             by_company: dict[str, list[str]] = defaultdict(list)
             for f in facs:
@@ -917,6 +928,43 @@ def _seed_coc_cases(world: World, rows: list[dict], rng: np.random.Generator) ->
 # --------------------------------------------------------------------------- assembling
 
 
+def seeded_cases(world: World) -> dict[str, object]:
+    """The seeded cases as generated (what SEEDED_CASES must say)."""
+    fac = {f["facility_id"]: f for f in world.facilities}
+    no_coords = {f["facility_id"] for f in world.facilities if f["latitude"] is None}
+    certified = {c["facility_id"] for c in world.certifications}
+    companies: dict[tuple[int, str], set[str]] = defaultdict(set)
+    for r in world.coc_reports:
+        if r["input_t"] > 0 or r["output_t"] > 0:
+            companies[(r["reporting_year"], r["stage"])].add(fac[r["facility_id"]]["member_id"])
+    few_year = int(SEEDED_CASES["few_reporters"]["reporting_year"])  # type: ignore[index]
+    few_stage = str(SEEDED_CASES["few_reporters"]["stage"])  # type: ignore[index]
+    late_year = int(SEEDED_CASES["late_report"]["reporting_year"])  # type: ignore[index]
+    late = next(r for r in world.coc_reports if r["submitted_on"] > r["due_on"])
+    by_status = {}
+    for status in ("provisional", "suspended", "withdrawn", "expired"):
+        by_status[f"{status}_certification"] = min(
+            (c["standard"] != "PS", c["certification_id"]) for c in world.certifications if c["status"] == status
+        )[1]
+    dominant = dict(SEEDED_CASES["dominant_reporter"])  # type: ignore[call-overload]
+    dominant["member_id"] = world.seeded["dominant_member_id"]
+    return {
+        **SEEDED_CASES,
+        "facilities_without_coordinates": len(no_coords),
+        "certified_facilities_without_coordinates": len(no_coords & certified),
+        "few_reporters": {"reporting_year": few_year, "stage": few_stage,
+                          "companies": len(companies[(few_year, few_stage)])},
+        "dominant_reporter": dominant,
+        "mass_balance_failure": {**SEEDED_CASES["mass_balance_failure"],  # type: ignore[dict-item]
+                                 "facility_id": world.seeded["mass_balance_failure_facility"]},
+        "late_report": {"facility_id": late["facility_id"], "reporting_year": late_year,
+                        "submitted_on": late["submitted_on"].isoformat(), "due_on": late["due_on"].isoformat()},
+        "zero_volume_line": {**SEEDED_CASES["zero_volume_line"],  # type: ignore[dict-item]
+                             "facility_id": world.seeded["zero_volume_facility"]},
+        **by_status,
+    }
+
+
 def _table(name: str, rows: list[dict]) -> pa.Table:
     schema = arrow_schema(TABLES[name])
     cols = schema.names
@@ -957,7 +1005,8 @@ def _drop_coordinates(world: World) -> None:
 
 def build_tables() -> dict[str, pa.Table]:
     """All tables of the contract as Arrow tables."""
-    from asi_me import demo_extra
+    # demo_extra builds on this module's world, so it is imported here, not at the top.
+    from asi_me import demo_extra  # noqa: PLC0415
 
     world = build_world()
     tables = {

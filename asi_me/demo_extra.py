@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from asi_me.vocab import PS_PRINCIPLES, CocStage, region_of
+from asi_me.demo import GLOBAL_T, IAI_SOURCE, SEED, next_audits
+from asi_me.vocab import CocStage, region_of
 
 if TYPE_CHECKING:
     from asi_me.demo import World
@@ -24,8 +25,6 @@ AS_OF = date(2026, 10, 31)
 
 
 def _rng(part: int) -> np.random.Generator:
-    from asi_me.demo import SEED
-
     return np.random.default_rng([SEED, 100 + part])
 
 
@@ -188,6 +187,9 @@ INDICATORS: list[_I] = [
     ("ST-06", "Entities with provisional certification after a major NC", "Entities whose audit found a major "
      "non-conformance, leading to a one-year provisional certification, cumulative.", "count", "1",
      "elementAl certifications", "monthly", None, "decrease", None, None, "ST-ASSURANCE"),
+    ("ST-08", "Conformance with PS criteria", "Share of applicable Performance Standard criteria rated conformant "
+     "in PS audits of the last 12 months, by principle.", "%", "1", "elementAl audit findings", "monthly",
+     "Certification and verification", "increase", (90, "2019-12-31"), (96, "2026-12-31"), "ST-IMPLEMENT"),
     ("MT-03", "Conformance with biodiversity criteria", "Share of applicable Principle 8 (Biodiversity) "
      "criteria rated conformant in PS audits of the last 12 months.", "%", "1", "elementAl audit findings",
      "monthly", "Biodiversity", "increase", (88, "2019-12-31"), (97, "2026-12-31"), "MT-BIODIV"),
@@ -267,15 +269,19 @@ class _Obs:
         cutoff = len(ends) - 2
         for value_name in sorted(groups):
             values = groups[value_name]
+            started = dim != "country"  # country series start with the country's first non-zero value
             for i, end in enumerate(ends):
                 v = values[i]
                 if v is None or (isinstance(v, float) and np.isnan(v)):
+                    continue
+                started = started or v != 0
+                if not started:
                     continue
                 self.rows.append({"indicator_code": code, "period_on": end.replace(day=1), "dimension": dim,
                                   "dimension_value": value_name, "value": round(float(v), digits) if digits else
                                   float(round(float(v))), "status": "provisional" if i >= cutoff else "final"})
 
-    def annual(self, code: str, year: int, dim: str, value_name: str, value: float, provisional: bool) -> None:
+    def annual(self, code: str, year: int, dim: str, value_name: str, value: float, *, provisional: bool) -> None:
         self.rows.append({"indicator_code": code, "period_on": date(year, 1, 1), "dimension": dim,
                           "dimension_value": value_name, "value": round(float(value), 2),
                           "status": "provisional" if provisional else "final"})
@@ -330,12 +336,18 @@ def _observations(world: World, training: list[dict], meetings: list[dict], emis
     left = np.array([(m["left_on"] or date(9999, 1, 1)).toordinal() for m in world.members])
     active = (joined[:, None] <= e) & (left[:, None] > e)
     obs.monthly("OP-01", ends, "total", {"all": active.sum(axis=0)})
-    for dim, key in (("membership_class", lambda m: m["membership_class"]),
-                     ("region", lambda m: region_of(m["country"]) or "Unknown")):
+    member_acts: dict[str, set[str]] = defaultdict(set)
+    for f in world.facilities:
+        member_acts[f["member_id"]].update(f["activities"])
+    for dim, key in (("membership_class", lambda m: [m["membership_class"]]),
+                     ("region", lambda m: [region_of(m["country"]) or "Unknown"]),
+                     ("activity", lambda m: sorted(member_acts[m["member_id"]])),
+                     ("country", lambda m: [m["country"]])):
         groups: dict[str, np.ndarray] = {}
         for i, m in enumerate(world.members):
-            groups.setdefault(key(m), np.zeros(len(ends)))
-            groups[key(m)] += active[i]
+            for lab in key(m):
+                groups.setdefault(lab, np.zeros(len(ends)))
+                groups[lab] += active[i]
         obs.monthly("OP-01", ends, dim, groups)
 
     # Certificates
@@ -349,6 +361,7 @@ def _observations(world: World, training: list[dict], meetings: list[dict], emis
         obs.monthly(code, ends, "activity", _cum(dates, ends, [fac[c["facility_id"]]["activities"] for c in certs]))
         obs.monthly(code, ends, "membership_class",
                     _cum(dates, ends, [[mem[fac[c["facility_id"]]["member_id"]]["membership_class"]] for c in certs]))
+        obs.monthly(code, ends, "country", _cum(dates, ends, [[fac[c["facility_id"]]["country"]] for c in certs]))
 
     valid = _valid_matrix(world.certifications, ends)
     countries = [fac[c["facility_id"]]["country"] for c in world.certifications]
@@ -357,6 +370,9 @@ def _observations(world: World, training: list[dict], meetings: list[dict], emis
                 _distinct_per_label(valid, countries, [[c["standard"]] for c in world.certifications]))
     obs.monthly("OP-04", ends, "region",
                 _distinct_per_label(valid, countries, [[region_of(x)] for x in countries]))
+    obs.monthly("OP-04", ends, "activity",
+                _distinct_per_label(valid, countries, [fac[c["facility_id"]]["activities"]
+                                                       for c in world.certifications]))
 
     for code, std in (("ST-04", "PS"), ("ST-05", "CoC")):
         idx = [i for i, c in enumerate(world.certifications) if c["standard"] == std]
@@ -365,6 +381,9 @@ def _observations(world: World, training: list[dict], meetings: list[dict], emis
         obs.monthly(code, ends, "total", _distinct_per_label(v, keys, [["all"]] * len(keys)))
         obs.monthly(code, ends, "region", _distinct_per_label(v, keys, [[region_of(fac[k]["country"])] for k in keys]))
         obs.monthly(code, ends, "activity", _distinct_per_label(v, keys, [fac[k]["activities"] for k in keys]))
+        obs.monthly(code, ends, "membership_class",
+                    _distinct_per_label(v, keys, [[mem[fac[k]["member_id"]]["membership_class"]] for k in keys]))
+        obs.monthly(code, ends, "country", _distinct_per_label(v, keys, [[fac[k]["country"]] for k in keys]))
 
     # Workers at PS-certified facilities (each facility once).
     ps_idx = [i for i, c in enumerate(world.certifications) if c["standard"] == "PS"]
@@ -374,20 +393,31 @@ def _observations(world: World, training: list[dict], meetings: list[dict], emis
         per_fac[f] = valid[i] if f not in per_fac else (per_fac[f] | valid[i])
     for dim, key in (("total", lambda f: ["all"]), ("region", lambda f: [region_of(fac[f]["country"])]),
                      ("activity", lambda f: fac[f]["activities"]),
-                     ("membership_class", lambda f: [mem[fac[f]["member_id"]]["membership_class"]])):
+                     ("membership_class", lambda f: [mem[fac[f]["member_id"]]["membership_class"]]),
+                     ("country", lambda f: [fac[f]["country"]])):
         groups = {}
         for f in sorted(per_fac):
             for lab in key(f):
                 groups.setdefault(lab, np.zeros(len(ends)))
                 groups[lab] += per_fac[f] * fac[f]["workers"]
         obs.monthly("ST-02", ends, dim, groups)
+    # Workforce by gender: women's share differs by activity (member workforce data).
+    female_share = {"B": 0.14, "A": 0.13, "S": 0.11, "R": 0.16, "F": 0.19, "M": 0.31}
+    women = np.zeros(len(ends))
+    total = np.zeros(len(ends))
+    for f in sorted(per_fac):
+        total += per_fac[f] * fac[f]["workers"]
+        women += per_fac[f] * round(fac[f]["workers"] * female_share[fac[f]["_kind"]])
+    obs.monthly("ST-02", ends, "gender", {"female": women, "male": total - women})
 
     # Share of valid PS certifications leveraging external certifications.
     ps = [world.certifications[i] for i in ps_idx]
     v = valid[ps_idx]
     has_ext = np.array([bool(c["external_certifications"]) for c in ps])
     for dim, key in (("total", lambda c: ["all"]), ("region", lambda c: [region_of(fac[c["facility_id"]]["country"])]),
-                     ("activity", lambda c: fac[c["facility_id"]]["activities"])):
+                     ("activity", lambda c: fac[c["facility_id"]]["activities"]),
+                     ("membership_class", lambda c: [mem[fac[c["facility_id"]]["member_id"]]["membership_class"]]),
+                     ("country", lambda c: [fac[c["facility_id"]]["country"]])):
         num: dict[str, np.ndarray] = {}
         den: dict[str, np.ndarray] = {}
         for i, c in enumerate(ps):
@@ -408,6 +438,7 @@ def _observations(world: World, training: list[dict], meetings: list[dict], emis
     obs.monthly("ST-06", ends, "total", _cum([first[f] for f in fids], ends))
     obs.monthly("ST-06", ends, "region", _cum([first[f] for f in fids], ends,
                                               [[region_of(fac[f]["country"])] for f in fids]))
+    obs.monthly("ST-06", ends, "activity", _cum([first[f] for f in fids], ends, [fac[f]["activities"] for f in fids]))
 
     # Audits
     ends_a = _month_ends(date(2017, 12, 1))
@@ -416,8 +447,15 @@ def _observations(world: World, training: list[dict], meetings: list[dict], emis
     obs.monthly("OP-12", ends_a, "standard", _cum(adates, ends_a, [[a["_cert"]["standard"]] for a in world.audits]))
     obs.monthly("OP-12", ends_a, "region", _cum(adates, ends_a, [[region_of(fac[a["_cert"]["facility_id"]]["country"])]
                                                                   for a in world.audits]))
+    obs.monthly("OP-12", ends_a, "activity", _cum(adates, ends_a, [fac[a["_cert"]["facility_id"]]["activities"]
+                                                                    for a in world.audits]))
+    obs.monthly("OP-12", ends_a, "country", _cum(adates, ends_a, [[fac[a["_cert"]["facility_id"]]["country"]]
+                                                                   for a in world.audits]))
+    obs.monthly("OP-12", ends_a, "membership_class",
+                _cum(adates, ends_a, [[mem[fac[a["_cert"]["facility_id"]]["member_id"]]["membership_class"]]
+                                      for a in world.audits]))
 
-    _finding_series(world, obs, fac)
+    _finding_series(world, obs, fac, mem)
     _firm_series(world, obs)
     _training_series(training, obs)
     _meeting_series(meetings, obs)
@@ -425,22 +463,25 @@ def _observations(world: World, training: list[dict], meetings: list[dict], emis
     return obs.rows
 
 
-def _finding_series(world: World, obs: _Obs, fac: dict[str, dict]) -> None:
-    from asi_me.demo import _next_audits
-
-    nxt = _next_audits(world)
+def _finding_series(world: World, obs: _Obs, fac: dict[str, dict], mem: dict[str, dict]) -> None:
+    nxt = next_audits(world)
     ends = _month_ends(date(2019, 1, 1))
     e = np.array([x.toordinal() for x in ends])
     ncs = [f for f in world.findings if f["rating"] in ("minor_nc", "major_nc") and f["audit_id"] in nxt]
     nd = np.array([nxt[f["audit_id"]]["audited_on"].toordinal() for f in ncs])
     closed = np.array([bool(f["is_closed_at_next_audit"]) for f in ncs])
     known = nd[:, None] <= e
-    for dim, key in (("total", lambda f: "all"), ("principle", lambda f: str(f["principle"])),
-                     ("region", lambda f: region_of(fac[f["_audit"]["_cert"]["facility_id"]]["country"]))):
-        labs = np.array([key(f) for f in ncs])
+    def facility_of(f: dict) -> dict:
+        return fac[f["_audit"]["_cert"]["facility_id"]]
+
+    for dim, key in (("total", lambda f: ["all"]), ("principle", lambda f: [str(f["principle"])]),
+                     ("region", lambda f: [region_of(facility_of(f)["country"])]),
+                     ("activity", lambda f: facility_of(f)["activities"]),
+                     ("membership_class", lambda f: [mem[facility_of(f)["member_id"]]["membership_class"]])):
+        labels = [key(f) for f in ncs]
         groups = {}
-        for lab in sorted(set(labs.tolist())):
-            sel = labs == lab
+        for lab in sorted({x for labs in labels for x in labs}):
+            sel = np.array([lab in labs for labs in labels])
             den = known[sel].sum(axis=0)
             num = (known[sel] & closed[sel][:, None]).sum(axis=0)
             groups[lab] = np.where(den > 0, 100 * num / np.maximum(den, 1), np.nan)
@@ -448,11 +489,17 @@ def _finding_series(world: World, obs: _Obs, fac: dict[str, dict]) -> None:
 
     # Conformance rates per principle over a rolling 12 months.
     month_index = {(d.year, d.month): i for i, d in enumerate(ends)}
-    for code, principle in (("MT-03", 8), ("MT-04", 9), ("MT-05", 11), ("MT-06", 7), ("MT-07", 10), ("MT-08", 6)):
-        rows = [f for f in world.findings if f["principle"] == principle and f["rating"] != "not_applicable"]
-        for dim, key in (("total", lambda f: ["all"]),
-                         ("region", lambda f: [region_of(fac[f["_audit"]["_cert"]["facility_id"]]["country"])]),
-                         ("activity", lambda f: fac[f["_audit"]["_cert"]["facility_id"]]["activities"])):
+    dims = [("total", lambda f: ["all"]), ("region", lambda f: [region_of(facility_of(f)["country"])]),
+            ("activity", lambda f: facility_of(f)["activities"]),
+            ("membership_class", lambda f: [mem[facility_of(f)["member_id"]]["membership_class"]])]
+    series = [(code, principle, dims) for code, principle in
+              (("MT-03", 8), ("MT-04", 9), ("MT-05", 11), ("MT-06", 7), ("MT-07", 10), ("MT-08", 6))]
+    series.append(("ST-08", None, [*dims, ("principle", lambda f: [str(f["principle"])]),
+                                   ("country", lambda f: [facility_of(f)["country"]])]))
+    for code, principle, dim_keys in series:
+        rows = [f for f in world.findings if (principle is None or f["principle"] == principle)
+                and f["rating"] != "not_applicable"]
+        for dim, key in dim_keys:
             num: dict[str, np.ndarray] = {}
             den: dict[str, np.ndarray] = {}
             for f in rows:
@@ -508,6 +555,9 @@ def _training_series(training: list[dict], obs: _Obs) -> None:
         obs.monthly(code, ends, "region", _cum(dates, ends, [[region_of(p["country"]) if p["country"] else "Unknown"]
                                                              for p in people]))
         obs.monthly(code, ends, "gender", _cum(dates, ends, [[p["_gender"]] for p in people]))
+        known = [p for p in people if p["country"]]
+        obs.monthly(code, ends, "country", _cum([p["completed_on"] for p in known], ends,
+                                                [[p["country"]] for p in known]))
 
 
 def _meeting_series(meetings: list[dict], obs: _Obs) -> None:
@@ -532,10 +582,10 @@ def _annual_series(world: World, obs: _Obs, emissions: list[dict], global_totals
     for year in range(2019, 2026):
         for stage in CocStage:
             share = 100 * out[(year, stage.value)] / glob[(year, stage.value)]
-            obs.annual("ST-07", year, "activity", stage_activity[stage.value], share, year == 2025)
+            obs.annual("ST-07", year, "activity", stage_activity[stage.value], share, provisional=year == 2025)
         obs.annual("ST-07", year, "total", "all", 100 * out[(year, "primary_production")]
-                   / glob[(year, "primary_production")], year == 2025)
-        obs.annual("MT-11", year, "total", "all", out[(year, "material_conversion")], year == 2025)
+                   / glob[(year, "primary_production")], provisional=year == 2025)
+        obs.annual("MT-11", year, "total", "all", out[(year, "material_conversion")], provisional=year == 2025)
 
     # Smelter GHG intensity (PS-certified smelters in the year).
     certified_in: dict[int, set[str]] = defaultdict(set)
@@ -549,12 +599,12 @@ def _annual_series(world: World, obs: _Obs, emissions: list[dict], global_totals
         if not vals:
             continue
         arr = np.array([v for v, _ in vals])
-        obs.annual("MT-01", year, "total", "all", float(np.median(arr)), year == 2025)
-        obs.annual("MT-02", year, "total", "all", 100 * float((arr < 8).mean()), year == 2025)
+        obs.annual("MT-01", year, "total", "all", float(np.median(arr)), provisional=year == 2025)
+        obs.annual("MT-02", year, "total", "all", 100 * float((arr < 8).mean()), provisional=year == 2025)
         for region in sorted({r for _, r in vals}):
             sub = np.array([v for v, r in vals if r == region])
-            obs.annual("MT-01", year, "region", region, float(np.median(sub)), year == 2025)
-            obs.annual("MT-02", year, "region", region, 100 * float((sub < 8).mean()), year == 2025)
+            obs.annual("MT-01", year, "region", region, float(np.median(sub)), provisional=year == 2025)
+            obs.annual("MT-02", year, "region", region, 100 * float((sub < 8).mean()), provisional=year == 2025)
 
     # Surveys (level 2) and evaluations (level 3).
     survey = {2021: 78.0, 2022: 83.0, 2023: 85.0, 2024: 84.0, 2025: 86.0}
@@ -562,27 +612,28 @@ def _annual_series(world: World, obs: _Obs, emissions: list[dict], global_totals
     classes = ["production_transformation", "industrial_users"]
     regions = ["Africa", "Asia", "Europe", "Latin America & Caribbean", "North America", "Oceania", "Middle East"]
     for year, value in survey.items():
-        obs.annual("MT-09", year, "total", "all", value, year == 2025)
-        obs.annual("MT-10", year, "total", "all", response[year], year == 2025)
+        obs.annual("MT-09", year, "total", "all", value, provisional=year == 2025)
+        obs.annual("MT-10", year, "total", "all", response[year], provisional=year == 2025)
         for cls in classes:
             obs.annual("MT-09", year, "membership_class", cls, float(np.clip(value + rng.normal(0, 4), 50, 100)),
-                       year == 2025)
+                       provisional=year == 2025)
         for region in regions:
             obs.annual("MT-09", year, "region", region, float(np.clip(value + rng.normal(0, 6), 40, 100)),
-                       year == 2025)
+                       provisional=year == 2025)
     for year, value in ((2021, 45.0), (2023, 52.0), (2025, 58.0)):
-        obs.annual("IM-01", year, "total", "all", value, year == 2025)
+        obs.annual("IM-01", year, "total", "all", value, provisional=year == 2025)
         for p in (5, 6, 7, 8):
             obs.annual("IM-01", year, "principle", str(p), float(np.clip(value + rng.normal(0, 7), 10, 95)),
-                       year == 2025)
+                       provisional=year == 2025)
     for year, value in ((2020, 52.0), (2022, 57.0), (2024, 61.0)):
-        obs.annual("IM-02", year, "total", "all", value, False)
+        obs.annual("IM-02", year, "total", "all", value, provisional=False)
         for region in regions:
-            obs.annual("IM-02", year, "region", region, float(np.clip(value + rng.normal(0, 8), 20, 95)), False)
+            obs.annual("IM-02", year, "region", region, float(np.clip(value + rng.normal(0, 8), 20, 95)),
+                       provisional=False)
     for year, value in ((2022, 41.0), (2025, 47.0)):
-        obs.annual("IM-03", year, "total", "all", value, year == 2025)
+        obs.annual("IM-03", year, "total", "all", value, provisional=year == 2025)
         for g, dv in (("female", -3.0), ("male", 2.0)):
-            obs.annual("IM-03", year, "gender", g, value + dv, year == 2025)
+            obs.annual("IM-03", year, "gender", g, value + dv, provisional=year == 2025)
 
 
 # --------------------------------------------------------------------------- training, governance, evidence
@@ -755,8 +806,6 @@ def _evidence() -> list[dict]:
 
 
 def _global_totals() -> list[dict]:
-    from asi_me.demo import GLOBAL_T, IAI_SOURCE
-
     rows = []
     for stage, values in GLOBAL_T.items():
         for k, v in enumerate(values):
@@ -813,4 +862,4 @@ def build_extra(world: World) -> dict[str, list[dict]]:
     }
 
 
-__all__ = ["PS_PRINCIPLES", "build_extra"]
+__all__ = ["build_extra"]

@@ -229,37 +229,43 @@ def sites() -> list[tuple[str, str, float, float, str]]:
 
 # Neutral words for fictitious company names. Combined as "<first> <second>".
 NAME_FIRST = (
-    "Northbay Kestrel Larkspur Ridgefield Amberlight Coldwater Silverfern Brightwater Stonegate Harrowmere "
-    "Westvale Eastmoor Redcliff Highmoor Fernhollow Glenmarsh Ashcombe Blackwood Corriebank Dunmere "
-    "Eldermoor Fairhaven Greyholm Hollowell Ironbridge Juniper Kingsmoor Lakemere Marlowe Netherby "
-    "Oakhurst Pinecrest Quarrybank Rosewater Saltmarsh Thornbury Upland Valecrest Willowmere Yarrowdale "
-    "Zephyrine Aldervane Birchmoor Cloudberry Driftwood Emberly Falconridge Gannetbay Heronmere Ibisfield "
-    "Jaywick Kittiwake Lapwing Merlinvale Nightjar Ospreyhill Plover Quailstone Ravenholt Sandpiper "
-    "Ternmouth Wrenfield Albatross Bluestone Copperleaf Dawnridge Eastwind Foxglove Goldcrest Hawthorne "
-    "Islemoor Jadewater Kelpfield Lindenvale Moorcroft Northwind Orchardly Pebblebrook Quillon Rivermeet"
-).split()
+    "Northbay", "Kestrel", "Larkspur", "Ridgefield", "Amberlight", "Coldwater", "Silverfern", "Brightwater",
+    "Stonegate", "Harrowmere", "Westvale", "Eastmoor", "Redcliff", "Highmoor", "Fernhollow", "Glenmarsh",
+    "Ashcombe", "Blackwood", "Corriebank", "Dunmere", "Eldermoor", "Fairhaven", "Greyholm", "Hollowell",
+    "Ironbridge", "Juniper", "Kingsmoor", "Lakemere", "Marlowe", "Netherby", "Oakhurst", "Pinecrest", "Quarrybank",
+    "Rosewater", "Saltmarsh", "Thornbury", "Upland", "Valecrest", "Willowmere", "Yarrowdale", "Zephyrine",
+    "Aldervane", "Birchmoor", "Cloudberry", "Driftwood", "Emberly", "Falconridge", "Gannetbay", "Heronmere",
+    "Ibisfield", "Jaywick", "Kittiwake", "Lapwing", "Merlinvale", "Nightjar", "Ospreyhill", "Plover", "Quailstone",
+    "Ravenholt", "Sandpiper", "Ternmouth", "Wrenfield", "Albatross", "Bluestone", "Copperleaf", "Dawnridge",
+    "Eastwind", "Foxglove", "Goldcrest", "Hawthorne", "Islemoor", "Jadewater", "Kelpfield", "Lindenvale",
+    "Moorcroft", "Northwind", "Orchardly", "Pebblebrook", "Quillon", "Rivermeet",
+)
 NAME_SECOND_PRODUCER = (
-    "Aluminium;Alumina;Light Metals;Metals;Smelting;Minerals;Resources;Extrusions;Rolling;Foils;Castings;"
-    "Alloys;Metalworks;Profiles;Sheet & Coil;Recycling;Remelt"
-).split(";")
+    "Aluminium", "Alumina", "Light Metals", "Metals", "Smelting", "Minerals", "Resources", "Extrusions", "Rolling",
+    "Foils", "Castings", "Alloys", "Metalworks", "Profiles", "Sheet & Coil", "Recycling", "Remelt",
+)
 NAME_SECOND_USER = (
-    "Packaging;Automotive;Cans;Beverage Systems;Building Systems;Facades;Cookware;Electronics;"
-    "Mobility;Appliances;Windows;Closures;Cable Works;Coffee Capsules;Bicycle Works"
-).split(";")
-NAME_SECOND_DOWNSTREAM = "Trading;Design;Brands;Consulting;Logistics;Retail Group".split(";")
+    "Packaging", "Automotive", "Cans", "Beverage Systems", "Building Systems", "Facades", "Cookware", "Electronics",
+    "Mobility", "Appliances", "Windows", "Closures", "Cable Works", "Coffee Capsules", "Bicycle Works",
+)
+NAME_SECOND_DOWNSTREAM = (
+    "Trading", "Design", "Brands", "Consulting", "Logistics", "Retail Group",
+)
 CIVIL_SOCIETY = (
-    "Rights Network;Watershed Trust;Forest Peoples Forum;Community Voice;Workers' Centre;"
-    "Land & Livelihoods Trust;Environmental Justice Forum;Biodiversity Trust"
-).split(";")
+    "Rights Network", "Watershed Trust", "Forest Peoples Forum", "Community Voice", "Workers' Centre",
+    "Land & Livelihoods Trust", "Environmental Justice Forum", "Biodiversity Trust",
+)
 ASSOCIATIONS = (
-    "Light Metals Association;Packaging Council;Recyclers Association;Extruders Federation;"
-    "Building Envelope Council;Can Makers Association"
-).split(";")
-GENERAL_SUPPORTERS = "Advisory;Analytics;Sustainability Partners;Research Institute;Standards Services".split(";")
+    "Light Metals Association", "Packaging Council", "Recyclers Association", "Extruders Federation",
+    "Building Envelope Council", "Can Makers Association",
+)
+GENERAL_SUPPORTERS = (
+    "Advisory", "Analytics", "Sustainability Partners", "Research Institute", "Standards Services",
+)
 
 AUDIT_FIRM_NAMES = (
-    "Meridian Assurance;Clearpath Verification;Halcyon Audit Services;Northstar Certification;"
-    "Bluewater Assurance;Keystone Verification;Lumen Audit Group;Sextant Assurance;Quartzline Certification;"
-    "Tidewater Audit;Baseline Verification;Compass Rose Assurance;Granite Audit Partners;Vantage Certification;"
-    "Summit Assurance;Evergreen Verification"
-).split(";")
+    "Meridian Assurance", "Clearpath Verification", "Halcyon Audit Services", "Northstar Certification",
+    "Bluewater Assurance", "Keystone Verification", "Lumen Audit Group", "Sextant Assurance",
+    "Quartzline Certification", "Tidewater Audit", "Baseline Verification", "Compass Rose Assurance",
+    "Granite Audit Partners", "Vantage Certification", "Summit Assurance", "Evergreen Verification",
+)

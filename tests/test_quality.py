@@ -1,0 +1,158 @@
+"""Data-quality flags: detail for the secretariat, own rows for a member, counts for the public."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+import pytest
+from conftest import auditing_firm, certification, coc_line, facility, make_store, member
+
+from asi_me import quality
+from asi_me.filters import Viewer
+
+
+def _observation(value: float, month: int) -> dict:
+    return {
+        "indicator_code": "OP-01",
+        "period_on": date(2020, month, 1),
+        "dimension": "total",
+        "dimension_value": "all",
+        "value": value,
+        "status": "final",
+    }
+
+
+@pytest.fixture
+def store(tmp_path):
+    """Five miners M1-M5 (F1-F5) and one refiner R (F6, no coordinates, refines too much).
+
+    CoC certifications: F1-F5 valid 2019-2022; F6 valid from 2021-06; F7 (of M1) valid
+    2019-2022 but never reports; F8 (of M2) withdrawn in 2019; F9 (of M3) only PS.
+    """
+    members = [member(m) for m in ("M1", "M2", "M3", "M4", "M5", "R")]
+    facilities = [facility(f"F{i}", f"M{i}") for i in range(1, 6)]
+    facilities += [
+        facility("F6", "R", latitude=None, longitude=None),
+        facility("F7", "M1"),
+        facility("F8", "M2"),
+        facility("F9", "M3"),
+    ]
+    certifications = [certification(f"C{i}", f"F{i}") for i in (1, 2, 3, 4, 5, 7)]
+    certifications += [
+        certification("C6", "F6", issued_on=date(2021, 6, 1), expires_on=date(2024, 6, 1)),
+        certification("C8", "F8", status="withdrawn", status_changed_on=date(2019, 6, 1)),
+        certification("C9", "F9", standard="PS", standard_version="PS-2017"),
+    ]
+    lines = []
+    for year in (2020, 2021):
+        lines += [coc_line(f"F{i}", "bauxite_mining", "asi_bauxite", 100, 100, year=year) for i in range(1, 6)]
+    # F1's 2020 report came ten days late.
+    lines[0] = coc_line("F1", "bauxite_mining", "asi_bauxite", 100, 100, year=2020, submitted_on=date(2021, 4, 10))
+    # The refiner reports without a valid certificate in 2020, and its yield 0.8 is
+    # above 1.5 x 0.5 and breaks the mass balance (allowance 50 t).
+    lines.append(coc_line("F6", "alumina_refining", "asi_bauxite", 100, 80, year=2020))
+    observations = [_observation(v, m) for m, v in enumerate([10, 11, 10, 12, 11, 10, 11, 10, 12, 50], start=1)]
+    return make_store(
+        tmp_path,
+        members=members,
+        facilities=facilities,
+        certifications=certifications,
+        auditing_firms=[auditing_firm()],
+        coc_reports=lines,
+        indicator_observations=observations,
+    )
+
+
+def test_reports_received_against_expected_per_year(store):
+    counts = quality.quality_coc_reports_received(store, Viewer.public())
+    assert counts.to_dict("records") == [
+        # 2020: expected F1-F5 and F7; received F1-F5 and F6 (not expected).
+        {"reporting_year": 2020, "expected": 6, "received": 6, "missing": 1, "received_unexpected": 1},
+        # 2021: F6 is now certified but did not report.
+        {"reporting_year": 2021, "expected": 7, "received": 5, "missing": 2, "received_unexpected": 0},
+    ]
+    missing = quality.quality_coc_reports_missing(store, Viewer.secretariat())
+    assert list(zip(missing["reporting_year"], missing["facility_id"], strict=True)) == [
+        (2020, "F7"),
+        (2021, "F6"),
+        (2021, "F7"),
+    ]
+    assert quality.quality_coc_reports_missing(store, Viewer.member("M1"))["facility_id"].tolist() == ["F7", "F7"]
+    assert quality.quality_coc_reports_missing(store, Viewer.member("M2")).empty
+    assert quality.quality_coc_reports_missing(store, Viewer.public()).empty
+
+
+def test_late_reports(store):
+    detail = quality.quality_late_reports(store, Viewer.secretariat())
+    assert detail[["facility_id", "reporting_year", "days_late"]].values.tolist() == [["F1", 2020, 10]]
+    assert quality.quality_late_reports(store, Viewer.member("M2")).empty
+    public = quality.quality_late_reports(store, Viewer.public())
+    assert public.to_dict("records") == [
+        {"reporting_year": 2020, "reports": 6, "late": 1},
+        {"reporting_year": 2021, "reports": 5, "late": 0},
+    ]
+    assert "facility_id" not in public.columns
+
+
+def test_facilities_without_coordinates(store):
+    assert quality.quality_missing_coordinates(store, Viewer.secretariat())["facility_id"].tolist() == ["F6"]
+    assert quality.quality_missing_coordinates(store, Viewer.member("R"))["facility_id"].tolist() == ["F6"]
+    assert quality.quality_missing_coordinates(store, Viewer.member("M1")).empty
+    assert quality.quality_missing_coordinates(store, Viewer.public())["facilities"].tolist() == [1]
+
+
+def test_indicator_outliers_use_median_and_mad(store):
+    # Median 11, MAD 1: 50 is (50 - 11) / 1.4826 = 26 robust z away; 12 is 0.7.
+    outliers = quality.quality_indicator_outliers(store, Viewer.public())
+    assert outliers[["period_on", "value"]].values.tolist() == [[pd.Timestamp(2020, 10, 1), 50.0]]
+    assert outliers["robust_z"].iloc[0] == pytest.approx(39 / 1.4826)
+
+
+def test_mass_balance_and_yield_counts_never_reveal_a_suppressed_stage(store):
+    # The refiner is alone at its stage: the secretariat sees its failing line, the
+    # public count leaves the unpublished stage out entirely.
+    failures = quality.quality_mass_balance_failures(store, Viewer.secretariat())
+    assert failures[["facility_id", "excess_t"]].values.tolist() == [["F6", 30.0]]
+    assert quality.quality_mass_balance_failures(store, Viewer.member("R"))["facility_id"].tolist() == ["F6"]
+    assert quality.quality_mass_balance_failures(store, Viewer.member("M1")).empty
+    public = quality.quality_mass_balance_failures(store, Viewer.public())
+    assert ("alumina_refining" not in set(public[public["reporting_year"] == 2020]["stage"]))
+    assert public["lines"].sum() == 0
+    yields = quality.quality_coc_yield_outliers(store, Viewer.secretariat())
+    assert yields[["facility_id", "yield_ratio"]].values.tolist() == [["F6", 0.8]]
+    assert quality.quality_coc_yield_outliers(store, Viewer.public())["lines"].sum() == 0
+
+
+def test_quality_flags_summary_by_role(store):
+    secretariat = quality.quality_flags(store, Viewer.secretariat()).set_index("flag")
+    assert secretariat["count"].to_dict() == {
+        "coc_reports_missing": 3,
+        "late_reports": 1,
+        "mass_balance_failures": 1,
+        "missing_coordinates": 1,
+        "indicator_outliers": 1,
+        "coc_yield_outliers": 1,
+    }
+    assert secretariat["is_detail_available"].all()
+    public = quality.quality_flags(store, Viewer.public()).set_index("flag")
+    assert public["count"].to_dict() == {
+        "coc_reports_missing": 3,
+        "late_reports": 1,
+        "mass_balance_failures": 0,
+        "missing_coordinates": 1,
+        "indicator_outliers": 1,
+        "coc_yield_outliers": 0,
+    }
+    assert not public.loc["late_reports", "is_detail_available"]
+    assert "published CoC stages only" in public.loc["mass_balance_failures", "description"]
+    own = quality.quality_flags(store, Viewer.member("R")).set_index("flag")
+    assert own.loc["mass_balance_failures", "count"] == 1 and own["is_own_only"].all()
+    published = quality.quality_flags(store, Viewer.secretariat(), for_publication=True)
+    assert published["count"].tolist() == public["count"].tolist()
+
+
+def test_empty_dataset_has_no_flags(tmp_path):
+    empty = make_store(tmp_path)
+    for viewer in (Viewer.public(), Viewer.secretariat()):
+        assert quality.quality_flags(empty, viewer)["count"].sum() == 0

@@ -61,7 +61,8 @@ __all__ = ["IngestResult", "Problem", "UnreadableInputError", "ingest", "run_cli
 SUFFIXES = (".csv", ".xlsx", ".parquet")
 PRINTED_PROBLEMS = 200
 STALE_STAGING_SECONDS = 15 * 60
-LOCK = ".ingest.lock"
+# Inside snapshots/ and named like staging folders, so the data folder's ignore rules already cover it.
+LOCK = ".staging-ingest.lock"
 
 
 class UnreadableInputError(Exception):
@@ -343,8 +344,8 @@ def check_sources(sources: list[Source], data_dir: Path, mass_balance: str) -> I
 @contextmanager
 def _ingest_lock(data_dir: Path) -> Iterator[None]:
     """One ingest at a time per data folder (released by the OS if the process dies)."""
-    data_dir.mkdir(parents=True, exist_ok=True)
-    with (data_dir / LOCK).open("a") as fh:
+    (data_dir / "snapshots").mkdir(parents=True, exist_ok=True)
+    with (data_dir / "snapshots" / LOCK).open("a") as fh:
         fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
         try:
             yield
@@ -429,7 +430,12 @@ def write_report(problems: pd.DataFrame, path: Path) -> None:
     """Every problem as one CSV row (the printed list is capped, this is not)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     columns = ["severity", "file", "row", "column", "value", "rule", "constraint", "message"]
-    problems[columns].to_csv(path, index=False)
+    table = pa.Table.from_pandas(problems[columns], preserve_index=False)
+    pcsv.write_csv(table, path)
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n:,} {noun}" + ("" if n == 1 else "s")
 
 
 def summary_lines(result: IngestResult, dry_run: bool, data_dir: Path, report: Path | None) -> list[str]:
@@ -437,8 +443,8 @@ def summary_lines(result: IngestResult, dry_run: bool, data_dir: Path, report: P
     lines = []
     supplied = [f for f in result.frames.values() if f.is_supplied]
     total = sum(f.num_rows for f in supplied)
-    lines.append(f"Checked {len(result.sources)} file(s)/sheet(s), {total:,} rows:")
-    lines.extend(f"  {f.label}: {f.table}, {f.num_rows:,} rows" for f in supplied)
+    lines.append(f"Checked {_count(len(result.sources), 'file')}, {_count(total, 'row')}:")
+    lines.extend(f"  {f.label}: {f.table}, {_count(f.num_rows, 'row')}" for f in supplied)
     kept = [f.table for f in result.frames.values() if not f.is_supplied]
     if kept:
         lines.append(f"  kept from the current snapshot: {', '.join(kept)}")

@@ -330,23 +330,22 @@ class ProblemLog:
 
 
 def _text_values(values: Any, size: int) -> Any:
+    """Per-problem text (value, detail or hint) as a column; scalars stay scalars."""
     if values is None or isinstance(values, str):
         return values
-    if isinstance(values, (pa.Array, pa.ChunkedArray)):
-        values = values.to_pandas()
-    series = pd.Series(np.asarray(values, dtype=object) if not isinstance(values, pd.Series) else values)
-    series = series.reset_index(drop=True)
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    if isinstance(values, pa.Array):
+        if pa.types.is_list(values.type):
+            values = pc.binary_join(values.cast(pa.list_(pa.string())), LIST_SEPARATOR)
+        elif not pa.types.is_string(values.type):
+            values = values.cast(pa.string())
+        series = values.to_pandas(types_mapper=None).astype(object)
+    else:
+        series = pd.Series(np.asarray(values, dtype=object)).reset_index(drop=True)
     if len(series) != size:
         raise ValueError(f"{len(series)} values for {size} problems")
-    return series.map(lambda v: None if v is None or (isinstance(v, float) and np.isnan(v)) else _cell_text(v))
-
-
-def _cell_text(value: Any) -> str:
-    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
-        return str(int(value))
-    if isinstance(value, (list, tuple, np.ndarray)):
-        return LIST_SEPARATOR.join(str(v) for v in value)
-    return str(value)
+    return series.where(series.notna(), None)
 
 
 def _messages(problems: pd.DataFrame) -> pd.Series:
@@ -529,12 +528,12 @@ def _parse_scalar(frame: Frame, rule: ColumnRule, column: pa.Array, problems: Pr
     elif rule.kind == "date":
         shape_ok = _mask(pc.match_substring_regex(text, _DATE))
         head = pc.utf8_slice_codeunits(_null_where(text, ~(ok & shape_ok)), 0, 10)
-        stamp = pc.strptime(head, format="%Y-%m-%d", unit="s", error_is_null=True)
-        # strptime rolls 2021-02-30 over to March; a real date formats back to itself.
-        real = _mask(pc.equal(pc.strftime(stamp, format="%Y-%m-%d"), head))
+        days = pc.strptime(head, format="%Y-%m-%d", unit="s", error_is_null=True).cast(pa.date32())
+        # strptime rolls 2021-02-30 over to March; a real date prints back as itself.
+        real = _mask(pc.equal(days.cast(pa.string()), head))
         fail(ok & ~real, RULE_TYPE, "date YYYY-MM-DD", "is not a date written as YYYY-MM-DD",
              "write dates in ISO 8601 form, e.g. 2021-03-14 for 14 March 2021")
-        typed = _null_where(stamp, ~ok).cast(pa.date32())
+        typed = _null_where(days, ~ok)
     else:  # pragma: no cover - column_rules only yields the kinds above
         raise AssertionError(rule.kind)
 
@@ -705,7 +704,7 @@ def _check_version(frame: Frame, problems: ProblemLog) -> None:
     }
     bad_standard = standard.iloc[bad].reset_index(drop=True)
     problems.add(
-        frame, index[bad], "standard_version", version.iloc[bad], RULE_VERSION, "STANDARD_OF_VERSION",
+        frame, index[bad], "standard_version", version.iloc[bad], RULE_VERSION, "",
         "does not belong to standard '" + bad_standard + "'",
         "use a version of " + bad_standard + ": " + bad_standard.map(versions_of) + ", or correct the standard",
     )
@@ -737,7 +736,7 @@ def _check_coordinates(frame: Frame, problems: ProblemLog) -> None:
     for missing, given in (("latitude", lon & ~lat), ("longitude", lat & ~lon)):
         other = "longitude" if missing == "latitude" else "latitude"
         problems.add(
-            frame, _where(given), missing, None, RULE_COORDINATES, "latitude and longitude",
+            frame, _where(given), missing, None, RULE_COORDINATES, "",
             f"the cell is empty while {other} is given",
             "give both latitude and longitude, or leave both empty",
         )
@@ -755,8 +754,7 @@ def _check_criterion(frame: Frame, problems: ProblemLog) -> None:
         return
     principles = _take(frame.typed["principle"], bad).cast(pa.string()).to_pandas()
     problems.add(
-        frame, bad, "criterion", _take(frame.typed["criterion"], bad), RULE_CRITERION,
-        "criterion starts with principle",
+        frame, bad, "criterion", _take(frame.typed["criterion"], bad), RULE_CRITERION, "",
         "does not belong to principle " + principles,
         "write a criterion of principle " + principles + " (e.g. " + principles + ".1), or correct the principle",
     )
@@ -779,7 +777,7 @@ def _check_coc(frame: Frame, problems: ProblemLog, mass_balance: str) -> None:
         }
         bad_stage = stage.iloc[bad].reset_index(drop=True)
         problems.add(
-            frame, index[bad], "material", material.iloc[bad], RULE_COC_PAIR, "COC_INPUT_SOURCE",
+            frame, index[bad], "material", material.iloc[bad], RULE_COC_PAIR, "",
             "is not an input material of stage '" + bad_stage + "'",
             "for stage " + bad_stage + " use " + bad_stage.map(inputs_of) + ", or correct the stage",
         )

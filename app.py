@@ -145,4 +145,5 @@ def main() -> None:
     )
 
 
-main()
+if __name__ == "__main__":  # streamlit runs the script as __main__; tests import SCREENS
+    main()

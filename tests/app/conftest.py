@@ -1,0 +1,145 @@
+"""Reusable AppTest harness for every screen.
+
+    def test_something(open_app, demo_dir):
+        at = open_app(demo_dir, page="pages/map.py", role="member", member="M001", params={"region": "Europe"})
+        assert_clean(at)
+
+`open_app(data_dir, page=None, role=None, member=None, params=None)` points the app at
+`data_dir` (ASI_DATA_DIR), clears the app's caches, runs app.py with the given URL
+query parameters and, if `page` is given, switches to it through st.navigation.
+`demo_dir` is the committed demo snapshot; `empty_dir` an empty snapshot (every table
+with zero rows, marked as demo so roles can be switched); `real_dir` the demo rows
+in a snapshot not marked demo (role switching must be refused there).
+`downloads` records every st.download_button (label, file name, bytes) of a run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import streamlit
+from streamlit.testing.v1 import AppTest
+
+from asi_me.contract import TABLES
+from asi_me.settings import REPO_ROOT
+from asi_me.snapshot import current_folder, read_table, write_snapshot
+from asi_me.store import Store
+
+APP = REPO_ROOT / "app.py"
+TIMEOUT = 30
+OWN_PAGES = ("pages/outcomes.py", "pages/evaluations.py", "pages/data.py")
+ROLES = ("public", "member", "secretariat")
+
+
+@pytest.fixture(scope="session")
+def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A private copy of the committed demo snapshot (others may regenerate data/ meanwhile)."""
+    source = current_folder(REPO_ROOT / "data")
+    target = tmp_path_factory.mktemp("demo")
+    tables = {name: read_table(source, name) for name in TABLES}
+    write_snapshot(target, tables, note="demo: copy of the bundled demo snapshot for app tests")
+    return target
+
+
+@pytest.fixture(scope="session")
+def empty_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    target = tmp_path_factory.mktemp("empty")
+    write_snapshot(target, {}, note="demo: empty dataset for app tests")
+    return target
+
+
+@pytest.fixture(scope="session")
+def real_dir(tmp_path_factory: pytest.TempPathFactory, demo_dir: Path) -> Path:
+    """The demo rows, but in a snapshot whose manifest does not say demo."""
+    source = current_folder(demo_dir)
+    target = tmp_path_factory.mktemp("real")
+    write_snapshot(target, {name: read_table(source, name) for name in TABLES}, note="ingest of exports")
+    return target
+
+
+@pytest.fixture(scope="session")
+def demo_store(demo_dir: Path) -> Iterator[Store]:
+    store = Store.open_current(demo_dir)
+    yield store
+    store.close()
+
+
+@pytest.fixture(scope="session")
+def demo_member(demo_store: Store) -> str:
+    """A member company that holds certifications in the demo data."""
+    from asi_me.certifications import certification_register
+    from asi_me.filters import Viewer
+
+    register = certification_register(demo_store, Viewer.secretariat())
+    return str(register["member_id"].value_counts().index[0])
+
+
+@pytest.fixture
+def downloads(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
+    """Every download button drawn during the test: label, file name and the bytes offered."""
+    recorded: list[dict[str, Any]] = []
+    original = streamlit.download_button
+
+    def recording(label: str, data: Any, file_name: str | None = None, *args: Any, **kwargs: Any) -> bool:
+        payload = data() if callable(data) else data
+        if isinstance(payload, str):
+            payload = payload.encode("utf-8")
+        recorded.append({"label": label, "file_name": file_name, "data": payload})
+        return original(label, data, file_name, *args, **kwargs)
+
+    monkeypatch.setattr(streamlit, "download_button", recording)
+    return recorded
+
+
+@pytest.fixture
+def open_app(monkeypatch: pytest.MonkeyPatch) -> Callable[..., AppTest]:
+    def _open(
+        data_dir: Path,
+        *,
+        page: str | None = None,
+        role: str | None = None,
+        member: str | None = None,
+        params: dict[str, str | list[str]] | None = None,
+        env: dict[str, str] | None = None,
+    ) -> AppTest:
+        monkeypatch.setenv("ASI_DATA_DIR", str(data_dir))
+        for key, value in (env or {}).items():
+            monkeypatch.setenv(key, value)
+        from asi_me.ui import cache
+
+        cache.clear()
+        at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+        query = dict(params or {})
+        if role:
+            query["role"] = role
+        if member:
+            query["member"] = member
+        for key, value in query.items():
+            at.query_params[key] = value
+        at.run()
+        if page and page != "pages/outcomes.py":
+            at.switch_page(page).run()
+        return at
+
+    return _open
+
+
+def assert_clean(at: AppTest) -> None:
+    """No exception element and no friendly error box on the screen."""
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+
+
+def screen_text(at: AppTest) -> str:
+    """Every piece of text a person can read on the screen, tables included."""
+    parts: list[str] = []
+    for kind in ("title", "header", "subheader", "markdown", "caption", "text", "info", "warning", "success"):
+        parts += [str(e.value) for e in getattr(at, kind)]
+    parts += [str(m.label) + " " + str(m.value) + " " + str(m.delta) for m in at.metric]
+    parts += [e.value for e in at.get("html")]
+    for frame in at.dataframe:
+        parts.append(frame.value.to_csv(index=False))
+    return "\n".join(parts)

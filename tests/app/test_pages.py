@@ -1,0 +1,75 @@
+"""Every screen of the frame's owner renders for every role, on the demo and on an empty snapshot."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.app.conftest import OWN_PAGES, ROLES, assert_clean, screen_text
+
+TITLES = {
+    "pages/outcomes.py": "Outcomes dashboard",
+    "pages/evaluations.py": "Evaluations & Stories of Change",
+    "pages/data.py": "Data",
+}
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("page", OWN_PAGES)
+def test_page_renders_for_role_on_demo_data(open_app, demo_dir, demo_member, page, role):
+    at = open_app(demo_dir, page=page, role=role, member=demo_member if role == "member" else None)
+    assert_clean(at)
+    assert at.title[0].value == TITLES[page]
+    assert at.radio(key="asi_role").value == role
+    text = screen_text(at)
+    assert "Data as of" in text
+    if role != "public":
+        assert f"You are viewing as **{role.capitalize()}" in text
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("page", OWN_PAGES)
+def test_page_explains_an_empty_snapshot(open_app, empty_dir, page, role):
+    at = open_app(empty_dir, page=page, role=role, member="M0001" if role == "member" else None)
+    assert_clean(at)
+    assert at.title[0].value == TITLES[page]
+    assert "No data loaded yet" in screen_text(at)
+    messages = " ".join(i.value for i in at.info)
+    expected = {
+        "pages/outcomes.py": "This data snapshot holds no records yet",
+        "pages/evaluations.py": "No evaluations or Stories of Change have been recorded",
+        "pages/data.py": "No CoC material reports are expected yet: CoC certification began in 2018",
+    }[page]
+    assert expected in messages
+
+
+def test_outcome_tiles_show_the_published_figures(open_app, demo_dir, demo_store):
+    from asi_me import outcomes
+    from asi_me.filters import Filters, Viewer
+
+    at = open_app(demo_dir)
+    assert_clean(at)
+    board = outcomes.dashboard_tiles(demo_store, Viewer.public(), Filters())
+    shown = {m.label: m.value for m in at.metric}
+    assert len(shown) == 12
+    members = board.tile("members")
+    assert shown["Members"] == f"{members.value:,.0f}"
+    share = board.tile("ps_external_share")
+    assert shown[share.label] == f"{share.value:.1f}%"
+
+
+def test_a_broken_section_shows_a_sentence_not_a_traceback(open_app, demo_dir, monkeypatch):
+    from asi_me import outcomes
+
+    def broken(*args, **kwargs):
+        raise ZeroDivisionError("boom")
+
+    monkeypatch.setattr(outcomes, "nc_closure_by_principle", broken)
+    at = open_app(demo_dir)
+    assert not at.exception
+    errors = [e.value for e in at.error]
+    assert errors == [
+        "Sorry, non-conformance closure could not be shown because of an internal error. It has been logged "
+        "for the data team; try other filters or reload the page."
+    ]
+    assert "boom" not in screen_text(at)
+    assert len(at.metric) == 12  # the rest of the screen is still there

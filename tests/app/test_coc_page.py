@@ -1,0 +1,148 @@
+"""The CoC material-flow screen in Streamlit's AppTest: every role, demo and empty data,
+URL parameters, year changes, and the antitrust policy on everything the public sees."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from asi_me.coc import coc_member_reports, coc_stage_flows, coc_stage_summary
+from asi_me.filters import Viewer
+
+PAGE = "pages/coc_flow.py"
+ROLES = ("public", "member", "secretariat")
+
+
+def assert_clean(at) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+
+
+def everything_shown(at) -> str:
+    """Every text element, table, metric and chart spec on the screen."""
+    parts: list[str] = []
+    for kind in ("title", "header", "subheader", "markdown", "caption", "text", "info", "warning", "success"):
+        parts += [str(e.value) for e in getattr(at, kind)]
+    parts += [f"{m.label} {m.value}" for m in at.metric]
+    parts += [frame.value.to_csv(index=False) for frame in at.dataframe]
+    parts += [chart.proto.spec for chart in at.get("plotly_chart")]
+    return "\n".join(parts)
+
+
+def numbers_in(spec: object) -> list[float]:
+    """Every number inside a chart spec (values, positions, anything)."""
+    if isinstance(spec, bool):
+        return []
+    if isinstance(spec, int | float):
+        return [float(spec)]
+    if isinstance(spec, dict):
+        return [n for v in spec.values() for n in numbers_in(v)]
+    if isinstance(spec, list):
+        return [n for v in spec for n in numbers_in(v)]
+    return []
+
+
+def sankey_values(at) -> list[float]:
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    return sorted(round(float(v), 1) for v in spec["data"][0]["link"]["value"])
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("dataset", ["demo", "empty"])
+def test_every_role_opens_the_screen_without_error(open_app, demo_dir, empty_dir, demo_member, role, dataset) -> None:
+    data_dir = demo_dir if dataset == "demo" else empty_dir
+    at = open_app(data_dir, page=PAGE, role=role, member=demo_member if role == "member" else None)
+    assert_clean(at)
+    if dataset == "empty":
+        assert "No CoC material reports are loaded" in " ".join(i.value for i in at.info)
+
+
+def test_public_screen_never_shows_a_suppressed_value(open_app, demo_dir, demo_store, downloads) -> None:
+    year = 2019  # the first reporting year: few reporters, so the policy withholds cells
+    public = coc_stage_flows(demo_store, Viewer.public(), year)
+    truth = coc_stage_flows(demo_store, Viewer.secretariat(), year)
+    hidden = truth.loc[public["is_suppressed"].to_numpy(), "value_t"].tolist()
+    stages = coc_stage_summary(demo_store, Viewer.public(), year)
+    stage_truth = coc_stage_summary(demo_store, Viewer.secretariat(), year)
+    hidden += stage_truth.loc[stages["is_suppressed"].to_numpy(), "output_t"].tolist()
+    assert hidden, "the demo data should have suppressed cells in 2019"
+
+    at = open_app(demo_dir, page=PAGE, role="public", params={"year": str(year)})
+    assert_clean(at)
+    shown = everything_shown(at)
+    files = b"\n".join(d["data"] for d in downloads).decode("utf-8-sig")
+    drawn = [v for chart in at.get("plotly_chart") for v in numbers_in(json.loads(chart.proto.spec))]
+    for value in hidden:
+        for text in (f"{value:,.0f}", f"{value:,.1f}"):
+            assert text not in shown, f"suppressed value {value} is visible as {text!r}"
+            assert text not in files, f"suppressed value {value} is downloadable as {text!r}"
+        assert not [v for v in drawn if abs(v - value) < 0.05], f"suppressed value {value} is drawn"
+    assert "suppressed (fewer than 5 reporters)" in shown
+    assert "suppressed (fewer than 5 reporters)" in files
+    # the Sankey draws only published links, and draws none as zero
+    assert 0 not in sankey_values(at)
+    published = public.loc[~public["is_suppressed"], "value_t"]
+    assert sankey_values(at) == sorted(round(float(v), 1) for v in published)
+
+
+def test_year_in_the_url_reproduces_the_view_and_changing_it_changes_the_figures(
+    open_app, demo_dir, demo_store
+) -> None:
+    at = open_app(demo_dir, page=PAGE, params={"year": "2020"})
+    assert_clean(at)
+    assert at.selectbox(key="coc_year").value == 2020
+    expected_2020 = coc_stage_flows(demo_store, Viewer.public(), 2020)
+    assert sankey_values(at) == sorted(round(float(v), 1) for v in expected_2020["value_t"].dropna())
+
+    at.selectbox(key="coc_year").set_value(2022).run()
+    assert_clean(at)
+    expected_2022 = coc_stage_flows(demo_store, Viewer.public(), 2022)
+    assert sankey_values(at) == sorted(round(float(v), 1) for v in expected_2022["value_t"].dropna())
+    assert sankey_values(at) != sorted(round(float(v), 1) for v in expected_2020["value_t"].dropna())
+    assert at.query_params["year"] == "2022"
+
+
+def test_percent_toggle_draws_shares_of_source_output(open_app, demo_dir, demo_store) -> None:
+    at = open_app(demo_dir, page=PAGE, params={"year": "2021", "unit": "pct"})
+    assert_clean(at)
+    flows = coc_stage_flows(demo_store, Viewer.public(), 2021)
+    # origins count as 100 %, every other published link as its share of the source's output
+    expected = [
+        100.0 if source.startswith("origin_") else round(share * 100, 1)
+        for source, share, value in zip(flows["source"], flows["share_of_source"], flows["value_t"], strict=True)
+        if value == value and (source.startswith("origin_") or share == share)  # NaN: withheld, not drawn
+    ]
+    assert sankey_values(at) == sorted(expected)
+    assert len(expected) < len(flows) or not flows["is_share_suppressed"].any()
+
+
+def test_a_year_before_coc_certification_is_explained(open_app, demo_dir) -> None:
+    at = open_app(demo_dir, page=PAGE, params={"year": "2017"})
+    assert_clean(at)
+    text = " ".join(i.value for i in at.info)
+    assert "No CoC reports for 2017: CoC certification began in 2018" in text
+    assert not at.get("plotly_chart")
+
+
+def test_member_sees_its_own_lines_beside_the_public_aggregates(open_app, demo_dir, demo_store, demo_member) -> None:
+    at = open_app(demo_dir, page=PAGE, role="member", member=demo_member, params={"year": "2024"})
+    assert_clean(at)
+    own = coc_member_reports(demo_store, Viewer.member(demo_member), 2024)
+    headings = [h.value for h in at.subheader]
+    assert "Your CoC report lines, 2024" in headings
+    tables = [
+        t.value for t in at.dataframe if "Submitted date" in t.value.columns and "Balanced" not in t.value.columns
+    ]
+    assert len(tables) == 1
+    assert len(tables[0]) == len(own)
+    assert set(tables[0]["Member name"]) <= set(own["member_name"])
+
+
+def test_public_sees_counts_not_lines_of_mass_balance(open_app, demo_dir) -> None:
+    at = open_app(demo_dir, page=PAGE, params={"year": "2024"})
+    assert_clean(at)
+    assert not any("report lines" in h.value.lower() for h in at.subheader)
+    checks = [t.value for t in at.dataframe if "Report lines checked" in t.value.columns]
+    assert len(checks) == 1
+    assert "Facility name" not in checks[0].columns

@@ -1,0 +1,204 @@
+"""The Data screen's catalogue: every table and published aggregate, its rows, data
+version, last ingest and source files, and what each role may download.
+
+Download rights: the secretariat may download every table; a member the public tables,
+its own rows of member-linked tables and the published aggregates; the public only the
+public tables (TableSpec.is_public) and the published aggregates. Published aggregates
+are always computed for a public viewer, so they pass the disclosure policy whoever
+downloads them ("anything exported for publication passes the same policy").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from asi_me import certifications, outcomes, toc
+from asi_me.certifications import run_query
+from asi_me.contract import TABLES
+from asi_me.filters import Filters, Viewer
+from asi_me.snapshot import read_log
+from asi_me.store import Store
+from asi_me.vocab import Role
+
+PUBLIC = Viewer.public()
+
+
+@dataclass(frozen=True)
+class PublishedAggregate:
+    """A figure set ASI publishes, downloadable by every role."""
+
+    name: str
+    title: str
+    description: str
+    build: Callable[[Store, Filters | None], pd.DataFrame]
+
+
+def _smelters_by_region(store: Store, filters: Filters | None) -> pd.DataFrame:
+    return certifications.smelter_emissions(store, PUBLIC, filters).by_region
+
+
+PUBLISHED_AGGREGATES: dict[str, PublishedAggregate] = {
+    a.name: a
+    for a in (
+        PublishedAggregate(
+            "outcomes_dashboard", "Outcomes dashboard tiles",
+            "Each published tile at the as-of date, a month and a year earlier, with its definition and source.",
+            lambda s, f: outcomes.dashboard_tiles(s, PUBLIC, f).to_frame(),
+        ),
+        PublishedAggregate(
+            "members_by_class", "Members by membership class",
+            "Members per membership class at each month end.",
+            lambda s, f: outcomes.members_by_class(s, PUBLIC, f),
+        ),
+        PublishedAggregate(
+            "certificates_by_standard", "Certificates by standard over time",
+            "Certificates issued (cumulative) and valid at each month end, per standard, with version breaks.",
+            lambda s, f: outcomes.certificates_over_time(s, PUBLIC, f, by="standard"),
+        ),
+        PublishedAggregate(
+            "certification_register", "Register of certifications",
+            "The public register: one row per certification issued by the as-of date, with its status then.",
+            lambda s, f: certifications.certification_register(s, PUBLIC, f),
+        ),
+        PublishedAggregate(
+            "certified_countries", "Certifications by country",
+            "Per country: facilities with a valid certification and valid certificates by standard.",
+            lambda s, f: certifications.country_aggregates(s, PUBLIC, f),
+        ),
+        PublishedAggregate(
+            "nc_closure_by_principle", "Non-conformance closure by PS principle",
+            "Share of non-conformances closed at the next audit, per Performance Standard principle "
+            "(disclosure policy applied).",
+            lambda s, f: outcomes.nc_closure_by_principle(s, PUBLIC, f),
+        ),
+        PublishedAggregate(
+            "smelter_emissions_by_region", "Smelter GHG intensity by region",
+            "Smelters above and at or below 8 t CO2e/t Al (scope 1+2) and the median, per region "
+            "(disclosure policy applied).",
+            _smelters_by_region,
+        ),
+        PublishedAggregate(
+            "indicator_status", "Indicator status",
+            "Each M&E indicator with baseline, target, latest value and on-track status.",
+            lambda s, f: toc.indicator_status(s, PUBLIC, f),
+        ),
+    )
+}
+
+# Tables whose rows belong to one member company, and the id column that says which.
+_MEMBER_SCOPE: dict[str, tuple[str, str]] = {
+    "members": ("member_id", "member_id"),
+    "facilities": ("member_id", "member_id"),
+    "certifications": ("facility_id", "facility_ids"),
+    "audits": ("certification_id", "certification_ids"),
+    "audit_findings": ("audit_id", "audit_ids"),
+    "coc_reports": ("facility_id", "facility_ids"),
+    "smelter_emissions": ("facility_id", "facility_ids"),
+}
+
+
+def download_scope(viewer: Viewer, name: str) -> str | None:
+    """What of `name` the viewer may download: "all rows", "your company's rows" or None."""
+    if name in PUBLISHED_AGGREGATES:
+        return "all rows"
+    spec = TABLES[name]
+    if viewer.sees_everything or spec.is_public:
+        return "all rows"
+    if viewer.role is Role.MEMBER and name in _MEMBER_SCOPE:
+        return "your company's rows"
+    return None
+
+
+def data_dir_of(store: Store) -> Path:
+    """The data folder (holding CURRENT and the ingest log) of a store's snapshot."""
+    return store.folder.parent.parent
+
+
+def _last_ingests(store: Store) -> dict[str, dict[str, Any]]:
+    """Per table, the latest successful ingest log entry that supplied it."""
+    latest: dict[str, dict[str, Any]] = {}
+    for entry in read_log(data_dir_of(store)):
+        if entry.get("command") != "ingest" or not entry.get("ok"):
+            continue
+        for table in entry.get("rows") or {}:
+            latest[table] = entry
+    return latest
+
+
+def table_catalogue(store: Store, viewer: Viewer) -> pd.DataFrame:
+    """One row per table and published aggregate: title, kind, rows, data version (snapshot
+    id), snapshot date, last ingest time, source files, whether public, and what this role
+    may download (download_scope; is_downloadable)."""
+    ingests = _last_ingests(store)
+    rows: list[dict[str, Any]] = []
+    for name, spec in TABLES.items():
+        info = store.manifest.tables.get(name, {})
+        entry = ingests.get(name, {})
+        sources = list(info.get("sources") or []) or list(entry.get("files") or [])
+        scope = download_scope(viewer, name)
+        rows.append({
+            "name": name,
+            "title": spec.title,
+            "kind": "table",
+            "rows": int(info.get("rows", 0)),
+            "is_public": spec.is_public,
+            "data_version": store.snapshot_id,
+            "snapshot_created_at": store.manifest.created_at,
+            "last_ingest_at": entry.get("at"),
+            "source_files": "; ".join(sources) if sources else (store.manifest.note or None),
+            "download_scope": scope,
+            "is_downloadable": scope is not None,
+        })
+    for name, aggregate in PUBLISHED_AGGREGATES.items():
+        rows.append({
+            "name": name,
+            "title": aggregate.title,
+            "kind": "published aggregate",
+            "rows": None,
+            "is_public": True,
+            "data_version": store.snapshot_id,
+            "snapshot_created_at": store.manifest.created_at,
+            "last_ingest_at": None,
+            "source_files": "computed from the tables above",
+            "download_scope": "all rows",
+            "is_downloadable": True,
+        })
+    frame = pd.DataFrame(rows)
+    frame["rows"] = frame["rows"].astype("Int64")
+    return frame
+
+
+def table_for_download(store: Store, viewer: Viewer, name: str, filters: Filters | None = None) -> pd.DataFrame:
+    """The rows of a table or published aggregate this viewer may download.
+
+    Raises KeyError for an unknown name and PermissionError when the role may not have it.
+    Filters apply to published aggregates (as of, region, ...); tables come whole.
+    """
+    if name in PUBLISHED_AGGREGATES:
+        return PUBLISHED_AGGREGATES[name].build(store, filters)
+    if name not in TABLES:
+        known = ", ".join([*TABLES, *PUBLISHED_AGGREGATES])
+        raise KeyError(f"There is no table or published aggregate named {name!r}; choose one of {known}.")
+    scope = download_scope(viewer, name)
+    if scope is None:
+        raise PermissionError(
+            f"The table {name!r} is not public, so a {viewer.role} viewer cannot download it; "
+            "download the published aggregates instead, or log in with a role that may see it."
+        )
+    # the name is a key of the contract, never free text from a user
+    frame = store.query(f"select * from {name}")
+    if scope == "all rows":
+        return frame
+    column, id_list = _MEMBER_SCOPE[name]
+    if id_list == "member_id":
+        return frame[frame[column] == viewer.member_id].reset_index(drop=True)
+    own = run_query(store, "cert_member_records", {"member_id": viewer.member_id}).iloc[0][id_list]
+    return frame[frame[column].isin(list(own))].reset_index(drop=True)
+
+
+QUERY_FUNCTIONS = [table_catalogue, table_for_download]

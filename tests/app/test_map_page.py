@@ -1,0 +1,99 @@
+"""The certification map in Streamlit's AppTest: every role, demo and empty data, the month
+slider from the URL, the points sent to the browser and the detail panel."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import pytest
+
+from asi_me.certifications import facilities_without_coordinates, facility_points, growth_replay
+from asi_me.filters import Filters, Viewer
+
+PAGE = "pages/map.py"
+ROLES = ("public", "member", "secretariat")
+
+
+def assert_clean(at) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+
+
+def deck_layers(at) -> dict[str, list]:
+    decks = at.get("deck_gl_json_chart")
+    assert len(decks) == 1
+    spec = json.loads(decks[0].proto.json)
+    return {layer["id"]: layer.get("data", []) for layer in spec["layers"]}
+
+
+def metric(at, label: str) -> str:
+    return next(m.value for m in at.metric if m.label == label)
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("dataset", ["demo", "empty"])
+def test_every_role_opens_the_map_without_error(open_app, demo_dir, empty_dir, demo_member, role, dataset) -> None:
+    data_dir = demo_dir if dataset == "demo" else empty_dir
+    at = open_app(data_dir, page=PAGE, role=role, member=demo_member if role == "member" else None)
+    assert_clean(at)
+    if dataset == "empty":
+        assert "no certifications in the loaded data" in " ".join(i.value for i in at.info)
+        assert not at.get("deck_gl_json_chart")
+
+
+def test_browser_gets_exactly_the_located_points_and_the_unplaced_count(open_app, demo_dir, demo_store) -> None:
+    at = open_app(demo_dir, page=PAGE)
+    assert_clean(at)
+    expected = facility_points(demo_store, Viewer.public(), Filters())
+    layers = deck_layers(at)
+    assert len(layers["facilities"]) == len(expected)
+    assert {row["facility_id"] for row in layers["facilities"]} == set(expected["facility_id"])
+    unplaced = facilities_without_coordinates(demo_store, Viewer.public(), Filters())
+    assert metric(at, "Facilities without coordinates") == f"{unplaced.count:,}"
+    assert "countries" in layers  # the country aggregate layer is on by default
+
+
+def test_month_in_the_url_replays_the_map_to_that_month(open_app, demo_dir, demo_store) -> None:
+    at = open_app(demo_dir, page=PAGE, params={"month": "2021-02"})
+    assert_clean(at)
+    assert at.select_slider(key="map_month").value == date(2021, 2, 28)
+    growth = growth_replay(demo_store, Viewer.public(), Filters())
+    row = growth.loc[growth["month_on"].astype(str).str.startswith("2021-02")].iloc[0]
+    assert metric(at, "Facilities with a valid certification") == f"{int(row['certified_facilities']):,}"
+    then = facility_points(demo_store, Viewer.public(), Filters(as_of=date(2021, 2, 28)))
+    assert len(deck_layers(at)["facilities"]) == len(then)
+    now = facility_points(demo_store, Viewer.public(), Filters())
+    assert len(then) < len(now)
+
+
+def test_a_certificate_in_the_url_opens_its_detail_with_audit_history(open_app, demo_dir, demo_store) -> None:
+    from asi_me.certifications import certification_register
+
+    register = certification_register(demo_store, Viewer.public())
+    cert = register.iloc[0]
+    at = open_app(demo_dir, page=PAGE, params={"cert": str(cert["certification_id"])})
+    assert_clean(at)
+    text = " ".join(m.value for m in at.markdown)
+    assert f"**Certificate** {cert['certification_id']}" in text
+    assert "**Audit history**" in text
+    assert "**Scope**" in text
+    assert "**Auditing firm**" in text
+
+
+def test_emissions_layer_is_aggregated_for_the_public(open_app, demo_dir) -> None:
+    at = open_app(demo_dir, page=PAGE)
+    at.toggle(key="map_emissions").set_value(True).run()
+    assert_clean(at)
+    assert "emissions" not in deck_layers(at)  # no per-smelter points for the public
+    assert any("Median t CO2e/t Al" in t.value.columns for t in at.dataframe)
+    assert "Per-smelter figures are not published" in " ".join(c.value for c in at.caption)
+
+
+def test_secretariat_sees_smelters_against_the_threshold_on_the_map(open_app, demo_dir) -> None:
+    at = open_app(demo_dir, page=PAGE, role="secretariat")
+    at.toggle(key="map_emissions").set_value(True).run()
+    assert_clean(at)
+    smelters = deck_layers(at)["emissions"]
+    assert smelters
+    assert all(("over 8" in row["text"]) == (float(row["text"].split(" ")[0]) > 8) for row in smelters)

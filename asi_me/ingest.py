@@ -443,7 +443,9 @@ def summary_lines(result: IngestResult, dry_run: bool, data_dir: Path, report: P
     lines = []
     supplied = [f for f in result.frames.values() if f.is_supplied]
     total = sum(f.num_rows for f in supplied)
-    lines.append(f"Checked {_count(len(result.sources), 'file')}, {_count(total, 'row')}:")
+    files = len({s.path for s in result.sources})
+    tables = _count(len(result.sources), "table")
+    lines.append(f"Checked {_count(files, 'file')} ({tables}), {_count(total, 'row')}:")
     lines.extend(f"  {f.label}: {f.table}, {_count(f.num_rows, 'row')}" for f in supplied)
     kept = [f.table for f in result.frames.values() if not f.is_supplied]
     if kept:
@@ -451,29 +453,29 @@ def summary_lines(result: IngestResult, dry_run: bool, data_dir: Path, report: P
     if len(result.problems):
         lines.append("Problems by rule:")
         counts = result.problems.groupby(["rule", "severity"], sort=True).size()
-        lines.extend(f"  {rule}: {n:,} {severity}(s)" for (rule, severity), n in counts.items())
+        lines.extend(f"  {rule}: {_count(n, severity)}" for (rule, severity), n in counts.items())
     if report is not None:
         lines.append(f"Full report ({len(result.problems):,} problems): {report}")
     previous = current_id(data_dir)
     if not result.ok:
         kept_text = f"snapshot {previous} stays current" if previous else "no snapshot was written"
         lines.append(
-            f"FAILED: {result.errors:,} error(s), {result.warnings:,} warning(s). Nothing was changed; {kept_text}. "
-            "Fix the files and run the command again."
+            f"FAILED: {_count(result.errors, 'error')}, {_count(result.warnings, 'warning')}. "
+            f"Nothing was changed; {kept_text}. Fix the files and run the command again."
         )
     elif dry_run:
         lines.append(
-            f"PASSED: no errors, {result.warnings:,} warning(s). Dry run: nothing was changed"
+            f"PASSED: no errors, {_count(result.warnings, 'warning')}. Dry run: nothing was changed"
             + (f"; snapshot {previous} stays current." if previous else ".")
         )
     elif result.changed:
         lines.append(
-            f"PASSED: no errors, {result.warnings:,} warning(s). Snapshot {result.snapshot_id} is now current "
+            f"PASSED: no errors, {_count(result.warnings, 'warning')}. Snapshot {result.snapshot_id} is now current "
             f"in {data_dir}."
         )
     else:
         lines.append(
-            f"PASSED: no errors, {result.warnings:,} warning(s). The data is identical to the current snapshot "
+            f"PASSED: no errors, {_count(result.warnings, 'warning')}. The data is identical to the current snapshot "
             f"{result.snapshot_id}; nothing changed."
         )
     return lines
@@ -501,7 +503,7 @@ def run_cli(paths: list[Path], data_dir: Path, dry_run: bool, report: Path | Non
     if len(problems) > PRINTED_PROBLEMS:
         more = len(problems) - PRINTED_PROBLEMS
         where = f"see {report}" if report else "run again with --report PATH to get them all as CSV"
-        print(f"... and {more:,} more problem(s) not shown ({where}).")
+        print(f"... and {_count(more, 'more problem')} not shown ({where}).")
     if report is not None:
         write_report(problems, report)
     for line in summary_lines(result, dry_run, data_dir, report):

@@ -114,16 +114,36 @@ def certification_register(store: Store, viewer: Viewer, filters: Filters | None
     membership class of the member and status on the as-of date. The register is public
     for every role; it carries no workers, findings or volumes.
     """
-    del viewer  # public information: the same for every role
+    return hide_internal_ids(_register(store, filters), viewer)
+
+
+def _register(store: Store, filters: Filters | None) -> pd.DataFrame:
     frame = run_query(store, "cert_register", filter_params(store, filters))
     frame["status_label"] = frame["status"].map(label)
     return frame
 
 
+def hide_internal_ids(frame: pd.DataFrame, viewer: Viewer) -> pd.DataFrame:
+    """Blank member_id and facility_id on rows the viewer does not own.
+
+    The register is public by name (facility, company, certificate number), but the
+    internal CRM and elementAl identifiers are not: they are what links a row to the
+    confidential tables, so only the owner and the secretariat receive them.
+    """
+    if viewer.sees_everything or frame.empty:
+        return frame
+    out = frame.copy()
+    foreign = out["member_id"] != (viewer.member_id or "")
+    for column in ("member_id", "facility_id"):
+        if column in out.columns:
+            out[column] = out[column].astype(object).where(~foreign, None)
+    return out
+
+
 def _facility_rows(register: pd.DataFrame) -> pd.DataFrame:
     """One row per facility: best status and which standards it holds (PS, CoC or both)."""
-    columns = ["facility_id", "facility_name", "member_name", "country", "country_name", "region",
-               "latitude", "longitude", "status", "standard_key", "certificates"]
+    columns = ["facility_id", "member_id", "facility_name", "member_name", "country", "country_name", "region",
+               "latitude", "longitude", "status", "standard_key", "certificates", "certification_ids"]
     if register.empty:
         return pd.DataFrame({c: pd.Series(dtype="object") for c in columns})
     reg = register.assign(status_rank=register["status"].map(STATUS_RANK))
@@ -133,6 +153,7 @@ def _facility_rows(register: pd.DataFrame) -> pd.DataFrame:
     out = best.set_index("facility_id")
     out["standard_key"] = standards
     out["certificates"] = counts
+    out["certification_ids"] = reg.groupby("facility_id")["certification_id"].agg(lambda s: ";".join(sorted(s)))
     return out.reset_index()[columns]
 
 
@@ -142,20 +163,22 @@ def facility_points(
     """Map markers for certified facilities as of the filter date (the time slider moves as_of).
 
     One row per facility with coordinates: latitude, longitude, status (best of its
-    certifications) and standard_key (PS, CoC or both), n_facilities = 1. When there are
+    certifications), standard_key (PS, CoC or both), its certification_ids (";"-joined, to
+    link to the register) and n_facilities = 1; facility_id and member_id only for the
+    owner and the secretariat (see `hide_internal_ids`). When there are
     more than `max_points` facilities, markers become grid cells instead: the smallest
     cell size (degrees) giving at most `max_points` cells, each at the mean position of
     its facilities, with n_facilities, the dominant status and standard, and is_cell true.
     """
     if max_points < 1:
         raise ValueError(f"max_points must be at least 1, got {max_points}.")
-    facilities = _facility_rows(certification_register(store, viewer, filters))
+    facilities = _facility_rows(_register(store, filters))
     points = facilities.dropna(subset=["latitude", "longitude"]).copy()
     points["n_facilities"] = 1
     points["is_cell"] = False
     points["cell_deg"] = 0.0
     if len(points) <= max_points:
-        return points.reset_index(drop=True)
+        return hide_internal_ids(points.reset_index(drop=True), viewer)
     for cell_deg in _CELL_SIZES:
         cells = _grid_cells(points, cell_deg)
         if len(cells) <= max_points:
@@ -195,7 +218,8 @@ def country_aggregates(store: Store, viewer: Viewer, filters: Filters | None = N
     """Per country, for the choropleth: facilities with a valid certification, valid
     certificates by standard, all certifications shown, region and the centroid (mean of
     facility coordinates) as of the filter date."""
-    register = certification_register(store, viewer, filters)
+    del viewer  # counts of the public register: the same for every role
+    register = _register(store, filters)
     columns = ["country", "country_name", "region", "certified_facilities", "ps_certificates",
                "coc_certificates", "certifications_shown", "latitude", "longitude"]
     if register.empty:
@@ -246,6 +270,8 @@ def certification_detail(
     for column in ("external_certifications", "activities"):
         value = record[column]
         record[column] = [] if value is None else [str(v) for v in value]
+    if not is_owner:
+        record["member_id"] = record["facility_id"] = None
     return CertificationDetail(
         certification=record,
         audits=audits,
@@ -261,7 +287,7 @@ def facilities_without_coordinates(
 ) -> FacilitiesWithoutCoordinates:
     """Facilities in the filtered register that have no coordinates. The secretariat sees
     their names, a member the names of its own, the public only the count."""
-    register = certification_register(store, viewer, filters)
+    register = _register(store, filters)
     missing = register[register["latitude"].isna() | register["longitude"].isna()].drop_duplicates("facility_id")
     names: list[str] | None = None
     if viewer.role is not Role.PUBLIC:

@@ -126,8 +126,24 @@ def test_register_row_carries_firm_and_external_certifications_but_no_workers(tw
     assert "workers" not in register.columns
 
 
+def test_register_gives_internal_ids_only_to_owner_and_secretariat(two_companies):
+    on = Filters(as_of=date(2020, 12, 31))
+
+    def ids(viewer: Viewer) -> dict[str, object]:
+        register = cert.certification_register(two_companies, viewer, on).set_index("certification_id")
+        return {c: (None if pd.isna(v) else v) for c, v in register["facility_id"].items()}
+
+    assert ids(PUBLIC) == {"C1": None, "C2": None, "C3": None, "C4": None}
+    assert ids(Viewer.member("M1")) == {"C1": "F1", "C2": "F1", "C3": None, "C4": None}
+    assert ids(SECRETARIAT) == {"C1": "F1", "C2": "F1", "C3": "F2", "C4": "F3"}
+    points = cert.facility_points(two_companies, Viewer.member("M2"), on).set_index("certification_ids")
+    assert pd.isna(points.loc["C1;C2", "facility_id"]) and points.loc["C3", "facility_id"] == "F2"
+    other = cert.certification_detail(two_companies, Viewer.member("M2"), "C1")
+    assert other.certification["facility_name"] == "Alpha Casthouse" and other.certification["member_id"] is None
+
+
 def test_facility_points_best_status_and_standard_key(two_companies):
-    points = cert.facility_points(two_companies, PUBLIC, Filters(as_of=date(2020, 12, 31)))
+    points = cert.facility_points(two_companies, SECRETARIAT, Filters(as_of=date(2020, 12, 31)))
     by_id = points.set_index("facility_id")
     # F1 holds a suspended PS and a certified CoC: best status certified, both standards.
     assert by_id.loc["F1", "status"] == "certified"

@@ -5,13 +5,14 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from asi_me import quality
+from asi_me import catalogue, exports, quality
 from asi_me.snapshot import read_log
+from asi_me.store import Store
 from asi_me.ui import charts
-from asi_me.ui.cache import cached
+from asi_me.ui.cache import cached, deferred
 from asi_me.ui.context import page_context
 from asi_me.ui.widgets import chart_card, data_table, empty_state, friendly_errors
-from asi_me.vocab import Role
+from asi_me.vocab import Role, label
 
 ctx = page_context()
 viewer, filters = ctx.viewer, ctx.filters
@@ -21,6 +22,68 @@ st.caption(
     "What the figures are made of: every table with its size, version and source, the checks the data "
     "passes or fails, and downloads. Public downloads hold published aggregates and public tables only."
 )
+
+
+
+def _table_csv(store: Store, viewer, name: str, filters) -> bytes:
+    return exports.frame_to_csv(catalogue.table_for_download(store, viewer, name, filters))
+
+
+def _workbook(store: Store, viewer, filters) -> bytes:
+    return exports.excel_workbook(exports.download_frames(store, viewer, filters))
+
+
+# ------------------------------------------------------------------ catalogue and downloads
+st.subheader("Tables")
+with friendly_errors("the catalogue of tables"):
+    tables = cached(catalogue.table_catalogue, viewer)
+    data_table(
+        tables[["title", "kind", "rows", "is_public", "data_version", "snapshot_created_at", "last_ingest_at",
+                "source_files", "download_scope"]],
+        key="catalogue", download="asi-table-catalogue", min_reporters=ctx.min_reporters,
+        titles={"title": "Table", "is_public": "Public", "snapshot_created_at": "Snapshot created",
+                "last_ingest_at": "Last ingest", "download_scope": "You may download"},
+        column_config={"Public": st.column_config.CheckboxColumn(), "Rows": st.column_config.NumberColumn(
+            format="localized")},
+    )
+    st.caption("Column definitions for every table are in docs/data-dictionary.md and in the zip's README.")
+
+st.subheader("Downloads")
+with friendly_errors("the downloads"), st.container(border=True, key="controls_downloads"):
+    allowed = tables[tables["is_downloadable"]]
+    titles = dict(zip(allowed["name"], allowed["title"], strict=True))
+    c1, c2, c3 = st.columns([3, 2, 2], vertical_alignment="bottom")
+    with c1:
+        choice = st.selectbox("One table as CSV", list(titles), format_func=lambda n: titles[n], key="dl_table",
+                              help="Tables you may download with your role; published aggregates follow the "
+                                   "global filters.")
+        if choice:
+            st.download_button(
+                f"Download {titles[choice]} (CSV)", deferred(_table_csv, viewer, choice, filters),
+                file_name=f"asi-{choice}.csv", mime="text/csv", key="dl_table_csv", on_click="ignore",
+                icon=":material/download:",
+            )
+    with c2:
+        st.download_button(
+            "Excel workbook (everything above)", deferred(_workbook, viewer, filters),
+            file_name="asi-me-data.xlsx", key="dl_workbook", on_click="ignore", icon=":material/table_view:",
+            mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+    with c3:
+        st.download_button(
+            "Zip of CSVs with README", deferred(exports.download_zip, viewer, filters),
+            file_name="asi-me-data.zip", mime="application/zip", key="dl_zip", on_click="ignore",
+            icon=":material/folder_zip:",
+        )
+    scope = {"public": "public tables and published aggregates",
+             "member": "public tables, your company's own rows and published aggregates",
+             "secretariat": "every table"}[viewer.role]
+    st.caption(
+        f"As {label(viewer.role)} you may download {scope}. Published aggregates pass the ASI antitrust policy "
+        f"(at least {ctx.min_reporters} reporting companies per cell); withheld cells read "
+        f"“suppressed (fewer than {ctx.min_reporters} reporters)”. The README holds definitions, suppression "
+        "notes and how to cite the data."
+    )
 
 # ------------------------------------------------------------------ data quality
 st.subheader("Data quality")

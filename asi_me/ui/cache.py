@@ -76,3 +76,10 @@ def clear() -> None:
     _cached_call.clear()
     _open_store.clear()
     settings.clear()
+
+
+def deferred(fn: Callable[..., T], *args: Any, **kwargs: Any) -> Callable[[], T]:
+    """A zero-argument callable computing `fn(store, *args, **kwargs)` later, for
+    `st.download_button(data=...)`: large files are built only when someone clicks."""
+    store = current_store()
+    return lambda: fn(store, *args, **kwargs)

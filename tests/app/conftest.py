@@ -77,17 +77,25 @@ def demo_member(demo_store: Store) -> str:
     return str(register["member_id"].value_counts().index[0])
 
 
+class Download(dict):
+    """One download button: label, file_name, and `data` (bytes; deferred files are built on first access)."""
+
+    def __getitem__(self, key: str) -> Any:
+        if key == "data":
+            payload = super().__getitem__("source")
+            payload = payload() if callable(payload) else payload
+            return payload.encode("utf-8") if isinstance(payload, str) else payload
+        return super().__getitem__(key)
+
+
 @pytest.fixture
-def downloads(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
+def downloads(monkeypatch: pytest.MonkeyPatch) -> list[Download]:
     """Every download button drawn during the test: label, file name and the bytes offered."""
-    recorded: list[dict[str, Any]] = []
+    recorded: list[Download] = []
     original = streamlit.download_button
 
     def recording(label: str, data: Any, file_name: str | None = None, *args: Any, **kwargs: Any) -> bool:
-        payload = data() if callable(data) else data
-        if isinstance(payload, str):
-            payload = payload.encode("utf-8")
-        recorded.append({"label": label, "file_name": file_name, "data": payload})
+        recorded.append(Download(label=label, file_name=file_name, source=data))
         return original(label, data, file_name, *args, **kwargs)
 
     monkeypatch.setattr(streamlit, "download_button", recording)

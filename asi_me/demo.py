@@ -98,10 +98,10 @@ SEEDED_CASES: dict[str, object] = {
     "facilities_without_coordinates": 30,
     "certified_facilities_without_coordinates": 8,
     "few_reporters": {"reporting_year": 2019, "stage": "recycling", "companies": 3},
-    "dominant_reporter": {"reporting_year": 2021, "stage": "semi_fabrication", "member_id": "M0050"},
-    "mass_balance_failure": {"facility_id": "F0090", "reporting_year": 2022, "stage": "semi_fabrication",
+    "dominant_reporter": {"reporting_year": 2021, "stage": "semi_fabrication", "member_id": "M0059"},
+    "mass_balance_failure": {"facility_id": "F0055", "reporting_year": 2022, "stage": "semi_fabrication",
                              "material": "asi_aluminium"},
-    "late_report": {"facility_id": "F0079", "reporting_year": 2023, "submitted_on": "2024-06-23",
+    "late_report": {"facility_id": "F0088", "reporting_year": 2023, "submitted_on": "2024-06-23",
                     "due_on": "2024-05-31"},
     "zero_volume_line": {"facility_id": "F0004", "reporting_year": 2020, "stage": "recycling",
                          "material": "eligible_scrap"},
@@ -177,8 +177,11 @@ _FOUNDERS = [MembershipClass.PRODUCTION_TRANSFORMATION] * 6 + [MembershipClass.I
     MembershipClass.DOWNSTREAM_SUPPORTERS,
 ]
 # Producer segments: which site kinds their facilities use.
-_SEGMENT_KINDS = {"integrated": "BAS", "upstream": "BA", "smelter": "SR", "semis": "FR", "recycler": "RF",
-                  "converter": "MF", "user": "M"}
+_SEGMENT_KINDS = {"integrated": "BAS", "upstream": "BA", "smelter": "SSR", "semis": "FFFR", "recycler": "RF",
+                  "converter": "MMF", "user": "M"}
+# Where PS certifications concentrate (ASI newsletter, Nov 2022: top countries by incidence).
+_COUNTRY_WEIGHT = {"DE": 4.5, "CN": 4.0, "US": 3.0, "IT": 4.5, "BR": 2.5, "AU": 0.7, "FR": 1.8, "AT": 1.8, "ES": 1.7,
+                   "GB": 1.7, "CA": 1.5, "NO": 1.5, "CH": 1.5, "SE": 1.5}
 _SEGMENT_P = {"upstream": 0.09, "integrated": 0.05, "smelter": 0.17, "semis": 0.37, "recycler": 0.12,
               "converter": 0.20}
 _NO_FACILITY = {MembershipClass.CIVIL_SOCIETY, MembershipClass.ASSOCIATIONS, MembershipClass.GENERAL_SUPPORTERS,
@@ -329,12 +332,32 @@ def _make_facilities(world: World) -> None:
             lo_w, hi_w = _KIND_WORKERS[kind]
             workers = int(np.clip(rng.lognormal(np.log((lo_w + hi_w) / 3), 0.5), 20, 6000))
             world.facilities.append({
+                "_town": town, "_first_word": first_word,
                 "facility_id": f"F{n:04d}", "member_id": member["member_id"], "name": name, "country": country,
                 "latitude": round(lat + float(rng.normal(0, 0.06)), 4),
                 "longitude": round(lon + float(rng.normal(0, 0.06)), 4),
                 "activities": _activities(rng, kind, site_kinds, segment), "workers": workers,
                 "_kind": kind,
             })
+
+
+def _cover_upstream_sites(world: World) -> None:
+    """Every real mine, refinery and smelter town gets at least one facility (moved from a crowded town)."""
+    rng = _rng(12)
+    for country, town, lat, lon, kinds in demo_sites.sites():
+        for kind in "BAS":
+            if kind not in kinds or any(f["_town"] == town and f["_kind"] == kind for f in world.facilities):
+                continue
+            crowd: dict[str, int] = defaultdict(int)
+            for f in world.facilities:
+                crowd[f["_town"]] += 1
+            donors = [f for f in world.facilities if f["_kind"] == kind and crowd[f["_town"]] >= 3]
+            if not donors:
+                continue
+            f = donors[int(rng.integers(len(donors)))]
+            f.update({"_town": town, "country": country, "latitude": round(lat + float(rng.normal(0, 0.06)), 4),
+                      "longitude": round(lon + float(rng.normal(0, 0.06)), 4),
+                      "name": f"{f['_first_word']} {town} {_KIND_NAME[kind]}"})
 
 
 _STAGE_OF_ACTIVITY = {
@@ -408,7 +431,8 @@ def _simulate_chains(world: World, standard: str, issued: dict[int, int], rng: n
             old = [f for f in pool if f["country"] in covered_countries]
             pool = old or pool
         w = np.array([(3.0 if world.member_segment[f["member_id"]] != "user" else 1.0)
-                      * (2.0 if on.year < 2020 and f["_kind"] in "BAS" else 1.0) for f in pool])
+                      * (1.5 if on.year < 2020 and f["_kind"] in "BAS" else 1.0)
+                      * _COUNTRY_WEIGHT.get(f["country"], 1.0) for f in pool])
         return pool[int(rng.choice(len(pool), p=w / w.sum()))]
 
     # CoC entities certified before the countries calibration date stay in PS-certified countries.
@@ -976,6 +1000,7 @@ def build_world() -> World:
     world = World()
     _make_members(world)
     _make_facilities(world)
+    _cover_upstream_sites(world)
     _make_firms(world)
     rng = _rng(8)
     _simulate_chains(world, "PS", PS_ISSUED, rng)

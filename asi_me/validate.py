@@ -129,7 +129,9 @@ class ColumnRule:
 
 
 def _num(value: float) -> str:
-    return f"{value:,.0f}" if float(value).is_integer() else f"{value:g}"
+    if not float(value).is_integer():
+        return f"{value:g}"
+    return f"{value:,.0f}" if abs(value) >= 100_000 else f"{value:.0f}"
 
 
 def _collect(meta: list[Any], into: dict[str, Any]) -> None:
@@ -670,6 +672,26 @@ def check_unique_key(frame: Frame, problems: ProblemLog) -> None:
     detail = pd.Series(first[bad]).map(lambda r: f"repeats the key of row {r}")
     problems.add(frame, index[bad], ", ".join(key), value, RULE_UNIQUE, "(" + ", ".join(key) + ")", detail,
                  "keep one row per key, or correct the key")
+
+
+# The rules beyond single cells, in words, per table (the data dictionary prints these).
+DOMAIN_RULES: dict[str, list[str]] = {
+    "members": ["left_on, when given, is on or after joined_on."],
+    "facilities": ["latitude and longitude are both given or both empty."],
+    "certifications": [
+        "standard_version belongs to standard (PS-* versions for PS, CoC-* versions for CoC).",
+        "expires_on is after issued_on.",
+    ],
+    "audit_findings": ["criterion starts with its principle number (criterion 5.1 belongs to principle 5)."],
+    "coc_reports": [
+        "(stage, material) is a valid CoC input: "
+        + "; ".join(f"{s.value} takes {m.value}" for s, m in vocab.COC_INPUT_SOURCE)
+        + ".",
+        "Mass balance: output_t <= input_t x yield + carried_forward_t (tolerance 1e-6 relative), with yields "
+        + ", ".join(f"{s.value}/{m.value} {f:g}" for (s, m), f in vocab.COC_YIELD_FACTOR.items())
+        + ". An error unless ASI_MASS_BALANCE=warn.",
+    ],
+}
 
 
 def check_domain_rules(frame: Frame, problems: ProblemLog, mass_balance: str) -> None:

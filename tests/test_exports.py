@@ -167,3 +167,21 @@ def test_member_never_sees_another_members_non_public_detail(store):
             assert set(frame["member_id"]) <= {"M1"}
         if "facility_id" in frame.columns:
             assert set(frame["facility_id"]) <= {"F1"}
+
+
+@pytest.mark.parametrize("role", ["public", "member", "secretariat"])
+def test_every_query_runs_on_an_empty_snapshot(tmp_path, role):
+    from conftest import call_query
+
+    from asi_me import toc
+
+    store = make_store(tmp_path)
+    viewer = Viewer.member("M1") if role == "member" else Viewer(role)
+    values = {"certification_id": "C1", "node_id": "N1", "indicator_code": "I1", "name": "governance_meetings"}
+    modules = (outcomes, certifications, toc, catalogue, exports)
+    for fn in [fn for module in modules for fn in module.QUERY_FUNCTIONS]:
+        call_query(fn, store, viewer, Filters(as_of=date(2020, 1, 1)), **values)
+    tiles = outcomes.dashboard_tiles(store, viewer)
+    assert tiles.tile("members").value == 0
+    assert certifications.facility_points(store, viewer).empty
+    assert toc.toc_graph(store, viewer).nodes.empty

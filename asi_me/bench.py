@@ -1,0 +1,427 @@
+"""The benchmark suite: the app at demo size and at N times it, against the targets.
+
+`run_bench(factors, quick, json_path)` measures, per scale factor, on a stable copy of
+the data (scaled-data/x<N>, generated from the current snapshot when missing or stale):
+
+- queries: median and p95 of every function in each query module's QUERY_FUNCTIONS,
+  for the public viewer with default filters and with one filtered variant (in process);
+- pandas baseline: benchmarks/pandas_baseline.py, time and peak-memory ratios;
+- page runs: benchmarks/page_runs.py, every page in AppTest, cold and warm;
+- payload and concurrency: benchmarks/server_bench.py against a real `streamlit run`.
+
+Each part that cannot run (a module or page not written yet, no Chromium) is reported
+with the reason and the rest goes on; only a crash of the suite itself exits non-zero.
+The targets are checked at the largest factor measured and printed as met / missed.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.metadata
+import inspect
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas
+import pyarrow
+
+from asi_me.filters import Filters, Viewer
+from asi_me.scale import write_scaled
+from asi_me.settings import REPO_ROOT, Settings
+from asi_me.snapshot import NoSnapshotError, current_manifest
+from asi_me.store import Store
+
+QUERY_MODULES = ("outcomes", "certifications", "toc", "catalogue", "exports", "coc", "quality", "policy")
+SCALED_ROOT = REPO_ROOT / "scaled-data"
+BENCH_DIR = REPO_ROOT / "benchmarks"
+FILTERED = {"regions": ("Europe",), "standards": ("PS",)}
+
+# The targets at 100x on a 2-core machine (the issue's figures).
+QUERY_MEDIAN_MS = 100.0
+PANDAS_SPEEDUP = 5.0
+PANDAS_MEMORY_SHARE = 1 / 3
+WARM_PAGE_MS = 200.0
+COLD_PAGE_MS = 2000.0
+PAYLOAD_BYTES = 2_000_000
+CONCURRENT_P95_MS = 2000.0
+RSS_PER_SESSION_MB = 1.0
+
+
+def machine() -> dict[str, Any]:
+    """What the figures were measured on."""
+    info: dict[str, Any] = {
+        "nproc": os.cpu_count(),
+        "python": platform.python_version(),
+        "duckdb": duckdb.__version__,
+        "pandas": pandas.__version__,
+        "pyarrow": pyarrow.__version__,
+        "platform": platform.platform(),
+    }
+    try:
+        info["streamlit"] = importlib.metadata.version("streamlit")
+    except importlib.metadata.PackageNotFoundError:
+        info["streamlit"] = None
+    try:
+        cpuinfo = Path("/proc/cpuinfo").read_text(encoding="utf-8")
+        info["cpu_model"] = next(
+            (line.split(":", 1)[1].strip() for line in cpuinfo.splitlines() if line.startswith("model name")), None
+        )
+        meminfo = Path("/proc/meminfo").read_text(encoding="utf-8")
+        kb = next(int(line.split()[1]) for line in meminfo.splitlines() if line.startswith("MemTotal"))
+        info["memory_gb"] = round(kb / 1024 / 1024, 1)
+    except (OSError, StopIteration):
+        pass
+    return info
+
+
+def dataset_dir(factor: int, source: Path) -> Path:
+    """scaled-data/x<factor>: a copy of the current snapshot N times over, rebuilt when the source changed."""
+    source_id = current_manifest(source).snapshot_id
+    target = SCALED_ROOT / f"x{factor}"
+    try:
+        if source_id in current_manifest(target).note:
+            return target
+    except (NoSnapshotError, FileNotFoundError):
+        pass
+    started = time.perf_counter()
+    print(f"  writing the x{factor} dataset into {target} ...", flush=True)
+    write_scaled(factor, target, source_dir=source)
+    print(f"  written in {time.perf_counter() - started:.1f} s", flush=True)
+    return target
+
+
+# ---------------------------------------------------------------- query functions
+
+
+def time_call(fn: Callable[[], Any], reps: int, budget_s: float) -> dict[str, float | int]:
+    """Median, p95, min, max (ms) of up to `reps` calls, fewer when the time budget is used up."""
+    samples: list[float] = []
+    cpu: list[float] = []  # process CPU time (all threads): less sensitive to other load on the machine
+    started = time.perf_counter()
+    for _ in range(max(1, reps)):
+        t0, c0 = time.perf_counter(), time.process_time()
+        fn()
+        samples.append(time.perf_counter() - t0)
+        cpu.append(time.process_time() - c0)
+        if time.perf_counter() - started > budget_s:
+            break
+    ordered = sorted(samples)
+    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+    return {"median_ms": round(1000 * statistics.median(ordered), 2), "p95_ms": round(1000 * p95, 2),
+            "min_ms": round(1000 * ordered[0], 2), "max_ms": round(1000 * ordered[-1], 2), "runs": len(ordered),
+            "cpu_median_ms": round(1000 * statistics.median(cpu), 2)}
+
+
+def _samples(store: Store) -> dict[str, Any]:
+    """Sample values for required arguments other than store, viewer and filters."""
+
+    def first(sql: str) -> Any:
+        frame = store.query(sql)
+        return None if frame.empty else frame.iloc[0, 0]
+
+    code = first("select indicator_code from indicators order by level, indicator_code limit 1")
+    year = first("select max(reporting_year) from coc_reports")
+    return {
+        "certification_id": first("select certification_id from certifications order by issued_on desc, "
+                                  "certification_id limit 1"),
+        "year": int(year) if year is not None else None,
+        "reporting_year": int(year) if year is not None else None,
+        "indicator_code": code,
+        "node_id": first(f"select toc_node_id from indicators where indicator_code = '{code}'") if code else None,
+        "member_id": first("select member_id from facilities group by member_id order by count(*) desc limit 1"),
+        "facility_id": first("select facility_id from certifications order by issued_on limit 1"),
+        "table": "certifications",
+        "table_name": "certifications",
+        "name": "certifications",
+    }
+
+
+def _call(fn: Callable[..., Any], store: Store, filters: Filters | None, samples: dict[str, Any]) -> (
+        Callable[[], Any] | str):
+    """A no-argument call of `fn` with sample arguments, or the reason it cannot be called."""
+    try:
+        signature = inspect.signature(fn)
+    except (TypeError, ValueError) as exc:
+        return f"no signature: {exc}"
+    args: list[Any] = []
+    kwargs: dict[str, Any] = {}
+    for name, param in signature.parameters.items():
+        if name == "store":
+            value: Any = store
+        elif name == "viewer":
+            value = Viewer.public()
+        elif name == "filters":
+            value = filters
+        elif samples.get(name) is not None:
+            value = samples[name]
+        elif param.default is not inspect.Parameter.empty:
+            continue
+        else:
+            return f"no sample value for its required argument {name!r}"
+        if param.kind is inspect.Parameter.POSITIONAL_ONLY:
+            args.append(value)
+        else:
+            kwargs[name] = value
+    return lambda: fn(*args, **kwargs)
+
+
+def query_functions() -> tuple[list[tuple[str, Callable[..., Any]]], dict[str, str]]:
+    """(module.function, function) of every QUERY_FUNCTIONS entry, and modules that are missing."""
+    found: list[tuple[str, Callable[..., Any]]] = []
+    missing: dict[str, str] = {}
+    for module_name in QUERY_MODULES:
+        try:
+            module = importlib.import_module(f"asi_me.{module_name}")
+        except ImportError as exc:
+            missing[module_name] = f"cannot import asi_me.{module_name}: {exc}"
+            continue
+        functions = getattr(module, "QUERY_FUNCTIONS", None)
+        if not functions:
+            missing[module_name] = f"asi_me.{module_name} has no QUERY_FUNCTIONS"
+            continue
+        found += [(f"{module_name}.{fn.__name__}", fn) for fn in functions]
+    return found, missing
+
+
+def bench_queries(data_dir: Path, reps: int, budget_s: float) -> dict[str, Any]:
+    """Median/p95 of every query function, default and filtered, on a warm Store."""
+    store = Store.open_current(data_dir)
+    samples = _samples(store)
+    functions, missing = query_functions()
+    rows = []
+    for name, fn in functions:
+        for variant, filters in (("default", Filters()), ("filtered", Filters(**FILTERED))):
+            call = _call(fn, store, filters, samples)
+            if isinstance(call, str):
+                rows.append({"function": name, "variant": variant, "skipped": call})
+                break
+            if variant == "filtered" and "filters" not in inspect.signature(fn).parameters:
+                break
+            try:
+                t0 = time.perf_counter()
+                call()
+                first_ms = round(1000 * (time.perf_counter() - t0), 2)
+                stats = time_call(call, reps, budget_s)
+            except Exception as exc:  # report and go on with the other functions
+                rows.append({"function": name, "variant": variant, "error": f"{type(exc).__name__}: {exc}"[:300]})
+                continue
+            rows.append({"function": name, "variant": variant, "first_ms": first_ms, **stats})
+    store.close()
+    filtered = {k: list(v) for k, v in FILTERED.items()}
+    return {"functions": rows, "missing_modules": missing, "filtered_variant": filtered}
+
+
+# ---------------------------------------------------------------- subprocess parts
+
+
+def _script(name: str, args: list[str], json_out: Path, timeout_s: float) -> dict[str, Any]:
+    """Run benchmarks/<name>.py and return its JSON, or the reason it did not finish."""
+    script = BENCH_DIR / f"{name}.py"
+    if not script.is_file():
+        return {"skipped": f"{script} does not exist"}
+    json_out.unlink(missing_ok=True)
+    command = [sys.executable, str(script), *args, "--json", str(json_out)]
+    try:
+        # our own scripts, run with this interpreter; no shell, no user input
+        done = subprocess.run(  # noqa: S603
+            command, cwd=REPO_ROOT, capture_output=True, text=True, timeout=timeout_s, check=False
+        )
+    except subprocess.TimeoutExpired:
+        return {"skipped": f"{script.name} did not finish within {timeout_s:.0f} s"}
+    if done.returncode != 0 or not json_out.exists():
+        tail = "\n".join((done.stderr or done.stdout).strip().splitlines()[-6:])
+        return {"skipped": f"{script.name} exited with {done.returncode}: {tail}"}
+    return json.loads(json_out.read_text(encoding="utf-8"))
+
+
+def _app_missing() -> str | None:
+    return None if (REPO_ROOT / "app.py").is_file() else f"{REPO_ROOT / 'app.py'} does not exist yet"
+
+
+def bench_factor(factor: int, source: Path, quick: bool, work: Path) -> dict[str, Any]:
+    """Every part of the benchmark on the x<factor> dataset."""
+    out: dict[str, Any] = {"factor": factor}
+    data_dir = dataset_dir(factor, source)
+    manifest = current_manifest(data_dir)
+    out["dataset"] = {"data_dir": str(data_dir), "snapshot_id": manifest.snapshot_id,
+                      "rows": {name: info["rows"] for name, info in manifest.tables.items()}}
+    big = factor >= 10
+    parts: list[tuple[str, Callable[[], dict[str, Any]]]] = [
+        ("queries", lambda: bench_queries(data_dir, 3 if quick else (7 if big else 10), 5.0 if quick else 20.0)),
+        ("pandas", lambda: _script(
+            "pandas_baseline", ["--data-dir", str(data_dir), "--reps", "2" if quick else "5"],
+            work / f"pandas-x{factor}.json", 3600)),
+        ("pages", lambda: {"skipped": missing} if (missing := _app_missing()) else _script(
+            "page_runs", ["--data-dir", str(data_dir), "--reps", "1" if quick else "5"],
+            work / f"pages-x{factor}.json", 1800)),
+        ("server", lambda: {"skipped": missing} if (missing := _app_missing()) else _script(
+            "server_bench", ["--data-dir", str(data_dir),
+                             *[a for n in ([1, 5] if quick else [1, 10, 25, 50]) for a in ("--sessions", str(n))]],
+            work / f"server-x{factor}.json", 1800)),
+    ]
+    for name, part in parts:
+        print(f"  {name} ...", flush=True)
+        started = time.perf_counter()
+        load = os.getloadavg()[0]
+        try:
+            out[name] = part()
+        except Exception as exc:  # a part that cannot run is reported; the suite goes on
+            out[name] = {"skipped": f"{type(exc).__name__}: {exc}"[:500]}
+        out[name]["wall_s"] = round(time.perf_counter() - started, 1)
+        out[name]["load_average_at_start"] = round(load, 2)
+        if "skipped" in out[name]:
+            print(f"    not measured: {out[name]['skipped']}", flush=True)
+    return out
+
+
+# ---------------------------------------------------------------- targets
+
+
+def _verdict(ok: bool | None) -> str:
+    return "not measured" if ok is None else ("met" if ok else "missed")
+
+
+def evaluate_targets(result: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each target at the largest factor measured: the figure, the limit and met / missed."""
+    targets: list[dict[str, Any]] = []
+
+    def add(name: str, value: Any, limit: str, ok: bool | None, detail: str = "") -> None:
+        targets.append({"target": name, "factor": factor, "value": value, "limit": limit,
+                        "status": _verdict(ok), "detail": detail})
+
+    factor = max(result["factors"], key=int) if result["factors"] else None
+    run = result["factors"].get(factor, {}) if factor else {}
+
+    timed = [r for r in run.get("queries", {}).get("functions", []) if "median_ms" in r]
+    worst = max(timed, key=lambda r: r["median_ms"], default=None)
+    over = [f"{r['function']} ({r['variant']}) {r['median_ms']:.0f} ms"
+            for r in timed if r["median_ms"] > QUERY_MEDIAN_MS]
+    add("every query function median <= 100 ms", worst and f"{worst['median_ms']:.1f} ms ({worst['function']}, "
+        f"{worst['variant']})", "100 ms", None if worst is None else not over, "; ".join(over))
+
+    comps = [c for c in run.get("pandas", {}).get("computations", []) if "time_ratio" in c]
+    slow = [f"{c['computation']} {c['time_ratio']}x" for c in comps if c["time_ratio"] < PANDAS_SPEEDUP]
+    add("query layer >= 5x faster than pandas", comps and f"min {min(c['time_ratio'] for c in comps)}x",
+        ">= 5x", None if not comps else not slow, "; ".join(slow))
+    mems = [c for c in comps if "memory_ratio" in c]
+    heavy = [f"{c['computation']} {c['memory_ratio']:.2f}" for c in mems if c["memory_ratio"] > PANDAS_MEMORY_SHARE]
+    add("query layer peak memory <= 1/3 of pandas", mems and f"max {max(c['memory_ratio'] for c in mems):.2f}",
+        "<= 0.33", None if not mems else not heavy, "; ".join(heavy))
+
+    pages = [p for p in run.get("pages", {}).get("pages", []) if "warm" in p]
+    warm_over = [f"{p['page']} {p['warm']['median_ms']:.0f} ms" for p in pages if p["warm"]["median_ms"] > WARM_PAGE_MS]
+    add("warm page run <= 200 ms", pages and f"max {max(p['warm']['median_ms'] for p in pages):.0f} ms", "200 ms",
+        None if not pages else not warm_over, "; ".join(warm_over))
+    cold_over = [f"{p['page']} {p['cold_ms']:.0f} ms" for p in pages if p["cold_ms"] > COLD_PAGE_MS]
+    add("cold page run <= 2 s", pages and f"max {max(p['cold_ms'] for p in pages):.0f} ms", "2000 ms",
+        None if not pages else not cold_over, "; ".join(cold_over))
+
+    server = run.get("server", {})
+    payload = server.get("browser_payload") or server.get("protocol_payload") or []
+    sizes = [(p["page"], p.get("ws_bytes", p.get("protocol_bytes"))) for p in payload]
+    sizes = [(page, size) for page, size in sizes if size is not None]
+    big = [f"{page} {size / 1e6:.2f} MB" for page, size in sizes if size > PAYLOAD_BYTES]
+    add("payload <= 2 MB per page", sizes and f"max {max(s for _, s in sizes) / 1e6:.2f} MB", "2 MB",
+        None if not sizes else not big, "; ".join(big))
+
+    waves = [w for w in server.get("concurrency", []) if "time_p95_ms" in w]
+    top = max(waves, key=lambda w: w["sessions"], default=None)
+    add(f"{top['sessions'] if top else 50} concurrent sessions p95 first render <= 2 s",
+        top and f"{top['time_p95_ms']:.0f} ms", "2000 ms",
+        None if top is None else top["time_p95_ms"] <= CONCURRENT_P95_MS and top["finished"] == top["sessions"],
+        "" if top is None or top["sessions"] >= 50 else "fewer than 50 sessions in this run")
+    add("RSS per extra session <= 1 MB", top and f"{top['rss_per_session_mb']:.2f} MB", "1 MB",
+        None if top is None else top["rss_per_session_mb"] <= RSS_PER_SESSION_MB)
+    return targets
+
+
+# ---------------------------------------------------------------- report
+
+
+def print_report(result: dict[str, Any]) -> None:
+    for factor, run in result["factors"].items():
+        print(f"\n=== x{factor}: {run['dataset']['rows'].get('indicator_observations', 0):,} observations, "
+              f"{run['dataset']['rows'].get('facilities', 0):,} facilities ===")
+        queries = run.get("queries", {})
+        for module, why in queries.get("missing_modules", {}).items():
+            print(f"  query module {module}: {why}")
+        print(f"  {'query function':<48} {'variant':<9} {'median ms':>10} {'p95 ms':>9} {'cpu ms':>9}")
+        for row in queries.get("functions", []):
+            if "median_ms" in row:
+                print(f"  {row['function']:<48} {row['variant']:<9} {row['median_ms']:>10.1f} {row['p95_ms']:>9.1f} "
+                      f"{row['cpu_median_ms']:>9.1f}")
+            else:
+                print(f"  {row['function']:<48} {row['variant']:<9} {row.get('error') or row.get('skipped')}")
+        pandas = run.get("pandas", {})
+        if pandas.get("computations"):
+            print(f"\n  {'pandas baseline':<40} {'query ms':>9} {'pandas ms':>10} {'load ms':>8} {'time x':>7} "
+                  f"{'q MB':>7} {'pd MB':>7} {'mem':>6}")
+        for c in pandas.get("computations", []):
+            if "error" in c:
+                print(f"  {c['computation']:<40} {c['error'][:80]}")
+                continue
+            qm, pm = c.get("query_memory", {}).get("peak_mb"), c.get("pandas_memory", {}).get("peak_mb")
+            print(f"  {c['computation']:<40} {c['query']['median_ms']:>9.1f} {c['pandas']['median_ms']:>10.1f} "
+                  f"{c['pandas_load_ms']:>8.0f} {c['time_ratio']:>7.1f} {qm if qm is not None else '-':>7} "
+                  f"{pm if pm is not None else '-':>7} {c.get('memory_ratio', '-'):>6}")
+        pages = run.get("pages", {})
+        if pages.get("pages"):
+            print(f"\n  {'page (AppTest)':<40} {'cold ms':>9} {'warm ms':>9} exceptions")
+        for p in pages.get("pages", []):
+            if "warm" in p:
+                print(f"  {p['page']:<40} {p['cold_ms']:>9.0f} {p['warm']['median_ms']:>9.0f} {len(p['exceptions'])}")
+            else:
+                print(f"  {p['page']:<40} {p.get('error', '')[:80]}")
+        server = run.get("server", {})
+        browser = {p["page"]: p for p in server.get("browser_payload", [])}
+        if server.get("protocol_payload"):
+            print(f"\n  {'payload':<40} {'ws bytes':>10} {'chromium':>10} {'server warm ms':>15}")
+        for p in server.get("protocol_payload", []):
+            seen = browser.get(p["page"], {}).get("ws_bytes", "-")
+            print(f"  {p['page']:<40} {p['protocol_bytes']:>10} {seen:>10} {p['server_warm_ms']:>15.0f}")
+        if server.get("concurrency"):
+            print(f"\n  {'sessions':>8} {'finished':>8} {'p50 ms':>8} {'p95 ms':>8} {'RSS/session MB':>15}")
+        for w in server.get("concurrency", []):
+            print(f"  {w['sessions']:>8} {w['finished']:>8} {w.get('time_median_ms', 0):>8.0f} "
+                  f"{w.get('time_p95_ms', 0):>8.0f} {w['rss_per_session_mb']:>15.2f}")
+    print("\n=== targets ===")
+    for t in result["targets"]:
+        print(f"  [{t['status']:^12}] x{t['factor']} {t['target']}: {t['value']} (limit {t['limit']})"
+              + (f" - {t['detail']}" if t["detail"] else ""))
+
+
+def run_bench(factors: list[int], quick: bool, json_path: Path) -> int:
+    """Run the suite for `factors` (quick: demo size only, few repetitions) and write JSON to `json_path`."""
+    if quick:
+        factors = [1]
+    factors = sorted(set(factors))
+    source = Settings.from_env().data_dir
+    result: dict[str, Any] = {
+        "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "quick": quick,
+        "machine": machine(),
+        "source_snapshot": current_manifest(source).snapshot_id,
+        "factors": {},
+    }
+    work = json_path.resolve().parent / ".bench-work"
+    work.mkdir(parents=True, exist_ok=True)
+    for factor in factors:
+        print(f"x{factor}:", flush=True)
+        result["factors"][str(factor)] = bench_factor(factor, source, quick, work)
+    result["targets"] = evaluate_targets(result)
+    result["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")
+    json_path.parent.mkdir(parents=True, exist_ok=True)
+    json_path.write_text(json.dumps(result, indent=2, default=str) + "\n", encoding="utf-8")
+    print_report(result)
+    print(f"\nJSON written to {json_path}")
+    return 0

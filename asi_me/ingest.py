@@ -39,7 +39,15 @@ import pyarrow.parquet as pq
 
 from asi_me.contract import TABLES
 from asi_me.settings import Settings
-from asi_me.snapshot import NoSnapshotError, append_log, current_folder, current_id, read_table, write_snapshot
+from asi_me.snapshot import (
+    Manifest,
+    NoSnapshotError,
+    append_log,
+    current_folder,
+    current_id,
+    read_table,
+    write_snapshot,
+)
 from asi_me.validate import (
     ERROR,
     RULE_DUPLICATE_TABLE,
@@ -137,6 +145,11 @@ def read_csv(path: Path) -> Source:
         raise UnreadableInputError(f"{path.name} is not UTF-8 text; save it as 'CSV UTF-8' and try again.")
     if not header:
         raise UnreadableInputError(f"{path.name} is empty or has no header row; the first line must name the columns.")
+    if len(header) == 1 and (";" in header[0] or "\t" in header[0]):
+        separator = "';'" if ";" in header[0] else "tabs"
+        raise UnreadableInputError(
+            f"{path.name} separates its columns with {separator}; save it as comma-separated CSV (UTF-8)."
+        )
     names = [f"c{i}" for i in range(len(header))]
     invalid: list[str] = []
 
@@ -381,7 +394,10 @@ def _test_pause(point: str) -> Callable[..., None] | None:
 
 
 def publish(result: IngestResult, data_dir: Path) -> tuple[str, bool]:
-    """Write the validated set as a snapshot and switch CURRENT to it (no-op if identical)."""
+    """Write the validated set as a snapshot and switch CURRENT to it (no-op if identical).
+
+    The caller holds the ingest lock.
+    """
     tables: dict[str, pa.Table] = {}
     sources: dict[str, list[str]] = {}
     previous = None
@@ -394,17 +410,14 @@ def publish(result: IngestResult, data_dir: Path) -> tuple[str, bool]:
         if frame.is_supplied:
             sources[name] = [frame.label]
         elif previous is not None:
-            from asi_me.snapshot import Manifest  # noqa: PLC0415
-
             sources[name] = Manifest.load(previous).tables.get(name, {}).get("sources", [])
     note = "ingest of " + ", ".join(f.label for f in result.frames.values() if f.is_supplied)
-    with _ingest_lock(data_dir):
-        _remove_stale_staging(data_dir)
-        return write_snapshot(
-            data_dir, tables, sources, note,
-            _before_switch=_test_pause("switch"),
-            _after_table=_test_pause("table"),
-        )
+    _remove_stale_staging(data_dir)
+    return write_snapshot(
+        data_dir, tables, sources, note,
+        _before_switch=_test_pause("switch"),
+        _after_table=_test_pause("table"),
+    )
 
 
 def ingest(
@@ -415,11 +428,17 @@ def ingest(
     Raises UnreadableInputError when an input cannot be read at all.
     """
     sources = read_sources(collect_files(paths))
-    result = check_sources(sources, data_dir, mass_balance)
-    if result.ok and not dry_run:
-        result.snapshot_id, result.changed = publish(result, data_dir)
-    else:
+    if dry_run:
+        result = check_sources(sources, data_dir, mass_balance)
         result.snapshot_id = current_id(data_dir)
+        return result
+    # Held from reading the current snapshot to switching CURRENT, so two ingests cannot lose each other's tables.
+    with _ingest_lock(data_dir):
+        result = check_sources(sources, data_dir, mass_balance)
+        if result.ok:
+            result.snapshot_id, result.changed = publish(result, data_dir)
+        else:
+            result.snapshot_id = current_id(data_dir)
     return result
 
 

@@ -319,6 +319,7 @@ def test_printed_problems_are_capped_but_the_report_has_all(exports, data_dir, t
         ("members.parquet", b"PAR1 broken", "cannot be read as Parquet"),
         ("members.txt", b"member_id\n", "not a CSV, XLSX or Parquet file"),
         ("members.csv", b"", "has no header row"),
+        ("members.csv", b"member_id;name;country\nM001;Alpha;AU\n", "separates its columns with ';'"),
     ],
 )
 def test_unreadable_input_exits_2_and_changes_nothing(name, content, fragment, data_dir, tmp_path, capsys):

@@ -405,16 +405,8 @@ class Frame:
         return pa.table([self.typed[name] for name in schema.names], schema=schema)
 
 
-def text_columns(table: pa.Table) -> dict[str, pa.Array]:
-    """Normalise typed Arrow columns to text (lists to list<string>) so one parser handles every source."""
-    out: dict[str, pa.Array] = {}
-    for name, column in zip(table.column_names, table.columns, strict=True):
-        array = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
-        out[name] = _as_text(array)
-    return out
-
-
 def _as_text(array: pa.Array) -> pa.Array:
+    """Normalise a typed Arrow column to text (lists to list<string>) so one parser handles every source."""
     kind = array.type
     if pa.types.is_dictionary(kind):
         array = array.dictionary_decode()
@@ -957,7 +949,17 @@ def build_frame(  # noqa: PLR0917
 ) -> Frame:
     """Check the header and every cell of one supplied table."""
     usable = check_header(label, order, table, list(data.column_names), problems, header_row)
-    columns = text_columns(data.select([data.column_names.index(c) for c in usable]))
+    columns: dict[str, pa.Array] = {}
+    for name in usable:
+        column = data.column(data.column_names.index(name))
+        try:
+            columns[name] = _as_text(column.combine_chunks())
+        except (pa.ArrowNotImplementedError, pa.ArrowInvalid, pa.ArrowTypeError):
+            problems.add_file(
+                label, order, name, None, RULE_TYPE, str(column.type),
+                f"the column has type {column.type}, which cannot be read as {RULES[table][name].type_text()}",
+                "export it as text, numbers, dates or a list of text",
+            )
     frame = Frame(table=table, label=label, order=order, rows=np.asarray(rows, dtype=np.int64))
     parse_frame(frame, columns, problems)
     return frame

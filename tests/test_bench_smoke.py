@@ -1,0 +1,118 @@
+"""Small pieces of the benchmark suite (the real smoke run is `python -m asi_me bench --quick` in CI)."""
+
+from __future__ import annotations
+
+import sys
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+
+from asi_me.bench import _call, evaluate_targets
+from asi_me.filters import Filters, Viewer
+from asi_me.settings import REPO_ROOT
+
+sys.path.insert(0, str(REPO_ROOT / "benchmarks"))
+
+from _common import stats_ms
+from pandas_baseline import month_ends, pandas_coc_stage_flows, status_on
+
+
+def test_query_functions_get_the_public_viewer_the_filters_and_sample_arguments() -> None:
+    seen = {}
+
+    def node_indicators(store: object, viewer: Viewer, node_id: str, filters: Filters | None = None) -> None:
+        seen.update(store=store, viewer=viewer, node_id=node_id, filters=filters)
+
+    filters = Filters(standards=("PS",))
+    call = _call(node_indicators, "STORE", filters, {"node_id": "O-MEMBERS"})
+    assert callable(call)
+    call()
+    assert seen == {"store": "STORE", "viewer": Viewer.public(), "node_id": "O-MEMBERS", "filters": filters}
+
+
+def test_a_query_function_with_an_unknown_required_argument_is_reported_not_called() -> None:
+    def export_table(store: object, viewer: Viewer, sheet_title: str) -> None:
+        raise AssertionError("must not be called")
+
+    assert _call(export_table, "STORE", None, {}) == "no sample value for its required argument 'sheet_title'"
+
+
+def test_p95_of_twenty_runs_is_the_nineteenth_fastest() -> None:
+    samples = [i / 1000 for i in range(1, 21)]  # 1 ms .. 20 ms
+    stats = stats_ms(samples)
+    assert stats["median_ms"] == 10.5
+    assert stats["p95_ms"] == 19.0
+    assert stats["runs"] == 20
+
+
+def _result(query_ms: float, warm_ms: float, payload: int, p95_ms: float, sessions: int, rss: float) -> dict:
+    return {"factors": {"100": {
+        "queries": {"functions": [{"function": "outcomes.members_by_class", "variant": "default",
+                                   "median_ms": query_ms}]},
+        "pandas": {"computations": [{"computation": "dashboard tiles", "time_ratio": 12.0, "memory_ratio": 0.5}]},
+        "pages": {"pages": [{"page": "Outcomes dashboard", "cold_ms": 900.0, "warm": {"median_ms": warm_ms}}]},
+        "server": {"protocol_payload": [{"page": "Certification map", "protocol_bytes": payload}],
+                   "concurrency": [{"sessions": sessions, "finished": sessions, "time_p95_ms": p95_ms,
+                                    "rss_per_session_mb": rss}]},
+    }}}
+
+
+def test_targets_say_met_or_missed_with_the_figure_that_decides() -> None:
+    targets = {t["target"]: t for t in evaluate_targets(_result(40.0, 250.0, 2_500_000, 1500.0, 50, 0.4))}
+
+    assert targets["every query function median <= 100 ms"]["status"] == "met"
+    assert targets["query layer >= 5x faster than pandas"]["status"] == "met"
+    memory = targets["query layer peak memory <= 1/3 of pandas"]
+    assert memory["status"] == "missed"
+    assert memory["detail"] == "dashboard tiles 0.50"
+    assert targets["warm page run <= 200 ms"]["status"] == "missed"
+    assert targets["cold page run <= 2 s"]["status"] == "met"
+    assert targets["payload <= 2 MB per page"]["detail"] == "Certification map 2.50 MB"
+    assert targets["50 concurrent sessions p95 first render <= 2 s"]["status"] == "met"
+    assert targets["RSS per extra session <= 1 MB"]["status"] == "met"
+    assert {t["factor"] for t in targets.values()} == {"100"}
+
+
+def test_a_part_that_did_not_run_is_not_measured_rather_than_met() -> None:
+    result = {"factors": {"1": {"queries": {"functions": []}, "pages": {"skipped": "app.py does not exist yet"}}}}
+    statuses = {t["target"]: t["status"] for t in evaluate_targets(result)}
+    assert set(statuses.values()) == {"not measured"}
+
+
+def test_baseline_status_on_a_date_follows_issue_expiry_and_suspension() -> None:
+    certs = pd.DataFrame({
+        "issued_on": [date(2020, 1, 1), date(2020, 1, 1), date(2020, 1, 1), date(2025, 1, 1)],
+        "expires_on": [date(2023, 1, 1), date(2023, 1, 1), date(2021, 1, 1), date(2028, 1, 1)],
+        "status_changed_on": [None, date(2021, 6, 1), None, None],
+        "status": ["certified", "suspended", "provisional", "certified"],
+        "certification_type": ["full", "full", "provisional", "full"],
+    })
+    status = status_on(certs, pd.Timestamp(2022, 1, 1))
+    assert status.iloc[:3].tolist() == ["certified", "suspended", "expired"]
+    assert pd.isna(status.iloc[3])  # not issued yet on that date
+
+
+def test_baseline_month_ends_stop_at_the_as_of_date() -> None:
+    ends = month_ends(date(2026, 8, 1), date(2026, 10, 15))
+    assert [d.date() for d in ends] == [date(2026, 8, 31), date(2026, 9, 30), date(2026, 10, 15)]
+
+
+def test_baseline_coc_flows_hide_a_stage_with_four_reporters_and_a_dominated_stage() -> None:
+    facilities = pd.DataFrame({"facility_id": [f"F{i}" for i in range(10)], "member_id": [f"M{i}" for i in range(10)]})
+    lines = [  # recycling: 4 companies; bauxite mining: 6 companies, one with 60 % of the output
+        *({"facility_id": f"F{i}", "stage": "recycling", "output_t": 100.0} for i in range(4)),
+        *({"facility_id": f"F{i}", "stage": "bauxite_mining", "output_t": 600.0 if i == 4 else 80.0}
+          for i in range(4, 10)),
+    ]
+    reports = pd.DataFrame(lines).assign(reporting_year=2024, material="x", input_t=lambda f: f["output_t"],
+                                         carried_forward_t=0.0)
+    flows = pandas_coc_stage_flows({"coc_reports": reports, "facilities": facilities}, 2024).set_index("stage")
+    assert flows.loc["recycling", "note"] == "suppressed (fewer than 5 reporters)"
+    assert pd.isna(flows.loc["recycling", "output_t"])
+    assert pd.isna(flows.loc["bauxite_mining", "output_t"])  # 600 / 1000 = 60 % > 25 %
+
+
+def test_the_benchmark_scripts_exist_where_the_suite_runs_them() -> None:
+    names = {p.stem for p in (Path(REPO_ROOT) / "benchmarks").glob("*.py")}
+    assert {"pandas_baseline", "page_runs", "server_bench"} <= names

@@ -67,18 +67,19 @@ with growth_left, friendly_errors("members by class"):
         min_reporters=ctx.min_reporters,
     )
 
-with growth_right, friendly_errors("certificates over time"):
-    pick_left, pick_right = st.columns(2)
-    group_by = pick_left.segmented_control(
+with growth_right, friendly_errors("certificates over time"), st.container(border=True):
+    pick_left, pick_right = st.columns([3, 2])
+    group_by = pick_left.selectbox(
         "Certificates by", ["standard", "activity", "standard_version", "status"], key="cert_group_by",
-        default="standard", required=True,
         format_func={"standard": "Standard", "activity": "Activity", "standard_version": "Version",
-                     "status": "Status"}.get,
+                     "status": "Status"}.get, help="Group the certificates by standard, supply-chain activity, "
+        "standard version or status on each date.",
     )
     measure = pick_right.segmented_control(
         "Count", ["certificates_issued", "certificates_valid"], key="cert_measure", default="certificates_issued",
-        required=True, format_func={"certificates_issued": "Issued (cumulative)",
-                                    "certificates_valid": "Valid on date"}.get,
+        required=True, help="Issued: cumulative since 2018. Valid: certified or provisional on each date.",
+        format_func={"certificates_issued": "Issued",
+                                    "certificates_valid": "Valid"}.get,
     )
     certificates = cached(outcomes.certificates_over_time, viewer, filters, by=group_by)
     breaks = cached(outcomes.version_breaks, viewer, filters)
@@ -89,6 +90,7 @@ with growth_right, friendly_errors("certificates over time"):
         lambda f: charts.time_series(f, x="month_on", y=measure, series=group_by, y_title="Certificates",
                                      version_marks=breaks, step=True),
         key=f"certificates-by-{group_by}",
+        bordered=False,
         source="elementAl assurance platform, month ends",
         definition=("Issued counts every certificate issued since 2018, including recertifications; valid "
                     "counts certified or provisional certificates on the date. Dashed lines mark new standard "

@@ -56,7 +56,7 @@ def _version_layer(
     if isinstance(standards, pd.DataFrame):
         marks = standards.rename(columns={"effective_on": "on"})
         if not marks.empty:
-            short = (marks["standard_version"].map(lambda v: f"{label(v)} in force")
+            short = (marks["standard_version"].map(label)
                      if "standard_version" in marks else marks.get("text", marks.get("note")))
             marks = marks.assign(on=pd.to_datetime(marks["on"]), text=short,
                                  detail=marks.get("note", short))
@@ -75,7 +75,8 @@ def _version_layer(
     rule = base.mark_rule(color=GREY, strokeDash=[4, 3]).encode(
         x=alt.X("on:T"), tooltip=[alt.Tooltip("detail:N", title="Standard version change")]
     )
-    text = base.mark_text(align="left", dx=3, dy=-4, baseline="top", color="#444", fontSize=11).encode(
+    # Written left of the rule: version changes sit mid-series, where the left has room.
+    text = base.mark_text(align="right", dx=-4, dy=2, baseline="top", color="#444", fontSize=11).encode(
         x="on:T", y=alt.value(0), text="text:N"
     )
     return rule + text
@@ -114,7 +115,7 @@ def time_series(
             _, colors, shapes = domain_colors([str(c) for c in codes])
         encoding["color"] = alt.Color(
             f"{series}_label:N", title=None, scale=alt.Scale(domain=domain, range=colors),
-            legend=alt.Legend(orient="bottom", columns=3, symbolType="stroke"),
+            legend=alt.Legend(orient="bottom", columns=2, symbolType="stroke", labelLimit=260),
         )
         encoding["tooltip"].insert(0, alt.Tooltip(f"{series}_label:N", title=label(series)))
         shape = alt.Shape(f"{series}_label:N", scale=alt.Scale(domain=domain, range=shapes), legend=None)
@@ -164,7 +165,7 @@ def stacked_bars(
             y=alt.Y(f"sum({y}):Q", title=y_title or None, axis=alt.Axis(format=",.0f")),
             color=alt.Color(
                 f"{series}_label:N", title=None, scale=alt.Scale(domain=domain, range=colors),
-                legend=alt.Legend(orient="bottom", columns=3),
+                legend=alt.Legend(orient="bottom", columns=2, labelLimit=260),
             ),
             order=alt.Order(f"{series}_label:N"),
             tooltip=[

@@ -26,6 +26,8 @@ _BASE_CSS = """
 .asi-chip.none {border-color: #bbb; color: #555; background: #f6f6f6;}
 .asi-footer {display: none;}
 [data-testid="stMetricValue"] {font-variant-numeric: tabular-nums;}
+[data-testid="stMetricLabel"] p {white-space: normal; overflow: visible; text-overflow: clip;}
+[data-testid="stMetricLabel"], [data-testid="stMetricLabel"] > div {overflow: visible; max-width: 100%;}
 </style>
 """
 

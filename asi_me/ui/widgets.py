@@ -129,14 +129,16 @@ def chart_card(
     min_reporters: int = 5,
     titles: dict[str, str] | None = None,
     note: str | None = None,
+    bordered: bool = True,
 ) -> pd.DataFrame | None:
     """A chart with a Chart/Table toggle, a CSV download of the table shown, and source/definition.
 
     `chart` is an Altair chart or a builder `frame -> chart` (builder errors are caught).
     Suppressed rows are drawn as gaps and listed in the table with their marking.
-    Returns the displayed table (None when empty).
+    Returns the displayed table (None when empty). With `bordered=False` the page draws the
+    card's border itself (e.g. to put controls inside it, above the chart).
     """
-    with st.container(border=True):
+    with st.container(border=bordered):
         st.markdown(f"**{title}**")
         if frame is None or frame.empty:
             empty_state(empty_message, hint=empty_hint)
@@ -160,11 +162,9 @@ def chart_card(
             )
         if note:
             st.caption(note)
-        cols = st.columns([3, 1], vertical_alignment="center")
-        with cols[0]:
-            _source_caption(source, definition)
-        with cols[1], st.container(key=f"controls_{key}"):
-            download_csv(shown, key, key=f"dl_{key}")
+        _source_caption(source, definition)
+        with st.container(key=f"controls_{key}"):
+            download_csv(shown, key, key=f"dl_{key}", label="Download this table (CSV)")
         return shown
 
 
@@ -229,24 +229,24 @@ def kpi_tile(tile: Tile) -> None:
         # st.metric reads the direction from a leading ASCII "-".
         delta = month.split(" ", 1)[1].replace("−", "-") if tile.change_month != 0 else "0"
     trend = [float(v) for v in tile.trend if v is not None and not pd.isna(v)]
-    st.metric(
-        tile.title,
-        format_value(tile.value, percent=tile.percent, unit=tile.unit),
-        delta=delta,
-        delta_description="vs previous month" if delta is not None else None,
-        delta_arrow="auto" if tile.change_month else "off",
-        delta_color="normal" if tile.change_month else "off",
-        help=tile.help or None,
-        border=True,
-        chart_data=trend if len(trend) > 1 else None,
-        chart_type="line",
-    )
     year = format_change(tile.change_year, percent=tile.percent)
     bits = [f"{year} vs a year earlier"] if year else []
     if tile.note:
         bits.append(tile.note)
-    if bits:
-        st.caption(" · ".join(bits))
+    with st.container(border=True, gap=None):
+        st.metric(
+            tile.title,
+            format_value(tile.value, percent=tile.percent, unit=tile.unit),
+            delta=delta,
+            delta_description="vs previous month" if delta is not None else None,
+            delta_arrow="auto" if tile.change_month else "off",
+            delta_color="normal" if tile.change_month else "off",
+            help=tile.help or None,
+            chart_data=trend if len(trend) > 1 else None,
+            chart_type="line",
+        )
+        if bits:
+            st.caption(" · ".join(bits))
 
 
 def kpi_grid(tiles: Sequence[Tile], *, columns: int = 4) -> None:

@@ -97,13 +97,13 @@ GLOBAL_T: dict[CocStage, list[float]] = {  # 2017..2025, million tonnes
 SEEDED_CASES: dict[str, object] = {
     "facilities_without_coordinates": 30,
     "certified_facilities_without_coordinates": 8,
-    "few_reporters": {"reporting_year": 2019, "stage": "recycling", "companies": 3},
-    "dominant_reporter": {"reporting_year": 2021, "stage": "semi_fabrication", "member_id": "M0059"},
+    "few_reporters": {"reporting_year": 2019, "stage": "material_conversion", "companies": 1},
+    "dominant_reporter": {"reporting_year": 2021, "stage": "semi_fabrication", "member_id": "M0050"},
     "mass_balance_failure": {"facility_id": "F0055", "reporting_year": 2022, "stage": "semi_fabrication",
                              "material": "asi_aluminium"},
-    "late_report": {"facility_id": "F0088", "reporting_year": 2023, "submitted_on": "2024-06-23",
+    "late_report": {"facility_id": "F0084", "reporting_year": 2023, "submitted_on": "2024-06-23",
                     "due_on": "2024-05-31"},
-    "zero_volume_line": {"facility_id": "F0004", "reporting_year": 2020, "stage": "recycling",
+    "zero_volume_line": {"facility_id": "F0003", "reporting_year": 2020, "stage": "recycling",
                          "material": "eligible_scrap"},
     "provisional_certification": "PS-2026-004",
     "suspended_certification": "PS-2018-014",
@@ -368,6 +368,11 @@ _STAGE_OF_ACTIVITY = {
     "sale_of_products": CocStage.MATERIAL_CONVERSION,
 }
 _STAGE_ORDER = list(CocStage)
+# Companies per stage the first CoC entities (2018-2019) are chosen to reach.
+_COC_EARLY_TARGETS = {CocStage.BAUXITE_MINING: 5, CocStage.ALUMINA_REFINING: 2, CocStage.PRIMARY_PRODUCTION: 5,
+                      CocStage.SEMI_FABRICATION: 1, CocStage.MATERIAL_CONVERSION: 1}
+# Stages that must keep at least 5 reporting companies when a year's reporters are trimmed.
+_COC_PROTECTED = {2019: [CocStage.BAUXITE_MINING, CocStage.PRIMARY_PRODUCTION], 2020: _STAGE_ORDER}
 
 
 def coc_stages(activities: list[str]) -> list[CocStage]:
@@ -444,9 +449,16 @@ def _simulate_chains(world: World, standard: str, issued: dict[int, int], rng: n
         if on <= COUNTRIES_DATE:
             pool = [f for f in pool if f["country"] in early_countries]
         if on.year <= 2020:
-            need = min(_STAGE_ORDER, key=lambda s: (len(stage_companies[s]), _STAGE_ORDER.index(s)))
+            # 2019: bauxite mining and primary production reach 5 companies (publishable), others stay small;
+            # 2020: every stage reaches 5 companies.
+            targets = _COC_EARLY_TARGETS if on.year <= 2019 else dict.fromkeys(_STAGE_ORDER, 5)
+            need = min(targets, key=lambda s: (len(stage_companies[s]) / targets[s], _STAGE_ORDER.index(s)))
             narrowed = [f for f in pool if need in coc_stages(f["activities"])
                         and f["member_id"] not in stage_companies[need]]
+            if need == CocStage.BAUXITE_MINING:
+                both = [f for f in narrowed if CocStage.ALUMINA_REFINING in coc_stages(f["activities"])
+                        and f["member_id"] not in stage_companies[CocStage.ALUMINA_REFINING]]
+                narrowed = both or narrowed
             pool = narrowed or pool
         w = np.array([20.0 if f["facility_id"] in ps_started and ps_started[f["facility_id"]] < on else 1.0
                       for f in pool])
@@ -782,7 +794,7 @@ def _coc_reporters(world: World) -> dict[int, list[str]]:
             while len(keep) > target:
                 for f in reversed(keep):
                     trial = [x for x in keep if x != f]
-                    if year != 2020 or _min_stage_companies(trial, fac) >= 5:
+                    if _min_stage_companies(trial, fac, _COC_PROTECTED.get(year, [])) >= 5:
                         keep = trial
                         break
                 else:
@@ -793,12 +805,12 @@ def _coc_reporters(world: World) -> dict[int, list[str]]:
     return out
 
 
-def _min_stage_companies(facility_ids: list[str], fac: dict[str, dict]) -> int:
+def _min_stage_companies(facility_ids: list[str], fac: dict[str, dict], stages: list[CocStage]) -> int:
     companies: dict[CocStage, set[str]] = defaultdict(set)
     for f in facility_ids:
         for s in coc_stages(fac[f]["activities"]):
             companies[s].add(fac[f]["member_id"])
-    return min(len(companies[s]) for s in _STAGE_ORDER)
+    return min((len(companies[s]) for s in stages), default=5)
 
 
 def _shares(rng: np.random.Generator, companies: list[str], cap: float, dominant: str | None) -> dict[str, float]:
@@ -1028,12 +1040,12 @@ def _drop_coordinates(world: World) -> None:
             f["longitude"] = None
 
 
-def build_tables() -> dict[str, pa.Table]:
-    """All tables of the contract as Arrow tables."""
+def build_tables(world: World | None = None) -> dict[str, pa.Table]:
+    """All tables of the contract as Arrow tables (from `world`, or a freshly built one)."""
     # demo_extra builds on this module's world, so it is imported here, not at the top.
     from asi_me import demo_extra  # noqa: PLC0415
 
-    world = build_world()
+    world = world or build_world()
     tables = {
         "members": _table("members", world.members),
         "facilities": _table("facilities", world.facilities),
@@ -1049,9 +1061,9 @@ def build_tables() -> dict[str, pa.Table]:
     return tables
 
 
-def write_demo(data_dir: Path) -> tuple[str, bool]:
+def write_demo(data_dir: Path, world: World | None = None) -> tuple[str, bool]:
     """Build the demo dataset and write it as the current snapshot of `data_dir`."""
-    tables = build_tables()
+    tables = build_tables(world)
     return write_snapshot(
         data_dir, tables, sources={name: ["demo"] for name in TABLES}, note=NOTE, fixed_time=FIXED_TIME
     )

@@ -39,6 +39,11 @@ def store():
     s.close()
 
 
+@pytest.fixture(scope="module")
+def world():
+    return build_world()
+
+
 def one(store: Store, sql: str, params: dict | None = None):
     return store.query(sql, params).iloc[0, 0]
 
@@ -189,6 +194,15 @@ def test_every_stage_has_five_companies_in_2020(store):
     ).set_index("stage").n
     assert set(per_stage.index) == {s.value for s in CocStage}
     assert per_stage.min() >= 5
+
+
+def test_2019_upstream_is_publishable_and_downstream_is_not(store):
+    per_stage = store.query(
+        f"select stage, count(distinct f.member_id) n from coc_reports r join facilities f using (facility_id) "
+        f"where reporting_year = 2019 and {REPORTING} group by 1"
+    ).set_index("stage").n
+    assert per_stage["bauxite_mining"] >= 5 and per_stage["primary_production"] >= 5
+    assert per_stage["material_conversion"] < 5 and per_stage["semi_fabrication"] < 5
 
 
 def test_lines_use_valid_stage_material_pairs(store):
@@ -436,8 +450,8 @@ def test_evidence_statuses_and_toc_links(store):
 # --------------------------------------------------------------------------- seeded cases
 
 
-def test_seeded_cases_constant_matches_the_generator():
-    assert seeded_cases(build_world()) == SEEDED_CASES
+def test_seeded_cases_constant_matches_the_generator(world):
+    assert seeded_cases(world) == SEEDED_CASES
 
 
 def test_seeded_cases_are_in_the_committed_snapshot(store):
@@ -506,10 +520,11 @@ def test_data_as_of_late_october_2026(store):
     assert str(store.data_as_of) == "2026-10-31"
 
 
-def test_regenerating_gives_the_committed_snapshot(tmp_path, monkeypatch):
+def test_regenerating_gives_the_committed_snapshot(tmp_path, monkeypatch, world):
+    """A fresh build (this process) is byte-identical to the committed one (an earlier process)."""
     # Durability is not under test here; skipping fsync keeps the test fast on slow disks.
     monkeypatch.setattr("asi_me.snapshot.os.fsync", lambda fd: None)
-    snapshot_id, changed = write_demo(tmp_path)
+    snapshot_id, changed = write_demo(tmp_path, world)
     assert changed
     assert snapshot_id == (DATA / "CURRENT").read_text(encoding="utf-8").strip()
     committed = current_folder(DATA)

@@ -506,7 +506,7 @@ def _parse_scalar(frame: Frame, rule: ColumnRule, column: pa.Array, problems: Pr
     elif rule.kind == "int":
         fail(ok & ~_mask(pc.match_substring_regex(text, _INT)), RULE_TYPE, "integer", "is not a whole number",
              "write a whole number without separators, e.g. 1200")
-        clean = pc.replace_substring_regex(_null_where(text, ~ok), r"\.0*$", "")
+        clean = pc.replace_substring_regex(_null_where(text, ~ok), r"^\+|\.0*$", "")
         typed = pc.cast(clean, pa.int64())
     elif rule.kind == "float":
         fail(ok & ~_mask(pc.match_substring_regex(text, _FLOAT)), RULE_TYPE, "number", "is not a number",
@@ -840,7 +840,7 @@ def check_references(frames: dict[str, Frame], problems: ProblemLog) -> None:
             bad = index[~_mask(pc.is_in(values, keys))]
             problems.add(
                 child, bad, column, _take(child.typed[column], bad), RULE_REFERENCE, f"{parent_name}.{parent_column}",
-                f"is not a {parent_column} in {parent_name}{_where_from(parent, parent_name)}",
+                f"matches no {parent_column} in {parent_name}{_where_from(parent, parent_name)}",
                 f"add it to {parent_name} or correct {column}",
             )
     for (name, column), (parent_name, parent_column) in LIST_REFERENCES.items():
@@ -858,7 +858,7 @@ def check_references(frames: dict[str, Frame], problems: ProblemLog) -> None:
         if bad.size:
             problems.add(
                 child, parents[bad], column, _take(flat, bad), RULE_LIST_REFERENCE, f"{parent_name}.{parent_column}",
-                f"in the list is not a {parent_column} in {parent_name}{_where_from(parent, parent_name)}",
+                f"in the list matches no {parent_column} in {parent_name}{_where_from(parent, parent_name)}",
                 f"add it to {parent_name} or remove it from {column}",
             )
 

@@ -9,6 +9,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 import openpyxl
+import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -568,3 +569,45 @@ def test_demo_exported_as_csv_reingests_to_the_identical_snapshot(tmp_path, monk
     assert [p["rule"] for p in problems] == ["mass balance"]
     assert fingerprint(data_dir) == before
     assert "identical to the current snapshot" in capsys.readouterr().out
+
+
+def test_common_spreadsheet_forms_are_read_as_their_values():
+    members = pd.DataFrame(
+        {
+            "member_id": [" M001 ", "M002"],
+            "name": ["Alpha", "Beta"],
+            "membership_class": ["civil_society", "associations"],
+            "country": ["DE", "NO"],
+            "joined_on": ["2016-01-04", "2021-03-14 00:00:00"],
+            "left_on": ["  ", None],
+        }
+    )
+    facilities = pd.DataFrame(
+        {
+            "facility_id": ["F1", "F2"],
+            "member_id": ["M001", "M002"],
+            "name": ["One", "Two"],
+            "country": ["DE", "NO"],
+            "latitude": ["52.5", None],
+            "longitude": ["13.4", None],
+            "activities": ["casthouse; semi_fabrication;", "sale_of_products"],
+            "workers": ["+12", "40.0"],
+        }
+    )
+    findings = pd.DataFrame(
+        {"audit_id": ["A1", "A1"], "principle": ["5", "9"], "criterion": ["5.1", "9.2a"],
+         "rating": ["minor_nc", "conformance"], "is_closed_at_next_audit": ["TRUE", "no"]}
+    )
+
+    problems = validate_tables({"members": members, "facilities": facilities, "audit_findings": findings})
+
+    # Only the audit is unknown (no audits table given): every spreadsheet form above is accepted.
+    assert [(p.file, p.row, p.column, p.value, p.rule) for p in problems] == [
+        ("audit_findings (in memory)", 1, "audit_id", "A1", "reference"),
+        ("audit_findings (in memory)", 2, "audit_id", "A1", "reference"),
+    ]
+    assert problems[0].message == (
+        "audit_findings (in memory) row 1, column audit_id: value 'A1' matches no audit_id in audits "
+        "(no audits were supplied or are in the current snapshot) (rule: reference audits.audit_id); "
+        "add it to audits or correct audit_id."
+    )

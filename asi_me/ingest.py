@@ -223,13 +223,10 @@ def _excel_text(value: Any) -> str | None:
 def read_xlsx(path: Path) -> list[Source]:
     """Each non-empty sheet of a workbook; the first row of a sheet names its columns."""
     import openpyxl  # noqa: PLC0415 - only XLSX ingests pay for it
-    from openpyxl.utils.exceptions import InvalidFileException  # noqa: PLC0415
 
     try:
         workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except (InvalidFileException, OSError, KeyError, ValueError) as exc:
-        raise UnreadableInputError(f"{path.name} cannot be opened as an Excel workbook (.xlsx): {exc}.") from exc
-    except Exception as exc:  # zipfile.BadZipFile and friends
+    except Exception as exc:  # BadZipFile, InvalidFileException, KeyError...: all mean "not a workbook"
         raise UnreadableInputError(f"{path.name} cannot be opened as an Excel workbook (.xlsx): {exc}.") from exc
     sheets: list[tuple[str, list[str], list[list[str | None]], list[int]]] = []
     try:

@@ -41,6 +41,7 @@ with friendly_errors("the catalogue of tables"):
         tables[["title", "kind", "rows", "is_public", "data_version", "snapshot_created_at", "last_ingest_at",
                 "source_files", "download_scope"]],
         key="catalogue", download="asi-table-catalogue", min_reporters=ctx.min_reporters,
+        height=36 * (len(tables) + 1) + 4,
         titles={"title": "Table", "is_public": "Public", "snapshot_created_at": "Snapshot created",
                 "last_ingest_at": "Last ingest", "download_scope": "You may download"},
         column_config={"Public": st.column_config.CheckboxColumn(), "Rows": st.column_config.NumberColumn(

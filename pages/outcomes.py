@@ -15,10 +15,11 @@ from asi_me.ui.widgets import Tile, chart_card, data_table, empty_state, friendl
 ctx = page_context()
 viewer, filters = ctx.viewer, ctx.filters
 
-st.caption(
-    "Are we doing what we said we would do, and are we doing it well? The figures ASI publishes, counted on "
-    "the as-of date, with the change since the previous month and year."
-)
+if not ctx.presenting:
+    st.caption(
+        "Are we doing what we said we would do, and are we doing it well? The figures ASI publishes, counted on "
+        "the as-of date, with the change since the previous month and year."
+    )
 if not ctx.has_data:
     empty_state(
         "This data snapshot holds no records yet, so every figure below is empty.",

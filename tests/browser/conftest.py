@@ -9,6 +9,7 @@ than the local server are blocked: the app must work without internet.
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import re
 import signal
@@ -44,6 +45,7 @@ APP_RUN_TIMEOUT_MS = 45_000
 # How long the app must stay idle (not running, no status widget) to count as finished;
 # a page that changes its query params or calls st.rerun starts a second run at once.
 SETTLED_FOR_MS = 600
+INTERNAL_ERROR = "because of an internal error"
 
 # Console messages that are browser or framework noise, not app errors. Each entry:
 # (regex on the message text, regex on the source URL or "" for any, why it is harmless).
@@ -59,6 +61,12 @@ BENIGN_CONSOLE: list[tuple[str, str, str]] = [
         r"^(?!http://127\.0\.0\.1:)",
         "The test blocks every request to another host (fonts, basemap tiles, telemetry) "
         "to prove the app works offline; the blocked request itself is logged by Chromium.",
+    ),
+    (
+        r"^Error: Failed to fetch",
+        r"/static/js/DeckGlJsonChart\.[\w-]+\.js$",
+        "Streamlit's deck.gl chart fetches its default Carto basemap style even when the app "
+        "asks for no basemap; the test blocks that request, and the layers still draw.",
     ),
     (
         r"Failed to load resource",
@@ -273,11 +281,29 @@ class AppPage:
     """A Playwright page on the app, with the console errors it has logged."""
 
     page: Page
-    server_url: str
+    server: StreamlitServer
     console: list[ConsoleEntry] = field(default_factory=list)
+    log_offset: int = 0
+
+    @property
+    def server_url(self) -> str:
+        return self.server.url
+
+    def server_errors(self) -> str:
+        """What the server logged at ERROR level (with tracebacks) since this page was opened."""
+        try:
+            with self.server.log_path.open("rb") as log:
+                log.seek(self.log_offset)
+                text = log.read().decode("utf-8", errors="replace")
+        except OSError:
+            return ""
+        start = text.find(" ERROR ")
+        return text[text.rfind("\n", 0, start) + 1 :][:4000] if start >= 0 else ""
 
     def open(self, url: str, heading: str | None = None) -> AppPage:
         """Go to `url` and wait until the app has finished running (and shows `heading`)."""
+        with contextlib.suppress(OSError):
+            self.log_offset = self.server.log_path.stat().st_size
         self.page.goto(url, wait_until="domcontentloaded")
         self.wait_until_idle()
         if heading is not None:
@@ -310,26 +336,65 @@ class AppPage:
         return self.page.locator('[data-testid="stMain"]')
 
     def expect_heading(self, heading: str) -> None:
-        expect(self.main.locator("h1").first).to_contain_text(heading, timeout=10_000)
+        """The screen's title (app.py writes it as the page's h1) reads `heading`."""
+        try:
+            expect(self.main.locator("h1").first).to_contain_text(heading, timeout=APP_RUN_TIMEOUT_MS)
+        except AssertionError as exc:
+            state = self.page.locator('[data-testid="stApp"]').first
+            raise AssertionError(
+                f"{self.page.url} has no heading {heading!r} (script state "
+                f"{state.get_attribute('data-test-script-state')}, connection "
+                f"{state.get_attribute('data-test-connection-state')}); the page reads:\n"
+                f"{self.page.locator('body').inner_text()[:1500]}\nconsole: {self.console}"
+            ) from exc
 
     def app_errors(self) -> list[str]:
         """Console errors and uncaught exceptions that are not listed as benign."""
         return [str(entry) for entry in self.console if not _benign(entry)]
 
     def assert_healthy(self) -> None:
-        """No exception element on the page and no error in the browser console."""
+        """No exception box, no caught-and-logged internal error, no error in the browser console."""
         exceptions = self.page.locator('[data-testid="stException"]')
         if exceptions.count():
             shown = "\n---\n".join(exceptions.all_inner_texts())
-            raise AssertionError(f"{self.page.url} shows {exceptions.count()} exception(s):\n{shown}")
+            raise AssertionError(
+                f"{self.page.url} shows {exceptions.count()} exception(s):\n{shown}\n"
+                f"The server logged:\n{self.server_errors()}"
+            )
+        # asi_me.ui.widgets.friendly_errors turns an exception into this sentence instead of a traceback.
+        caught = self.page.locator('[data-testid="stAlert"]').filter(has_text=INTERNAL_ERROR)
+        if caught.count():
+            shown = "\n---\n".join(caught.all_inner_texts())
+            raise AssertionError(
+                f"{self.page.url} shows {caught.count()} internal error(s):\n{shown}\n"
+                f"The server logged:\n{self.server_errors()}"
+            )
         errors = self.app_errors()
         assert not errors, f"{self.page.url} logged console errors:\n" + "\n".join(errors)
 
-    def screenshot(self, name: str) -> Path:
+    def screenshot(self, name: str, *, full_page: bool = True) -> Path:
+        """Save test-artifacts/browser/<name>.png for a person to look at."""
         path = ARTIFACTS / f"{name}.png"
         path.parent.mkdir(parents=True, exist_ok=True)
-        self.page.screenshot(path=str(path), full_page=True)
+        self.page.screenshot(path=str(path), full_page=full_page)
         return path
+
+    def pixels_near(self, element: Locator, colours: list[tuple[int, int, int]], tolerance: int = 40) -> int:
+        """How many pixels of `element`, as drawn on screen, are close to one of `colours`."""
+        return _count_pixels_near(element.screenshot(), colours, tolerance)
+
+
+def _count_pixels_near(png: bytes, colours: list[tuple[int, int, int]], tolerance: int = 40) -> int:
+    """How many pixels of a screenshot lie within `tolerance` (per channel) of any of `colours`."""
+    import numpy as np
+    from PIL import Image  # a dependency of streamlit
+
+    with Image.open(io.BytesIO(png)) as image:
+        rgb = np.asarray(image.convert("RGB"), dtype=np.int16)
+    near = np.zeros(rgb.shape[:2], dtype=bool)
+    for colour in colours:
+        near |= (np.abs(rgb - np.array(colour, dtype=np.int16)) <= tolerance).all(axis=2)
+    return int(near.sum())
 
 
 @pytest.fixture
@@ -350,7 +415,7 @@ def new_app_page(browser: Browser) -> Iterator[Callable[..., AppPage]]:
 
         context.route("**/*", route)
         page = context.new_page()
-        app_page = AppPage(page, server.url)
+        app_page = AppPage(page, server)
 
         def on_console(message: ConsoleMessage) -> None:
             if message.type == "error":

@@ -832,7 +832,7 @@ def check_references(frames: dict[str, Frame], problems: ProblemLog) -> None:
             continue
         for column, (parent_name, parent_column) in spec.references.items():
             parent = frames.get(parent_name)
-            if not _needs_check(child, parent):
+            if not _needs_check(child, parent, parent_column):
                 continue
             keys = _key_values(parent, parent_column)
             index = _where(child.ok[column])
@@ -848,7 +848,7 @@ def check_references(frames: dict[str, Frame], problems: ProblemLog) -> None:
         if child is None or child.num_rows == 0:
             continue
         parent = frames.get(parent_name)
-        if not _needs_check(child, parent):
+        if not _needs_check(child, parent, parent_column):
             continue
         keys = _key_values(parent, parent_column)
         lists = child.typed[column]
@@ -863,7 +863,9 @@ def check_references(frames: dict[str, Frame], problems: ProblemLog) -> None:
             )
 
 
-def _needs_check(child: Frame, parent: Frame | None) -> bool:
+def _needs_check(child: Frame, parent: Frame | None, parent_column: str) -> bool:
+    if parent is not None and parent.num_rows and not parent.present[parent_column].any():
+        return False  # the key column is missing from the parent's file: reported once there, not per child row
     # Two tables kept unchanged from the current snapshot were checked together when it was made.
     return child.is_supplied or (parent is not None and parent.is_supplied)
 
@@ -966,9 +968,21 @@ def build_frame(  # noqa: PLR0917
 
 
 def trusted_frame(table: str, label: str, order: int, data: pa.Table) -> Frame:
-    """A table kept from the current snapshot: already valid, taken as it is."""
-    data = data.cast(arrow_schema(TABLES[table]))
+    """A table kept from the current snapshot: already valid, taken as it is.
+
+    A column the contract has gained since that snapshot was written is added empty.
+    """
+    schema = arrow_schema(TABLES[table])
     n = data.num_rows
+    columns = []
+    for column in schema:
+        if column.name in data.column_names:
+            columns.append(data[column.name].cast(column.type))
+        elif pa.types.is_list(column.type):
+            columns.append(pa.array([[]] * n, column.type))
+        else:
+            columns.append(pa.nulls(n, column.type))
+    data = pa.table(columns, schema=schema)
     frame = Frame(table=table, label=label, order=order, rows=np.arange(1, n + 1), is_supplied=False)
     for name in data.column_names:
         column = data[name].combine_chunks()

@@ -611,3 +611,25 @@ def test_common_spreadsheet_forms_are_read_as_their_values():
         "(no audits were supplied or are in the current snapshot) (rule: reference audits.audit_id); "
         "add it to audits or correct audit_id."
     )
+
+
+def test_a_missing_key_column_is_reported_once_not_per_referencing_row(exports, data_dir, tmp_path):
+    rows = read_rows(exports / "members.csv")
+    write_rows(exports / "members.csv", rows, ["name", "membership_class", "country", "joined_on", "left_on"])
+
+    code, problems = run([exports / "members.csv"], data_dir, tmp_path)
+
+    assert code == 1
+    assert [(p["file"], p["column"], p["rule"]) for p in problems] == [("members.csv", "member_id", "missing column")]
+
+
+def test_a_snapshot_written_before_a_new_optional_column_can_still_be_extended(exports, data_dir, tmp_path):
+    folder = data_dir / "snapshots" / current_id(data_dir)
+    old = pq.read_table(folder / "governance_meetings.parquet").drop_columns(["location"])
+    pq.write_table(old, folder / "governance_meetings.parquet")
+
+    code, problems = run([exports / "members.csv"], data_dir, tmp_path)
+
+    assert (code, problems) == (0, [])
+    store = Store.open_current(data_dir)
+    assert store.query("select count(*) as n from governance_meetings where location is null").n[0] == 3

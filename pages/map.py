@@ -20,6 +20,7 @@ from asi_me.certifications import (
     smelter_emissions,
 )
 from asi_me.ui import cache, widgets
+from asi_me.ui.charts import ranked_bars
 from asi_me.ui.context import page_context
 from asi_me.ui.map_charts import (
     GHG_THRESHOLD_T_PER_T,
@@ -43,6 +44,14 @@ REGISTER_COLUMNS = {
     "issued_on": "Issued",
     "expires_on": "Expires",
     "auditing_firm_name": "Auditing firm",
+}
+COUNTRY_COLUMNS = {
+    "country_name": "Country",
+    "region": "Region",
+    "certified_facilities": "Facilities with a valid certification",
+    "ps_certificates": "Valid PS certificates",
+    "coc_certificates": "Valid CoC certificates",
+    "certifications_shown": "Certifications in the register",
 }
 POINT_COLUMNS = {
     "facility_name": "Facility",
@@ -290,54 +299,52 @@ def main() -> None:
             f"areas of {float(points['cell_deg'].max()):g}° so the map stays fast; each point says how many "
             "facilities it stands for."
         )
-    map_col, legend_col = st.columns([4, 1])
-    with legend_col:
-        st.markdown("**Legend**")
-        st.markdown(
-            legend_markdown(show_countries=show_countries, show_emissions=show_emissions), unsafe_allow_html=True
-        )
-        st.caption("Hover a point for its name and status; click it to open its certification.")
-    with map_col:
 
-        def draw() -> None:
-            holder = st.empty()
-            if replay:
-                steps = months[: months.index(month) + 1]
-                stride = max(1, len(steps) // 24)
-                for step in [*steps[::stride], month]:
-                    frame = cache.cached(facility_points, viewer, filters.replace(as_of=step))
-                    with holder.container():
-                        st.caption(f"Replaying: end of {_month_label(step)} · {len(frame):,} points")
-                        st.pydeck_chart(build_certification_deck(frame), height=520)
-                    time.sleep(0.25)
-            deck = build_certification_deck(
-                points,
-                countries,
-                emissions.smelters if emissions is not None else None,
-                register,
-                show_countries=show_countries,
-                show_emissions=show_emissions,
-            )
-            with holder.container():
-                st.pydeck_chart(
-                    deck,
-                    height=520,
-                    on_select=_on_map_select,
-                    selection_mode="single-object",
-                    key="map_deck",
-                    alt=f"Map of {len(points):,} certified facility points at the end of {_month_label(month)}.",
-                )
-
-        figure_card(
-            f"Certified facilities, end of {_month_label(month)}",
+    def draw() -> None:
+        holder = st.empty()
+        if replay:
+            steps = months[: months.index(month) + 1]
+            stride = max(1, len(steps) // 24)
+            for step in [*steps[::stride], month]:
+                frame = cache.cached(facility_points, viewer, filters.replace(as_of=step))
+                with holder.container():
+                    st.caption(f"Replaying: end of {_month_label(step)} · {len(frame):,} points")
+                    st.pydeck_chart(build_certification_deck(frame), height=540)
+                time.sleep(0.25)
+        deck = build_certification_deck(
             points,
-            draw,
-            key="map_points",
-            source="ASI certification register (elementAl); coordinates as recorded by the certified entity.",
-            min_reporters=minimum,
-            titles=POINT_COLUMNS,
-            note=note,
+            countries,
+            emissions.smelters if emissions is not None else None,
+            register,
+            show_countries=show_countries,
+            show_emissions=show_emissions,
         )
+        with holder.container():
+            st.pydeck_chart(
+                deck,
+                height=540,
+                on_select=_on_map_select,
+                selection_mode="single-object",
+                key="map_deck",
+                alt=f"Map of {len(points):,} certified facility points at the end of {_month_label(month)}.",
+            )
+        st.markdown(
+            legend_markdown(show_countries=show_countries, show_emissions=show_emissions, inline=True)
+            + " &nbsp;·&nbsp; <span style='color:#555'>Hover a point for its name and status; click it to open "
+            "its certification.</span>",
+            unsafe_allow_html=True,
+        )
+
+    figure_card(
+        f"Certified facilities, end of {_month_label(month)}",
+        points,
+        draw,
+        key="map_points",
+        source="ASI certification register (elementAl); coordinates as recorded by the certified entity.",
+        min_reporters=minimum,
+        titles=POINT_COLUMNS,
+        note=note,
+    )
 
     facility = st.session_state.get("map_facility")
     if st.session_state.get("map_cell"):
@@ -361,21 +368,21 @@ def main() -> None:
         _detail_panel(st.session_state["map_cert"], viewer, map_filters, minimum)
 
     if show_countries:
-        figure_card(
-            "Certified facilities by country",
-            countries,
-            lambda: st.caption("Shown as circles on the map above; see the table."),
+        widgets.chart_card(
+            "Facilities with a valid certification, by country (chart: top 20)",
+            countries[list(COUNTRY_COLUMNS)],
+            lambda frame: ranked_bars(
+                frame.head(20),
+                category="country_name",
+                value="certified_facilities",
+                value_title="Facilities with a valid certification",
+                height=420,
+            ),
             key="map_countries_table",
             source="ASI certification register (elementAl).",
+            definition="A facility counts when it holds a certified or provisional certification on the date.",
             min_reporters=minimum,
-            titles={
-                "country_name": "Country",
-                "region": "Region",
-                "certified_facilities": "Facilities with a valid certification",
-                "ps_certificates": "Valid PS certificates",
-                "coc_certificates": "Valid CoC certificates",
-                "certifications_shown": "Certifications in the register",
-            },
+            titles=COUNTRY_COLUMNS,
         )
 
     if emissions is not None:

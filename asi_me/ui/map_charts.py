@@ -62,6 +62,7 @@ EMISSIONS_COLOURS: dict[bool, tuple[int, int, int]] = {
     False: OKABE_ITO["vermillion"],  # above it
 }
 COUNTRY_COLOUR = OKABE_ITO["sky_blue"]
+COUNTRY_LABELS = 14  # how many of the largest countries get a name on the map
 WHITE = (255, 255, 255)
 INK = (30, 30, 30)
 
@@ -74,6 +75,11 @@ class LegendEntry:
     label: str
     hex_colour: str
     mark: str  # a text symbol: the status symbol of the shared palette, or the standard's mark
+
+
+def _literal(text: str) -> str:
+    """A string pydeck passes to deck.gl as is; a bare string would become a data accessor."""
+    return f'"{text}"'
 
 
 def hex_colour(rgb: tuple[int, int, int]) -> str:
@@ -94,7 +100,7 @@ def standard_legend() -> list[LegendEntry]:
     return [LegendEntry(key, text, hex_colour(INK), marks[key]) for key, text in STANDARD_GROUPS.items()]
 
 
-def legend_markdown(*, show_countries: bool = False, show_emissions: bool = False) -> str:
+def legend_markdown(*, show_countries: bool = False, show_emissions: bool = False, inline: bool = False) -> str:
     """The map legend as Markdown with coloured symbols and words (colour is not the only cue)."""
     rows = [f"<span style='color:{e.hex_colour}'>{e.mark}</span> {e.label}" for e in status_legend()]
     rows += [f"{e.mark} {e.label}" for e in standard_legend()]
@@ -112,7 +118,7 @@ def legend_markdown(*, show_countries: bool = False, show_emissions: bool = Fals
             f"<span style='color:{hex_colour(EMISSIONS_COLOURS[False])}'>▭</span> “12.4 t ▲ over 8”: above the "
             f"{GHG_THRESHOLD_T_PER_T:g} t threshold"
         )
-    return "  \n".join(rows)
+    return " &nbsp;·&nbsp; ".join(rows) if inline else "  \n".join(rows)
 
 
 def graticule(step_deg: int = 30) -> pd.DataFrame:
@@ -136,7 +142,7 @@ def _status_rgb(status: object) -> tuple[int, int, int]:
 
 def _point_radius(count: float) -> float:
     # Area grows with the number of facilities a point stands for; single facilities stay visible.
-    return 5.0 + 3.0 * math.sqrt(max(float(count), 1.0) - 1.0)
+    return 7.0 + 3.0 * math.sqrt(max(float(count), 1.0) - 1.0)
 
 
 def facility_layer_frame(points: pd.DataFrame) -> pd.DataFrame:
@@ -159,8 +165,8 @@ def facility_layer_frame(points: pd.DataFrame) -> pd.DataFrame:
             line.append([*rgb, 255])
             width.append(3)
         elif group == "both":
-            fill.append([*rgb, 230])
-            line.append([*INK, 255])
+            fill.append([*rgb, 235])
+            line.append([*INK, 220])
             width.append(2)
         else:
             fill.append([*rgb, 230])
@@ -181,7 +187,8 @@ def facility_layer_frame(points: pd.DataFrame) -> pd.DataFrame:
             head = str(label) if pd.notna(label) and label else "Facility"
             detail = f"{status_text} · {group_text}"
         tips.append(f"<b>{head}</b><br/>{where}<br/>{detail}")
-        symbols.append(status_style(str(status)).symbol)
+        # A certified point is the plain dot; every other status carries its shape inside.
+        symbols.append("" if str(status) == CertificationStatus.CERTIFIED else status_style(str(status)).symbol)
         symbol_colours.append([*WHITE, 255] if group != "CoC" else [*rgb, 255])
     frame["fill_color"] = fill
     frame["line_color"] = line
@@ -191,7 +198,7 @@ def facility_layer_frame(points: pd.DataFrame) -> pd.DataFrame:
     # The status symbol drawn inside each dot, so status has a shape as well as a colour.
     frame["symbol"] = symbols
     frame["symbol_color"] = symbol_colours
-    frame["symbol_size"] = [max(9.0, r * 1.1) for r in radius]
+    frame["symbol_size"] = [max(9.0, r * 1.2) for r in radius]
     return frame
 
 
@@ -202,6 +209,7 @@ def country_layer_frame(countries: pd.DataFrame) -> pd.DataFrame:
     counts = [int(n) for n in frame["certified_facilities"]]
     frame["radius"] = [8.0 + 4.0 * math.sqrt(n) for n in counts]
     frame["text"] = [f"{name} {n}" for name, n in zip(frame["country_name"], counts, strict=True)]
+    frame["label_offset"] = [[0, -(r + 8)] for r in frame["radius"]]
     frame["tooltip"] = [
         f"<b>{name}</b><br/>{n} facilities with a valid certification"
         for name, n in zip(frame["country_name"], counts, strict=True)
@@ -240,18 +248,30 @@ def emissions_layer_frame(smelters: pd.DataFrame, locations: pd.DataFrame) -> pd
     return frame[["facility_id", "latitude", "longitude", "fill_color", "text_color", "text", "tooltip"]]
 
 
-def view_for(points: pd.DataFrame) -> pdk.ViewState:
-    """A view that fits the points; the whole world when there are none or they spread wide."""
+def _mercator_y(lat: float) -> float:
+    clamped = max(-85.0, min(85.0, lat))
+    return math.log(math.tan(math.pi / 4 + math.radians(clamped) / 2))
+
+
+def view_for(points: pd.DataFrame, *, width_px: int = 1000, height_px: int = 540) -> pdk.ViewState:
+    """A view that fits the points' bounding box into a map of about width_px × height_px.
+
+    Web Mercator: the whole world is 512 × 2^zoom pixels wide, so the zoom is the largest
+    that fits both the longitude span and the projected latitude span, with a margin.
+    """
     located = points.dropna(subset=["latitude", "longitude"]) if len(points) else points
     if located.empty:
-        return pdk.ViewState(latitude=15, longitude=10, zoom=0.7)
-    lat_span = float(located["latitude"].max() - located["latitude"].min())
-    lon_span = float(located["longitude"].max() - located["longitude"].min())
-    span = max(lat_span, lon_span / 2, 1.0)
-    zoom = max(0.7, min(6.0, math.log2(160 / span)))
-    return pdk.ViewState(
-        latitude=float(located["latitude"].mean()), longitude=float(located["longitude"].mean()), zoom=zoom
-    )
+        return pdk.ViewState(latitude=20, longitude=10, zoom=1.0)
+    lat_min, lat_max = float(located["latitude"].min()), float(located["latitude"].max())
+    lon_min, lon_max = float(located["longitude"].min()), float(located["longitude"].max())
+    lon_span = max(lon_max - lon_min, 0.5)
+    y_span = max(_mercator_y(lat_max) - _mercator_y(lat_min), 0.01)
+    zoom_x = math.log2(0.85 * width_px * 360 / (512 * lon_span))
+    zoom_y = math.log2(0.8 * height_px * 2 * math.pi / (512 * y_span))
+    zoom = max(0.5, min(7.0, zoom_x, zoom_y))
+    centre_y = (_mercator_y(lat_max) + _mercator_y(lat_min)) / 2
+    centre_lat = math.degrees(2 * math.atan(math.exp(centre_y)) - math.pi / 2)
+    return pdk.ViewState(latitude=centre_lat, longitude=(lon_min + lon_max) / 2, zoom=round(zoom, 2))
 
 
 def build_certification_deck(
@@ -275,7 +295,7 @@ def build_certification_deck(
             id="graticule",
             get_path="path",
             get_color="color",
-            width_units="pixels",
+            width_units='"pixels"',
             get_width=1,
             pickable=False,
         )
@@ -289,11 +309,11 @@ def build_certification_deck(
                 id="countries",
                 get_position=["longitude", "latitude"],
                 get_radius="radius",
-                radius_units="pixels",
-                get_fill_color=[*COUNTRY_COLOUR, 70],
-                get_line_color=[*OKABE_ITO["blue"], 200],
+                radius_units='"pixels"',
+                get_fill_color=[*COUNTRY_COLOUR, 45],
+                get_line_color=[*OKABE_ITO["blue"], 150],
                 stroked=True,
-                line_width_units="pixels",
+                line_width_units='"pixels"',
                 get_line_width=1,
                 pickable=True,
             )
@@ -301,13 +321,21 @@ def build_certification_deck(
         layers.append(
             pdk.Layer(
                 "TextLayer",
-                data=country_frame,
+                # Only the largest countries are named, so labels do not pile up where
+                # many small countries sit close together (Europe).
+                data=country_frame.nlargest(COUNTRY_LABELS, "certified_facilities"),
                 id="country-labels",
                 get_position=["longitude", "latitude"],
                 get_text="text",
-                get_size=12,
-                get_color=[*INK, 220],
-                get_pixel_offset=[0, -18],
+                get_size=13,
+                size_units=_literal("pixels"),
+                get_color=[*INK, 235],
+                get_pixel_offset="label_offset",
+                font_family=_literal("DejaVu Sans, Helvetica, Arial, sans-serif"),
+                character_set=_literal("".join(sorted(set("".join(country_frame["text"]))))),
+                background=True,
+                get_background_color=[255, 255, 255, 200],
+                background_padding=[3, 1, 3, 1],
                 pickable=False,
             )
         )
@@ -319,11 +347,11 @@ def build_certification_deck(
             id="facilities",
             get_position=["longitude", "latitude"],
             get_radius="radius",
-            radius_units="pixels",
+            radius_units='"pixels"',
             get_fill_color="fill_color",
             get_line_color="line_color",
             get_line_width="line_width",
-            line_width_units="pixels",
+            line_width_units='"pixels"',
             stroked=True,
             filled=True,
             pickable=True,
@@ -336,34 +364,38 @@ def build_certification_deck(
                 "TextLayer",
                 data=facility_frame[["longitude", "latitude", "symbol", "symbol_color", "symbol_size"]],
                 id="facility-symbols",
+                # deck.gl builds its font atlas from this list; only the glyphs used are needed.
+                character_set=_literal("".join(sorted(set("".join(facility_frame["symbol"])) | {"●"}))),
                 get_position=["longitude", "latitude"],
                 get_text="symbol",
                 get_color="symbol_color",
                 get_size="symbol_size",
-                size_units="pixels",
-                character_set="auto",
-                font_family="'DejaVu Sans', 'Segoe UI Symbol', sans-serif",
+                size_units='"pixels"',
+                font_family=_literal("DejaVu Sans, Segoe UI Symbol, sans-serif"),
                 pickable=False,
             )
         )
     if show_emissions and emissions is not None and locations is not None and not emissions.empty:
+        emission_frame = emissions_layer_frame(emissions, locations)
         layers.append(
             pdk.Layer(
                 "TextLayer",
-                data=emissions_layer_frame(emissions, locations),
+                data=emission_frame,
                 id="emissions",
                 get_position=["longitude", "latitude"],
                 get_text="text",
                 get_color="text_color",
                 get_size=12,
-                size_units="pixels",
+                size_units='"pixels"',
                 get_pixel_offset=[0, 16],
                 background=True,
                 get_background_color=[255, 255, 255, 235],
                 get_border_color="fill_color",
                 get_border_width=2,
                 background_padding=[3, 1, 3, 1],
-                character_set="auto",
+                character_set=_literal(
+                    "".join(sorted(set("".join(emission_frame["text"])) | set("0123456789. t▲over")))
+                ),
                 pickable=True,
             )
         )

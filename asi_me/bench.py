@@ -12,6 +12,7 @@ the data (scaled-data/x<N>, generated from the current snapshot when missing or 
 Each part that cannot run (a module or page not written yet, no Chromium) is reported
 with the reason and the rest goes on; only a crash of the suite itself exits non-zero.
 The targets are checked at the largest factor measured and printed as met / missed.
+ASI_BENCH_PARTS=queries,pandas,pages,server (any subset) runs only those parts.
 """
 
 from __future__ import annotations
@@ -269,7 +270,10 @@ def bench_factor(factor: int, source: Path, quick: bool, work: Path) -> dict[str
                              *[a for n in ([1, 5] if quick else [1, 10, 25, 50]) for a in ("--sessions", str(n))]],
             work / f"server-x{factor}.json", 1800)),
     ]
+    only = {p.strip() for p in os.environ.get("ASI_BENCH_PARTS", "").split(",") if p.strip()}
     for name, part in parts:
+        if only and name not in only:
+            continue
         print(f"  {name} ...", flush=True)
         started = time.perf_counter()
         load = os.getloadavg()[0]

@@ -681,7 +681,7 @@ def _make_audits(world: World) -> None:
                                "audited_on": cert["status_changed_on"] - timedelta(days=int(rng.integers(10, 30))),
                                "auditing_firm_id": firm, "_cert": cert, "_suspension": True})
             if rng.random() < 0.06:
-                on = cert["issued_on"] + timedelta(days=int(rng.integers(120, 900)))
+                on = cert["issued_on"] + timedelta(days=int(rng.integers(200, 900)))
                 if on <= end:
                     audits.append({"certification_id": cert["certification_id"], "audit_type": "scope_change",
                                    "audited_on": on, "auditing_firm_id": firm, "_cert": cert})
@@ -694,6 +694,8 @@ def _make_audits(world: World) -> None:
 
 
 _NA_BY_PRINCIPLE_DOWNSTREAM = {7: 0.3, 8: 0.7, 9: 0.3, 4: 0.2, 5: 0.1}
+# Relative likelihood of a non-conformance per principle (management systems and human rights lead).
+_NC_PROPENSITY = {1: 0.6, 2: 1.8, 3: 0.7, 4: 0.9, 5: 1.2, 6: 1.3, 7: 1.0, 8: 1.1, 9: 1.5, 10: 0.9, 11: 1.2}
 
 
 def _make_findings(world: World, rng: np.random.Generator) -> None:
@@ -710,9 +712,8 @@ def _make_findings(world: World, rng: np.random.Generator) -> None:
         else:
             idx = sorted(int(i) for i in rng.choice(len(ALL_CRITERIA), size=12, replace=False))
             criteria = [ALL_CRITERIA[i] for i in idx]
-        minor_p = 0.065 if full_scope else 0.004
-        if audit["audit_type"] == "scope_change":
-            minor_p = 0.03
+        # First audits find more than recertifications: continual improvement.
+        minor_p = {"initial": 0.065, "recertification": 0.045, "scope_change": 0.03}.get(audit["audit_type"], 0.005)
         majors: set[str] = set()
         if full_scope and cert["certification_type"] == "provisional":
             majors = {str(x) for x in rng.choice([c for _, c in criteria], size=int(rng.integers(1, 3)),
@@ -724,7 +725,7 @@ def _make_findings(world: World, rng: np.random.Generator) -> None:
                 rating = "major_nc"
             elif not upstream and rng.random() < _NA_BY_PRINCIPLE_DOWNSTREAM.get(principle, 0.0):
                 rating = "not_applicable"
-            elif rng.random() < minor_p:
+            elif rng.random() < minor_p * _NC_PROPENSITY[principle]:
                 rating = "minor_nc"
             else:
                 rating = "conformance"

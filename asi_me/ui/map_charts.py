@@ -217,6 +217,12 @@ def country_layer_frame(countries: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
+def _intensity(value: float) -> str:
+    """One decimal, or two where one would round onto the threshold and hide the comparison."""
+    text = f"{value:.1f}"
+    return f"{value:.2f}" if float(text) == GHG_THRESHOLD_T_PER_T and value != GHG_THRESHOLD_T_PER_T else text
+
+
 def emissions_layer_frame(smelters: pd.DataFrame, locations: pd.DataFrame) -> pd.DataFrame:
     """Smelter points coloured by scope 1+2 intensity against the 8 t CO2e/t Al threshold.
 
@@ -234,11 +240,11 @@ def emissions_layer_frame(smelters: pd.DataFrame, locations: pd.DataFrame) -> pd
     frame["text_color"] = [[*INK, 255] if b else [*EMISSIONS_COLOURS[False], 255] for b in below]
     # Words and a mark carry the comparison, colour only repeats it.
     frame["text"] = [
-        f"{float(v):.1f} t" + (" ▲ over 8" if not b else "")
+        f"{_intensity(float(v))} t" + (f" ▲ over {GHG_THRESHOLD_T_PER_T:g}" if not b else "")
         for v, b in zip(frame["ghg_intensity_t_per_t"], below, strict=True)
     ]
     frame["tooltip"] = [
-        f"<b>{name}</b><br/>{float(value):.1f} t CO2e/t Al, scope 1+2 ({year}): "
+        f"<b>{name}</b><br/>{_intensity(float(value))} t CO2e/t Al, scope 1+2 ({year}): "
         + ("at or below" if b else "above")
         + f" the {GHG_THRESHOLD_T_PER_T:g} t threshold"
         for name, value, year, b in zip(

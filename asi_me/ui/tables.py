@@ -51,13 +51,14 @@ def suppressed_count(frame: pd.DataFrame) -> int:
 
 
 def suppression_text(frame: pd.DataFrame, min_reporters: int) -> str:
-    """The marking for a withheld cell, taken from the policy's note when it gave one."""
-    if SUPPRESSED_NOTE in frame.columns:
+    """The policy's markings for withheld cells, joined when they differ (for captions)."""
+    default = f"suppressed (fewer than {min_reporters} reporters)"
+    if SUPPRESSED_NOTE in frame.columns and SUPPRESSED_FLAG in frame.columns:
         notes = frame.loc[frame[SUPPRESSED_FLAG].fillna(False).astype(bool), SUPPRESSED_NOTE].dropna()
-        notes = [str(n) for n in notes if str(n).strip()]
-        if notes:
-            return notes[0]
-    return f"suppressed (fewer than {min_reporters} reporters)"
+        unique = list(dict.fromkeys(str(n) for n in notes if str(n).strip()))
+        if unique:
+            return "; ".join(unique)
+    return default
 
 
 def display_frame(
@@ -78,14 +79,17 @@ def display_frame(
     if SUPPRESSED_FLAG in out.columns:
         mask = out[SUPPRESSED_FLAG].fillna(False).astype(bool)
         if mask.any():
-            marking = suppression_text(out, min_reporters)
+            # Each withheld row reads its own policy note (too few reporters, or dominance).
+            default = f"suppressed (fewer than {min_reporters} reporters)"
+            notes = out[SUPPRESSED_NOTE] if SUPPRESSED_NOTE in out.columns else pd.Series(None, index=out.index)
+            marking = notes.map(lambda n: str(n) if not _missing(n) and str(n).strip() else default)
             for column in out.columns:
                 if column in (SUPPRESSED_FLAG, SUPPRESSED_NOTE):
                     continue
                 hidden = mask & out[column].isna()
                 if hidden.any():
                     text = out[column].map(_format_cell).astype("string")
-                    out[column] = text.mask(hidden, marking)
+                    out[column] = text.mask(hidden, marking.astype("string"))
         out = out.drop(columns=[c for c in (SUPPRESSED_FLAG, SUPPRESSED_NOTE) if c in out.columns])
     if label_values:
         for column in out.columns:

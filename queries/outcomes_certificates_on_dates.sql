@@ -1,7 +1,12 @@
 -- Certificate counts on each date in $dates: cumulative issued (the way ASI publishes
 -- them), currently valid (certified or provisional), countries with a valid certification,
--- PS certifications leveraging external certifications and people working in facilities
--- holding a valid PS certification.
+-- valid PS certifications leveraging external certifications and people working in
+-- facilities holding a valid PS certification.
+--
+-- A certification's status only changes on its issue, status-change and expiry dates, so
+-- it is cut into segments at those dates, each taking cert_status_on() at its start. Every
+-- figure is then a running total of +1/-1 events, read at each date with an asof join,
+-- instead of evaluating every certification on every date.
 with
 
 dates as (
@@ -52,64 +57,129 @@ filtered_certifications as (
         )
 ),
 
-status_on_dates as (
+segment_starts as (
+    select distinct
+        certification_id,
+        unnest([issued_on, status_changed_on, expires_on]) as segment_start,
+    from filtered_certifications
+),
+
+segments as (
     select
-        d.on_date,
         c.*,
+        s.segment_start,
+        lead(s.segment_start) over (partition by s.certification_id order by s.segment_start) as segment_end,
         cert_status_on(
-            c.issued_on, c.expires_on, c.status, c.status_changed_on, c.certification_type, d.on_date
+            c.issued_on, c.expires_on, c.status, c.status_changed_on, c.certification_type, s.segment_start
         ) as status_on,
-    from dates as d
-    inner join filtered_certifications as c on c.issued_on <= d.on_date
+    from segment_starts as s
+    inner join filtered_certifications as c on c.certification_id = s.certification_id
+    where s.segment_start is not null and s.segment_start >= c.issued_on
 ),
 
 shown as (
     select
         *,
         status_on in ('certified', 'provisional') as is_valid,
-    from status_on_dates
+    from segments
     where len($statuses::varchar[]) = 0 or list_contains($statuses::varchar[], status_on)
 ),
 
--- a facility with two valid PS certificates still counts its workers once
-ps_facilities as (
-    select distinct on_date, facility_id, workers
-    from shown
+segment_events as (
+    select segment_start as event_on, 1 as sign, * exclude (segment_start, segment_end) from shown
+    union all
+    select segment_end as event_on, -1 as sign, * exclude (segment_start, segment_end) from shown
+    where segment_end is not null
+),
+
+-- facilities and countries count while at least one valid (PS) segment covers them
+facility_changes as (
+    select facility_id, any_value(workers) as workers, event_on, sum(sign) as change
+    from segment_events
     where standard = 'PS' and is_valid
+    group by facility_id, event_on
 ),
 
-ps_workers as (
-    select on_date, sum(workers) as ps_workers
-    from ps_facilities
-    group by on_date
-),
-
-counts as (
+facility_cover as (
     select
-        on_date,
-        count(*) filter (where standard = 'PS') as ps_issued,
-        count(*) filter (where standard = 'CoC') as coc_issued,
-        count(*) filter (where standard = 'PS' and is_valid) as ps_valid,
-        count(*) filter (where standard = 'CoC' and is_valid) as coc_valid,
-        count(distinct country) filter (where is_valid) as countries_valid,
-        count(*) filter (where standard = 'PS' and is_valid and is_leveraging_external) as ps_valid_leveraging,
-    from shown
-    group by on_date
+        facility_id,
+        workers,
+        event_on,
+        (sum(change) over (partition by facility_id order by event_on) > 0)::int as is_covered,
+    from facility_changes
+),
+
+facility_events as (
+    select
+        event_on,
+        workers * (is_covered - coalesce(lag(is_covered) over (partition by facility_id order by event_on), 0))
+            as workers_change,
+    from facility_cover
+),
+
+country_changes as (
+    select country, event_on, sum(sign) as change
+    from segment_events
+    where is_valid
+    group by country, event_on
+),
+
+country_events as (
+    select
+        event_on,
+        is_covered - coalesce(lag(is_covered) over (partition by country order by event_on), 0) as countries_change,
+    from (
+        select
+            country,
+            event_on,
+            (sum(change) over (partition by country order by event_on) > 0)::int as is_covered,
+        from country_changes
+    )
+),
+
+all_events as (
+    select
+        event_on,
+        sign * (standard = 'PS')::int as ps_issued,
+        sign * (standard = 'CoC')::int as coc_issued,
+        sign * (standard = 'PS' and is_valid)::int as ps_valid,
+        sign * (standard = 'CoC' and is_valid)::int as coc_valid,
+        sign * (standard = 'PS' and is_valid and is_leveraging_external)::int as ps_valid_leveraging,
+        0 as ps_workers,
+        0 as countries_valid,
+    from segment_events
+    union all
+    select event_on, 0, 0, 0, 0, 0, workers_change, 0 from facility_events
+    union all
+    select event_on, 0, 0, 0, 0, 0, 0, countries_change from country_events
+),
+
+running as (
+    select
+        event_on,
+        sum(sum(ps_issued)) over (order by event_on) as ps_issued,
+        sum(sum(coc_issued)) over (order by event_on) as coc_issued,
+        sum(sum(ps_valid)) over (order by event_on) as ps_valid,
+        sum(sum(coc_valid)) over (order by event_on) as coc_valid,
+        sum(sum(countries_valid)) over (order by event_on) as countries_valid,
+        sum(sum(ps_valid_leveraging)) over (order by event_on) as ps_valid_leveraging,
+        sum(sum(ps_workers)) over (order by event_on) as ps_workers,
+    from all_events
+    group by event_on
 ),
 
 final as (
     select
         d.on_date,
-        coalesce(c.ps_issued, 0) as ps_issued,
-        coalesce(c.coc_issued, 0) as coc_issued,
-        coalesce(c.ps_valid, 0) as ps_valid,
-        coalesce(c.coc_valid, 0) as coc_valid,
-        coalesce(c.countries_valid, 0) as countries_valid,
-        coalesce(c.ps_valid_leveraging, 0) as ps_valid_leveraging,
-        coalesce(w.ps_workers, 0) as ps_workers,
+        coalesce(r.ps_issued, 0)::bigint as ps_issued,
+        coalesce(r.coc_issued, 0)::bigint as coc_issued,
+        coalesce(r.ps_valid, 0)::bigint as ps_valid,
+        coalesce(r.coc_valid, 0)::bigint as coc_valid,
+        coalesce(r.countries_valid, 0)::bigint as countries_valid,
+        coalesce(r.ps_valid_leveraging, 0)::bigint as ps_valid_leveraging,
+        coalesce(r.ps_workers, 0)::bigint as ps_workers,
     from dates as d
-    left join counts as c on c.on_date = d.on_date
-    left join ps_workers as w on w.on_date = d.on_date
+    asof left join running as r on d.on_date >= r.event_on
 )
 
 select * from final

@@ -1,5 +1,6 @@
 -- Members on each date in $dates (joined on or before, not yet left), per membership class,
--- within the membership-class and headquarters country/region filters.
+-- within the membership-class and headquarters country/region filters. Joining adds one
+-- and leaving removes one, so a running total per class answers every date in one pass.
 with
 
 dates as (
@@ -30,16 +31,40 @@ filtered_members as (
         )
 ),
 
+events as (
+    select membership_class, joined_on as event_on, 1 as change
+    from filtered_members
+    union all
+    select membership_class, left_on as event_on, -1 as change
+    from filtered_members
+    where left_on is not null
+),
+
+running as (
+    select
+        membership_class,
+        event_on,
+        sum(sum(change)) over (partition by membership_class order by event_on) as members,
+    from events
+    group by membership_class, event_on
+),
+
+grid as (
+    select d.on_date, c.membership_class
+    from dates as d
+    cross join (select distinct membership_class from filtered_members) as c
+),
+
 final as (
     select
-        d.on_date,
-        m.membership_class,
-        count(m.member_id) as members,
-    from dates as d
-    inner join filtered_members as m
-        on m.joined_on <= d.on_date and (m.left_on is null or m.left_on > d.on_date)
-    group by d.on_date, m.membership_class
+        g.on_date,
+        g.membership_class,
+        r.members::bigint as members,
+    from grid as g
+    asof inner join running as r
+        on g.membership_class = r.membership_class and g.on_date >= r.event_on
 )
 
 select * from final
+where members > 0
 order by on_date, membership_class

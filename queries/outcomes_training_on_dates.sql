@@ -1,5 +1,7 @@
 -- People trained through educationAl by each date in $dates (distinct people, not
--- completions), by audience, within the participant country/region filters.
+-- completions), for auditors and for members and stakeholders together, within the
+-- participant country/region filters. A person counts from their first completion, so
+-- the running total of first completions answers every date in one pass.
 with
 
 dates as (
@@ -15,22 +17,56 @@ countries as (
 ),
 
 filtered as (
-    select t.person_ref, t.audience, t.completed_on
+    select
+        t.person_ref,
+        case when t.audience = 'auditor' then 'auditors' else 'members_stakeholders' end as audience_group,
+        t.completed_on,
     from training_records as t
     left join countries as k on k.country = t.country
     where (len($countries::varchar[]) = 0 or list_contains($countries::varchar[], t.country))
         and (len($regions::varchar[]) = 0 or list_contains($regions::varchar[], k.region))
 ),
 
+first_completions as (
+    select person_ref, audience_group, min(completed_on) as first_on
+    from filtered
+    group by person_ref, audience_group
+),
+
+daily as (
+    select audience_group, first_on, count(*) as people
+    from first_completions
+    group by audience_group, first_on
+),
+
+running as (
+    select
+        audience_group,
+        first_on,
+        sum(people) over (partition by audience_group order by first_on) as trained,
+    from daily
+),
+
+grid as (
+    select d.on_date, g.audience_group
+    from dates as d
+    cross join (values ('auditors'), ('members_stakeholders')) as g (audience_group)
+),
+
+on_dates as (
+    select g.on_date, g.audience_group, coalesce(r.trained, 0) as trained
+    from grid as g
+    asof left join running as r
+        on g.audience_group = r.audience_group and g.on_date >= r.first_on
+),
+
 final as (
     select
-        d.on_date,
-        count(distinct t.person_ref) filter (where t.audience = 'auditor') as auditors_trained,
-        count(distinct t.person_ref) filter (where t.audience in ('member', 'stakeholder'))
-            as members_stakeholders_trained,
-    from dates as d
-    left join filtered as t on t.completed_on <= d.on_date
-    group by d.on_date
+        on_date,
+        sum(trained) filter (where audience_group = 'auditors')::bigint as auditors_trained,
+        sum(trained) filter (where audience_group = 'members_stakeholders')::bigint as members_stakeholders_trained,
+    from on_dates
+    group by on_date
 )
 
 select * from final

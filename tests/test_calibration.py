@@ -62,3 +62,18 @@ def test_tiles_agree_with_the_monthly_insight_indicators(demo):
              "certified_countries": "OP-04", "auditing_firms": "OP-05", "auditors_trained": "OP-07",
              "members_stakeholders_trained": "OP-08", "ps_workers": "ST-02"}
     assert {code: tiles.tile(code).value for code in pairs} == {code: insights[op] for code, op in pairs.items()}
+
+
+@pytest.mark.parametrize("on", [date(2019, 6, 30), date(2021, 2, 28), date(2023, 8, 31), date(2025, 12, 31)])
+def test_tile_running_totals_agree_with_the_register_on_that_date(demo, on):
+    """The tiles count with running totals; the register evaluates each certification's
+    status on the date directly. Both must agree on the demo's real history."""
+    tiles = outcomes.dashboard_tiles(demo, PUBLIC, Filters(as_of=on))
+    register = certifications.certification_register(demo, PUBLIC, Filters(as_of=on))
+    valid = register[register["status"].isin(["certified", "provisional"])]
+    assert tiles.tile("ps_certificates").secondary_value == (valid["standard"] == "PS").sum()
+    assert tiles.tile("coc_certificates").secondary_value == (valid["standard"] == "CoC").sum()
+    assert tiles.tile("certified_countries").value == valid["country"].nunique()
+    ps = valid[valid["standard"] == "PS"]
+    leveraging = ps["external_certifications"].map(len).gt(0).mean() * 100
+    assert tiles.tile("ps_external_share").value == pytest.approx(leveraging, abs=0.05)

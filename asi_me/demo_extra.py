@@ -733,7 +733,7 @@ _EVIDENCE: list[tuple[str, str, str, str, str | None, str | None, str, str, list
      "Compares scope 1+2 intensity of certified and non-certified smelters against the 8 t CO2e/t threshold.",
      ["MT-CLIMATE"]),
     ("evaluation", "FPIC practice at certified mines: community perspectives (demo)", "completed", "2022-02-01",
-     "2023-03-31", "Tamsin Orrell and Dev Ranasinghe (fictitious)",
+     "2023-03-31", "Vennmoor Social Research (fictitious)",
      "Community interviews near certified mines on consultation, consent and grievance mechanisms.",
      ["MT-RIGHTS", "ST-VOICE"]),
     ("evaluation", "Business benefits of ASI certification for SMEs (demo)", "completed", "2023-01-10",

@@ -229,16 +229,16 @@ def sites() -> list[tuple[str, str, float, float, str]]:
 
 # Neutral words for fictitious company names. Combined as "<first> <second>".
 NAME_FIRST = (
-    "Northbay", "Kestrel", "Larkspur", "Ridgefield", "Amberlight", "Coldwater", "Silverfern", "Brightwater",
-    "Stonegate", "Harrowmere", "Westvale", "Eastmoor", "Redcliff", "Highmoor", "Fernhollow", "Glenmarsh",
-    "Ashcombe", "Blackwood", "Corriebank", "Dunmere", "Eldermoor", "Fairhaven", "Greyholm", "Hollowell",
-    "Ironbridge", "Juniper", "Kingsmoor", "Lakemere", "Marlowe", "Netherby", "Oakhurst", "Pinecrest", "Quarrybank",
+    "Northbay", "Kestrel", "Larkspur", "Ridgefield", "Amberlight", "Coldwater", "Silverwick", "Brightwhistle",
+    "Stonewhistle", "Harrowmere", "Westvale", "Eastmoor", "Redwyn", "Highmoor", "Fernhollow", "Glenmarsh",
+    "Ashcombe", "Blackmere", "Corriebank", "Dunmere", "Eldermoor", "Fairhaven", "Greyholm", "Hollowell",
+    "Ironmere", "Junewick", "Kingsmoor", "Lakemere", "Marlhaven", "Netherby", "Oakmere", "Pinevale", "Quarrybank",
     "Rosewater", "Saltmarsh", "Thornbury", "Upland", "Valecrest", "Willowmere", "Yarrowdale", "Zephyrine",
-    "Aldervane", "Birchmoor", "Cloudberry", "Driftwood", "Emberly", "Falconridge", "Gannetbay", "Heronmere",
+    "Aldervane", "Birchmoor", "Cloudberry", "Driftmoor", "Emberly", "Falconmere", "Gannetbay", "Heronmere",
     "Ibisfield", "Jaywick", "Kittiwake", "Lapwing", "Merlinvale", "Nightjar", "Ospreyhill", "Plover", "Quailstone",
-    "Ravenholt", "Sandpiper", "Ternmouth", "Wrenfield", "Albatross", "Bluestone", "Copperleaf", "Dawnridge",
-    "Eastwind", "Foxglove", "Goldcrest", "Hawthorne", "Islemoor", "Jadewater", "Kelpfield", "Lindenvale",
-    "Moorcroft", "Northwind", "Orchardly", "Pebblebrook", "Quillon", "Rivermeet",
+    "Ravenholt", "Sandwren", "Ternmouth", "Wrenfield", "Albermoor", "Blaeberry", "Copperwick", "Dawnridge",
+    "Eastwind", "Foxwhistle", "Goldmere", "Hawkmere", "Islemoor", "Jadewater", "Kelpfield", "Lindenvale",
+    "Moorcroft", "Northerly", "Orchardly", "Pebblebrook", "Quillon", "Rivermeet",
 )
 NAME_SECOND_PRODUCER = (
     "Aluminium", "Alumina", "Light Metals", "Metals", "Smelting", "Minerals", "Resources", "Extrusions", "Rolling",
@@ -264,8 +264,8 @@ GENERAL_SUPPORTERS = (
 )
 
 AUDIT_FIRM_NAMES = (
-    "Meridian Assurance", "Clearpath Verification", "Halcyon Audit Services", "Northstar Certification",
-    "Bluewater Assurance", "Keystone Verification", "Lumen Audit Group", "Sextant Assurance",
-    "Quartzline Certification", "Tidewater Audit", "Baseline Verification", "Compass Rose Assurance",
-    "Granite Audit Partners", "Vantage Certification", "Summit Assurance", "Evergreen Verification",
+    "Veltrane Assurance", "Orvika Verification", "Calthorn Audit Services", "Quennell Certification",
+    "Tarrowby Assurance", "Wexmoor Verification", "Lindqvar Audit Group", "Sorrell-Pike Assurance",
+    "Brackwater Certification", "Pellham Audit", "Ormsby Vale Verification", "Hollin Crane Assurance",
+    "Fenwyck Audit Partners", "Varrow Certification", "Ashlund Assurance", "Kerrigan Moor Verification",
 )

@@ -350,31 +350,54 @@ def _text_values(values: Any, size: int) -> Any:
     return series.where(series.notna(), None)
 
 
+def _text_column(series: pd.Series) -> pa.Array:
+    """A problem column as Arrow text, nulls kept."""
+    values = series.astype(object).where(series.notna(), None)
+    return pa.array(values.tolist(), type=pa.string()) if len(values) else pa.array([], pa.string())
+
+
 def _messages(problems: pd.DataFrame) -> pd.Series:
-    row = problems["row"]
-    where = problems["file"].astype(str) + np.where(row.isna(), "", " row " + row.astype(str))
-    column = problems["column"]
-    where = where + np.where(column.isna(), "", ", column " + column.fillna("").astype(str))
-    value = problems["value"]
-    shown = value.fillna("").astype(str)
-    long = shown.str.len() > _VALUE_SHOWN
-    shown = shown.where(~long, shown.str.slice(0, _VALUE_SHOWN - 1) + "…")
-    what = np.where(value.isna(), "", "value '" + shown + "' ") + problems["detail"].astype(str)
-    constraint = problems["constraint"].fillna("").astype(str)
-    rule = problems["rule"].astype(str) + np.where(constraint == "", "", " " + constraint)
-    return pd.Series(where + ": " + what + " (rule: " + rule + "); " + problems["hint"].astype(str) + ".")
+    """The sentence of every problem, built column-wise (same words as Problem.message)."""
+    empty = pa.scalar("")
+
+    def join(*parts: pa.Array | pa.Scalar | str) -> pa.Array:
+        return pc.binary_join_element_wise(*[pa.scalar(p) if isinstance(p, str) else p for p in parts], "")
+
+    def unless_null(array: pa.Array, *parts: pa.Array | str) -> pa.Array:
+        return pc.if_else(pc.is_null(array), empty, join(*parts))
+
+    row = _text_column(problems["row"].astype("string"))
+    column = _text_column(problems["column"])
+    value = _text_column(problems["value"])
+    constraint = pc.fill_null(_text_column(problems["constraint"]), "")
+    long = pc.fill_null(pc.greater(pc.utf8_length(value), _VALUE_SHOWN), False)
+    shown = pc.if_else(long, join(pc.utf8_slice_codeunits(value, 0, _VALUE_SHOWN - 1), "…"), value)
+    message = join(
+        _text_column(problems["file"]),
+        unless_null(row, " row ", pc.fill_null(row, "")),
+        unless_null(column, ", column ", pc.fill_null(column, "")),
+        ": ",
+        unless_null(value, "value '", pc.fill_null(shown, ""), "' "),
+        _text_column(problems["detail"]),
+        " (rule: ",
+        _text_column(problems["rule"]),
+        pc.if_else(pc.equal(constraint, ""), empty, join(" ", constraint)),
+        "); ",
+        _text_column(problems["hint"]),
+        ".",
+    )
+    return pd.Series(message.to_pylist(), index=problems.index, dtype=object)
 
 
 def problems_from_frame(problems: pd.DataFrame) -> list[Problem]:
     """Turn the column-wise problem frame into Problem records."""
-    records = problems[PROBLEM_COLUMNS].astype(object).where(problems[PROBLEM_COLUMNS].notna(), None)
+    columns = [problems[c].astype(object).where(problems[c].notna(), None).tolist() for c in PROBLEM_COLUMNS]
     return [
         Problem(
-            file=r["file"], row=None if r["row"] is None else int(r["row"]), column=r["column"], value=r["value"],
-            rule=r["rule"], constraint=r["constraint"] or "", detail=r["detail"], hint=r["hint"],
-            severity=r["severity"],
+            file=file, row=None if row is None else int(row), column=column, value=value, rule=rule,
+            constraint=constraint or "", detail=detail, hint=hint, severity=severity,
         )
-        for r in records.to_dict("records")
+        for severity, file, row, column, value, rule, constraint, detail, hint in zip(*columns, strict=True)
     ]
 
 
@@ -660,8 +683,11 @@ def check_unique_key(frame: Frame, problems: ProblemLog) -> None:
     df["_row"] = frame.rows[index]
     first = df.groupby(key, sort=False, dropna=False)["_row"].transform("first").to_numpy()
     bad = _where(repeated)
-    value = df[key].iloc[bad].astype(str).agg(" / ".join, axis=1).to_numpy()
-    detail = pd.Series(first[bad]).map(lambda r: f"repeats the key of row {r}")
+    parts = [df[c].iloc[bad].astype(str).reset_index(drop=True) for c in key]
+    value = parts[0]
+    for part in parts[1:]:
+        value = value + " / " + part
+    detail = "repeats the key of row " + pd.Series(first[bad]).astype(str)  # vectorised: many repeats stay cheap
     problems.add(frame, index[bad], ", ".join(key), value, RULE_UNIQUE, "(" + ", ".join(key) + ")", detail,
                  "keep one row per key, or correct the key")
 

@@ -87,4 +87,3 @@ def test_sigkill_mid_ingest_keeps_previous_snapshot(pause_at, tmp_path, monkeypa
     assert current_id(data_dir) != previous
     assert Store.open_current(data_dir).query("select count(*) as n from members").n[0] == 4
     assert not [p for p in (data_dir / "snapshots").glob(".staging-*") if p.is_dir()]
-

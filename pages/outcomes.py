@@ -7,10 +7,12 @@ from datetime import date
 import streamlit as st
 
 from asi_me import outcomes
+from asi_me.certifications import certification_register
 from asi_me.ui import charts
 from asi_me.ui.cache import cached
 from asi_me.ui.context import page_context
 from asi_me.ui.widgets import Tile, chart_card, data_table, empty_state, friendly_errors, kpi_grid
+from asi_me.vocab import Role
 
 ctx = page_context()
 viewer, filters = ctx.viewer, ctx.filters
@@ -47,6 +49,27 @@ with friendly_errors("the published tiles"):
     kpi_grid(tiles, columns=4)
     with st.expander("The tiles as a table, with definitions and sources"):
         data_table(board.to_frame(), key="tiles", download="asi-outcome-tiles", min_reporters=ctx.min_reporters)
+
+# ------------------------------------------------------------------ a member's own view
+if viewer.role is Role.MEMBER and not ctx.presenting:
+    with friendly_errors("your company's certifications"), st.container(border=True):
+        register = cached(certification_register, viewer, filters)
+        own = register[register["member_id"] == viewer.member_id]
+        name = own["member_name"].iloc[0] if len(own) else viewer.member_id
+        st.markdown(f"**Your company's certifications on {ctx.as_of:%d %B %Y}: {name}**")
+        if own.empty:
+            empty_state("None of your company's facilities holds a certification matching the selected filters.",
+                        hint="Certification detail and audit history are on the Certification map screen.")
+        else:
+            data_table(
+                own[["certification_id", "facility_name", "country", "standard", "standard_version",
+                     "certification_type", "status", "issued_on", "expires_on", "auditing_firm_name"]],
+                key="own-certifications", download="my-certifications", min_reporters=ctx.min_reporters,
+                titles={"certification_id": "Certificate", "facility_name": "Facility",
+                        "auditing_firm_name": "Auditing firm", "issued_on": "Issued", "expires_on": "Expires"},
+            )
+            st.caption("Visible only to your company and the ASI Secretariat. Audits and CoC reports are on the "
+                       "Certification map and CoC material flow screens.")
 
 # ------------------------------------------------------------------ growth
 st.subheader("Growth")

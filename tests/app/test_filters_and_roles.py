@@ -140,3 +140,16 @@ def test_a_login_maps_to_a_role(open_app, demo_dir):
     assert_clean(at)
     assert "Signed in as **ana@aluminium-stewardship.org** · Secretariat" in screen_text(at)
     assert not at.radio  # a logged-in person does not switch roles
+
+
+def test_a_member_sees_its_own_certifications_and_no_one_elses(open_app, demo_dir, demo_member, demo_store):
+    from asi_me.certifications import certification_register
+
+    register = certification_register(demo_store, Viewer.secretariat())
+    own = register[register["member_id"] == demo_member]
+    at = open_app(demo_dir, role="member", member=demo_member)
+    assert_clean(at)
+    table = next(f.value for f in at.dataframe if "Certificate" in f.value.columns)
+    assert sorted(table["Certificate"]) == sorted(own["certification_id"])
+    public = open_app(demo_dir)
+    assert not any("Certificate" in f.value.columns for f in public.dataframe)

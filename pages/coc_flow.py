@@ -66,9 +66,8 @@ def figure_card(
             )
         if note:
             st.caption(note)
-        left, right = st.columns([3, 1], vertical_alignment="center")
-        left.caption(f"Source: {source}")
-        with right, st.container(key=f"controls_{key}"):
+        st.caption(f"Source: {source}")
+        with st.container(key=f"controls_{key}"):
             widgets.download_csv(shown, key, key=f"dl_{key}")
         return shown
 
@@ -254,7 +253,7 @@ def main() -> None:
     checks = cache.cached(coc_mass_balance, viewer, year, filters)
     if viewer.role is Role.PUBLIC:
         widgets.data_table(
-            checks.drop(columns=["stage"], errors="ignore"),
+            checks.drop(columns=["stage", "reporting_year"], errors="ignore"),
             key=f"coc_mb_{year}",
             min_reporters=minimum,
             download=f"coc_mass_balance_{year}",

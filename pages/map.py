@@ -98,9 +98,8 @@ def figure_card(
             )
         if note:
             st.caption(note)
-        left, right = st.columns([3, 1], vertical_alignment="center")
-        left.caption(f"Source: {source}")
-        with right, st.container(key=f"controls_{key}"):
+        st.caption(f"Source: {source}")
+        with st.container(key=f"controls_{key}"):
             widgets.download_csv(shown, key, key=f"dl_{key}")
         return shown
 

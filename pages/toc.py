@@ -58,9 +58,8 @@ def figure_card(
             st.dataframe(shown, hide_index=True, key=f"tbl_{key}")
         if note:
             st.caption(note)
-        left, right = st.columns([3, 1], vertical_alignment="center")
-        left.caption(f"Source: {source}")
-        with right, st.container(key=f"controls_{key}"):
+        st.caption(f"Source: {source}")
+        with st.container(key=f"controls_{key}"):
             widgets.download_csv(shown, key, key=f"dl_{key}")
         return shown
 

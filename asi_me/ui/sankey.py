@@ -407,7 +407,13 @@ def build_year_comparison(comparison: pd.DataFrame, *, year: int, previous_year:
         height=height,
         margin={"l": 10, "r": 10, "t": 30, "b": 10},
         plot_bgcolor="white",
-        xaxis={"title": {"text": "Stage output, tonnes (log scale)"}, "type": "log", "gridcolor": "#eeeeee"},
+        xaxis={
+            "title": {"text": "Stage output, tonnes (log scale)"},
+            "type": "log",
+            "dtick": 1,
+            "exponentformat": "SI",
+            "gridcolor": "#eeeeee",
+        },
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0, "traceorder": "reversed"},
     )
     return fig

@@ -1,6 +1,8 @@
 -- Certificates on each date in $dates grouped by $group_by (allow-listed in Python:
 -- standard, standard_version, status, activity or country): cumulative issued and
 -- currently valid. A certificate counts once in each activity of its facility.
+-- Certifications are cut into status segments (see outcomes_certificates_on_dates.sql)
+-- and counted with running totals read at each date.
 with
 
 dates as (
@@ -26,13 +28,14 @@ countries as (
 filtered_certifications as (
     select
         c.certification_id,
+        c.facility_id,
         c.standard,
-        c.standard_version,
         c.issued_on,
         c.expires_on,
         c.status,
         c.status_changed_on,
         c.certification_type,
+        c.standard_version,
         f.country,
         f.activities,
     from certifications as c
@@ -50,27 +53,37 @@ filtered_certifications as (
         )
 ),
 
-status_on_dates as (
+segment_starts as (
+    select distinct
+        certification_id,
+        unnest([issued_on, status_changed_on, expires_on]) as segment_start,
+    from filtered_certifications
+),
+
+segments as (
     select
-        d.on_date,
         c.*,
+        s.segment_start,
+        lead(s.segment_start) over (partition by s.certification_id order by s.segment_start) as segment_end,
         cert_status_on(
-            c.issued_on, c.expires_on, c.status, c.status_changed_on, c.certification_type, d.on_date
+            c.issued_on, c.expires_on, c.status, c.status_changed_on, c.certification_type, s.segment_start
         ) as status_on,
-    from dates as d
-    inner join filtered_certifications as c on c.issued_on <= d.on_date
+    from segment_starts as s
+    inner join filtered_certifications as c on c.certification_id = s.certification_id
+    where s.segment_start is not null and s.segment_start >= c.issued_on
 ),
 
 shown as (
-    select *
-    from status_on_dates
+    select
+        *,
+        status_on in ('certified', 'provisional') as is_valid,
+    from segments
     where len($statuses::varchar[]) = 0 or list_contains($statuses::varchar[], status_on)
 ),
 
 grouped as (
     select
-        on_date,
-        status_on,
+        *,
         unnest(
             case $group_by::varchar
                 when 'standard' then [standard]
@@ -83,15 +96,39 @@ grouped as (
     from shown
 ),
 
+group_events as (
+    select group_value, segment_start as event_on, 1 as sign, is_valid from grouped
+    union all
+    select group_value, segment_end as event_on, -1 as sign, is_valid from grouped
+    where segment_end is not null
+),
+
+running as (
+    select
+        group_value,
+        event_on,
+        sum(sum(sign)) over (partition by group_value order by event_on) as certificates_issued,
+        sum(sum(sign * is_valid::int)) over (partition by group_value order by event_on) as certificates_valid,
+    from group_events
+    group by group_value, event_on
+),
+
+grid as (
+    select d.on_date, g.group_value
+    from dates as d
+    cross join (select distinct group_value from grouped) as g
+),
+
 final as (
     select
-        on_date,
-        group_value,
-        count(*) as certificates_issued,
-        count(*) filter (where status_on in ('certified', 'provisional')) as certificates_valid,
-    from grouped
-    group by on_date, group_value
+        g.on_date,
+        g.group_value,
+        r.certificates_issued::bigint as certificates_issued,
+        r.certificates_valid::bigint as certificates_valid,
+    from grid as g
+    asof inner join running as r on g.group_value = r.group_value and g.on_date >= r.event_on
 )
 
 select * from final
+where certificates_issued > 0
 order by on_date, group_value

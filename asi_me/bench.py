@@ -419,12 +419,14 @@ def run_bench(factors: list[int], quick: bool, json_path: Path) -> int:
     }
     work = json_path.resolve().parent / ".bench-work"
     work.mkdir(parents=True, exist_ok=True)
+    json_path.parent.mkdir(parents=True, exist_ok=True)
     for factor in factors:
         print(f"x{factor}:", flush=True)
         result["factors"][str(factor)] = bench_factor(factor, source, quick, work)
-    result["targets"] = evaluate_targets(result)
+        result["targets"] = evaluate_targets(result)
+        # written after every factor, so a long 100x run leaves its demo-size figures behind
+        json_path.write_text(json.dumps(result, indent=2, default=str) + "\n", encoding="utf-8")
     result["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")
-    json_path.parent.mkdir(parents=True, exist_ok=True)
     json_path.write_text(json.dumps(result, indent=2, default=str) + "\n", encoding="utf-8")
     print_report(result)
     print(f"\nJSON written to {json_path}")

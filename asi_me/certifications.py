@@ -140,23 +140,6 @@ def hide_internal_ids(frame: pd.DataFrame, viewer: Viewer) -> pd.DataFrame:
     return out
 
 
-def _facility_rows(register: pd.DataFrame) -> pd.DataFrame:
-    """One row per facility: best status and which standards it holds (PS, CoC or both)."""
-    columns = ["facility_id", "member_id", "facility_name", "member_name", "country", "country_name", "region",
-               "latitude", "longitude", "status", "standard_key", "certificates", "certification_ids"]
-    if register.empty:
-        return pd.DataFrame({c: pd.Series(dtype="object") for c in columns})
-    reg = register.assign(status_rank=register["status"].map(STATUS_RANK))
-    best = reg.sort_values(["facility_id", "status_rank"]).drop_duplicates("facility_id")
-    standards = reg.groupby("facility_id")["standard"].agg(lambda s: "both" if s.nunique() > 1 else s.iloc[0])
-    counts = reg.groupby("facility_id").size()
-    out = best.set_index("facility_id")
-    out["standard_key"] = standards
-    out["certificates"] = counts
-    out["certification_ids"] = reg.groupby("facility_id")["certification_id"].agg(lambda s: ";".join(sorted(s)))
-    return out.reset_index()[columns]
-
-
 def facility_points(
     store: Store, viewer: Viewer, filters: Filters | None = None, max_points: int = 3000
 ) -> pd.DataFrame:
@@ -172,7 +155,7 @@ def facility_points(
     """
     if max_points < 1:
         raise ValueError(f"max_points must be at least 1, got {max_points}.")
-    facilities = _facility_rows(_register(store, filters))
+    facilities = run_query(store, "cert_facility_points", filter_params(store, filters))
     points = facilities.dropna(subset=["latitude", "longitude"]).copy()
     points["n_facilities"] = 1
     points["is_cell"] = False

@@ -16,15 +16,14 @@ insight_indicators as (
     where level = '1' and frequency = 'monthly'
 ),
 
-ranked as (
+last_two as (
     select
         o.indicator_code,
-        o.period_on,
-        o.value,
-        o.status,
-        row_number() over (partition by o.indicator_code order by o.period_on desc) as recency,
+        max_by({'period_on': o.period_on, 'value': o.value, 'status': o.status}, o.period_on, 2) as periods,
     from indicator_observations as o
+    inner join insight_indicators as i on i.indicator_code = o.indicator_code
     where o.dimension = 'total' and o.period_on <= $as_of::date
+    group by o.indicator_code
 ),
 
 final as (
@@ -34,15 +33,14 @@ final as (
         i.definition,
         i.unit,
         i.direction,
-        latest.period_on,
-        latest.value,
-        latest.status,
-        previous.period_on as previous_period_on,
-        previous.value as previous_value,
-        latest.value - previous.value as change,
+        t.periods[1].period_on as period_on,
+        t.periods[1].value as value,
+        t.periods[1].status as status,
+        t.periods[2].period_on as previous_period_on,
+        t.periods[2].value as previous_value,
+        t.periods[1].value - t.periods[2].value as change,
     from insight_indicators as i
-    left join ranked as latest on latest.indicator_code = i.indicator_code and latest.recency = 1
-    left join ranked as previous on previous.indicator_code = i.indicator_code and previous.recency = 2
+    left join last_two as t on t.indicator_code = i.indicator_code
 )
 
 select * from final

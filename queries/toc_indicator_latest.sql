@@ -10,15 +10,15 @@ indicator_observations as (
     select * from indicator_observations
 ),
 
-ranked as (
+latest as (
     select
         o.indicator_code,
-        o.period_on,
-        o.value,
-        o.status,
-        row_number() over (partition by o.indicator_code order by o.period_on desc) as recency,
+        max(o.period_on) as period_on,
+        arg_max(o.value, o.period_on) as value,
+        arg_max(o.status, o.period_on) as status,
     from indicator_observations as o
     where o.dimension = 'total' and o.period_on <= $as_of::date
+    group by o.indicator_code
 ),
 
 final as (
@@ -42,7 +42,7 @@ final as (
         r.value as latest_value,
         r.status as latest_status,
     from indicators as i
-    left join ranked as r on r.indicator_code = i.indicator_code and r.recency = 1
+    left join latest as r on r.indicator_code = i.indicator_code
 )
 
 select * from final

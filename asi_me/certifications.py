@@ -202,30 +202,7 @@ def country_aggregates(store: Store, viewer: Viewer, filters: Filters | None = N
     certificates by standard, all certifications shown, region and the centroid (mean of
     facility coordinates) as of the filter date."""
     del viewer  # counts of the public register: the same for every role
-    register = _register(store, filters)
-    columns = ["country", "country_name", "region", "certified_facilities", "ps_certificates",
-               "coc_certificates", "certifications_shown", "latitude", "longitude"]
-    if register.empty:
-        return pd.DataFrame({c: pd.Series(dtype="object") for c in columns})
-    reg = register.assign(is_valid=register["status"].isin(VALID_STATUSES))
-    valid = reg[reg["is_valid"]]
-    facilities = reg.drop_duplicates("facility_id")
-    out = facilities.groupby(["country", "country_name", "region"], dropna=False).agg(
-        latitude=("latitude", "mean"), longitude=("longitude", "mean")
-    )
-    out["certifications_shown"] = reg.groupby(["country", "country_name", "region"], dropna=False).size()
-    out["certified_facilities"] = valid.groupby(["country", "country_name", "region"], dropna=False)[
-        "facility_id"
-    ].nunique()
-    by_standard = valid.groupby(["country", "country_name", "region", "standard"], dropna=False).size().unstack()
-    out["ps_certificates"] = by_standard.get("PS", 0)
-    out["coc_certificates"] = by_standard.get("CoC", 0)
-    out = out.reset_index()
-    for column in ("certified_facilities", "ps_certificates", "coc_certificates"):
-        out[column] = out[column].fillna(0).astype("int64")
-    return out[columns].sort_values(["certified_facilities", "country"], ascending=[False, True]).reset_index(
-        drop=True
-    )
+    return run_query(store, "cert_country_aggregates", filter_params(store, filters))
 
 
 def certification_detail(
@@ -270,8 +247,7 @@ def facilities_without_coordinates(
 ) -> FacilitiesWithoutCoordinates:
     """Facilities in the filtered register that have no coordinates. The secretariat sees
     their names, a member the names of its own, the public only the count."""
-    register = _register(store, filters)
-    missing = register[register["latitude"].isna() | register["longitude"].isna()].drop_duplicates("facility_id")
+    missing = run_query(store, "cert_without_coordinates", filter_params(store, filters))
     names: list[str] | None = None
     if viewer.role is not Role.PUBLIC:
         mine = missing if viewer.sees_everything else missing[missing["member_id"] == viewer.member_id]

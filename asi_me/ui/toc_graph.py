@@ -35,14 +35,15 @@ NODE_STYLE: dict[str, tuple[str, str]] = {  # node type -> (colour, plotly marke
     TocNodeType.LONG_TERM_IMPACT: (VERMILLION, "star"),
 }
 # Status words with an icon, so on/off track never rests on colour.
-STATUS_ICONS: dict[str, str] = {"on_track": "✅", "off_track": "⚠️", "no_target": "○", "no_data": "…"}
+STATUS_ICONS: dict[str, str] = {"on_track": "✓", "off_track": "⚠", "no_target": "○", "no_data": "…"}
 TRACK_WORDS: dict[str, str] = {
     "on_track": "On track",
     "off_track": "Off track",
     "no_target": "No target set",
     "no_data": "No data yet",
 }
-LABEL_WIDTH = 26  # characters per line of a node label
+LABEL_WIDTH = 26
+DENSE_SERIES = 24  # more points than this per line: draw the line without a marker per value  # characters per line of a node label
 
 
 def status_text(status: object) -> str:
@@ -273,12 +274,13 @@ def build_indicator_series(
             go.Scatter(
                 x=pd.to_datetime(part["period_on"]),
                 y=part["value"],
+                # Dense monthly series read better as lines; markers then mark provisional values only.
                 mode="lines+markers",
                 name="All" if str(group) == "all" else label(group),
                 line={"color": colour, "width": 2},
                 marker={
                     "symbol": [symbols[i % len(symbols)] + ("-open" if p else "") for p in provisional],
-                    "size": 8,
+                    "size": [8 if (p or len(part) <= DENSE_SERIES) else 0 for p in provisional],
                     "color": colour,
                 },
                 customdata=["provisional" if p else "final" for p in provisional],

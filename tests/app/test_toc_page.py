@@ -39,7 +39,7 @@ def test_node_and_indicator_in_the_url_reopen_the_same_view(open_app, demo_dir, 
     assert at.selectbox(key="toc_node").value == ind["toc_node_id"]
     assert at.selectbox(key="toc_indicator").value == ind["indicator_code"]
     metrics = {m.label: m.value for m in at.metric}
-    assert metrics["Status"] == status_text("off_track") == "⚠️ Off track"
+    assert metrics["Status"] == status_text("off_track") == "⚠ Off track"
     text = " ".join(m.value for m in at.markdown)
     assert f"#### {ind['indicator_code']} · {ind['name']}" in text
     assert "Evidence: evaluations and Stories of Change" in text

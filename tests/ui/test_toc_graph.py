@@ -84,8 +84,8 @@ def test_figure_has_one_clickable_trace_per_node_type_carrying_node_ids() -> Non
 
 
 def test_status_has_an_icon_and_words() -> None:
-    assert status_text("on_track") == "✅ On track"
-    assert status_text("off_track") == "⚠️ Off track"
+    assert status_text("on_track") == "✓ On track"
+    assert status_text("off_track") == "⚠ Off track"
     assert status_text(None) == "… No data yet"
 
 

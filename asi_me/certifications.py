@@ -70,11 +70,6 @@ def owns(viewer: Viewer, member_id: object) -> bool:
     return viewer.sees_everything or (viewer.role is Role.MEMBER and viewer.member_id == member_id)
 
 
-def _detail_member(viewer: Viewer) -> str | None:
-    """The member whose detail rows a viewer may see; None means all (secretariat)."""
-    return viewer.member_id if viewer.role is Role.MEMBER else None
-
-
 class CertificationDetail(BaseModel):
     """What the map's detail panel shows for one certification."""
 
@@ -112,7 +107,8 @@ def certification_register(store: Store, viewer: Viewer, filters: Filters | None
 
     Every filter applies: country/region and activity of the facility, standard, version,
     membership class of the member and status on the as-of date. The register is public
-    for every role; it carries no workers, findings or volumes.
+    for every role; it carries no workers, findings or volumes, and facility_id/member_id
+    only on the viewer's own rows (all rows for the secretariat).
     """
     return hide_internal_ids(_register(store, filters), viewer)
 
@@ -274,7 +270,7 @@ def smelter_emissions(store: Store, viewer: Viewer, filters: Filters | None = No
     disclosure policy (asi_me.policy: minimum companies, dominance, complementary
     suppression); a hidden region is marked, never shown as 0."""
     params = filter_params(store, filters)
-    rows = run_query(store, "cert_smelter_emissions", {**params, "threshold": GHG_THRESHOLD_T_PER_T})
+    rows = run_query(store, "cert_smelter_emissions", params)
     rows["is_above_threshold"] = rows["ghg_intensity_t_per_t"] > GHG_THRESHOLD_T_PER_T
     visible = rows if viewer.sees_everything else rows[rows["member_id"] == (viewer.member_id or "\0")]
     groups = [(str(region), part) for region, part in rows.groupby("region", dropna=False, sort=True)]

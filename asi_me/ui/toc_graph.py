@@ -42,8 +42,8 @@ TRACK_WORDS: dict[str, str] = {
     "no_target": "No target set",
     "no_data": "No data yet",
 }
-LABEL_WIDTH = 26
-DENSE_SERIES = 24  # more points than this per line: draw the line without a marker per value  # characters per line of a node label
+LABEL_WIDTH = 26  # characters per line of a node label
+DENSE_SERIES = 24  # more points than this per line: draw the line without a marker per value
 
 
 def status_text(status: object) -> str:

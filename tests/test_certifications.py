@@ -264,3 +264,23 @@ def test_month_ends_end_on_as_of():
         date(2020, 1, 31), date(2020, 2, 29), date(2020, 3, 10)
     ]
     assert cert.month_ends(date(2020, 1, 1), date(2020, 1, 31)) == [date(2020, 1, 31)]
+
+
+def test_query_files_follow_the_house_shape():
+    """Every outcomes/cert/toc query: a comment saying what it answers, CTEs ending in `final`,
+    lowercase keywords, values only as $parameters (no date or quoted-list literals)."""
+    import re
+
+    from asi_me.settings import QUERIES_DIR
+
+    files = sorted(p for prefix in ("cert_", "outcomes_", "toc_") for p in QUERIES_DIR.glob(f"{prefix}*.sql"))
+    assert len(files) >= 20
+    for path in files:
+        text = path.read_text(encoding="utf-8")
+        assert text.startswith("-- "), f"{path.name} does not start with a comment"
+        if path.name == "cert_status_macro.sql":
+            assert "create macro if not exists cert_status_on(" in text
+            continue
+        assert "\nwith\n" in text and re.search(r"\nselect \* from final\b", text), path.name
+        assert not re.search(r"\b(SELECT|FROM|WHERE|JOIN|GROUP BY|ORDER BY)\b", text), path.name
+        assert not re.search(r"date '\d{4}|'\d{4}-\d{2}-\d{2}'", text), f"{path.name} hard-codes a date"

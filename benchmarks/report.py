@@ -73,7 +73,11 @@ def pages_table(run: dict[str, Any]) -> list[str]:
 
 
 def concurrency_table(run: dict[str, Any]) -> list[str]:
-    lines = ["| sessions | finished | p50 ms | p95 ms | server RSS before MB | after MB | RSS per session MB |",
+    cost = run.get("server", {}).get("sequential_cost")
+    lines = [] if not cost else [
+        f"Server CPU per warm home-page session (sequential, {cost['runs']} runs): "
+        f"{cost['server_cpu_ms_median']} ms (wall {cost['wall_ms_median']} ms).", ""]
+    lines += ["| sessions | finished | p50 ms | p95 ms | server RSS before MB | after MB | RSS per session MB |",
              "|---|---|---|---|---|---|---|"]
     lines.extend(
         f"| {w['sessions']} | {w['finished']} | {_fmt(w.get('time_median_ms'))} | {_fmt(w.get('time_p95_ms'))} | "

@@ -22,6 +22,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import os
+import statistics
 import sys
 import time
 from dataclasses import dataclass, field
@@ -141,6 +143,27 @@ async def concurrency_wave(server: Server, sessions: int) -> dict[str, Any]:
     return out
 
 
+def _cpu_s(pid: int) -> float:
+    """User + system CPU time of a process, seconds."""
+    fields = Path(f"/proc/{pid}/stat").read_text(encoding="ascii").rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def sequential_cost(server: Server, page: str, runs: int) -> dict[str, Any]:
+    """Server CPU per warm run of `page`, one session after another: what each extra session costs,
+    whatever else the machine is doing (wall time under load is in the waves)."""
+    await ws_session(server, page)  # fill the caches
+    cpu, wall = [], []
+    for _ in range(runs):
+        c0 = _cpu_s(server.process.pid)
+        run = await ws_session(server, page)
+        # the settle wait after "finished" adds no server CPU
+        cpu.append(_cpu_s(server.process.pid) - c0)
+        wall.append(run.seconds)
+    return {"page": page or "home", "runs": runs, "server_cpu_ms_median": round(1000 * statistics.median(cpu)),
+            "wall_ms_median": round(1000 * statistics.median(wall))}
+
+
 async def _waves(server: Server, levels: list[int]) -> list[dict[str, Any]]:
     # one wave after another, never overlapping
     return [await concurrency_wave(server, sessions) for sessions in levels]
@@ -245,6 +268,7 @@ def run(data_dir: Path, levels: list[int], browser: bool, log_dir: Path) -> dict
                     result["browser_payload_error"] = f"{type(exc).__name__}: {exc}"[:500]
             else:
                 result["browser_payload_error"] = f"{CHROMIUM} is missing; install Debian's chromium."
+        result["sequential_cost"] = asyncio.run(sequential_cost(server, "", 5))
         result["concurrency"] = asyncio.run(_waves(server, levels))
         result["server_rss_end_mb"] = round(server.rss_mb(), 1)
     finally:

@@ -15,6 +15,7 @@ explicitly, so the period filter is ignored too.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Hashable
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,7 +28,6 @@ from asi_me.policy import (
     DisclosurePolicy,
     Protection,
     Relation,
-    company_volumes,
     mark,
     mask_counts,
     policy_applies,
@@ -149,26 +149,42 @@ def coc_year_view(
     forced: dict[Hashable, str] = {}
     relations: list[Relation] = []
     linked: list[list[Hashable]] = []
+    dependents: dict[Hashable, list[Hashable]] = {}
+    # One pass over the lines in plain Python: per stage and per (stage, material),
+    # each company's input and output, and the companies / facilities with volume.
+    stage_in: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    stage_out: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    link_in: dict[tuple[str, str], dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    active_members: dict[str, set[str]] = defaultdict(set)
+    active_facilities: dict[str, set[str]] = defaultdict(set)
+    columns = ("stage", "material", "member_id", "facility_id", "input_t", "output_t")
+    for stage_code, material_code, member_id, facility_id, input_t, output_t in zip(
+        *(lines[c].tolist() for c in columns), strict=True
+    ):
+        stage_in[stage_code][member_id] += input_t
+        stage_out[stage_code][member_id] += output_t
+        link_in[(stage_code, material_code)][member_id] += input_t
+        if input_t + output_t > 0:
+            active_members[stage_code].add(member_id)
+            active_facilities[stage_code].add(facility_id)
     for stage in STAGES:
-        at = lines[lines["stage"] == stage.value]
-        cells[_in(stage)] = Cell(float(at["input_t"].sum()))
-        cells[_out(stage)] = Cell(float(at["output_t"].sum()))
+        inputs, outputs = stage_in[stage.value], stage_out[stage.value]
+        cells[_in(stage)] = Cell(float(sum(inputs.values())))
+        cells[_out(stage)] = Cell(float(sum(outputs.values())))
         # A stage is published when its reporters (input or output) are enough and no
         # company dominates either its input or its output.
         note = (
-            policy.primary_note(company_volumes(at, "volume_t"))
-            or policy.primary_note(company_volumes(at, "input_t"))
-            or policy.primary_note(company_volumes(at, "output_t"))
+            policy.primary_note({m: inputs[m] + outputs[m] for m in inputs})
+            or policy.primary_note(inputs)
+            or policy.primary_note(outputs)
         )
         if note:
             forced[_in(stage)] = note
-        linked.append([_in(stage), _out(stage)])
-        active = at[at["volume_t"] > 0]
-        view.reporters[stage] = int(active["member_id"].nunique())
-        view.entities[stage] = int(active["facility_id"].nunique())
+        view.reporters[stage] = len(active_members[stage.value])
+        view.entities[stage] = len(active_facilities[stage.value])
     for (stage, material) in COC_INPUT_SOURCE:
-        at = lines[(lines["stage"] == stage.value) & (lines["material"] == material.value)]
-        cells[_link(stage, material)] = Cell(float(at["input_t"].sum()), company_volumes(at, "input_t"))
+        volumes = dict(link_in[(stage.value, material.value)])
+        cells[_link(stage, material)] = Cell(float(sum(volumes.values())), volumes)
     for stage in STAGES:
         inputs = [_link(s, m) for (s, m) in COC_INPUT_SOURCE if s == stage]
         relations.append(Relation(_in(stage), tuple(inputs)))
@@ -177,11 +193,20 @@ def coc_year_view(
             taken = sum(cells[k].value for k in downstream)
             cells[_attr(stage)] = Cell(cells[_out(stage)].value - taken)
             relations.append(Relation(_out(stage), (*downstream, _attr(stage))))
+            tail = _attr(stage)
         else:
             cells[_final(stage)] = Cell(cells[_out(stage)].value)
             relations.append(Relation(_out(stage), (_final(stage),)))
+            tail = _final(stage)
+        # A stage's input and output are shown and hidden together, and what leaves it
+        # (attrition or final products) is hidden with it: a stage's attrition shown
+        # beside a hidden stage would read as a figure of that stage.
+        linked.append([_in(stage), _out(stage)])
+        dependents[_out(stage)] = [tail]
     view.cells = cells
-    view.protection = protect_cells(cells, relations, policy, linked=linked, forced=forced)
+    view.protection = protect_cells(
+        cells, relations, policy, linked=linked, forced=forced, dependents=dependents
+    )
     view.count_notes = mask_counts(view.reporters, policy, total_shown=True)
     return view
 
@@ -237,7 +262,7 @@ def coc_stage_summary(
     for column in ("global_t", "share_of_global", "attrition_t", "attrition_pct"):
         frame[column] = frame[column].astype("float64")
     node_notes = [view.note(_out(s)) for s in STAGES]
-    attr_notes = [view.first_note(_out(s), _attr(s)) if _attr(s) in view.cells else None for s in STAGES]
+    attr_notes = [view.note(_attr(s)) if _attr(s) in view.cells else None for s in STAGES]
     frame = mark(frame, ["input_t", "output_t", "share_of_global"], node_notes, applies)
     frame = mark(frame, ["attrition_t", "attrition_pct"], attr_notes, applies, prefix="attrition_")
     if applies:
@@ -255,26 +280,43 @@ def coc_stage_summary(
 
 
 def coc_reporting_summary(
-    store: Store, viewer: Viewer, year: int, filters: Filters | None = None, *, policy: DisclosurePolicy | None = None
+    store: Store,
+    viewer: Viewer,
+    year: int,
+    filters: Filters | None = None,
+    *,
+    for_publication: bool = False,
+    policy: DisclosurePolicy | None = None,
 ) -> pd.DataFrame:
-    """One row: reporting entities and companies (non-zero volume) and how many stages are published."""
+    """One row: reporting entities and companies (non-zero volume) and how many stages are published.
+
+    For the public and members, totals below the minimum number of companies are
+    masked like a stage's count ("fewer than 5"): they would give away the count of
+    the only stage reported.
+    """
     year = check_year(year)
-    view = coc_year_view(store, year, filters, _policy(policy))
+    policy = _policy(policy)
+    view = coc_year_view(store, year, filters, policy)
     active = view.lines[view.lines["volume_t"] > 0]
-    published = sum(
-        1 for s in STAGES if view.reporters[s] > 0 and not view.protection.is_hidden(_out(s))
-    )
-    return pd.DataFrame(
+    companies = int(active["member_id"].nunique())
+    published = sum(1 for s in STAGES if view.reporters[s] > 0 and not view.protection.is_hidden(_out(s)))
+    frame = pd.DataFrame(
         [
             {
                 "reporting_year": year,
                 "reporting_entities": int(active["facility_id"].nunique()),
-                "reporting_companies": int(active["member_id"].nunique()),
+                "reporting_companies": companies,
+                "reporting_companies_label": str(companies),
                 "stages_reported": sum(1 for s in STAGES if view.reporters[s] > 0),
                 "stages_published": published,
             }
         ]
-    )
+    ).astype({"reporting_entities": "Int64", "reporting_companies": "Int64"})
+    if policy_applies(viewer, for_publication) and 0 < companies < policy.min_reporters:
+        frame["reporting_entities"] = pd.array([pd.NA], dtype="Int64")
+        frame["reporting_companies"] = pd.array([pd.NA], dtype="Int64")
+        frame["reporting_companies_label"] = policy.reporters_label(companies)
+    return frame
 
 
 def coc_stage_flows(

@@ -156,13 +156,16 @@ def protect_cells(
     cells: Mapping[Hashable, Cell],
     relations: Sequence[Relation],
     policy: DisclosurePolicy,
+    *,
     linked: Iterable[Iterable[Hashable]] = (),
     forced: Mapping[Hashable, str] | None = None,
+    dependents: Mapping[Hashable, Iterable[Hashable]] | None = None,
 ) -> Protection:
     """Primary and complementary suppression of one view.
 
     `linked` groups cells that are shown together and hidden together (e.g. a stage's
-    input and output). `forced` hides cells for a reason decided elsewhere. While a
+    input and output); `dependents` are hidden with the cell they depend on, but not
+    the other way round. `forced` hides cells for a reason decided elsewhere. While a
     hidden cell can be derived, the smallest visible part of a relation it is in is
     hidden too (the relation's total only when no part is left).
     """
@@ -176,6 +179,8 @@ def protect_cells(
     groups = [list(g) for g in linked]
     relations = [r for r in relations if r.total in cells and all(p in cells for p in r.parts)]
 
+    follow = {k: list(v) for k, v in (dependents or {}).items()}
+
     def close_groups() -> None:
         for group in groups:
             first = next((notes[k] for k in group if notes.get(k)), None)
@@ -183,6 +188,11 @@ def protect_cells(
                 for k in group:
                     if notes.get(k) is None:
                         notes[k] = first
+        for leader, followers in follow.items():
+            if notes.get(leader):
+                for k in followers:
+                    if k in notes and notes[k] is None:
+                        notes[k] = notes[leader]
 
     while True:
         close_groups()

@@ -144,8 +144,12 @@ def test_two_entities_of_one_company_count_once_and_zero_volume_reporters_not_at
     public = _by_stage(coc.coc_stage_summary(store, Viewer.public(), 2020, policy=POLICY))
     assert public.loc["recycling", "suppression_note"] == FEW
     assert public.loc["recycling", "reporters_label"] == "fewer than 5"
-    totals = coc.coc_reporting_summary(store, Viewer.public(), 2020, policy=POLICY).iloc[0]
+    totals = coc.coc_reporting_summary(store, Viewer.secretariat(), 2020, policy=POLICY).iloc[0]
     assert (totals["reporting_entities"], totals["reporting_companies"], totals["stages_published"]) == (5, 4, 0)
+    # Four companies in all would give the one stage's count away: the public total is masked too.
+    public_totals = coc.coc_reporting_summary(store, Viewer.public(), 2020, policy=POLICY).iloc[0]
+    assert pd.isna(public_totals["reporting_companies"]) and pd.isna(public_totals["reporting_entities"])
+    assert public_totals["reporting_companies_label"] == "fewer than 5"
 
 
 def test_filters_restrict_to_facility_region_and_member_class(tmp_path):

@@ -97,15 +97,24 @@ def main() -> None:
     except NoSnapshotError as exc:
         missing, data_as_of = str(exc), None
 
+    menu = st.sidebar.container(key="asi_menu")  # first in the sidebar, filled once the role is known
     access = auth.resolve_access(manifest, config.allow_role_switch, _member_choices(manifest))
     screens = screens_for(access.viewer.role)
     pages = [
         st.Page(ROOT / s.file, title=s.title, icon=s.icon, url_path=s.url_path, default=s.default) for s in screens
     ]
-    page = st.navigation(pages, position="sidebar")
+    # The menu is drawn with page links: with client.showSidebarNavigation off, Streamlit's
+    # legacy pages/ menu never shows, not even on a process's first request (see context.py).
+    page = st.navigation(pages, position="hidden")
     filters = filter_bar.render(data_as_of)
     presenting = presentation.toggle()
     presentation.inject_css()
+    # Links carry the current URL state, so the next page opens with the same filters, role and mode.
+    carried = {key: st.query_params.get_all(key) for key in st.query_params}
+    with menu:
+        for item in pages:
+            st.page_link(item, label=item.title, icon=item.icon, query_params=carried)
+        st.divider()
 
     context = PageContext(
         settings=config, viewer=access.viewer, filters=filters, manifest=manifest, data_as_of=data_as_of,

@@ -39,7 +39,7 @@ with friendly_errors("the catalogue of tables"):
     tables = cached(catalogue.table_catalogue, viewer)
     data_table(
         tables[["title", "kind", "rows", "is_public", "data_version", "snapshot_created_at", "last_ingest_at",
-                "source_files", "download_scope"]],
+                "source_files", "download_scope"]].fillna({"download_scope": "no (not public)"}),
         key="catalogue", download="asi-table-catalogue", min_reporters=ctx.min_reporters,
         height=36 * (len(tables) + 1) + 4,
         titles={"title": "Table", "is_public": "Public", "snapshot_created_at": "Snapshot created",

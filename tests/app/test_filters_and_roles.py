@@ -153,3 +153,35 @@ def test_a_member_sees_its_own_certifications_and_no_one_elses(open_app, demo_di
     assert sorted(table["Certificate"]) == sorted(own["certification_id"])
     public = open_app(demo_dir)
     assert not any("Certificate" in f.value.columns for f in public.dataframe)
+
+
+def test_the_menu_lists_the_six_screens_and_carries_the_view(open_app, demo_dir):
+    at = open_app(demo_dir, role="secretariat", params={"region": "Europe", "present": "1"})
+    links = at.get("page_link")
+    assert [link.proto.label for link in links] == [
+        "Outcomes dashboard", "Certification map", "CoC material flow", "Theory of change",
+        "Evaluations & Stories of Change", "Data",
+    ]
+    from urllib.parse import parse_qs
+
+    wanted = {"region": ["Europe"], "role": ["secretariat"], "present": ["1"]}
+    assert all(parse_qs(link.proto.query_string) == wanted for link in links)
+
+
+def test_a_screen_is_offered_only_to_the_roles_listed_for_it(monkeypatch):
+    import importlib.util
+    import sys
+
+    from asi_me.vocab import Role
+    from tests.app.conftest import APP
+
+    spec = importlib.util.spec_from_file_location("asi_app", APP)
+    app = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, "asi_app", app)  # dataclasses look their module up
+    spec.loader.exec_module(app)  # the frame only runs under `streamlit run`
+    for role in Role:
+        assert len(app.screens_for(role)) == 6  # every screen is public today
+    restricted = app.Screen("pages/data.py", "Data", ":material/database:", "data", frozenset({Role.SECRETARIAT}))
+    app.SCREENS = (*app.SCREENS[:-1], restricted)
+    assert [s.title for s in app.screens_for(Role.PUBLIC)][-1] == "Evaluations & Stories of Change"
+    assert [s.title for s in app.screens_for(Role.SECRETARIAT)][-1] == "Data"

@@ -259,7 +259,7 @@ def _mercator_y(lat: float) -> float:
     return math.log(math.tan(math.pi / 4 + math.radians(clamped) / 2))
 
 
-def view_for(points: pd.DataFrame, *, width_px: int = 1000, height_px: int = 540) -> pdk.ViewState:
+def view_for(points: pd.DataFrame, *, width_px: int = 820, height_px: int = 540) -> pdk.ViewState:
     """A view that fits the points' bounding box into a map of about width_px × height_px.
 
     Web Mercator: the whole world is 512 × 2^zoom pixels wide, so the zoom is the largest

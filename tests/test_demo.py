@@ -145,6 +145,22 @@ def test_statuses_cover_every_case(store):
     assert set(changed.status) == {"suspended", "withdrawn"}
 
 
+def test_only_current_members_hold_certificates(store):
+    bad = one(store, """
+        select count(*) from certifications c join facilities f using (facility_id) join members m using (member_id)
+        where c.issued_on < m.joined_on or (m.left_on is not null and m.left_on <= c.expires_on)""")
+    assert bad == 0
+
+
+def test_coc_reporters_held_a_coc_certificate_during_the_year(store):
+    bad = one(store, """
+        select count(*) from (select distinct facility_id, reporting_year from coc_reports) r
+        where not exists (select 1 from certifications c where c.facility_id = r.facility_id and c.standard = 'CoC'
+                          and c.issued_on <= make_date(r.reporting_year, 12, 31)
+                          and c.expires_on > make_date(r.reporting_year, 1, 1))""")
+    assert bad == 0
+
+
 def test_about_two_thirds_of_ps_certifications_leverage_external_certifications(store):
     share = one(store, "select avg((len(external_certifications) > 0)::int) from certifications where standard = 'PS'")
     assert 0.5 <= share <= 0.8
@@ -433,6 +449,9 @@ def test_smelter_emissions_range_threshold_and_gaps(store):
     e = store.query("select * from smelter_emissions")
     assert e.ghg_intensity_t_per_t.between(1.5, 20).all()
     assert (e.ghg_intensity_t_per_t > 8).any() and (e.ghg_intensity_t_per_t < 8).any()
+    not_smelters = one(store, "select count(*) from smelter_emissions e join facilities f using (facility_id) "
+                              "where not list_contains(f.activities, 'primary_production')")
+    assert not_smelters == 0
     smelters = one(store, "select count(*) from facilities where list_contains(activities, 'primary_production')")
     assert 0 < e.facility_id.nunique() < smelters
 

@@ -29,7 +29,6 @@ from asi_me.vocab import (
     CocStage,
     MembershipClass,
     countries,
-    region_of,
 )
 
 SEED = 20151101
@@ -610,7 +609,7 @@ def _finish_certifications(world: World) -> None:
 
 def _make_firms(world: World) -> None:
     rng = _rng(3)
-    all_codes = sorted(demo_sites_country_codes())
+    all_codes = sorted(countries())
     facility_countries = sorted({s[0] for s in demo_sites.sites()})
     others = [c for c in all_codes if c not in facility_countries]
     rng.shuffle(others)
@@ -636,10 +635,6 @@ def _make_firms(world: World) -> None:
             "accreditation_ended_on": date(2023, 9, 30) if i == 6 else None,
             "countries": sorted(set(base) | set(extra)),
         })
-
-
-def demo_sites_country_codes() -> list[str]:
-    return list(countries())
 
 
 # --------------------------------------------------------------------------- audits and findings
@@ -1070,4 +1065,4 @@ def write_demo(data_dir: Path, world: World | None = None) -> tuple[str, bool]:
     )
 
 
-__all__ = ["SEEDED_CASES", "build_tables", "build_world", "coc_stages", "region_of", "write_demo"]
+__all__ = ["SEEDED_CASES", "build_tables", "build_world", "coc_stages", "next_audits", "seeded_cases", "write_demo"]

@@ -34,6 +34,12 @@ def _workbook(store: Store, viewer, filters) -> bytes:
 
 
 # ------------------------------------------------------------------ catalogue and downloads
+if not ctx.has_data:
+    empty_state(
+        "This data snapshot holds no rows yet: every table below is empty and the checks have nothing to flag.",
+        hint="Load the demo data with `python -m asi_me demo`, or validate and ingest exports from elementAl "
+             "and the CRM with `python -m asi_me validate PATH` and `python -m asi_me ingest PATH`.",
+    )
 st.subheader("Tables")
 with friendly_errors("the catalogue of tables"):
     tables = cached(catalogue.table_catalogue, viewer)

@@ -131,6 +131,9 @@ with growth_right, friendly_errors("certificates over time"), st.container(borde
 st.subheader("Continual improvement")
 with friendly_errors("non-conformance closure"):
     closure = cached(outcomes.nc_closure_by_principle, viewer, filters)
+    withheld = "is_suppressed" in closure.columns and closure["is_suppressed"].astype(bool).any()
+    if not withheld and not closure["nonconformances"].fillna(0).sum():
+        closure = closure.head(0)  # eleven principles without any finding: say so instead of an empty chart
     shown_cols = ["principle", "principle_label", "nonconformances", "followed_up", "closed_at_next_audit",
                   "closed_share", "is_suppressed", "suppression_note"]
     chart_card(

@@ -37,7 +37,7 @@ def test_page_explains_an_empty_snapshot(open_app, empty_dir, page, role):
     expected = {
         "pages/outcomes.py": "This data snapshot holds no records yet",
         "pages/evaluations.py": "No evaluations or Stories of Change have been recorded",
-        "pages/data.py": "No CoC material reports are expected yet: CoC certification began in 2018",
+        "pages/data.py": "This data snapshot holds no rows yet",
     }[page]
     assert expected in messages
 

@@ -73,3 +73,24 @@ def test_a_broken_section_shows_a_sentence_not_a_traceback(open_app, demo_dir, m
     ]
     assert "boom" not in screen_text(at)
     assert len(at.metric) == 12  # the rest of the screen is still there
+
+
+def test_a_new_current_snapshot_is_served_at_the_next_click(open_app, tmp_path):
+    from datetime import date
+
+    import pyarrow as pa
+
+    from asi_me.snapshot import write_snapshot
+
+    write_snapshot(tmp_path, {}, note="demo: empty")
+    at = open_app(tmp_path)
+    assert "This data snapshot holds no records yet" in " ".join(i.value for i in at.info)
+    one_member = pa.table({
+        "member_id": ["M1"], "name": ["Demo Metals"], "membership_class": ["civil_society"], "country": ["DE"],
+        "joined_on": [date(2016, 3, 1)], "left_on": [None],
+    })
+    write_snapshot(tmp_path, {"members": one_member}, note="demo: one member")
+    at.run()
+    assert_clean(at)
+    assert "This data snapshot holds no records yet" not in " ".join(i.value for i in at.info)
+    assert next(m.value for m in at.metric if m.label == "Members") == "1"

@@ -65,6 +65,22 @@ NODE_COLOURS: dict[str, str] = {
 }
 
 
+# Node positions (0..1, y from the top), so the chain always reads left to right in order
+# and the two sinks sit apart on the right: attrition above, final products below.
+NODE_XY: dict[str, tuple[float, float]] = {
+    ORIGIN_BAUXITE: (0.001, 0.4),
+    ORIGIN_SCRAP: (0.001, 0.97),
+    CocStage.BAUXITE_MINING: (0.16, 0.4),
+    CocStage.RECYCLING: (0.33, 0.97),
+    CocStage.ALUMINA_REFINING: (0.33, 0.55),
+    CocStage.PRIMARY_PRODUCTION: (0.5, 0.6),
+    CocStage.SEMI_FABRICATION: (0.66, 0.75),
+    CocStage.MATERIAL_CONVERSION: (0.76, 0.85),
+    LEFT_CHAIN: (0.999, 0.2),
+    FINAL_PRODUCTS: (0.999, 0.9),
+}
+
+
 def node_label(key: object) -> str:
     return NODE_LABELS.get(str(key), label(key))
 
@@ -195,6 +211,8 @@ def build_sankey(
             valuesuffix="%" if unit == "%" else " t",
             node={
                 "label": [node_label(n) for n in nodes],
+                "x": [NODE_XY.get(n, (0.5, 0.5))[0] for n in nodes],
+                "y": [NODE_XY.get(n, (0.5, 0.5))[1] for n in nodes],
                 "color": [NODE_COLOURS.get(n, GREY) for n in nodes],
                 "customdata": node_hover,
                 "hovertemplate": "%{customdata}<extra></extra>",

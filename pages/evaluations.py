@@ -35,16 +35,18 @@ with friendly_errors("the evaluations and Stories of Change"):
     with st.container(key="controls_evidence_filters"):
         c1, c2, c3 = st.columns([2, 3, 3])
         kind = c1.segmented_control(
-            "Kind", [k.value for k in EvidenceKind], key="ev_kind", format_func=label,
+            "Kind", [k.value for k in EvidenceKind], key="kind", format_func=label, bind="query-params",
             help="Leave empty for both kinds.",
         )
         status = c2.segmented_control(
-            "Status", [s.value for s in EvaluationStatus], key="ev_status", format_func=label,
+            "Status", [s.value for s in EvaluationStatus], key="evidence_status", format_func=label,
+            bind="query-params",
             help="Leave empty for any status.",
         )
         linked = sorted({n for ids in everything["toc_node_ids"] for n in (ids if ids is not None else [])})
         node = c3.selectbox(
-            "Outcome evidenced", linked, index=None, key="ev_node", placeholder="Any outcome or impact",
+            "Outcome evidenced", linked, index=None, key="outcome", placeholder="Any outcome or impact",
+            bind="query-params",
             format_func=lambda n: node_names.get(n, n),
         )
 

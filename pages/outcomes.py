@@ -94,13 +94,15 @@ with growth_left, friendly_errors("members by class"):
 with growth_right, friendly_errors("certificates over time"), st.container(border=True):
     pick_left, pick_right = st.columns([3, 2])
     group_by = pick_left.selectbox(
-        "Certificates by", ["standard", "activity", "standard_version", "status"], key="cert_group_by",
+        "Certificates by", ["standard", "activity", "standard_version", "status"], key="cert_by",
+        bind="query-params",
         format_func={"standard": "Standard", "activity": "Activity", "standard_version": "Version",
                      "status": "Status"}.get, help="Group the certificates by standard, supply-chain activity, "
         "standard version or status on each date.",
     )
     measure = pick_right.segmented_control(
-        "Count", ["certificates_issued", "certificates_valid"], key="cert_measure", default="certificates_issued",
+        "Count", ["certificates_issued", "certificates_valid"], key="cert_count", default="certificates_issued",
+        bind="query-params",
         required=True, help="Issued: cumulative since 2018. Valid: certified or provisional on each date.",
         format_func={"certificates_issued": "Issued",
                                     "certificates_valid": "Valid"}.get,

@@ -185,3 +185,4 @@ def test_a_screen_is_offered_only_to_the_roles_listed_for_it(monkeypatch):
     app.SCREENS = (*app.SCREENS[:-1], restricted)
     assert [s.title for s in app.screens_for(Role.PUBLIC)][-1] == "Evaluations & Stories of Change"
     assert [s.title for s in app.screens_for(Role.SECRETARIAT)][-1] == "Data"
+

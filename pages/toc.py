@@ -107,7 +107,7 @@ def _indicator_detail(ind: pd.Series, viewer, filters, minimum: int) -> None:
     unit = str(ind["unit"])
     st.markdown(f"#### {ind['indicator_code']} · {ind['name']}")
     st.markdown(ind["definition"])
-    tiles = st.columns(4)
+    tiles = st.columns([1, 1, 1, 1.5])
     tiles[0].metric(
         "Baseline",
         _value(ind["baseline_value"], unit),

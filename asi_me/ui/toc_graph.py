@@ -212,7 +212,7 @@ def build_toc_figure(
     for column, node_type in enumerate(COLUMN_ORDER):
         fig.add_annotation(
             x=column,
-            y=1.09,
+            y=-0.115,
             xref="x",
             yref="y",
             text=f"<b>{COLUMN_TITLES[node_type]}</b>",
@@ -226,7 +226,7 @@ def build_toc_figure(
         plot_bgcolor="white",
         paper_bgcolor="white",
         xaxis={"visible": False, "range": [-0.1, len(COLUMN_ORDER) - 0.05], "fixedrange": True},
-        yaxis={"visible": False, "range": [1.15, -0.08], "fixedrange": True},
+        yaxis={"visible": False, "range": [1.06, -0.15], "fixedrange": True},
         legend={"orientation": "h", "yanchor": "top", "y": -0.01, "x": 0, "title": {"text": "Node type: "}},
         clickmode="event+select",
         dragmode=False,

@@ -15,7 +15,8 @@ explicitly, so the period filter is ignored too.
 
 from __future__ import annotations
 
-from collections import defaultdict
+import threading
+from collections import OrderedDict, defaultdict
 from collections.abc import Hashable
 from dataclasses import dataclass, field
 from typing import Any
@@ -137,11 +138,36 @@ class CocYearView:
         return next((n for n in (self.note(k) for k in keys) if n), None)
 
 
+# Views are pure functions of (snapshot content, year, filters, policy); snapshot ids
+# are content hashes, so a small memo lets the summary, flows, year-over-year and
+# mass-balance functions of one screen share one computation.
+_VIEW_CACHE: OrderedDict[tuple[str, int, Filters, DisclosurePolicy], CocYearView] = OrderedDict()
+_VIEW_CACHE_SIZE = 64
+_VIEW_CACHE_LOCK = threading.Lock()
+
+
 def coc_year_view(
     store: Store, year: int, filters: Filters | None = None, policy: DisclosurePolicy | None = None
 ) -> CocYearView:
-    """Build every cell of one year's CoC view and run the disclosure policy over it once."""
+    """Every cell of one year's CoC view with the disclosure policy run over it once.
+
+    The result is shared between callers: treat it as read-only.
+    """
     policy = _policy(policy)
+    key = (store.snapshot_id, year, filters or Filters(), policy)
+    with _VIEW_CACHE_LOCK:
+        if key in _VIEW_CACHE:
+            _VIEW_CACHE.move_to_end(key)
+            return _VIEW_CACHE[key]
+    view = _build_year_view(store, year, filters, policy)
+    with _VIEW_CACHE_LOCK:
+        _VIEW_CACHE[key] = view
+        while len(_VIEW_CACHE) > _VIEW_CACHE_SIZE:
+            _VIEW_CACHE.popitem(last=False)
+    return view
+
+
+def _build_year_view(store: Store, year: int, filters: Filters | None, policy: DisclosurePolicy) -> CocYearView:
     lines = coc_lines(store, [year], filters)
     lines = lines.assign(volume_t=lines["input_t"] + lines["output_t"])
     view = CocYearView(year, lines)

@@ -261,18 +261,22 @@ def mark(
     publication_note (what a public viewer sees; the secretariat's publication check).
     """
     out = frame.copy()
-    hidden = pd.Series([n is not None for n in notes], index=out.index, dtype=bool)
-    note_series = pd.Series(list(notes), index=out.index, dtype=object)
+    notes = list(notes)
+    hidden = np.array([n is not None for n in notes], dtype=bool)
     if applies:
         for column in value_columns:
             if pd.api.types.is_integer_dtype(out[column]):
-                out[column] = out[column].astype("Int64").mask(hidden)
+                out[column] = pd.array(
+                    [pd.NA if h else v for v, h in zip(out[column].tolist(), hidden, strict=True)], dtype="Int64"
+                )
             else:
-                out[column] = out[column].astype("float64").where(~hidden)
-    out[f"{prefix}is_suppressed"] = hidden if applies else False
-    out[f"{prefix}suppression_note"] = note_series.where(hidden, None) if applies else None
+                values = out[column].to_numpy(dtype="float64", na_value=np.nan, copy=True)
+                values[hidden] = np.nan
+                out[column] = values
+    out[f"{prefix}is_suppressed"] = hidden if applies else np.zeros(len(notes), dtype=bool)
+    out[f"{prefix}suppression_note"] = pd.array(notes if applies else [None] * len(notes), dtype=object)
     out[f"{prefix}would_be_suppressed"] = hidden
-    out[f"{prefix}publication_note"] = note_series
+    out[f"{prefix}publication_note"] = pd.array(notes, dtype=object)
     return out
 
 

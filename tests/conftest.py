@@ -52,12 +52,17 @@ def write_tables(data_dir: Path, **tables: TableRows) -> Path:
 _OPEN: list[Store] = []
 
 
-def make_store(tmp_path: Path, **tables: TableRows) -> Store:
-    """A Store over a fresh snapshot holding `tables` (each a list of dicts or a DataFrame)."""
+def make_store(tmp_path: Path, *, keep_open: bool = False, **tables: TableRows) -> Store:
+    """A Store over a fresh snapshot holding `tables` (each a list of dicts or a DataFrame).
+
+    The store is closed after the test; a module- or session-scoped fixture passes
+    keep_open=True and closes it itself.
+    """
     data_dir = tmp_path / f"data-{len(list(tmp_path.glob('data-*')))}"
     write_tables(data_dir, **tables)
     store = Store.open_current(data_dir)
-    _OPEN.append(store)
+    if not keep_open:
+        _OPEN.append(store)
     return store
 
 

@@ -164,23 +164,6 @@ def stop_server(server: StreamlitServer) -> None:
             continue
 
 
-def warm_up(server: StreamlitServer, browser: Browser) -> None:
-    """Open the home page once so that app.py registers its st.navigation pages.
-
-    Until some session has run st.navigation, Streamlit 1.67 serves a `pages/` folder
-    next to app.py by legacy auto-discovery (documented: "As soon as any session of your
-    app executes the st.navigation command, your app will ignore the pages/ directory").
-    test_router.py checks that window separately on a fresh server.
-    """
-    context = browser.new_context()
-    try:
-        page = context.new_page()
-        page.goto(server.url, wait_until="domcontentloaded")
-        page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=APP_RUN_TIMEOUT_MS)
-    finally:
-        context.close()
-
-
 # ---------------------------------------------------------------- browser
 
 
@@ -216,17 +199,21 @@ def _demo_data_dir() -> Path:
 
 @pytest.fixture(scope="session")
 def demo_server(browser: Browser, artifacts: Path) -> Iterator[StreamlitServer]:
-    """The app on the bundled demo snapshot (data/CURRENT)."""
+    """The app on the bundled demo snapshot (data/CURRENT).
+
+    `browser` is requested first so that a missing Chromium skips before a server starts.
+    No warm-up visit: the first test's visit is an ordinary one, and a fresh server's
+    first request is tested on its own (cold_demo_server).
+    """
     server = start_server(_demo_data_dir(), artifacts / "server-demo.log")
     try:
-        warm_up(server, browser)
         yield server
     finally:
         stop_server(server)
 
 
 @pytest.fixture
-def cold_demo_server(artifacts: Path) -> Iterator[StreamlitServer]:
+def cold_demo_server(browser: Browser, artifacts: Path) -> Iterator[StreamlitServer]:
     """A fresh server on the demo data that no session has opened yet (no warm-up)."""
     server = start_server(_demo_data_dir(), artifacts / "server-cold.log")
     try:
@@ -247,10 +234,9 @@ def empty_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def empty_server(browser: Browser, artifacts: Path, empty_data_dir: Path) -> Iterator[StreamlitServer]:
-    """The app on an empty snapshot."""
+    """The app on an empty snapshot (not marked as demo data, so a link cannot switch role)."""
     server = start_server(empty_data_dir, artifacts / "server-empty.log")
     try:
-        warm_up(server, browser)
         yield server
     finally:
         stop_server(server)
@@ -311,7 +297,11 @@ class AppPage:
         return self
 
     def wait_until_idle(self) -> None:
-        """Wait until the script has run and stayed idle for SETTLED_FOR_MS."""
+        """Wait until the script has run, drawn the frame, and stayed idle for SETTLED_FOR_MS.
+
+        Requiring the title matters on a fresh server: Streamlit's legacy pages/ run ends
+        with an empty page for a moment before the frame's rerun starts.
+        """
         page = self.page
         page.wait_for_selector('[data-testid="stApp"]', timeout=APP_RUN_TIMEOUT_MS)
         page.wait_for_function(
@@ -320,7 +310,9 @@ class AppPage:
                 const idle = app && app.dataset.testScriptState === 'notRunning'
                     && app.dataset.testConnectionState === 'CONNECTED'
                     && !document.querySelector('[data-testid="stStatusWidget"]')
-                    && !document.querySelector('[data-testid="stSkeleton"]');
+                    && !document.querySelector('[data-testid="stSkeleton"]')
+                    // the frame has drawn (every screen has a title) or the run failed visibly
+                    && document.querySelector('[data-testid="stMain"] h1, [data-testid="stException"]');
                 const now = performance.now();
                 if (!idle) { window.__asiIdleSince = undefined; return false; }
                 if (window.__asiIdleSince === undefined) window.__asiIdleSince = now;

@@ -51,7 +51,7 @@ def test_a_filtered_link_reopens_with_its_filters_after_a_reload(
     _assert_filters_active(app)
 
     # Moving to another screen by the menu keeps the filters too (they live in the frame).
-    app.page.locator('[data-testid="stSidebarNav"] a').filter(has_text="Certification map").click()
+    app.page.locator('[data-testid="stSidebar"] a').filter(has_text="Certification map").first.click()
     app.wait_until_idle()
     app.expect_heading("Certification map")
     _assert_filters_active(app)

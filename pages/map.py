@@ -125,11 +125,22 @@ def _on_register_select() -> None:
 
 
 def _on_map_select() -> None:
+    """A clicked point opens its certification(s); a grouped cell says how many it holds."""
     state = st.session_state.get("map_deck")
     objects = (state.selection.objects or {}).get("facilities", []) if state is not None else []
-    if objects:
-        st.session_state["map_facility"] = objects[0].get("facility_id")
-        st.session_state["map_cell"] = int(objects[0].get("n_facilities") or 1) if objects[0].get("is_cell") else 0
+    if not objects:
+        return
+    picked = objects[0]
+    if picked.get("is_cell"):
+        st.session_state["map_cell"] = int(picked.get("n_facilities") or 0)
+        st.session_state["map_point_certs"] = []
+        return
+    st.session_state["map_cell"] = 0
+    ids = [c for c in str(picked.get("certification_ids") or "").split(";") if c]
+    st.session_state["map_point_certs"] = ids
+    st.session_state["map_point_name"] = picked.get("facility_name") or "This facility"
+    if len(ids) == 1:
+        _pick_certification(ids[0])
 
 
 def _detail_panel(certification_id: str, viewer, filters, min_reporters: int) -> None:
@@ -345,23 +356,22 @@ def main() -> None:
         note=note,
     )
 
-    facility = st.session_state.get("map_facility")
     if st.session_state.get("map_cell"):
         st.info(
             f"That point groups {st.session_state['map_cell']} facilities. Narrow the filters (country or "
             "activity) to see them one by one, or pick a certification in the register below.",
             icon=":material/zoom_in:",
         )
-    elif facility:
-        mine = register.loc[register["facility_id"] == facility, "certification_id"].tolist()
-        if len(mine) == 1:
-            _pick_certification(mine[0])
-        elif mine:
-            pick = st.radio(
-                "This facility holds several certifications; open:", mine, horizontal=True, key=f"map_pick_{facility}"
-            )
-            _pick_certification(pick)
-        st.session_state["map_facility"] = facility if len(mine) > 1 else None
+    point_certs = st.session_state.get("map_point_certs") or []
+    if len(point_certs) > 1:
+        st.radio(
+            f"{st.session_state.get('map_point_name')} holds {len(point_certs)} certifications; open:",
+            point_certs,
+            horizontal=True,
+            key="map_point_pick",
+            index=None,
+            on_change=lambda: _pick_certification(st.session_state.get("map_point_pick")),
+        )
 
     if st.session_state.get("map_cert"):
         _detail_panel(st.session_state["map_cert"], viewer, map_filters, minimum)

@@ -48,7 +48,8 @@ def test_browser_gets_exactly_the_located_points_and_the_unplaced_count(open_app
     expected = facility_points(demo_store, Viewer.public(), Filters())
     layers = deck_layers(at)
     assert len(layers["facilities"]) == len(expected)
-    assert {row["facility_id"] for row in layers["facilities"]} == set(expected["facility_id"])
+    assert {row["certification_ids"] for row in layers["facilities"]} == set(expected["certification_ids"])
+    assert all(row["facility_id"] is None for row in layers["facilities"])  # internal ids stay on the server
     unplaced = facilities_without_coordinates(demo_store, Viewer.public(), Filters())
     assert metric(at, "Facilities without coordinates") == f"{unplaced.count:,}"
     assert "countries" in layers  # the country aggregate layer is on by default

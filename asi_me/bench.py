@@ -141,9 +141,10 @@ def _samples(store: Store) -> dict[str, Any]:
         "node_id": first(f"select toc_node_id from indicators where indicator_code = '{code}'") if code else None,
         "member_id": first("select member_id from facilities group by member_id order by count(*) desc limit 1"),
         "facility_id": first("select facility_id from certifications order by issued_on limit 1"),
-        "table": "certifications",
-        "table_name": "certifications",
-        "name": "certifications",
+        # the largest table a public viewer may download
+        "table": "indicator_observations",
+        "table_name": "indicator_observations",
+        "name": "indicator_observations",
     }
 
 

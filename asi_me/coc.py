@@ -4,7 +4,10 @@ Every volume a public or member viewer gets has passed `asi_me.policy` for the w
 view at once: the stage nodes (input and output), the links between stages, the
 attrition links ("left the CoC chain"), the final-products sink, % of global, the
 % of source output and year-over-year changes are one system of additive relations,
-so no hidden figure can be recomputed from the visible ones.
+so no hidden figure can be recomputed from the visible ones. A view filtered by
+country, region or member class also hides a cell when the unfiltered figure minus
+it (everything outside the filter) would fail the policy, so two public views cannot
+be subtracted to reveal the rest.
 
 Filters that apply: facility country and region, and the member's class. Activity,
 standard, version and status filters are ignored here: a report line already names
@@ -176,23 +179,9 @@ def _build_year_view(store: Store, year: int, filters: Filters | None, policy: D
     relations: list[Relation] = []
     linked: list[list[Hashable]] = []
     dependents: dict[Hashable, list[Hashable]] = {}
-    # One pass over the lines in plain Python: per stage and per (stage, material),
-    # each company's input and output, and the companies / facilities with volume.
-    stage_in: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
-    stage_out: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
-    link_in: dict[tuple[str, str], dict[str, float]] = defaultdict(lambda: defaultdict(float))
-    active_members: dict[str, set[str]] = defaultdict(set)
-    active_facilities: dict[str, set[str]] = defaultdict(set)
-    columns = ("stage", "material", "member_id", "facility_id", "input_t", "output_t")
-    for stage_code, material_code, member_id, facility_id, input_t, output_t in zip(
-        *(lines[c].tolist() for c in columns), strict=True
-    ):
-        stage_in[stage_code][member_id] += input_t
-        stage_out[stage_code][member_id] += output_t
-        link_in[(stage_code, material_code)][member_id] += input_t
-        if input_t + output_t > 0:
-            active_members[stage_code].add(member_id)
-            active_facilities[stage_code].add(facility_id)
+    volumes = _CompanyVolumes.of(lines)
+    stage_in, stage_out, link_in = volumes.stage_in, volumes.stage_out, volumes.link_in
+    active_members, active_facilities = volumes.active_members, volumes.active_facilities
     for stage in STAGES:
         inputs, outputs = stage_in[stage.value], stage_out[stage.value]
         cells[_in(stage)] = Cell(float(sum(inputs.values())))
@@ -209,8 +198,10 @@ def _build_year_view(store: Store, year: int, filters: Filters | None, policy: D
         view.reporters[stage] = len(active_members[stage.value])
         view.entities[stage] = len(active_facilities[stage.value])
     for (stage, material) in COC_INPUT_SOURCE:
-        volumes = dict(link_in[(stage.value, material.value)])
-        cells[_link(stage, material)] = Cell(float(sum(volumes.values())), volumes)
+        link = dict(link_in[(stage.value, material.value)])
+        cells[_link(stage, material)] = Cell(float(sum(link.values())), link)
+    if filters is not None and (filters.countries or filters.regions or filters.membership_classes):
+        forced.update(_protect_the_rest(store, year, volumes, policy, forced))
     for stage in STAGES:
         inputs = [_link(s, m) for (s, m) in COC_INPUT_SOURCE if s == stage]
         relations.append(Relation(_in(stage), tuple(inputs)))
@@ -235,6 +226,68 @@ def _build_year_view(store: Store, year: int, filters: Filters | None, policy: D
     )
     view.count_notes = mask_counts(view.reporters, policy, total_shown=True)
     return view
+
+
+@dataclass
+class _CompanyVolumes:
+    """Per stage and per (stage, material): each company's input and output tonnes,
+    and the companies and facilities with non-zero volume, from one pass over the lines."""
+
+    stage_in: dict[str, dict[str, float]]
+    stage_out: dict[str, dict[str, float]]
+    link_in: dict[tuple[str, str], dict[str, float]]
+    active_members: dict[str, set[str]]
+    active_facilities: dict[str, set[str]]
+
+    @classmethod
+    def of(cls, lines: pd.DataFrame) -> _CompanyVolumes:
+        out = cls(
+            defaultdict(lambda: defaultdict(float)),
+            defaultdict(lambda: defaultdict(float)),
+            defaultdict(lambda: defaultdict(float)),
+            defaultdict(set),
+            defaultdict(set),
+        )
+        columns = ("stage", "material", "member_id", "facility_id", "input_t", "output_t")
+        for stage_code, material_code, member_id, facility_id, input_t, output_t in zip(
+            *(lines[c].tolist() for c in columns), strict=True
+        ):
+            out.stage_in[stage_code][member_id] += input_t
+            out.stage_out[stage_code][member_id] += output_t
+            out.link_in[(stage_code, material_code)][member_id] += input_t
+            if input_t + output_t > 0:
+                out.active_members[stage_code].add(member_id)
+                out.active_facilities[stage_code].add(facility_id)
+        return out
+
+
+def _minus(whole: dict[str, float], part: dict[str, float]) -> dict[str, float]:
+    # Rounding residue of a subtraction is not a reporter.
+    return {m: v - part.get(m, 0.0) for m, v in whole.items() if v - part.get(m, 0.0) > 1e-6}
+
+
+def _protect_the_rest(
+    store: Store, year: int, shown: _CompanyVolumes, policy: DisclosurePolicy, forced: dict[Hashable, str]
+) -> dict[Hashable, str]:
+    """Cells of a filtered view to hide because the unfiltered figure minus this one
+    (everything outside the filter) would be a cell that fails the policy: otherwise
+    two public views subtracted give the hidden rest away."""
+    everything = _CompanyVolumes.of(coc_lines(store, [year], None))
+    extra: dict[Hashable, str] = {}
+    for stage in STAGES:
+        rest_in = _minus(everything.stage_in[stage.value], shown.stage_in[stage.value])
+        rest_out = _minus(everything.stage_out[stage.value], shown.stage_out[stage.value])
+        rest_volume = {m: rest_in.get(m, 0.0) + rest_out.get(m, 0.0) for m in {*rest_in, *rest_out}}
+        failing = (
+            policy.primary_note(rest_volume) or policy.primary_note(rest_in) or policy.primary_note(rest_out)
+        )
+        if failing and _in(stage) not in forced:
+            extra[_in(stage)] = policy.note_complementary
+    for (stage, material) in COC_INPUT_SOURCE:
+        pair = (stage.value, material.value)
+        if policy.primary_note(_minus(everything.link_in[pair], shown.link_in[pair])):
+            extra[_link(stage, material)] = policy.note_complementary
+    return extra
 
 
 # --- query functions ------------------------------------------------------------------------

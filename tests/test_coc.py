@@ -173,6 +173,24 @@ def test_filters_restrict_to_facility_region_and_member_class(tmp_path):
     assert mining_output(Filters(activities=("casthouse",))) == 200
 
 
+def test_a_filtered_view_is_hidden_when_the_rest_of_the_world_would_fail_the_policy(tmp_path):
+    # 6 miners in Germany, 3 in Brazil. Germany alone passes, but "all" (90 t) minus
+    # "Germany" (60 t) would give Brazil's 3 companies away: Germany's figure is hidden.
+    members = [member(f"D{i}") for i in range(6)] + [member(f"B{i}") for i in range(3)]
+    facilities = [facility(f"FD{i}", f"D{i}", country="DE") for i in range(6)]
+    facilities += [facility(f"FB{i}", f"B{i}", country="BR") for i in range(3)]
+    lines = [coc_line(f.get("facility_id"), "bauxite_mining", "asi_bauxite", 10, 10) for f in facilities]
+    store = make_store(tmp_path, members=members, facilities=facilities, coc_reports=lines)
+    everywhere = _by_stage(coc.coc_stage_summary(store, Viewer.public(), 2020, policy=POLICY))
+    assert everywhere.loc["bauxite_mining", "output_t"] == 90
+    germany = coc.coc_stage_summary(store, Viewer.public(), 2020, Filters(countries=("DE",)), policy=POLICY)
+    mining = _by_stage(germany).loc["bauxite_mining"]
+    assert math.isnan(mining["output_t"]) and mining["suppression_note"] == PROTECT
+    assert _by_stage(
+        coc.coc_stage_summary(store, Viewer.secretariat(), 2020, Filters(countries=("DE",)), policy=POLICY)
+    ).loc["bauxite_mining", "output_t"] == 60
+
+
 def test_year_over_year_hides_changes_against_a_suppressed_year(tmp_path):
     ids = [f"M{i}" for i in range(1, 6)]
     members, facilities = _companies(ids)

@@ -433,6 +433,24 @@ def main() -> None:
                     f"{minimum} reporting companies are withheld."
                 )
 
+    if viewer.role is Role.MEMBER:
+        own = register.loc[register["member_id"] == viewer.member_id]
+        st.subheader(f"Your certifications ({len(own)})")
+        if own.empty:
+            widgets.empty_state("None of your company's facilities holds a certification matching these filters.")
+        else:
+            st.caption(
+                "Open one with the certificate number in the register below; its detail shows your "
+                "audit findings and workforce, which the public does not see."
+            )
+            widgets.data_table(
+                own[list(REGISTER_COLUMNS)],
+                key="map_own",
+                min_reporters=minimum,
+                titles=REGISTER_COLUMNS,
+                download="my_certifications",
+            )
+
     st.subheader("Register")
     st.caption("Sort by any column; select a row to open the certification's detail.")
     st.session_state["map_register_ids"] = register["certification_id"].tolist()

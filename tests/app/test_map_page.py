@@ -98,3 +98,16 @@ def test_secretariat_sees_smelters_against_the_threshold_on_the_map(open_app, de
     smelters = deck_layers(at)["emissions"]
     assert smelters
     assert all(("over 8" in row["text"]) == (float(row["text"].split(" ")[0]) > 8) for row in smelters)
+
+
+def test_member_sees_its_own_certifications_and_nobody_elses(open_app, demo_dir, demo_store, demo_member) -> None:
+    from asi_me.certifications import certification_register
+
+    register = certification_register(demo_store, Viewer.member(demo_member))
+    own = register.loc[register["member_id"] == demo_member]
+    at = open_app(demo_dir, page=PAGE, role="member", member=demo_member)
+    assert_clean(at)
+    assert f"Your certifications ({len(own)})" in [h.value for h in at.subheader]
+    assert set(register["member_id"].dropna()) == {demo_member}  # other members' ids never reach the page
+    public = open_app(demo_dir, page=PAGE)
+    assert not any(h.value.startswith("Your certifications") for h in public.subheader)

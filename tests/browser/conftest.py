@@ -46,6 +46,7 @@ APP_RUN_TIMEOUT_MS = 45_000
 # a page that changes its query params or calls st.rerun starts a second run at once.
 SETTLED_FOR_MS = 600
 INTERNAL_ERROR = "because of an internal error"
+MAX_SCREENSHOT_PX = 8000
 
 # Console messages that are browser or framework noise, not app errors. Each entry:
 # (regex on the message text, regex on the source URL or "" for any, why it is harmless).
@@ -117,7 +118,8 @@ def start_server(data_dir: Path, log_path: Path) -> StreamlitServer:
     if not (APP_DIR / "app.py").exists():
         pytest.fail(f"{APP_DIR / 'app.py'} does not exist; the browser tests run the real app.")
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, "ASI_DATA_DIR": str(data_dir), "PYTHONUNBUFFERED": "1"}
+    # The role tests preview member and secretariat views through the demo-only role switch.
+    env = {**os.environ, "ASI_DATA_DIR": str(data_dir), "ASI_ALLOW_ROLE_SWITCH": "1", "PYTHONUNBUFFERED": "1"}
     for _attempt in range(3):  # another process may grab the free port before streamlit binds it
         port = _free_port()
         url = f"http://127.0.0.1:{port}"
@@ -368,7 +370,20 @@ class AppPage:
         """Save test-artifacts/browser/<name>.png for a person to look at."""
         path = ARTIFACTS / f"{name}.png"
         path.parent.mkdir(parents=True, exist_ok=True)
-        self.page.screenshot(path=str(path), full_page=full_page)
+        viewport = self.page.viewport_size
+        # Streamlit scrolls inside <main>, not the document, so Playwright's full_page sees one
+        # screen only: grow the window to the content's height for the picture, then restore it.
+        height = self.page.evaluate(
+            """() => Math.max(...['stMain', 'stSidebarContent'].map(
+                id => document.querySelector(`[data-testid="${id}"]`)?.scrollHeight ?? 0))"""
+        )
+        if full_page and viewport and height > viewport["height"]:
+            self.page.set_viewport_size({"width": viewport["width"], "height": min(int(height), MAX_SCREENSHOT_PX)})
+            self.page.wait_for_timeout(300)  # let charts settle into the new size
+            self.page.screenshot(path=str(path))
+            self.page.set_viewport_size(viewport)
+        else:
+            self.page.screenshot(path=str(path))
         return path
 
     def pixels_near(self, element: Locator, colours: list[tuple[int, int, int]], tolerance: int = 40) -> int:

@@ -167,7 +167,8 @@ def build_sankey(
     """
     data = with_shares(flows) if not flows.empty else flows.assign(share_pct=pd.Series(dtype="Float64"))
     hidden_mask = _hidden_mask(data, unit) if not data.empty else pd.Series(dtype=bool)
-    visible = data.loc[~hidden_mask] if not data.empty else data
+    # A published zero has no width to draw; it stays in the table and the summary as 0 t.
+    visible = data.loc[~hidden_mask & (data["value_t"].fillna(0) > 0)] if not data.empty else data
     hidden = data.loc[hidden_mask] if not data.empty else data
     nodes = sorted({*map(str, data.get("source", [])), *map(str, data.get("target", []))}, key=_order_key)
     index = {n: i for i, n in enumerate(nodes)}

@@ -151,3 +151,13 @@ def test_tonnes_read_as_people_say_them() -> None:
     assert format_tonnes(103_200_000) == "103.2 Mt"
     assert format_tonnes(27_000) == "27.0 kt"
     assert format_tonnes(850) == "850 t"
+
+
+def test_a_published_zero_is_written_not_drawn() -> None:
+    frame = flows()
+    frame.loc[2, "value_t"] = 0.0
+    frame.loc[2, "share_of_source"] = 0.0
+    fig = build_sankey(frame, unit="t")
+    assert 0 not in list(fig.data[0].link.value)
+    assert "to Left the CoC chain: 0 t" in sankey_summary(frame, year=2020)
+    assert sankey_table(frame).loc[2, "Tonnes"] == "0"

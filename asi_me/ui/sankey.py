@@ -427,7 +427,7 @@ def build_year_comparison(comparison: pd.DataFrame, *, year: int, previous_year:
         margin={"l": 10, "r": 10, "t": 30, "b": 10},
         plot_bgcolor="white",
         xaxis={
-            "title": {"text": "Stage output, tonnes (log scale)"},
+            "title": {"text": "Output, t (log scale)"},
             "type": "log",
             "dtick": 1,
             "exponentformat": "SI",
@@ -495,41 +495,40 @@ def stage_summary_table(summary: pd.DataFrame) -> pd.DataFrame:
 
 
 def build_share_of_global(summary: pd.DataFrame, *, height: int = 300) -> go.Figure:
-    """ASI CoC output as % of world production (IAI) per stage; withheld stages are named, not drawn."""
+    """ASI CoC output as % of world production (IAI) per stage.
+
+    A withheld stage gets no bar; its row label carries the suppression note instead.
+    """
     data = summary.iloc[::-1]
     hidden = data["is_suppressed"].fillna(False).astype(bool) if "is_suppressed" in data else data["stage"].isna()
+    notes = data["suppression_note"] if "suppression_note" in data else pd.Series([None] * len(data))
     values = [None if h or pd.isna(v) else float(v) * 100 for v, h in zip(data["share_of_global"], hidden, strict=True)]
-    texts = [
-        str(n) if h else ("no world total" if v is None else f"{v:.2f}%")
-        for v, h, n in zip(values, hidden, data.get("suppression_note", [None] * len(data)), strict=True)
-    ]
+    labels = []
+    for stage, value, is_hidden, note in zip(data["stage"], values, hidden, notes, strict=True):
+        extra = (
+            (str(note) if isinstance(note, str) and note else "suppressed")
+            if is_hidden
+            else ("no world total" if value is None else "")
+        )
+        labels.append(f"{node_label(stage)}<br><i>{extra}</i>" if extra else node_label(stage))
     fig = go.Figure(
         go.Bar(
-            y=[node_label(s) for s in data["stage"]],
+            y=labels,
             x=values,
             orientation="h",
             marker={"color": [NODE_COLOURS.get(str(s), GREY) for s in data["stage"]]},
-            text=[t if v is not None else "" for t, v in zip(texts, values, strict=True)],
+            text=["" if v is None else f"{v:.2f}%" for v in values],
             textposition="outside",
             cliponaxis=False,
-            hovertemplate="%{y}: %{x:.2f}% of world production<extra></extra>",
+            hovertemplate="%{x:.2f}% of world production<extra></extra>",
         )
     )
-    for stage, text, v in zip(data["stage"], texts, values, strict=True):
-        if v is None:
-            fig.add_annotation(
-                x=0, y=node_label(stage), text=text, showarrow=False, xanchor="left", font={"color": "#555555"}
-            )
-    top = max([v for v in values if v is not None] or [1.0]) * 1.4
+    top = max([v for v in values if v is not None] or [1.0]) * 1.3
     fig.update_layout(
-        height=height,
-        margin={"l": 10, "r": 10, "t": 10, "b": 10},
+        height=height + 20 * int(hidden.sum()),
+        margin={"l": 10, "r": 30, "t": 10, "b": 10},
         plot_bgcolor="white",
-        xaxis={
-            "title": {"text": "ASI CoC output as % of world production (IAI)"},
-            "range": [0, top],
-            "gridcolor": "#eeeeee",
-        },
+        xaxis={"title": {"text": "% of world production (IAI)"}, "range": [0, top], "gridcolor": "#eeeeee"},
         showlegend=False,
     )
     return fig

@@ -60,19 +60,15 @@ BENIGN_CONSOLE: list[tuple[str, str, str]] = [
     (
         r"Failed to load resource: net::ERR_FAILED",
         r"^(?!http://127\.0\.0\.1:)",
-        "The test blocks every request to another host (fonts, basemap tiles, telemetry) "
-        "to prove the app works offline; the blocked request itself is logged by Chromium.",
+        "The test blocks every request to another host (Streamlit fetches the :material/ page "
+        "icon from fonts.gstatic.com and deck.gl its Carto basemap style) to prove the app works "
+        "offline; Chromium logs each blocked request.",
     ),
     (
         r"^Error: Failed to fetch",
         r"/static/js/DeckGlJsonChart\.[\w-]+\.js$",
         "Streamlit's deck.gl chart fetches its default Carto basemap style even when the app "
         "asks for no basemap; the test blocks that request, and the layers still draw.",
-    ),
-    (
-        r"Failed to load resource",
-        r"/favicon\.(ico|png)$",
-        "Chromium asks for /favicon.ico on its own; a missing icon is not an app error.",
     ),
 ]
 

@@ -223,9 +223,12 @@ def certificates_over_time(
     certificates_issued (cumulative) and certificates_valid. With by="activity" a certificate
     counts once per activity of its facility, so groups can sum to more than the total.
 
-    is_version_break marks the month in which a standard version took effect that applies
-    to the row (its version, a version of its standard, or any version for other groupings):
-    values before and after that month are not comparable. version_note says which.
+    is_version_break marks, in each series a standard version change applies to (every
+    version of that standard, the standard, or every group for other groupings), the first
+    month on or after the date the version took effect: values before and after it are not
+    comparable. A series that starts after the change (e.g. PS V3 certificates, first issued
+    in 2023) is marked at its first month. version_note says which version. Changes before
+    the start of the chart are not marked.
     """
     del viewer
     if by not in GROUP_BY:
@@ -237,17 +240,33 @@ def certificates_over_time(
     frame = frame.rename(columns={"on_date": "month_on"})
     frame["group_label"] = frame["group_value"].map(country_name if by == "country" else label)
     frame["month_on"] = pd.to_datetime(frame["month_on"])
-    breaks = version_breaks(store, Viewer.public(), filters)
-    # which row a version change applies to: its version, its standard, or every group
-    if by == "standard_version":
-        breaks["group_value"] = breaks["standard_version"]
-    elif by == "standard":
-        breaks["group_value"] = breaks["standard"]
-    keys = ["month_on", "group_value"] if by in {"standard", "standard_version"} else ["month_on"]
-    notes = breaks.groupby(keys, as_index=False)["note"].agg(" ".join).rename(columns={"note": "version_note"})
-    frame = frame.merge(notes, on=keys, how="left")
+    frame = frame.merge(_break_notes(frame, version_breaks(store, Viewer.public(), filters), by, start),
+                        on=["month_on", "group_value"], how="left")
     frame["is_version_break"] = frame["version_note"].notna()
     return frame
+
+
+def _break_notes(frame: pd.DataFrame, breaks: pd.DataFrame, by: str, start: date) -> pd.DataFrame:
+    """(month_on, group_value, version_note) of the first month of each series on or after
+    each version change that falls inside the chart (effective after `start`)."""
+    rows: list[dict[str, object]] = []
+    if frame.empty:
+        return pd.DataFrame(rows, columns=["month_on", "group_value", "version_note"])
+    for brk in breaks.itertuples(index=False):
+        if brk.effective_on <= start:
+            continue
+        effective = pd.Timestamp(brk.effective_on)
+        for group, months in frame.groupby("group_value", sort=True)["month_on"]:
+            applies = (
+                str(group).split("-")[0] == brk.standard if by == "standard_version"
+                else group == brk.standard if by == "standard"
+                else True
+            )
+            after = months[months >= effective]
+            if applies and not after.empty:
+                rows.append({"month_on": after.min(), "group_value": group, "version_note": brk.note})
+    out = pd.DataFrame(rows, columns=["month_on", "group_value", "version_note"])
+    return out.groupby(["month_on", "group_value"], as_index=False)["version_note"].agg(" ".join)
 
 
 def version_breaks(store: Store, viewer: Viewer, filters: Filters | None = None) -> pd.DataFrame:

@@ -295,3 +295,27 @@ def test_me_insights_latest_monthly_level1_values(store):
     assert row["status"] == "provisional"
     earlier = outcomes.me_insights(store, PUBLIC, Filters(as_of=date(2021, 2, 15))).iloc[0]
     assert (earlier["value"], earlier["change"]) == (14.0, 4.0)
+
+
+def test_version_series_that_starts_after_the_change_is_marked_at_its_first_month(tmp_path):
+    # PS V3 took effect on 2022-05-01, but the first PS V3 certificate was issued on 2023-07-10:
+    # the PS V2 series breaks at 2022-05-31 and the PS V3 series is marked at its first month, 2023-07-31.
+    store = make_store(
+        tmp_path,
+        members=[{"member_id": "M1"}],
+        facilities=[{"facility_id": "F1"}, {"facility_id": "F2"}],
+        certifications=[
+            {"certification_id": "P1", "issued_on": date(2021, 1, 1), "expires_on": date(2024, 1, 1)},
+            {"certification_id": "P2", "facility_id": "F2", "standard_version": "PS-2022",
+             "issued_on": date(2023, 7, 10), "expires_on": date(2026, 7, 10)},
+        ],
+    )
+    f = Filters(as_of=date(2023, 9, 30), period_from=date(2022, 1, 1), standards=("PS",))
+    frame = outcomes.certificates_over_time(store, PUBLIC, f, by="standard_version")
+    flagged = frame[frame["is_version_break"]].set_index("group_value")["month_on"].to_dict()
+    assert flagged == {"PS-2017": pd.Timestamp(2022, 5, 31), "PS-2022": pd.Timestamp(2023, 7, 31)}
+    assert frame.loc[frame["group_value"] == "PS-2022", "month_on"].min() == pd.Timestamp(2023, 7, 31)
+    # a chart that starts after the change does not mark it
+    later = outcomes.certificates_over_time(store, PUBLIC, f.replace(period_from=date(2023, 1, 1)),
+                                            by="standard_version")
+    assert not later["is_version_break"].any()

@@ -10,6 +10,7 @@ with sensible defaults so a test only spells out what it is about.
 from __future__ import annotations
 
 import inspect
+import sys
 from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
@@ -25,6 +26,38 @@ from asi_me.snapshot import arrow_schema, write_snapshot
 from asi_me.store import Store
 
 TableRows = list[dict[str, Any]] | pd.DataFrame
+
+_HERE = Path(__file__).resolve().parent
+_THIS = sys.modules[__name__]
+
+
+def _uses_this_conftest(path: Path | None) -> bool:
+    """Whether this file is the nearest conftest.py of a test module at `path`."""
+    if path is None:
+        return False
+    folder = path.resolve().parent
+    while folder != _HERE:
+        if (folder / "conftest.py").exists() or folder == folder.parent:
+            return False
+        folder = folder.parent
+    return True
+
+
+def _point_conftest_here(path: Path | None) -> None:
+    # Test modules import these helpers with `from conftest import ...`. pytest imports
+    # every conftest.py under the name "conftest", so a sub-folder's own conftest.py
+    # (tests/app, tests/browser) would shadow this one; point the name back first.
+    if _uses_this_conftest(path):
+        sys.modules["conftest"] = _THIS
+
+
+def pytest_collectstart(collector: pytest.Collector) -> None:
+    if isinstance(collector, pytest.Module):
+        _point_conftest_here(collector.path)
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    _point_conftest_here(item.path)
 
 
 def _to_arrow(name: str, rows: TableRows) -> pa.Table:

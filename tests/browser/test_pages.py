@@ -91,6 +91,11 @@ def demo_member_id(demo_server: StreamlitServer) -> str:
 def _open_screen(app: AppPage, server: StreamlitServer, screen: Screen, params: dict[str, str]) -> AppPage:
     app.open(server.page_url(screen.url_path, **params), heading=screen.heading)
     app.assert_healthy()
+    role = Role(params["role"])
+    if role is not Role.PUBLIC:
+        # Otherwise a role switch that silently fell back would test the public view again.
+        who = {Role.SECRETARIAT: "Secretariat", Role.MEMBER: f"Member {params.get('member')}"}[role]
+        expect(app.main.get_by_text(f"You are viewing as {who}")).to_be_visible()
     return app
 
 
@@ -196,7 +201,8 @@ def test_secretariat_sections_are_not_reachable_by_a_public_url(
     expect(public.main.get_by_role("heading", name="Ingest log")).to_have_count(0)
     expect(public.main.get_by_text("Flag detail")).to_have_count(0)
 
-    forged = open_data(empty_server, Role.SECRETARIAT)
+    forged = new_app_page(empty_server).open(empty_server.page_url(data.url_path, role="secretariat"), data.heading)
+    forged.assert_healthy()
     expect(forged.main.get_by_role("heading", name="Ingest log")).to_have_count(0)
     expect(forged.main.get_by_text("switching roles is only possible on the demo dataset")).to_be_visible()
 

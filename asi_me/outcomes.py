@@ -250,8 +250,6 @@ def _break_notes(frame: pd.DataFrame, breaks: pd.DataFrame, by: str, start: date
     """(month_on, group_value, version_note) of the first month of each series on or after
     each version change that falls inside the chart (effective after `start`)."""
     rows: list[dict[str, object]] = []
-    if frame.empty:
-        return pd.DataFrame(rows, columns=["month_on", "group_value", "version_note"])
     for brk in breaks.itertuples(index=False):
         if brk.effective_on <= start:
             continue
@@ -266,6 +264,7 @@ def _break_notes(frame: pd.DataFrame, breaks: pd.DataFrame, by: str, start: date
             if applies and not after.empty:
                 rows.append({"month_on": after.min(), "group_value": group, "version_note": brk.note})
     out = pd.DataFrame(rows, columns=["month_on", "group_value", "version_note"])
+    out = out.astype({"month_on": frame["month_on"].dtype, "group_value": frame["group_value"].dtype})
     return out.groupby(["month_on", "group_value"], as_index=False)["version_note"].agg(" ".join)
 
 

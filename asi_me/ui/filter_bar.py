@@ -45,6 +45,7 @@ _DATES = {"as_of", "from", "to"}
 _INIT = "flt_initialised"
 _WARNINGS = "flt_warnings"
 EARLIEST = date(2012, 1, 1)  # ASI was founded in 2012; nothing to show before
+EARLIEST_DATA = date(2015, 1, 1)  # the first records (members, IPAF meetings) are from 2015
 
 
 def _default(param: str) -> Any:
@@ -78,11 +79,41 @@ def parse_url(params: Any) -> tuple[Filters, list[str]]:
         return Filters.from_query_params(kept), warnings
 
 
-def init_from_url() -> None:
-    """Seed the filter widgets from the URL, once per session."""
+def cap_as_of(as_of: date | None, data_as_of: date | None) -> tuple[date | None, str | None]:
+    """An as-of date inside the data's time span, and a warning when it had to be moved.
+
+    A date after the data's "data as of" stamp would show figures that simply have not
+    been recorded yet (e.g. 0 valid certificates in 2099) as if they were real, so it is
+    capped to the stamp; a date before the first records is raised to EARLIEST_DATA.
+    """
+    if as_of is None:
+        return None, None
+    if data_as_of is not None and as_of > data_as_of:
+        return data_as_of, (
+            f"as_of={as_of.isoformat()} is after the latest data ({_day(data_as_of)}); "
+            f"showing {_day(data_as_of)}."
+        )
+    if as_of < EARLIEST_DATA:
+        return EARLIEST_DATA, (
+            f"as_of={as_of.isoformat()} is before the earliest data ({_day(EARLIEST_DATA)}); "
+            f"showing {_day(EARLIEST_DATA)}."
+        )
+    return as_of, None
+
+
+def _day(on: date) -> str:
+    return f"{on.day} {on:%b %Y}"
+
+
+def init_from_url(data_as_of: date | None = None) -> None:
+    """Seed the filter widgets from the URL, once per session; an as-of outside the data is capped."""
     if st.session_state.get(_INIT):
         return
     filters, warnings = parse_url(st.query_params)
+    capped, warning = cap_as_of(filters.as_of, data_as_of)
+    if warning:
+        filters = filters.replace(as_of=capped)
+        warnings.append(warning)
     for key, name in FIELDS.values():
         value = getattr(filters, name)
         st.session_state.setdefault(key, list(value) if isinstance(value, tuple) else value)
@@ -122,18 +153,21 @@ def current_filters() -> Filters:
 
 def render(data_as_of: date | None) -> Filters:
     """Draw the filter bar in the sidebar and return the selected Filters."""
-    init_from_url()
+    init_from_url(data_as_of)
     keys = [key for key, _ in FIELDS.values()]
     state.restore(keys)
     picked = [v for v in (st.session_state.get("flt_as_of"), st.session_state.get("flt_to")) if v]
+    # the as-of picker ends at the data's stamp (a later date has nothing recorded yet)
+    chosen = st.session_state.get("flt_as_of")
+    latest_as_of = max([data_as_of or date.today(), *([chosen] if chosen else [])])
     latest = max([date.today(), data_as_of or date.today(), *picked])
     side = st.sidebar
     side.markdown("### Filters")
     side.date_input(
         "As of",
         key="flt_as_of",
-        min_value=EARLIEST,
-        max_value=latest,
+        min_value=EARLIEST_DATA,
+        max_value=latest_as_of,
         on_change=_changed,
         args=("flt_as_of",),
         format="YYYY-MM-DD",

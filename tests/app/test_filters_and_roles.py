@@ -186,3 +186,20 @@ def test_a_screen_is_offered_only_to_the_roles_listed_for_it(monkeypatch):
     assert [s.title for s in app.screens_for(Role.PUBLIC)][-1] == "Evaluations & Stories of Change"
     assert [s.title for s in app.screens_for(Role.SECRETARIAT)][-1] == "Data"
 
+
+
+def test_an_as_of_outside_the_data_is_capped_with_a_warning(open_app, demo_dir, demo_store):
+    # The demo data runs to 31 Oct 2026: a link to 2099 shows 31 Oct 2026 and says so.
+    at = open_app(demo_dir, params={"as_of": "2099-01-01"})
+    assert_clean(at)
+    warnings = " ".join(w.value for w in at.warning)
+    assert "as_of=2099-01-01 is after the latest data (31 Oct 2026); showing 31 Oct 2026" in warnings
+    assert at.date_input(key="flt_as_of").value == demo_store.data_as_of == date(2026, 10, 31)
+    assert _url(at, "as_of") == ["2026-10-31"]
+    expected = outcomes.dashboard_tiles(demo_store, Viewer.public(), Filters(as_of=date(2026, 10, 31)))
+    assert _members(at) == f"{expected.tile('members').value:,.0f}"
+    early = open_app(demo_dir, params={"as_of": "2010-06-30"})
+    assert "as_of=2010-06-30 is before the earliest data (1 Jan 2015); showing 1 Jan 2015" in " ".join(
+        w.value for w in early.warning
+    )
+    assert early.date_input(key="flt_as_of").value == date(2015, 1, 1)

@@ -18,7 +18,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict
 
 from asi_me.filters import Filters, Viewer
-from asi_me.policy import Cell, DisclosurePolicy, Relation, mark, policy_applies, protect_cells
+from asi_me.policy import Cell, DisclosurePolicy, Relation, company_volumes, mark, policy_applies, protect_cells
 from asi_me.store import Store, sql_text
 from asi_me.vocab import CertificationStatus, Role, label
 
@@ -100,6 +100,18 @@ class SmelterEmissions(BaseModel):
     threshold_t_per_t: float = GHG_THRESHOLD_T_PER_T
     smelters: pd.DataFrame
     by_region: pd.DataFrame
+    filters_not_applied: list[str] = []  # URL names of active filters the aggregates ignore
+
+    @property
+    def note(self) -> str | None:
+        """A sentence saying which filters the published aggregates ignore, and why."""
+        if not self.filters_not_applied:
+            return None
+        return (
+            f"The {', '.join(self.filters_not_applied)} filter(s) do not apply to these aggregates: they are "
+            "published for the world and each region only, so that no company's smelters can be worked out "
+            "by subtracting one selection from another."
+        )
 
 
 def certification_register(store: Store, viewer: Viewer, filters: Filters | None = None) -> pd.DataFrame:
@@ -264,38 +276,82 @@ def growth_replay(store: Store, viewer: Viewer, filters: Filters | None = None) 
 
 def smelter_emissions(store: Store, viewer: Viewer, filters: Filters | None = None) -> SmelterEmissions:
     """Scope 1+2 GHG intensity of smelters against the PS threshold of 8 t CO2e/t Al, for the
-    latest year on or before the as-of date. `smelters` holds per-smelter rows only for the
-    secretariat (all) or a member (its own); `by_region` holds per-region counts above and
-    at-or-below the threshold and the median, plus an "All regions" row, through the
-    disclosure policy (asi_me.policy: minimum companies, dominance, complementary
-    suppression); a hidden region is marked, never shown as 0."""
+    latest year on or before the as-of date.
+
+    `smelters` holds per-smelter rows (all filters apply) only for the secretariat (all) or
+    a member (its own). `by_region` holds per-region counts above and at-or-below the
+    threshold and the median, plus an "All regions" row. For the secretariat every filter
+    applies and hidden cells are only flagged. For everyone else the aggregates are
+    computed over ALL smelters on a fixed hierarchy, the world and each region, protected
+    as one view (asi_me.policy.protect_cells, each company's smelter count as its
+    contribution): country and class filters do not apply, or subtracting two selections
+    (all regions minus all countries but one) would give one company's smelters. A region
+    filter only picks rows of that view. `filters_not_applied` names the filters ignored.
+    A hidden region is marked, never shown as 0, and its median is hidden with it.
+    """
+    filters = filters or Filters()
     params = filter_params(store, filters)
+    rows = _smelter_rows(store, params)
+    visible = rows if viewer.sees_everything else rows[rows["member_id"] == (viewer.member_id or "\0")]
+    ignored = [p for p in ("activity", "standard", "version", "status") if p in filters.active]
+    if viewer.sees_everything:
+        by_region = _emissions_table(rows, None)
+        contributions = [company_volumes(part.assign(n=1.0), "n") for part in _region_parts(rows)]
+        by_region = apply_disclosure_policy(
+            by_region, contributions, list(_EMISSION_FIGURES), viewer,
+            total_row=len(by_region) - 1 if len(by_region) else None,
+        )
+    else:
+        ignored = [p for p in ("country", "class") if p in filters.active] + ignored
+        everything = _smelter_rows(store, {**params, **Filters().sql_params()})
+        notes = protect_geography(everything, None, DisclosurePolicy.from_settings(), with_countries=False)
+        by_region = _emissions_table(everything, notes)
+        if filters.regions:
+            by_region = by_region[by_region["region"].isin(filters.regions)].reset_index(drop=True)
+    by_region["filters_not_applied"] = ", ".join(ignored) or None
+    return SmelterEmissions(smelters=visible.reset_index(drop=True), by_region=by_region,
+                            filters_not_applied=ignored)
+
+
+_EMISSION_FIGURES = ("smelters", "above_threshold", "at_or_below_threshold", "median_t_per_t")
+
+
+def _smelter_rows(store: Store, params: dict[str, Any]) -> pd.DataFrame:
     rows = run_query(store, "cert_smelter_emissions", params)
     rows["is_above_threshold"] = rows["ghg_intensity_t_per_t"] > GHG_THRESHOLD_T_PER_T
-    visible = rows if viewer.sees_everything else rows[rows["member_id"] == (viewer.member_id or "\0")]
-    groups = [(str(region), part) for region, part in rows.groupby("region", dropna=False, sort=True)]
-    if groups:
-        groups.append(("All regions", rows))
-    by_region = pd.DataFrame(
+    return rows
+
+
+def _region_parts(rows: pd.DataFrame) -> list[pd.DataFrame]:
+    """The smelters of each region (sorted), then all of them; none when there are none."""
+    if rows.empty:
+        return []
+    region = rows["region"].fillna("Unknown region").astype(str)
+    return [rows[region == r] for r in sorted(region.unique())] + [rows]
+
+
+def _emissions_table(rows: pd.DataFrame, notes: dict[GeoKey, tuple[float, str | None]] | None) -> pd.DataFrame:
+    """One row per region and an "All regions" row; with `notes` (from protect_geography),
+    hidden rows are blanked (median included) and marked for the public."""
+    region = rows["region"].fillna("Unknown region").astype(str)
+    names = [*sorted(region.unique()), WORLD] if len(rows) else []
+    table = pd.DataFrame(
         [
             {
-                "region": region,
+                "region": name,
                 "smelters": len(part),
                 "above_threshold": int(part["is_above_threshold"].sum()),
                 "at_or_below_threshold": int((~part["is_above_threshold"]).sum()),
                 "median_t_per_t": float(part["ghg_intensity_t_per_t"].median()),
             }
-            for region, part in groups
+            for name, part in zip(names, _region_parts(rows), strict=True)
         ],
-        columns=["region", "smelters", "above_threshold", "at_or_below_threshold", "median_t_per_t"],
+        columns=["region", *_EMISSION_FIGURES],
     )
-    # each company's number of smelters is its contribution to a region's figures
-    contributions = [{str(k): float(v) for k, v in part.groupby("member_id").size().items()} for _, part in groups]
-    by_region = apply_disclosure_policy(
-        by_region, contributions, ["smelters", "above_threshold", "at_or_below_threshold", "median_t_per_t"],
-        viewer, total_row=len(groups) - 1 if groups else None,
-    )
-    return SmelterEmissions(smelters=visible.reset_index(drop=True), by_region=by_region)
+    if notes is None:
+        return table
+    keys: list[GeoKey] = [("world", WORLD) if n == WORLD else ("region", n) for n in names]
+    return mark(table, list(_EMISSION_FIGURES), [notes[k][1] for k in keys], True)
 
 
 def apply_disclosure_policy(
@@ -322,6 +378,62 @@ def apply_disclosure_policy(
     protection = protect_cells(cells, relations, policy)
     return mark(frame.reset_index(drop=True), value_columns, [protection.note(k) for k in keys],
                 policy_applies(viewer))
+
+
+WORLD = "All regions"
+GeoKey = tuple[str, str]  # ("world", "All regions"), ("region", "Europe") or ("country", "DE")
+
+
+def protect_geography(
+    rows: pd.DataFrame,
+    value: str | None,
+    policy: DisclosurePolicy,
+    *,
+    with_countries: bool,
+    company: str = "member_id",
+) -> dict[GeoKey, tuple[float, str | None]]:
+    """Value and note (None where published) of every cell of a fixed geographic hierarchy.
+
+    The cells are the world, each region and, with `with_countries`, each country; `rows`
+    holds one line per company contribution with `region`, `country` and `value` (None
+    counts lines, e.g. smelters). They form ONE view: a visitor can request any of them
+    through the filters, so they are protected together with asi_me.policy.protect_cells
+    (world = sum of regions, region = sum of its countries). Contributions are per company.
+    A cell is also hidden when its complement within its parent (world minus region,
+    region minus country) fails the primary check: showing both would publish that
+    complement by subtraction, and protect_cells only guards single hidden cells.
+    """
+    frame = rows.assign(_amount=1.0 if value is None else rows[value].astype("float64"))
+    frame["region"] = frame["region"].fillna("Unknown region").astype(str)
+    frame["country"] = frame["country"].astype(str)
+
+    def cell(part: pd.DataFrame) -> Cell:
+        return Cell(float(part["_amount"].sum()), company_volumes(part, "_amount", company))
+
+    world: GeoKey = ("world", WORLD)
+    cells: dict[GeoKey, Cell] = {world: cell(frame)}
+    relations: list[Relation] = []
+    forced: dict[GeoKey, str] = {}
+    regions = sorted(frame["region"].unique())
+    for region in regions:
+        inside = frame["region"] == region
+        cells[("region", region)] = cell(frame[inside])
+        if policy.primary_note(company_volumes(frame[~inside], "_amount", company)):
+            forced[("region", region)] = policy.note_complementary
+        if not with_countries:
+            continue
+        in_region = frame[inside]
+        for country in sorted(in_region["country"].unique()):
+            here = in_region["country"] == country
+            cells[("country", country)] = cell(in_region[here])
+            if policy.primary_note(company_volumes(in_region[~here], "_amount", company)):
+                forced[("country", country)] = policy.note_complementary
+        relations.append(
+            Relation(("region", region), tuple(("country", c) for c in sorted(in_region["country"].unique())))
+        )
+    relations.append(Relation(world, tuple(("region", r) for r in regions)))
+    protection = protect_cells(cells, relations, policy, forced=forced)
+    return {key: (c.value, protection.note(key)) for key, c in cells.items()}
 
 
 def month_ends(start: date, end: date) -> list[date]:

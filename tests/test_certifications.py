@@ -255,8 +255,45 @@ def test_public_emission_aggregates_pass_the_disclosure_policy(tmp_path):
     secretariat = cert.smelter_emissions(store, SECRETARIAT, on).by_region.set_index("region")
     assert secretariat.loc["Europe", ["smelters", "above_threshold", "median_t_per_t"]].tolist() == [5, 3, 9.0]
     assert bool(secretariat.loc["Europe", "would_be_suppressed"]) and not secretariat["is_suppressed"].any()
-    europe_only = cert.smelter_emissions(store, PUBLIC, on.replace(regions=("Europe",))).by_region.set_index("region")
-    assert europe_only.loc["Europe", "smelters"] == 5 and not europe_only["is_suppressed"].any()
+    # Choosing Europe picks the Europe row of the same protected view: still hidden, or
+    # "All regions" (6) minus Europe (5) would give the Asian company's smelter.
+    europe_only = cert.smelter_emissions(store, PUBLIC, on.replace(regions=("Europe",))).by_region
+    assert europe_only["region"].tolist() == ["Europe"] and europe_only["smelters"].isna().all()
+    assert europe_only["suppression_note"].tolist() == ["suppressed (to protect another suppressed cell)"]
+    # A country list does not apply to the published aggregates, and the result says so.
+    not_china = cert.smelter_emissions(store, PUBLIC, on.replace(countries=("NO", "DE", "IS", "FR")))
+    assert not_china.by_region.set_index("region").loc["All regions", "smelters"] == 6
+    assert not_china.filters_not_applied == ["country"]
+    assert set(not_china.by_region["filters_not_applied"]) == {"country"}
+    assert "country" in not_china.note and "subtracting" in not_china.note
+    # The secretariat's analysis follows the country list.
+    assert cert.smelter_emissions(store, SECRETARIAT, on.replace(countries=("NO", "DE", "IS", "FR"))).by_region[
+        "region"].tolist() == ["Europe", "All regions"]
+
+
+def test_public_emissions_hide_a_region_whose_complement_is_one_company(tmp_path):
+    # Europe: companies E0..E5 with one smelter each; Asia: company A with 2 smelters and company B with 1;
+    # North America: company N with 1 smelter (9 t, above threshold).
+    # World: 9 companies, 10 smelters, largest share 2/10 = 20% -> published.
+    # Europe passes (6 companies, 1/6 each), but world minus Europe = A, B, N (3 companies) fails,
+    # so Europe is hidden; Asia (2 companies) and North America (1) fail the primary check.
+    smelters = [(f"E{i}", "DE", 4.0) for i in range(6)] + [("A", "CN", 10.0), ("A", "CN", 11.0), ("B", "IN", 3.0),
+                                                             ("N", "CA", 9.0)]
+    store = make_store(
+        tmp_path,
+        members=[{"member_id": m} for m in dict.fromkeys(m for m, _, _ in smelters)],
+        facilities=[{"facility_id": f"F{i}", "member_id": m, "country": c, "activities": ["primary_production"]}
+                    for i, (m, c, _) in enumerate(smelters)],
+        smelter_emissions=[{"facility_id": f"F{i}", "ghg_intensity_t_per_t": v}
+                           for i, (_, _, v) in enumerate(smelters)],
+    )
+    public = cert.smelter_emissions(store, PUBLIC, Filters(as_of=date(2020, 12, 31))).by_region.set_index("region")
+    assert public.loc["All regions", ["smelters", "above_threshold", "at_or_below_threshold"]].tolist() == [10, 3, 7]
+    assert public.loc["All regions", "median_t_per_t"] == 4.0
+    assert public.loc["Asia", "suppression_note"] == "suppressed (fewer than 5 reporters)"
+    assert public.loc["North America", "suppression_note"] == "suppressed (fewer than 5 reporters)"
+    assert public.loc["Europe", "suppression_note"] == "suppressed (to protect another suppressed cell)"
+    assert public.loc[["Asia", "Europe", "North America"], "median_t_per_t"].isna().all()
 
 
 def test_month_ends_end_on_as_of():

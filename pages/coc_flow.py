@@ -159,21 +159,23 @@ def main() -> None:
     reporting = cache.cached(coc_reporting_summary, viewer, year, filters)
     flows = cache.cached(coc_stage_flows, viewer, year, filters)
     summary = cache.cached(coc_stage_summary, viewer, year, filters)
-    if reporting.empty or int(reporting["reporting_entities"].iloc[0]) == 0:
+    if reporting.empty or int(reporting["stages_reported"].iloc[0]) == 0:
         widgets.empty_state(_no_reports_message(year, []), hint="Widen the country, region or class filters.")
         return
 
     facts = reporting.iloc[0]
     tiles = st.columns(4)
+    # Below the minimum number of companies the public gets a label, not the counts.
+    few = pd.isna(facts["reporting_entities"]) or pd.isna(facts["reporting_companies"])
     tiles[0].metric(
         "Reporting entities",
-        f"{int(facts['reporting_entities']):,}",
+        str(facts["reporting_companies_label"]) if few else f"{int(facts['reporting_entities']):,}",
         border=True,
         help="CoC certified entities with a non-zero report line this year.",
     )
     tiles[1].metric(
         "Reporting companies",
-        f"{int(facts['reporting_companies']):,}",
+        str(facts["reporting_companies_label"]) if few else f"{int(facts['reporting_companies']):,}",
         border=True,
         help="Distinct member companies; the antitrust policy counts companies, not entities.",
     )

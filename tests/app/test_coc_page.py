@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from asi_me.coc import coc_member_reports, coc_stage_flows, coc_stage_summary
-from asi_me.filters import Viewer
+from asi_me.coc import coc_lines, coc_member_reports, coc_stage_flows, coc_stage_summary
+from asi_me.filters import Filters, Viewer
 
 PAGE = "pages/coc_flow.py"
 ROLES = ("public", "member", "secretariat")
@@ -148,3 +148,16 @@ def test_public_sees_counts_not_lines_of_mass_balance(open_app, demo_dir) -> Non
     checks = [t.value for t in at.dataframe if "Report lines checked" in t.value.columns]
     assert len(checks) == 1
     assert "Facility name" not in checks[0].columns
+
+
+def test_public_filter_leaving_fewer_than_5_companies_shows_a_label(open_app, demo_dir, demo_store) -> None:
+    # In the demo data 3 companies report from the Middle East in 2025.
+    lines = coc_lines(demo_store, [2025], Filters(regions=("Middle East",)))
+    active = lines[lines["input_t"] + lines["output_t"] > 0]
+    assert active["member_id"].nunique() == 3
+    at = open_app(demo_dir, page=PAGE, role="public", params={"year": "2025", "region": "Middle East"})
+    assert_clean(at)
+    tiles = {m.label: m.value for m in at.metric}
+    assert tiles["Reporting entities"] == "fewer than 5"
+    assert tiles["Reporting companies"] == "fewer than 5"
+

@@ -22,6 +22,7 @@ import threading
 from collections import OrderedDict, defaultdict
 from collections.abc import Hashable
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 import pandas as pd
@@ -296,6 +297,26 @@ def _protect_the_rest(
 def coc_years(store: Store) -> list[int]:
     """Reporting years that have CoC report lines, oldest first."""
     return [int(y) for y in store.run("coc_years")["reporting_year"]]
+
+
+def coc_default_year(store: Store, as_of: date | None = None) -> int | None:
+    """The reporting year a screen opens on: the latest one whose reports were due on or
+    before `as_of`; a year without recorded due dates qualifies when it is at most
+    as_of's year minus one.
+
+    Without `as_of` it is the latest year loaded; None when no year qualifies.
+    """
+    years = store.run("coc_years")
+    if years.empty:
+        return None
+    if as_of is None:
+        return int(years["reporting_year"].iloc[-1])
+    qualifying = [
+        int(year)
+        for year, due in zip(years["reporting_year"], years["due_on"], strict=True)
+        if (pd.notna(due) and pd.Timestamp(due).date() <= as_of) or (pd.isna(due) and int(year) <= as_of.year - 1)
+    ]
+    return max(qualifying) if qualifying else None
 
 
 def coc_stage_summary(

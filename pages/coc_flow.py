@@ -10,6 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from asi_me.coc import (
+    coc_default_year,
     coc_mass_balance,
     coc_member_reports,
     coc_reporting_summary,
@@ -117,11 +118,15 @@ def main() -> None:
         return
 
     options = sorted({*range(COC_CERTIFICATION_BEGAN, years[-1] + 1), *years})
+    # The screen opens on the latest year whose reports were due by the as-of date; ?year= wins.
+    default_year = cache.cached(coc_default_year, filters.as_of) if filters.as_of else years[-1]
+    if default_year is None:
+        default_year = options[0]
     url_year = _url_int("year")
     if url_year is not None and url_year not in options:
         options = sorted({*options, url_year})
     if st.session_state.get("coc_year") not in options:
-        st.session_state["coc_year"] = url_year if url_year in options else years[-1]
+        st.session_state["coc_year"] = url_year if url_year in options else default_year
     with st.container(key="controls_coc_bar"):
         c1, c2, c3 = st.columns([1, 1, 2], vertical_alignment="bottom")
         year = c1.selectbox("Reporting year", options, key="coc_year")
@@ -148,7 +153,7 @@ def main() -> None:
             )
             or "t"
         )
-    _sync("year", year, years[-1])
+    _sync("year", year, default_year)
     _sync("compare", compare, default_compare)
     _sync("unit", "pct" if unit == "%" else "t", "t")
 

@@ -1,4 +1,5 @@
--- Reporting years that have at least one CoC report line.
+-- Reporting years that have at least one CoC report line, with the date the year's
+-- reports were due (the latest due date of its lines; null when none is recorded).
 with
 
 coc_reports as (
@@ -6,8 +7,12 @@ coc_reports as (
 ),
 
 years as (
-    select distinct reporting_year from coc_reports
+    select
+        reporting_year,
+        max(due_on) as due_on,
+    from coc_reports
+    group by reporting_year
 )
 
-select reporting_year from years
+select reporting_year, due_on from years
 order by reporting_year

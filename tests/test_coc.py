@@ -300,3 +300,19 @@ def test_demo_dominant_reporter_and_mass_balance_failure_are_caught(demo_store):
     assert (failure["facility_id"], failure["stage"], failure["material"]) in set(
         zip(failing["facility_id"], failing["stage"], failing["material"], strict=True)
     )
+
+
+def test_default_year_is_the_latest_whose_reports_were_due_by_the_as_of_date(tmp_path):
+    from datetime import date
+
+    members, facilities = _companies(["M1"])
+    lines = [
+        coc_line("FM1", "bauxite_mining", "asi_bauxite", 100, 100, year, due_on=date(year + 1, 5, 31))
+        for year in (2019, 2020, 2021)
+    ]
+    store = make_store(tmp_path, members=members, facilities=facilities, coc_reports=lines)
+    assert coc.coc_default_year(store) == 2021
+    assert coc.coc_default_year(store, date(2021, 6, 30)) == 2020
+    assert coc.coc_default_year(store, date(2021, 5, 31)) == 2020
+    assert coc.coc_default_year(store, date(2021, 5, 30)) == 2019
+    assert coc.coc_default_year(store, date(2020, 1, 1)) is None

@@ -161,3 +161,15 @@ def test_public_filter_leaving_fewer_than_5_companies_shows_a_label(open_app, de
     assert tiles["Reporting entities"] == "fewer than 5"
     assert tiles["Reporting companies"] == "fewer than 5"
 
+
+def test_the_as_of_date_picks_the_latest_year_whose_reports_were_due(open_app, demo_dir) -> None:
+    # Demo reports for year Y are due on 31 May of Y + 1: on 30 June 2021 the latest due year is 2020.
+    at = open_app(demo_dir, page=PAGE, params={"as_of": "2021-06-30"})
+    assert_clean(at)
+    assert at.selectbox(key="coc_year").value == 2020
+    at = open_app(demo_dir, page=PAGE, params={"as_of": "2021-05-01"})
+    assert at.selectbox(key="coc_year").value == 2019
+    # An explicit year still wins.
+    at = open_app(demo_dir, page=PAGE, params={"as_of": "2021-06-30", "year": "2022"})
+    assert_clean(at)
+    assert at.selectbox(key="coc_year").value == 2022

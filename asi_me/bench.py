@@ -353,14 +353,22 @@ def evaluate_targets(result: dict[str, Any]) -> list[dict[str, Any]]:
     add("payload <= 2 MB per page", sizes and f"max {max(s for _, s in sizes) / 1e6:.2f} MB", "2 MB",
         None if not sizes else not big, "; ".join(big))
 
-    waves = [w for w in server.get("concurrency", []) if "time_p95_ms" in w]
+    waves = server.get("concurrency", [])
     top = max(waves, key=lambda w: w["sessions"], default=None)
-    add(f"{top['sessions'] if top else 50} concurrent sessions p95 first render <= 2 s",
-        top and f"{top['time_p95_ms']:.0f} ms", "2000 ms",
-        None if top is None else top["time_p95_ms"] <= CONCURRENT_P95_MS and top["finished"] == top["sessions"],
-        "" if top is None or top["sessions"] >= 50 else "fewer than 50 sessions in this run")
-    add("RSS per extra session <= 1 MB", top and f"{top['rss_per_session_mb']:.2f} MB", "1 MB",
-        None if top is None else top["rss_per_session_mb"] <= RSS_PER_SESSION_MB)
+    if top is None:
+        add("50 concurrent sessions p95 first render <= 2 s", None, "2000 ms", None)
+        add("RSS per extra session <= 1 MB", None, "1 MB", None)
+        return targets
+    all_done = top["finished"] == top["sessions"]
+    shown = f"{top['time_p95_ms']:.0f} ms" if all_done else f"{top['finished']} of {top['sessions']} finished"
+    add(f"{top['sessions']} concurrent sessions p95 first render <= 2 s", shown, "2000 ms",
+        all_done and top["time_p95_ms"] <= CONCURRENT_P95_MS,
+        "; ".join(top.get("errors", [])[:1]) or ("" if top["sessions"] >= 50 else "fewer than 50 sessions in this run"))
+    # growth from before the first wave to the largest wave with all its sessions connected
+    per_session = (top["rss_after_mb"] - waves[0]["rss_before_mb"]) / top["sessions"]
+    add("RSS per extra session <= 1 MB", f"{per_session:.2f} MB", "1 MB", per_session <= RSS_PER_SESSION_MB,
+        f"server RSS {waves[0]['rss_before_mb']:.0f} MB before the first wave, {top['rss_after_mb']:.0f} MB "
+        f"with {top['sessions']} sessions")
     return targets
 
 

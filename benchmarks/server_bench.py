@@ -35,7 +35,7 @@ from _common import Server, start_server, stats_ms, stop_server, write_json
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync"]
-RUN_TIMEOUT_S = 120.0
+LIMITS = {"run_timeout_s": 120.0}  # seconds a session may wait for its run (--run-timeout)
 SETTLE_S = 0.8  # a run that changes query params or calls st.rerun starts again at once
 
 
@@ -69,7 +69,7 @@ async def _receive_run(ws: Any, started: float) -> PageRun:
     from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
     run = PageRun()
-    deadline = started + RUN_TIMEOUT_S
+    deadline = started + LIMITS["run_timeout_s"]
     while time.perf_counter() < deadline:
         timeout = SETTLE_S if run.finished else max(0.1, deadline - time.perf_counter())
         try:
@@ -103,7 +103,8 @@ async def ws_session(server: Server, page: str, hold: asyncio.Event | None = Non
     import websockets
 
     uri = f"ws://127.0.0.1:{server.port}/_stcore/stream"
-    async with websockets.connect(uri, subprotocols=["streamlit"], max_size=None, open_timeout=60) as ws:
+    async with websockets.connect(uri, subprotocols=["streamlit"], max_size=None, open_timeout=60,
+                                  ping_interval=None) as ws:
         started = time.perf_counter()
         await ws.send(_rerun_message(page))
         run = await _receive_run(ws, started)
@@ -121,7 +122,7 @@ async def concurrency_wave(server: Server, sessions: int) -> dict[str, Any]:
     hold = asyncio.Event()
     done: list[PageRun] = []
     tasks = [asyncio.create_task(ws_session(server, "", hold, done)) for _ in range(sessions)]
-    deadline = time.perf_counter() + RUN_TIMEOUT_S * 2
+    deadline = time.perf_counter() + LIMITS["run_timeout_s"] * 2
     while time.perf_counter() < deadline and len(done) + sum(1 for t in tasks if t.done()) < sessions:
         await asyncio.sleep(0.05)
     rss_after = server.rss_mb()
@@ -217,11 +218,11 @@ def chromium_payloads(server: Server, pages: list[tuple[str, str]]) -> list[dict
                     t0 = time.perf_counter()
                     page.goto(f"{server.url}/{url_path}", wait_until="domcontentloaded", timeout=60_000)
                     page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]',
-                                           timeout=int(RUN_TIMEOUT_S * 1000))
+                                           timeout=int(LIMITS["run_timeout_s"] * 1000))
                     entry["first_render_ms"] = round(1000 * (time.perf_counter() - t0), 1)
                     page.wait_for_timeout(int(SETTLE_S * 1000))
                     page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]',
-                                           timeout=int(RUN_TIMEOUT_S * 1000))
+                                           timeout=int(LIMITS["run_timeout_s"] * 1000))
                     entry["exceptions"] = page.locator('[data-testid="stException"]').count()
                 except Exception as exc:
                     entry["error"] = f"{type(exc).__name__}: {exc}"[:300]
@@ -283,8 +284,11 @@ def main() -> int:
     parser.add_argument("--data-dir", type=Path, required=True)
     parser.add_argument("--sessions", type=int, action="append", help="concurrent sessions per wave")
     parser.add_argument("--no-browser", action="store_true")
+    parser.add_argument("--run-timeout", type=float, default=LIMITS["run_timeout_s"],
+                        help="seconds a session may wait for its run")
     parser.add_argument("--json", type=Path, required=True)
     args = parser.parse_args()
+    LIMITS["run_timeout_s"] = args.run_timeout
     levels = args.sessions or [1, 10, 25, 50]
     result = run(args.data_dir.resolve(), levels, not args.no_browser, args.json.parent)
     write_json(args.json, result)

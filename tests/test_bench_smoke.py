@@ -53,8 +53,12 @@ def _result(query_ms: float, warm_ms: float, payload: int, p95_ms: float, sessio
         "pandas": {"computations": [{"computation": "dashboard tiles", "time_ratio": 12.0, "memory_ratio": 0.5}]},
         "pages": {"pages": [{"page": "Outcomes dashboard", "cold_ms": 900.0, "warm": {"median_ms": warm_ms}}]},
         "server": {"protocol_payload": [{"page": "Certification map", "protocol_bytes": payload}],
-                   "concurrency": [{"sessions": sessions, "finished": sessions, "time_p95_ms": p95_ms,
-                                    "rss_per_session_mb": rss}]},
+                   "concurrency": [
+                       {"sessions": 1, "finished": 1, "time_p95_ms": 80.0, "rss_before_mb": 300.0,
+                        "rss_after_mb": 301.0},
+                       {"sessions": sessions, "finished": sessions, "time_p95_ms": p95_ms,
+                        "rss_before_mb": 301.0, "rss_after_mb": 300.0 + sessions * rss},
+                   ]},
     }}}
 
 
@@ -72,6 +76,19 @@ def test_targets_say_met_or_missed_with_the_figure_that_decides() -> None:
     assert targets["50 concurrent sessions p95 first render <= 2 s"]["status"] == "met"
     assert targets["RSS per extra session <= 1 MB"]["status"] == "met"
     assert {t["factor"] for t in targets.values()} == {"100"}
+
+
+def test_a_wave_whose_sessions_did_not_all_finish_is_missed_and_memory_counts_from_the_first_wave() -> None:
+    result = _result(40.0, 150.0, 1_000, 1500.0, 50, 0.4)
+    wave = result["factors"]["100"]["server"]["concurrency"][1]
+    wave.update(finished=30, rss_after_mb=1300.0)
+    targets = {t["target"]: t for t in evaluate_targets(result)}
+
+    assert targets["50 concurrent sessions p95 first render <= 2 s"]["value"] == "30 of 50 finished"
+    assert targets["50 concurrent sessions p95 first render <= 2 s"]["status"] == "missed"
+    rss = targets["RSS per extra session <= 1 MB"]
+    assert rss["value"] == "20.00 MB"  # (1300 - 300) / 50
+    assert rss["status"] == "missed"
 
 
 def test_a_part_that_did_not_run_is_not_measured_rather_than_met() -> None:

@@ -4,7 +4,13 @@ One function per flag. The secretariat gets the flagged rows with the entity nam
 a member gets only its own facilities' rows; the public gets counts. Counts that
 touch CoC volumes (mass-balance failures, implausible yields) are counted only over
 stage-years the public CoC view publishes, so a hidden stage cannot be inferred
-from a quality count. `quality_flags` sums every flag up in one table.
+from a quality count. The public's counts of reports received against expected and
+of late reports are world totals whatever the country, region or class filter: with
+one country selected they would say whether a named facility reported, or was late.
+Masking counts below the minimum number of companies was the alternative, but a
+masked filtered count next to a visible unfiltered one can still be subtracted, and
+every further filter combination would need protecting; world totals cannot leak by
+filtering at all. `quality_flags` sums every flag up in one table.
 """
 
 from __future__ import annotations
@@ -35,6 +41,24 @@ def _params(viewer: Viewer, filters: Filters | None) -> dict[str, Any]:
         # Only a member is ever restricted to its own facilities here.
         "member_id": viewer.member_id if viewer.role is Role.MEMBER else None,
     }
+
+
+WORLD_COUNTS_NOTE = (
+    "Counts of CoC reports received and of late reports are shown for all countries, regions and membership "
+    "classes together: by filter they could name whether one company reported (ASI Antitrust Compliance Policy)."
+)
+
+
+def world_counts_note(viewer: Viewer, filters: Filters | None, *, for_publication: bool = False) -> str | None:
+    """The note a screen shows when the public's report counts ignore the active place or class filters."""
+    filters = filters or Filters()
+    filtered = bool(filters.countries or filters.regions or filters.membership_classes)
+    return WORLD_COUNTS_NOTE if filtered and not _detail(viewer, for_publication) else None
+
+
+def _count_filters(viewer: Viewer, filters: Filters | None, for_publication: bool) -> Filters | None:
+    """The filters report counts use: none for the public (world totals only, see the module docstring)."""
+    return filters if _detail(viewer, for_publication) else None
 
 
 def _detail(viewer: Viewer, for_publication: bool) -> bool:
@@ -75,9 +99,11 @@ def quality_coc_reports_received(
 ) -> pd.DataFrame:
     """CoC reports expected vs received per reporting year (counts of facilities, every role).
 
-    A member sees the counts for its own facilities only.
+    A member sees the counts for its own facilities only; the public (and a publication
+    export) gets world totals, whatever the country, region or class filter.
     """
-    params = _params(viewer, filters) if not for_publication else _params(Viewer.public(), filters)
+    counted_as = viewer if _detail(viewer, for_publication) else Viewer.public()
+    params = _params(counted_as, _count_filters(viewer, filters, for_publication))
     rows = store.run("quality_coc_expected", params)
     columns = ["reporting_year", "expected", "received", "missing", "received_unexpected"]
     if rows.empty:
@@ -109,8 +135,12 @@ def quality_coc_reports_missing(
 def quality_late_reports(
     store: Store, viewer: Viewer, filters: Filters | None = None, *, for_publication: bool = False
 ) -> pd.DataFrame:
-    """Reports submitted after their due date: rows with days late (secretariat, member's own), counts per year."""
-    rows = store.run("quality_late_reports", _params(viewer if not for_publication else Viewer.public(), filters))
+    """Reports submitted after their due date: rows with days late (secretariat, member's own), counts per year.
+
+    The public's counts are world totals, whatever the country, region or class filter.
+    """
+    counted_as = viewer if _detail(viewer, for_publication) else Viewer.public()
+    rows = store.run("quality_late_reports", _params(counted_as, _count_filters(viewer, filters, for_publication)))
     if _detail(viewer, for_publication):
         return rows[rows["is_late"]].drop(columns=["is_late"]).reset_index(drop=True)
     if rows.empty:
@@ -201,16 +231,18 @@ def quality_flags(
     outliers = quality_indicator_outliers(store, viewer, for_publication=for_publication)
     yields = quality_coc_yield_outliers(store, viewer, filters, for_publication=for_publication, policy=policy)
     counted_note = "" if detail else " (counted over published CoC stages only)"
+    world_only = world_counts_note(viewer, filters, for_publication=for_publication)
+    world_note = " (all countries, regions and classes)" if world_only else ""
     rows = [
         (
             "coc_reports_missing",
-            "CoC reports expected but not received",
+            "CoC reports expected but not received" + world_note,
             int(received["missing"].sum()) if len(received) else 0,
             detail,
         ),
         (
             "late_reports",
-            "CoC reports submitted after the due date",
+            "CoC reports submitted after the due date" + world_note,
             len(late) if detail else int(late["late"].sum()),
             detail,
         ),

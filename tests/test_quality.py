@@ -156,3 +156,22 @@ def test_empty_dataset_has_no_flags(tmp_path):
     empty = make_store(tmp_path)
     for viewer in (Viewer.public(), Viewer.secretariat()):
         assert quality.quality_flags(empty, viewer)["count"].sum() == 0
+
+
+def test_public_report_counts_are_world_totals_whatever_the_place_filter(store):
+    from asi_me.filters import Filters
+
+    # Every test facility is in Germany: a Brazil filter would count none if it applied.
+    country = Filters(countries=("BR",))
+    world = quality.quality_coc_reports_received(store, Viewer.public())
+    assert world["expected"].tolist() == [6, 7]
+    assert quality.quality_coc_reports_received(store, Viewer.public(), country).equals(world)
+    late = quality.quality_late_reports(store, Viewer.public())
+    assert quality.quality_late_reports(store, Viewer.public(), country).equals(late)
+    assert quality.world_counts_note(Viewer.public(), country) == quality.WORLD_COUNTS_NOTE
+    assert quality.world_counts_note(Viewer.public(), Filters()) is None
+    flags = quality.quality_flags(store, Viewer.public(), country).set_index("flag")
+    assert flags.loc["late_reports", "description"].endswith("(all countries, regions and classes)")
+    # The secretariat's filter still applies: no facility in Brazil.
+    assert quality.quality_coc_reports_received(store, Viewer.secretariat(), country).empty
+    assert quality.world_counts_note(Viewer.secretariat(), country) is None

@@ -44,7 +44,7 @@ SERVER_STOP_TIMEOUT_S = 10
 APP_RUN_TIMEOUT_MS = 45_000
 # How long the app must stay idle (not running, no status widget) to count as finished;
 # a page that changes its query params or calls st.rerun starts a second run at once.
-SETTLED_FOR_MS = 600
+SETTLED_FOR_MS = 400
 INTERNAL_ERROR = "because of an internal error"
 MAX_SCREENSHOT_PX = 8000
 

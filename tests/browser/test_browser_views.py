@@ -84,6 +84,7 @@ def test_map_draws_its_layers_without_internet(
     demo_server: StreamlitServer, new_app_page: Callable[..., AppPage]
 ) -> None:
     app = new_app_page(demo_server).open(demo_server.page_url("map", role="public"), heading="Certification map")
+    app.assert_healthy()
     canvas = app.page.locator('[data-testid="stDeckGlJsonChart"] canvas').first
     expect(canvas).to_be_visible(timeout=20_000)
     box = canvas.bounding_box()
@@ -136,6 +137,7 @@ def test_coc_sankey_marks_the_stages_the_policy_withholds(
         app = new_app_page(demo_server).open(
             demo_server.page_url("coc-flow", role="public", year=str(year)), heading="CoC material flow"
         )
+        app.assert_healthy()
         sankey = app.main.locator('[data-testid="stPlotlyChart"]').filter(has=app.page.locator("g.sankey")).first
         expect(sankey.locator(".sankey-node").first).to_be_visible(timeout=20_000)
         assert sankey.locator(".sankey-link").count() >= 1, f"the {year} Sankey draws no link"

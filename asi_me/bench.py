@@ -440,7 +440,7 @@ def run_bench(factors: list[int], quick: bool, json_path: Path) -> int:
         "source_snapshot": current_manifest(source).snapshot_id,
         "factors": {},
     }
-    work = json_path.resolve().parent / ".bench-work"
+    work = SCALED_ROOT / ".bench-work"  # per-part JSON and the server log; git-ignored with scaled-data/
     work.mkdir(parents=True, exist_ok=True)
     json_path.parent.mkdir(parents=True, exist_ok=True)
     for factor in factors:

@@ -4,7 +4,6 @@ aggregates, smelter emissions, the linked register and a detail panel per certif
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from datetime import date
 
 import pandas as pd
@@ -28,7 +27,7 @@ from asi_me.ui.map_charts import (
     build_emissions_by_region,
     legend_markdown,
 )
-from asi_me.ui.tables import display_frame, suppressed_count, suppression_text
+from asi_me.ui.tables import display_frame
 from asi_me.vocab import Role, label
 
 CERT_PARAM = "cert"
@@ -64,44 +63,13 @@ POINT_COLUMNS = {
     "longitude": "Longitude",
 }
 
-
-def figure_card(
-    title: str,
-    table: pd.DataFrame,
-    draw: Callable[[], None],
-    *,
-    key: str,
-    source: str,
-    min_reporters: int,
-    titles: dict[str, str] | None = None,
-    note: str | None = None,
-) -> pd.DataFrame:
-    """A plotly/pydeck figure with a Chart/Table toggle and a CSV of exactly the table shown.
-
-    The shared chart card draws Altair charts only; this is its twin for other figure types.
-    """
-    with st.container(border=True):
-        st.markdown(f"**{title}**")
-        keep = [c for c in (titles or table.columns) if c in table.columns]
-        keep += [c for c in ("is_suppressed", "suppression_note") if c in table.columns and c not in keep]
-        shown = display_frame(table[keep], min_reporters=min_reporters, titles=titles)
-        chart_tab, table_tab = st.tabs(["Chart", "Table"])
-        with chart_tab, widgets.friendly_errors(f"the chart “{title}”"):
-            draw()
-        with table_tab:
-            st.dataframe(shown, hide_index=True, key=f"tbl_{key}")
-        hidden = suppressed_count(table)
-        if hidden:
-            st.caption(
-                f"{hidden} value{'s' if hidden != 1 else ''} withheld under the ASI antitrust policy: "
-                f"{suppression_text(table, min_reporters)}."
-            )
-        if note:
-            st.caption(note)
-        st.caption(f"Source: {source}")
-        with st.container(key=f"controls_{key}"):
-            widgets.download_csv(shown, key, key=f"dl_{key}")
-        return shown
+EMISSION_COLUMNS = {
+    "region": "Region",
+    "smelters": "Smelters",
+    "above_threshold": "Above threshold",
+    "at_or_below_threshold": "At or below threshold",
+    "median_t_per_t": "Median t CO2e/t Al",
+}
 
 
 def _month_label(value: date) -> str:
@@ -296,11 +264,6 @@ def main() -> None:
         with st.expander(f"{unplaced.count} facilities are not on the map (no coordinates)"):
             st.write(", ".join(unplaced.names))
 
-    if points.empty:
-        widgets.empty_state(
-            f"No certified facility matches the filters at the end of {_month_label(month)}.",
-            hint="Widen the filters or move the slider to a later month.",
-        )
     is_grouped = bool(points["is_cell"].any()) if "is_cell" in points and not points.empty else False
     note = None
     if is_grouped:
@@ -345,7 +308,7 @@ def main() -> None:
             unsafe_allow_html=True,
         )
 
-    figure_card(
+    widgets.figure_card(
         f"Certified facilities, end of {_month_label(month)}",
         points,
         draw,
@@ -353,7 +316,10 @@ def main() -> None:
         source="ASI certification register (elementAl); coordinates as recorded by the certified entity.",
         min_reporters=minimum,
         titles=POINT_COLUMNS,
+        columns=list(POINT_COLUMNS),
         note=note,
+        empty_message=f"No certified facility matches the filters at the end of {_month_label(month)}.",
+        empty_hint="Widen the filters or move the slider to a later month.",
     )
 
     if st.session_state.get("map_cell"):
@@ -402,20 +368,15 @@ def main() -> None:
                 hint="Emissions come from CRU and member reports; they exist only for primary production.",
             )
         else:
-            figure_card(
+            widgets.figure_card(
                 f"Median scope 1+2 intensity by region vs {GHG_THRESHOLD_T_PER_T:g} t CO2e/t Al",
                 emissions.by_region,
                 lambda: st.plotly_chart(build_emissions_by_region(emissions.by_region), key="map_emis_chart"),
                 key="map_emissions_by_region",
                 source="CRU and member reports; latest year on or before the map date.",
                 min_reporters=minimum,
-                titles={
-                    "region": "Region",
-                    "smelters": "Smelters",
-                    "above_threshold": "Above threshold",
-                    "at_or_below_threshold": "At or below threshold",
-                    "median_t_per_t": "Median t CO2e/t Al",
-                },
+                titles=EMISSION_COLUMNS,
+                columns=list(EMISSION_COLUMNS),
             )
             if viewer.role is not Role.PUBLIC and not emissions.smelters.empty:
                 who = "all smelters" if viewer.sees_everything else "your smelters"

@@ -5,8 +5,6 @@ The selected node and indicator live in the URL (?node=, ?indicator=, ?dim=)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import pandas as pd
 import streamlit as st
 
@@ -32,36 +30,6 @@ INDICATOR_COLUMNS = {
     "latest_value": "Latest",
     "track_status_label": "Status",
 }
-
-
-def figure_card(
-    title: str,
-    table: pd.DataFrame,
-    draw: Callable[[], None],
-    *,
-    key: str,
-    source: str,
-    min_reporters: int,
-    note: str | None = None,
-) -> pd.DataFrame:
-    """A plotly figure with a Chart/Table toggle and a CSV of exactly the table shown.
-
-    The shared chart card draws Altair charts only; this is its twin for plotly figures.
-    """
-    with st.container(border=True):
-        st.markdown(f"**{title}**")
-        shown = display_frame(table, min_reporters=min_reporters)
-        chart_tab, table_tab = st.tabs(["Chart", "Table"])
-        with chart_tab, widgets.friendly_errors(f"the chart “{title}”"):
-            draw()
-        with table_tab:
-            st.dataframe(shown, hide_index=True, key=f"tbl_{key}")
-        if note:
-            st.caption(note)
-        st.caption(f"Source: {source}")
-        with st.container(key=f"controls_{key}"):
-            widgets.download_csv(shown, key, key=f"dl_{key}")
-        return shown
 
 
 def _sync(param: str, value: str | None) -> None:
@@ -181,7 +149,7 @@ def _indicator_detail(ind: pd.Series, viewer, filters, minimum: int) -> None:
     )
     _sync("dim", dim if dim != dims[0] else None)
     series = available[dim]
-    figure_card(
+    widgets.figure_card(
         f"{ind['name']} ({unit}) by {'total' if dim == 'total' else label(dim).lower()}",
         series[["period_on", "dimension", "dimension_value", "value", "status"]],
         lambda: st.plotly_chart(
@@ -258,7 +226,7 @@ def main() -> None:
         i: list(trace.customdata) for i, trace in enumerate(figure.data) if trace.customdata is not None
     }
     graph_table = nodes[["node_id", "label", "node_type", "impact_area", "n_indicators", "worst_status"]]
-    figure_card(
+    widgets.figure_card(
         "Theory of Change",
         graph_table,
         lambda: st.plotly_chart(

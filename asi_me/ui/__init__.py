@@ -12,6 +12,9 @@ Data (asi_me.ui.cache) — the ONLY caching; never call the store or SQL from a 
     cached(fn, *args, **kwargs)   -> fn(store, *args, **kwargs) on the current snapshot,
                                      cached per (function, snapshot id, arguments).
         e.g. cached(outcomes.members_by_class, ctx.viewer, ctx.filters)
+        A page only selects or renames columns of what a query function returns; any
+        filtering, grouping or picking of a member's rows is a query function (asi_me/*),
+        e.g. cached(members.own_certifications, ctx.viewer, ctx.filters).
     current_store()               -> the Store of data/CURRENT (re-opened when it changes).
 
 Widgets (asi_me.ui.widgets)
@@ -19,8 +22,18 @@ Widgets (asi_me.ui.widgets)
                empty_hint=None, min_reporters=5, titles=None, note=None) -> shown frame | None
         Bordered card: Chart/Table tabs, CSV download of exactly the table shown
         (suppressed cells read "suppressed (fewer than N reporters)"), source/definition
-        caption, empty state when frame is None/empty. `chart` is an Altair chart or a
-        builder frame -> chart (its errors are caught and logged).
+        caption, empty state when frame is None/empty. `chart` is an Altair chart, plotly
+        figure or pydeck deck, or a builder frame -> figure (its errors are caught and logged).
+    figure_card(title, table, figure, *, key, source, min_reporters=5, titles=None,
+                columns=None, note=None, definition="", empty_message=..., empty_hint=None)
+        -> shown frame | None
+        The same card for figures the page draws itself: `figure` is a plotly figure, pydeck
+        deck or Altair chart, or a zero-argument function that draws it (to pass on_select,
+        a key or a height). Table tab and CSV show `table` (only `columns`, if given) with
+        suppressed cells written as their policy note. e.g.
+        figure_card("Theory of Change", nodes_table, lambda: st.plotly_chart(fig, on_select=...),
+                    key="toc_nodes", source="ASI M&E Plan", min_reporters=ctx.min_reporters)
+    render_figure(figure, *, key=None)   draws an Altair / plotly / pydeck figure full width.
     data_table(frame, *, key, min_reporters=5, titles=None, download=None, ...) -> shown frame
         Sortable table with suppression marking, labelled vocab codes, optional CSV download.
     download_csv(shown_frame, file_name, *, key, label="Download CSV")

@@ -17,17 +17,25 @@ from datetime import date
 
 import altair as alt
 import pandas as pd
+import plotly.graph_objects as go
+import pydeck as pdk
 import streamlit as st
 from streamlit.runtime.scriptrunner_utils.exceptions import ScriptControlException
 
 from asi_me.filters import Filters
 from asi_me.snapshot import NoSnapshotError
 from asi_me.ui import filter_bar
-from asi_me.ui.tables import csv_bytes, display_frame, suppressed_count, suppression_text
+from asi_me.ui.tables import (
+    SUPPRESSED_FLAG,
+    SUPPRESSED_NOTE,
+    csv_bytes,
+    display_frame,
+    suppressed_count,
+    suppression_text,
+)
 
 log = logging.getLogger(__name__)
 
-ChartLike = alt.TopLevelMixin | Callable[[pd.DataFrame], alt.TopLevelMixin]
 
 
 # ---------------------------------------------------------------- stamps and chips
@@ -115,6 +123,25 @@ def data_table(
 
 # ---------------------------------------------------------------- chart card
 
+# A figure a card can draw: an Altair chart, a plotly figure or a pydeck deck.
+Figure = alt.TopLevelMixin | go.Figure | pdk.Deck
+ChartLike = Figure | Callable[[pd.DataFrame], Figure | None]
+
+
+def render_figure(figure: Figure, *, key: str | None = None) -> None:
+    """Draw an Altair chart, plotly figure or pydeck deck full width with its own Streamlit element."""
+    if isinstance(figure, go.Figure):
+        st.plotly_chart(figure, key=key, config={"displaylogo": False})
+    elif isinstance(figure, pdk.Deck):
+        st.pydeck_chart(figure, key=key)
+    elif isinstance(figure, alt.TopLevelMixin):
+        st.altair_chart(figure, width="stretch", key=key)
+    else:
+        raise TypeError(
+            f"A chart card cannot draw a {type(figure).__name__}; pass an Altair chart, a plotly figure, "
+            "a pydeck deck or a function that draws the figure itself."
+        )
+
 
 def chart_card(
     title: str,
@@ -133,11 +160,81 @@ def chart_card(
 ) -> pd.DataFrame | None:
     """A chart with a Chart/Table toggle, a CSV download of the table shown, and source/definition.
 
-    `chart` is an Altair chart or a builder `frame -> chart` (builder errors are caught).
-    Suppressed rows are drawn as gaps and listed in the table with their marking.
-    Returns the displayed table (None when empty). With `bordered=False` the page draws the
-    card's border itself (e.g. to put controls inside it, above the chart).
+    `chart` is an Altair chart, plotly figure or pydeck deck, or a builder `frame -> figure`
+    (builder errors are caught). Suppressed rows are drawn as gaps and listed in the table
+    with their marking. Returns the displayed table (None when empty). With `bordered=False`
+    the page draws the card's border itself (e.g. to put controls inside it, above the chart).
     """
+
+    def draw(data: pd.DataFrame) -> None:
+        built = chart(data) if callable(chart) else chart
+        if built is None:
+            empty_state("This view has no chart; see the table.")
+        else:
+            render_figure(built)
+
+    return _card(
+        title, frame, draw, key=key, source=source, definition=definition, empty_message=empty_message,
+        empty_hint=empty_hint, min_reporters=min_reporters, titles=titles, note=note, bordered=bordered,
+    )
+
+
+def figure_card(
+    title: str,
+    table: pd.DataFrame | None,
+    figure: Figure | Callable[[], None],
+    *,
+    key: str,
+    source: str,
+    min_reporters: int = 5,
+    titles: dict[str, str] | None = None,
+    columns: Sequence[str] | None = None,
+    note: str | None = None,
+    definition: str = "",
+    empty_message: str = "No data for the selected filters.",
+    empty_hint: str | None = None,
+) -> pd.DataFrame | None:
+    """The chart card for a figure the page draws itself: plotly (with click selection),
+    pydeck (layers, replay) or Altair.
+
+    `figure` is a finished figure, or a zero-argument function that draws it (use that to
+    pass `on_select`, a key or a height to st.plotly_chart / st.pydeck_chart). The table tab
+    and the CSV show `table` (only `columns`, when given, in that order) with suppressed cells
+    written as their policy note. Returns the displayed table (None when empty).
+    """
+    if table is not None and columns is not None:
+        keep = [c for c in columns if c in table.columns]
+        keep += [c for c in (SUPPRESSED_FLAG, SUPPRESSED_NOTE) if c in table.columns and c not in keep]
+        table = table[keep]
+
+    def draw(_: pd.DataFrame) -> None:
+        if callable(figure):
+            figure()
+        else:
+            render_figure(figure, key=f"fig_{key}")
+
+    return _card(
+        title, table, draw, key=key, source=source, definition=definition, empty_message=empty_message,
+        empty_hint=empty_hint, min_reporters=min_reporters, titles=titles, note=note, bordered=True,
+    )
+
+
+def _card(
+    title: str,
+    frame: pd.DataFrame | None,
+    draw: Callable[[pd.DataFrame], None],
+    *,
+    key: str,
+    source: str,
+    definition: str,
+    empty_message: str,
+    empty_hint: str | None,
+    min_reporters: int,
+    titles: dict[str, str] | None,
+    note: str | None,
+    bordered: bool,
+) -> pd.DataFrame | None:
+    """Title, Chart/Table tabs, withheld-values line, note, source and the CSV download."""
     with st.container(border=bordered):
         st.markdown(f"**{title}**")
         if frame is None or frame.empty:
@@ -148,11 +245,7 @@ def chart_card(
         hidden = suppressed_count(frame)
         chart_tab, table_tab = st.tabs(["Chart", "Table"])
         with chart_tab, friendly_errors(f"the chart “{title}”"):
-            built = chart(frame) if callable(chart) else chart
-            if built is None:
-                empty_state("This view has no chart; see the table.")
-            else:
-                st.altair_chart(built, width="stretch")
+            draw(frame)
         with table_tab:
             st.dataframe(shown, hide_index=True, key=f"tbl_{key}")
         if hidden:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import threading
 import weakref
+from collections import defaultdict
 from datetime import date
 from typing import Any
 
@@ -403,34 +404,43 @@ def protect_geography(
     region minus country) fails the primary check: showing both would publish that
     complement by subtraction, and protect_cells only guards single hidden cells.
     """
-    frame = rows.assign(_amount=1.0 if value is None else rows[value].astype("float64"))
-    frame["region"] = frame["region"].fillna("Unknown region").astype(str)
-    frame["country"] = frame["country"].astype(str)
-
-    def cell(part: pd.DataFrame) -> Cell:
-        return Cell(float(part["_amount"].sum()), company_volumes(part, "_amount", company))
-
+    # plain dicts, not pandas: this runs once per date of a monthly series
+    amounts = [1.0] * len(rows) if value is None else rows[value].astype("float64").tolist()
+    regions_of = rows["region"].astype(object).where(rows["region"].notna(), "Unknown region").tolist()
+    volumes: dict[GeoKey, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    country_region: dict[str, str] = {}
     world: GeoKey = ("world", WORLD)
-    cells: dict[GeoKey, Cell] = {world: cell(frame)}
+    for who, region, country, amount in zip(
+        rows[company].astype(str).tolist(), regions_of, rows["country"].astype(str).tolist(), amounts, strict=True
+    ):
+        for key in (world, ("region", str(region)), ("country", country)):
+            volumes[key][who] += amount
+        country_region[country] = str(region)
+
+    def cell(key: GeoKey) -> Cell:
+        return Cell(float(sum(volumes[key].values())), dict(volumes[key]))
+
+    def complement_fails(key: GeoKey, parent: GeoKey) -> bool:
+        rest = {who: v - volumes[key].get(who, 0.0) for who, v in volumes[parent].items()}
+        return policy.primary_note({who: v for who, v in rest.items() if v > 1e-9}) is not None
+
+    cells: dict[GeoKey, Cell] = {world: cell(world)}
     relations: list[Relation] = []
     forced: dict[GeoKey, str] = {}
-    regions = sorted(frame["region"].unique())
+    regions = sorted(set(country_region.values()))
     for region in regions:
-        inside = frame["region"] == region
-        cells[("region", region)] = cell(frame[inside])
-        if policy.primary_note(company_volumes(frame[~inside], "_amount", company)):
-            forced[("region", region)] = policy.note_complementary
+        key = ("region", region)
+        cells[key] = cell(key)
+        if complement_fails(key, world):
+            forced[key] = policy.note_complementary
         if not with_countries:
             continue
-        in_region = frame[inside]
-        for country in sorted(in_region["country"].unique()):
-            here = in_region["country"] == country
-            cells[("country", country)] = cell(in_region[here])
-            if policy.primary_note(company_volumes(in_region[~here], "_amount", company)):
+        members = sorted(c for c, r in country_region.items() if r == region)
+        for country in members:
+            cells[("country", country)] = cell(("country", country))
+            if complement_fails(("country", country), key):
                 forced[("country", country)] = policy.note_complementary
-        relations.append(
-            Relation(("region", region), tuple(("country", c) for c in sorted(in_region["country"].unique())))
-        )
+        relations.append(Relation(key, tuple(("country", c) for c in members)))
     relations.append(Relation(world, tuple(("region", r) for r in regions)))
     protection = protect_cells(cells, relations, policy, forced=forced)
     return {key: (c.value, protection.note(key)) for key, c in cells.items()}

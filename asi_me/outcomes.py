@@ -11,10 +11,26 @@ from typing import Literal
 import pandas as pd
 from pydantic import BaseModel, ConfigDict
 
-from asi_me.certifications import apply_disclosure_policy, filter_params, month_ends, run_query
+from asi_me.certifications import (
+    WORLD,
+    GeoKey,
+    apply_disclosure_policy,
+    filter_params,
+    month_ends,
+    protect_geography,
+    run_query,
+)
 from asi_me.filters import Filters, Viewer
+from asi_me.policy import DisclosurePolicy
 from asi_me.store import Store
-from asi_me.vocab import PS_PRINCIPLES, STANDARD_OF_VERSION, VERSION_EFFECTIVE_ON, country_name, label
+from asi_me.vocab import (
+    PS_PRINCIPLES,
+    STANDARD_OF_VERSION,
+    VERSION_EFFECTIVE_ON,
+    countries,
+    country_name,
+    label,
+)
 
 GroupBy = Literal["standard", "standard_version", "status", "activity", "country"]
 GROUP_BY: tuple[str, ...] = ("standard", "standard_version", "status", "activity", "country")
@@ -48,6 +64,8 @@ class Tile(BaseModel):
     secondary_label: str | None = None
     secondary_value: float | None = None
     series: list[SeriesPoint]
+    is_suppressed: bool = False
+    suppression_note: str | None = None  # e.g. "suppressed (fewer than 5 reporters)"; the value is then NaN
 
 
 class DashboardTiles(BaseModel):
@@ -63,7 +81,8 @@ class DashboardTiles(BaseModel):
     def to_frame(self) -> pd.DataFrame:
         """The tiles as a table, for the table view and the CSV download."""
         keys = ["code", "label", "value", "unit", "value_month_ago", "value_year_ago", "change_month",
-                "change_year", "secondary_label", "secondary_value", "since", "definition", "source"]
+                "change_year", "secondary_label", "secondary_value", "since", "definition", "source",
+                "is_suppressed", "suppression_note"]
         return pd.DataFrame([{k: getattr(t, k) for k in keys} for t in self.tiles], columns=keys)
 
 
@@ -152,8 +171,9 @@ def dashboard_tiles(store: Store, viewer: Viewer, filters: Filters | None = None
     date or the period end). Country/region, activity, standard, version, status and
     membership-class filters apply to the certificate tiles; class and country/region to
     members; country/region to auditing firms and training; none to governance meetings.
-    All tiles are published aggregates, so every role sees the same figures."""
-    del viewer
+    All tiles are published aggregates, so every role sees the same figures, except the
+    workers tile: it adds up each company's workforce, so for everyone but the secretariat
+    it passes the disclosure policy (see `protected_workers`)."""
     params = filter_params(store, filters)
     as_of: date = params["as_of"]
     anchors = {as_of, _shift_months(as_of, 1), _shift_months(as_of, 12)}
@@ -171,6 +191,8 @@ def dashboard_tiles(store: Store, viewer: Viewer, filters: Filters | None = None
         frame["on_date"] = pd.to_datetime(frame["on_date"]).dt.date
         frames[query] = frame.set_index("on_date")
     tiles = [_tile(spec, frames[spec.query], as_of, store, filters) for spec in TILES]
+    if not viewer.sees_everything:
+        tiles = [_protected_workers_tile(t, store, filters, dates) if t.code == "ps_workers" else t for t in tiles]
     return DashboardTiles(as_of=as_of, data_as_of=store.data_as_of, tiles=tiles)
 
 
@@ -202,6 +224,84 @@ def _tile(spec: _TileSpec, frame: pd.DataFrame, as_of: date, store: Store, filte
         secondary_value=_number(frame[spec.secondary_column].get(as_of)) if spec.secondary_column else None,
         series=series,
     )
+
+
+def workers_cell(filters: Filters | None) -> tuple[GeoKey, list[str]]:
+    """The geographic cell the protected workers tile shows for these filters, and the URL
+    names of the active filters that do not apply to it.
+
+    Only the world, one region or one country: a list of countries, several regions or a
+    combination with class, activity, standard, version or status would let a visitor
+    subtract two selections (Europe minus Europe-without-Austria) down to one company.
+    """
+    filters = filters or Filters()
+    ignored = [p for p in ("activity", "standard", "version", "class", "status") if p in filters.active]
+    if len(filters.countries) == 1:
+        country = filters.countries[0]
+        if filters.regions and countries()[country][1] not in filters.regions:
+            ignored.insert(0, "region")
+        return ("country", country), ignored
+    if not filters.countries and len(filters.regions) == 1:
+        return ("region", filters.regions[0]), ignored
+    geo = [p for p in ("region", "country") if p in filters.active]
+    return ("world", WORLD), geo + ignored
+
+
+def protected_workers(
+    store: Store, filters: Filters | None, dates: list[date], policy: DisclosurePolicy | None = None
+) -> tuple[GeoKey, list[str], pd.DataFrame]:
+    """People working in PS-certified facilities as the public may see them, on each date.
+
+    Each company's workers in a cell are its contribution. The cells of the world, the
+    regions and the countries form one view protected together (certifications.
+    protect_geography): a cell is hidden when fewer than min_reporters companies or a
+    dominant one are in it, when its complement within its parent fails that check, or
+    when it could be worked out from the others. Returns the cell (`workers_cell`), the
+    filters ignored and a frame indexed by on_date with ps_workers (NaN where hidden) and
+    suppression_note.
+    """
+    policy = policy or DisclosurePolicy.from_settings()
+    key, ignored = workers_cell(filters)
+    rows = run_query(store, "outcomes_ps_workers_by_company", {"dates": sorted(set(dates))})
+    rows["on_date"] = pd.to_datetime(rows["on_date"]).dt.date
+    by_date = dict(iter(rows.groupby("on_date", sort=True)))
+    out = []
+    for on in sorted(set(dates)):
+        part = by_date.get(on)
+        value, note = (0.0, None) if part is None else protect_geography(
+            part, "workers", policy, with_countries=True
+        ).get(key, (0.0, None))
+        out.append({"on_date": on, "ps_workers": float("nan") if note else value, "suppression_note": note})
+    frame = pd.DataFrame(out, columns=["on_date", "ps_workers", "suppression_note"]).set_index("on_date")
+    frame["suppression_note"] = pd.array([r["suppression_note"] for r in out], dtype=object)
+    return key, ignored, frame
+
+
+def _place(key: GeoKey) -> str:
+    kind, name = key
+    return "the world" if kind == "world" else country_name(name) if kind == "country" else name
+
+
+def _protected_workers_tile(tile: Tile, store: Store, filters: Filters | None, dates: list[date]) -> Tile:
+    """The workers tile recomputed through the disclosure policy, with its note in the definition."""
+    spec = next(s for s in TILES if s.code == "ps_workers")
+    as_of = store.as_of((filters or Filters()).as_of)
+    key, ignored, frame = protected_workers(store, filters, dates)
+    protected = _tile(spec, frame, as_of, store, filters)
+    note = frame["suppression_note"].get(as_of)
+    note = None if note is None or pd.isna(note) else str(note)
+    policy = DisclosurePolicy.from_settings()
+    words = [spec.definition,
+             f"Shown for {_place(key)}: published for the world, one region or one country only, and only where "
+             f"at least {policy.min_reporters} companies are represented and none holds more than "
+             f"{policy.max_dominance * 100:g}%, so that no company's workforce can be worked out by subtracting "
+             "one selection from another."]
+    if ignored:
+        words.append(f"The {', '.join(ignored)} filter(s) do not apply to this figure.")
+    if note:
+        words.append(f"On {as_of:%d %b %Y} the figure for {_place(key)} is {note}.")
+    return protected.model_copy(update={"definition": " ".join(words), "is_suppressed": bool(note),
+                                        "suppression_note": note})
 
 
 def members_by_class(store: Store, viewer: Viewer, filters: Filters | None = None) -> pd.DataFrame:

@@ -122,8 +122,8 @@ def store(tmp_path) -> Store:
     )
 
 
-def _values(store: Store, on: date, **filters) -> dict[str, float]:
-    tiles = outcomes.dashboard_tiles(store, PUBLIC, Filters(as_of=on, **filters))
+def _values(store: Store, on: date, viewer: Viewer = PUBLIC, **filters) -> dict[str, float]:
+    tiles = outcomes.dashboard_tiles(store, viewer, Filters(as_of=on, **filters))
     return {t.code: t.value for t in tiles.tiles}
 
 
@@ -160,8 +160,11 @@ def test_certificate_tiles_by_hand(store):
     assert at_2019_end.tile("coc_certificates").value == 1
     assert at_2019_end.tile("certified_countries").value == 2  # DE, FR
     assert at_2019_end.tile("ps_external_share").value == 50.0  # P1 of P1, P3
-    assert at_2019_end.tile("ps_workers").value == 200
-    v = _values(store, date(2021, 6, 30))
+    # F1 (120) + F2 (80) for the secretariat; two companies are too few to publish.
+    assert outcomes.dashboard_tiles(store, SECRETARIAT, Filters(as_of=date(2019, 12, 31))).tile(
+        "ps_workers").value == 200
+    assert at_2019_end.tile("ps_workers").suppression_note == "suppressed (fewer than 5 reporters)"
+    v = _values(store, date(2021, 6, 30), SECRETARIAT)
     # P1 expired and P2 issued: 3 PS issued, only P2 valid; CoC K1 suspended but still issued.
     assert (v["ps_certificates"], v["coc_certificates"]) == (3, 1)
     assert v["certified_countries"] == 1
@@ -175,7 +178,7 @@ def test_certificate_tiles_by_hand(store):
 def test_certificate_filters_change_the_number(store):
     on = date(2019, 12, 31)
     assert _values(store, on, countries=("FR",))["ps_certificates"] == 1
-    assert _values(store, on, activities=("primary_production",))["ps_workers"] == 80
+    assert _values(store, on, SECRETARIAT, activities=("primary_production",))["ps_workers"] == 80
     assert _values(store, on, membership_classes=("civil_society",))["certified_countries"] == 1
     assert _values(store, on, versions=("CoC-2017",))["ps_certificates"] == 0
     assert _values(store, on, statuses=("provisional",))["ps_certificates"] == 1
@@ -319,3 +322,75 @@ def test_version_series_that_starts_after_the_change_is_marked_at_its_first_mont
     later = outcomes.certificates_over_time(store, PUBLIC, f.replace(period_from=date(2023, 1, 1)),
                                             by="standard_version")
     assert not later["is_version_break"].any()
+
+
+def _workers_store(tmp_path) -> Store:
+    """Six companies with one PS-certified facility each, valid through 2019 and 2020:
+    Europe: C0 DE 100, C1 DE 100, C2 FR 100, C3 FR 100, C4 AT 100; Asia: C5 CN 100.
+    C4's AT facility loses its certificate on 2020-07-01 (withdrawn)."""
+    places = [("DE", 100), ("DE", 100), ("FR", 100), ("FR", 100), ("AT", 100), ("CN", 100)]
+    return make_store(
+        tmp_path,
+        members=[{"member_id": f"C{i}"} for i in range(len(places))],
+        facilities=[{"facility_id": f"F{i}", "member_id": f"C{i}", "country": c, "workers": w}
+                    for i, (c, w) in enumerate(places)],
+        certifications=[
+            {"certification_id": f"P{i}", "facility_id": f"F{i}", "issued_on": date(2019, 1, 1),
+             "expires_on": date(2022, 1, 1),
+             **({"status": "withdrawn", "status_changed_on": date(2020, 7, 1)} if c == "AT" else {})}
+            for i, (c, _) in enumerate(places)
+        ],
+    )
+
+
+def test_public_workers_tile_passes_the_disclosure_policy(tmp_path):
+    store = _workers_store(tmp_path)
+    on = date(2020, 3, 31)
+    # World: 6 companies x 100 = 600, largest share 1/6 -> published.
+    assert _values(store, on)["ps_workers"] == 600
+    # Europe: 5 companies (500) but world minus Europe is one company (C5 in China): hidden,
+    # or 600 - 500 would give C5's workforce.
+    europe = outcomes.dashboard_tiles(store, PUBLIC, Filters(as_of=on, regions=("Europe",))).tile("ps_workers")
+    assert pd.isna(europe.value) and europe.is_suppressed
+    assert europe.suppression_note == "suppressed (to protect another suppressed cell)"
+    assert "figure for Europe is suppressed" in europe.definition
+    # One country with one or two companies: fewer than 5 reporters.
+    at = outcomes.dashboard_tiles(store, PUBLIC, Filters(as_of=on, countries=("AT",))).tile("ps_workers")
+    assert at.suppression_note == "suppressed (fewer than 5 reporters)" and pd.isna(at.value)
+    # its series shows only the true zeros of 2018, before any certificate; every month since is hidden
+    assert at.change_month is None and {p.value for p in at.series} == {0.0}
+    assert max(p.on_date for p in at.series) == date(2018, 12, 31)
+    # The secretariat still sees the filtered figures.
+    assert _values(store, on, SECRETARIAT, countries=("AT",))["ps_workers"] == 100
+    assert _values(store, on, SECRETARIAT, regions=("Europe",))["ps_workers"] == 500
+
+
+def test_public_workers_tile_ignores_lists_and_other_filters_and_says_so(tmp_path):
+    store = _workers_store(tmp_path)
+    on = date(2020, 3, 31)
+    # Europe minus Austria as a country list: resolves to the world (600), not 400,
+    # so 500 - 400 cannot give C4's workforce.
+    europe_minus_at = Filters(as_of=on, countries=("DE", "FR"))
+    tile = outcomes.dashboard_tiles(store, PUBLIC, europe_minus_at).tile("ps_workers")
+    assert tile.value == 600
+    assert "The country filter(s) do not apply to this figure." in tile.definition
+    by_class = outcomes.dashboard_tiles(store, PUBLIC, Filters(as_of=on, membership_classes=("civil_society",)))
+    assert by_class.tile("ps_workers").value == 600
+    assert "The class filter(s) do not apply" in by_class.tile("ps_workers").definition
+    assert outcomes.workers_cell(Filters(countries=("DE",), regions=("Asia",))) == (("country", "DE"), ["region"])
+    assert outcomes.workers_cell(Filters(regions=("Europe", "Asia"))) == (("world", "All regions"), ["region"])
+
+
+def test_public_workers_series_hides_the_months_the_tile_would_hide(tmp_path):
+    store = _workers_store(tmp_path)
+    # Until June 2020 six companies: 600 each month. From 2020-07-01 C4 is withdrawn:
+    # five companies with 100 each (20% each) -> 500 published.
+    tile = outcomes.dashboard_tiles(store, PUBLIC, Filters(as_of=date(2020, 8, 31), period_from=date(2020, 5, 1)))
+    points = {p.on_date: p.value for p in tile.tile("ps_workers").series}
+    assert points == {date(2020, 5, 31): 600, date(2020, 6, 30): 600, date(2020, 7, 31): 500,
+                      date(2020, 8, 31): 500}
+    # Germany (two companies) is hidden in every month, so its series is empty.
+    germany = outcomes.dashboard_tiles(
+        store, PUBLIC, Filters(as_of=date(2020, 8, 31), period_from=date(2020, 5, 1), countries=("DE",))
+    ).tile("ps_workers")
+    assert germany.series == [] and germany.value_month_ago is None and germany.value_year_ago is None

@@ -182,6 +182,22 @@ def indicator_series(
     return frame
 
 
+class EvidenceCounts(BaseModel):
+    """How many evaluations there are by status, and how many Stories of Change."""
+
+    model_config = ConfigDict(frozen=True)
+
+    evaluations_completed: int = 0
+    evaluations_ongoing: int = 0
+    evaluations_planned: int = 0
+    stories_of_change: int = 0
+
+    @property
+    def total(self) -> int:
+        """Every evaluation and Story of Change."""
+        return self.evaluations_completed + self.evaluations_ongoing + self.evaluations_planned + self.stories_of_change
+
+
 def indicator_evidence(
     store: Store, viewer: Viewer, indicator_code: str | None = None, node_id: str | None = None
 ) -> pd.DataFrame:
@@ -199,22 +215,53 @@ def indicator_evidence(
 
 
 def evidence_list(
-    store: Store, viewer: Viewer, kind: str | None = None, status: str | None = None
+    store: Store,
+    viewer: Viewer,
+    kind: str | None = None,
+    status: str | None = None,
+    node_id: str | None = None,
 ) -> pd.DataFrame:
     """Evaluations (planned / ongoing / completed) and Stories of Change for the evaluations
-    page, newest first, optionally of one kind and one status (allow-listed)."""
+    page, newest first, optionally of one kind and one status (allow-listed) and only those
+    evidencing one ToC node. Each row carries kind and status labels, the names of the nodes
+    it evidences (`toc_node_labels`) and those names joined with "; " (`outcomes`)."""
     del viewer
     if kind is not None and kind not in {k.value for k in EvidenceKind}:
         raise ValueError(f"Evidence kind {kind!r} is unknown; use evaluation or story_of_change.")
     if status is not None and status not in {s.value for s in EvaluationStatus}:
         raise ValueError(f"Evaluation status {status!r} is unknown; use planned, ongoing or completed.")
-    return _evidence(store, [], kind, status)
+    return _evidence(store, [node_id] if node_id else [], kind, status)
+
+
+def evidence_by_outcome(store: Store, viewer: Viewer) -> pd.DataFrame:
+    """The ToC nodes some evaluation or Story of Change evidences, by name: node_id, label,
+    node_type, evaluations, stories_of_change and items (each item once per node it names)."""
+    del viewer
+    return run_query(store, "toc_evidence_by_outcome", {})
+
+
+def evidence_counts(store: Store, viewer: Viewer) -> EvidenceCounts:
+    """Evaluations completed, ongoing and planned, and Stories of Change, over all evidence."""
+    frame = evidence_list(store, viewer)
+    evaluations = frame.loc[frame["kind"] == EvidenceKind.EVALUATION.value, "status"].value_counts()
+    return EvidenceCounts(
+        evaluations_completed=int(evaluations.get(EvaluationStatus.COMPLETED.value, 0)),
+        evaluations_ongoing=int(evaluations.get(EvaluationStatus.ONGOING.value, 0)),
+        evaluations_planned=int(evaluations.get(EvaluationStatus.PLANNED.value, 0)),
+        stories_of_change=int((frame["kind"] == EvidenceKind.STORY_OF_CHANGE.value).sum()),
+    )
 
 
 def _evidence(store: Store, nodes: list[str], kind: str | None, status: str | None) -> pd.DataFrame:
     frame = run_query(store, "toc_evidence", {"node_ids": nodes, "kind": kind, "status": status})
+    names = run_query(store, "toc_nodes", {}).set_index("node_id")["label"].to_dict()
     frame["kind_label"] = frame["kind"].map(label)
     frame["status_label"] = frame["status"].map(label)
+    # An evidence row may name a node the ToC does not hold (yet); show its id then.
+    frame["toc_node_labels"] = frame["toc_node_ids"].map(
+        lambda ids: [str(names.get(n, n)) for n in (ids if ids is not None else [])]
+    )
+    frame["outcomes"] = frame["toc_node_labels"].map("; ".join).astype("string")
     return frame
 
 
@@ -225,4 +272,6 @@ QUERY_FUNCTIONS = [
     indicator_series,
     indicator_evidence,
     evidence_list,
+    evidence_by_outcome,
+    evidence_counts,
 ]

@@ -28,9 +28,9 @@ st.caption(
 )
 
 with friendly_errors("the evaluations and Stories of Change"):
-    graph = cached(toc.toc_graph, viewer, None)
-    node_names = dict(zip(graph.nodes["node_id"], graph.nodes["label"], strict=False)) if not graph.nodes.empty else {}
-    everything = cached(toc.evidence_list, viewer)
+    counts = cached(toc.evidence_counts, viewer)
+    outcomes = cached(toc.evidence_by_outcome, viewer)
+    node_names = dict(zip(outcomes["node_id"], outcomes["label"], strict=True))
 
     with st.container(key="controls_evidence_filters"):
         c1, c2, c3 = st.columns([2, 3, 3])
@@ -43,40 +43,29 @@ with friendly_errors("the evaluations and Stories of Change"):
             bind="query-params",
             help="Leave empty for any status.",
         )
-        linked = sorted({n for ids in everything["toc_node_ids"] for n in (ids if ids is not None else [])})
         node = c3.selectbox(
-            "Outcome evidenced", linked, index=None, key="outcome", placeholder="Any outcome or impact",
+            "Outcome evidenced", list(node_names), index=None, key="outcome", placeholder="Any outcome or impact",
             bind="query-params",
             format_func=lambda n: node_names.get(n, n),
         )
 
-    if node:
-        evidence = cached(toc.indicator_evidence, viewer, node_id=node)
-        if kind:
-            evidence = evidence[evidence["kind"] == kind]
-        if status:
-            evidence = evidence[evidence["status"] == status]
-    else:
-        evidence = cached(toc.evidence_list, viewer, kind, status)
+    evidence = cached(toc.evidence_list, viewer, kind, status, node)
 
-    counts = everything.groupby(["kind", "status"]).size() if not everything.empty else pd.Series(dtype=int)
     m1, m2, m3, m4 = st.columns(4)
-    m1.metric("Evaluations completed", int(counts.get(("evaluation", "completed"), 0)), border=True)
-    m2.metric("Evaluations ongoing", int(counts.get(("evaluation", "ongoing"), 0)), border=True)
-    m3.metric("Evaluations planned", int(counts.get(("evaluation", "planned"), 0)), border=True)
-    m4.metric("Stories of Change", int((everything["kind"] == "story_of_change").sum()), border=True)
+    m1.metric("Evaluations completed", counts.evaluations_completed, border=True)
+    m2.metric("Evaluations ongoing", counts.evaluations_ongoing, border=True)
+    m3.metric("Evaluations planned", counts.evaluations_planned, border=True)
+    m4.metric("Stories of Change", counts.stories_of_change, border=True)
 
-    if everything.empty:
+    if not counts.total:
         empty_state(
             "No evaluations or Stories of Change have been recorded in this data snapshot.",
             hint="They come from the M&E evidence register; see the Data screen for what is loaded.",
         )
     else:
-        table = evidence.assign(
-            outcomes=evidence["toc_node_ids"].map(
-                lambda ids: "; ".join(node_names.get(n, n) for n in (ids if ids is not None else []))
-            )
-        )[["evidence_id", "kind", "title", "status", "started_on", "completed_on", "author", "outcomes", "url"]]
+        table = evidence[
+            ["evidence_id", "kind", "title", "status", "started_on", "completed_on", "author", "outcomes", "url"]
+        ]
         what = " · ".join(p for p in (label(kind) if kind else "", label(status) if status else "",
                                       node_names.get(node, node) if node else "") if p)
         chart_card(
@@ -113,7 +102,6 @@ with friendly_errors("the evaluations and Stories of Change"):
                 if meta:
                     st.caption(meta)
                 st.write(row.summary)
-                ids = row.toc_node_ids if row.toc_node_ids is not None else []
-                st.markdown("Evidences: " + ", ".join(f"*{node_names.get(n, n)}*" for n in ids))
+                st.markdown("Evidences: " + ", ".join(f"*{name}*" for name in row.toc_node_labels))
                 if row.url:
                     st.markdown(f"[Read it]({row.url})")

@@ -140,3 +140,40 @@ def test_evidence_linked_to_node_or_indicator(store):
     assert toc.evidence_list(store, PUBLIC, kind="story_of_change")["kind_label"].tolist() == ["Story of Change"]
     with pytest.raises(ValueError, match="Evaluation status 'done' is unknown"):
         toc.evidence_list(store, PUBLIC, status="done")
+
+
+def test_evidence_list_narrows_by_outcome_kind_and_status_and_names_the_outcomes(store):
+    # E1 evidences O1 and L1, E2 evidences S1, E3 evidences L1.
+    assert toc.evidence_list(store, PUBLIC, node_id="L1")["evidence_id"].tolist() == ["E1", "E3"]
+    assert toc.evidence_list(store, PUBLIC, "evaluation", "completed", "L1")["evidence_id"].tolist() == ["E1"]
+    assert toc.evidence_list(store, PUBLIC, "story_of_change", node_id="L1").empty
+    assert toc.evidence_list(store, PUBLIC, node_id="NOPE").empty
+    listing = toc.evidence_list(store, PUBLIC)
+    assert listing["outcomes"].tolist() == [
+        "Certified entities improve; Standards impact", "Standards setting", "Standards impact"
+    ]
+    assert listing["toc_node_labels"].iloc[0] == ["Certified entities improve", "Standards impact"]
+
+
+def test_evidence_by_outcome_counts_each_kind_per_node_by_name(store):
+    frame = toc.evidence_by_outcome(store, PUBLIC)
+    assert frame[["node_id", "label", "evaluations", "stories_of_change", "items"]].to_dict("records") == [
+        {"node_id": "O1", "label": "Certified entities improve", "evaluations": 1, "stories_of_change": 0,
+         "items": 1},
+        {"node_id": "L1", "label": "Standards impact", "evaluations": 2, "stories_of_change": 0, "items": 2},
+        {"node_id": "S1", "label": "Standards setting", "evaluations": 0, "stories_of_change": 1, "items": 1},
+    ]
+
+
+def test_evidence_counts_split_evaluations_by_status(store):
+    counts = toc.evidence_counts(store, PUBLIC)
+    assert (counts.evaluations_completed, counts.evaluations_ongoing, counts.evaluations_planned) == (1, 0, 1)
+    assert counts.stories_of_change == 1
+    assert counts.total == 3
+
+
+def test_evidence_queries_on_an_empty_register(tmp_path):
+    empty = make_store(tmp_path)
+    assert toc.evidence_list(empty, PUBLIC).empty
+    assert toc.evidence_by_outcome(empty, PUBLIC).empty
+    assert toc.evidence_counts(empty, PUBLIC).total == 0

@@ -292,7 +292,14 @@ def smelter_emissions(store: Store, viewer: Viewer, filters: Filters | None = No
     """
     filters = filters or Filters()
     params = filter_params(store, filters)
-    rows = _smelter_rows(store, params)
+    everything = _smelter_rows(store, {**params, **Filters().sql_params()})
+    # the public sees no smelter rows, so only the secretariat and members need the filtered ones
+    if viewer.role is Role.PUBLIC:
+        rows = everything.iloc[0:0]
+    elif any(p in filters.active for p in ("region", "country", "class")):
+        rows = _smelter_rows(store, params)
+    else:
+        rows = everything
     visible = rows if viewer.sees_everything else rows[rows["member_id"] == (viewer.member_id or "\0")]
     ignored = [p for p in ("activity", "standard", "version", "status") if p in filters.active]
     if viewer.sees_everything:
@@ -304,7 +311,6 @@ def smelter_emissions(store: Store, viewer: Viewer, filters: Filters | None = No
         )
     else:
         ignored = [p for p in ("country", "class") if p in filters.active] + ignored
-        everything = _smelter_rows(store, {**params, **Filters().sql_params()})
         notes = protect_geography(everything, None, DisclosurePolicy.from_settings(), with_countries=False)
         by_region = _emissions_table(everything, notes)
         if filters.regions:

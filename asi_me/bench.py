@@ -85,9 +85,17 @@ def machine() -> dict[str, Any]:
     return info
 
 
+def _source_id(source: Path) -> str:
+    """The current snapshot id of the data folder; "demo" when it has none (a demo is built then)."""
+    try:
+        return current_manifest(source).snapshot_id
+    except NoSnapshotError:
+        return "demo"
+
+
 def dataset_dir(factor: int, source: Path) -> Path:
     """scaled-data/x<factor>: a copy of the current snapshot N times over, rebuilt when the source changed."""
-    source_id = current_manifest(source).snapshot_id
+    source_id = _source_id(source)
     target = SCALED_ROOT / f"x{factor}"
     try:
         if source_id in current_manifest(target).note:
@@ -437,7 +445,7 @@ def run_bench(factors: list[int], quick: bool, json_path: Path) -> int:
         "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "quick": quick,
         "machine": machine(),
-        "source_snapshot": current_manifest(source).snapshot_id,
+        "source_snapshot": _source_id(source),
         "factors": {},
     }
     work = SCALED_ROOT / ".bench-work"  # per-part JSON and the server log; git-ignored with scaled-data/

@@ -280,10 +280,10 @@ def bench_factor(factor: int, source: Path, quick: bool, work: Path) -> dict[str
                       "rows": {name: info["rows"] for name, info in manifest.tables.items()}}
     big = factor >= 10
     parts: list[tuple[str, Callable[[], dict[str, Any]]]] = [
-        ("queries", lambda: bench_queries(data_dir, 3 if quick else (7 if big else 10), 5.0 if quick else 10.0,
+        ("queries", lambda: bench_queries(data_dir, 2 if quick else (7 if big else 10), 2.0 if quick else 10.0,
                                           600.0 if quick else 900.0)),
         ("pandas", lambda: _script(
-            "pandas_baseline", ["--data-dir", str(data_dir), "--reps", "2" if quick else "5"],
+            "pandas_baseline", ["--data-dir", str(data_dir), "--reps", "1" if quick else "5"],
             work / f"pandas-x{factor}.json", 3600)),
         ("pages", lambda: {"skipped": missing} if (missing := _app_missing()) else _script(
             "page_runs", ["--data-dir", str(data_dir), "--reps", "1" if quick else ("3" if big else "5")],

@@ -183,7 +183,7 @@ def auditing_firm(auditing_firm_id: str = "AF1", **overrides: Any) -> dict[str, 
 
 # --- calling every registered query function ------------------------------------------------
 
-QUERY_MODULES = ("coc", "quality", "outcomes", "certifications", "toc", "exports")
+QUERY_MODULES = ("coc", "quality", "outcomes", "certifications", "toc", "exports", "members")
 
 
 def query_functions() -> list[Callable[..., Any]]:

@@ -13,8 +13,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from asi_me.certifications import certification_register
-from asi_me.filters import Viewer
+from asi_me.members import member_companies
 from asi_me.snapshot import Manifest, NoSnapshotError
 from asi_me.ui import auth, cache, filter_bar, presentation, widgets
 from asi_me.ui.context import PageContext, frame_done, set_page_context
@@ -70,9 +69,8 @@ def _member_choices(manifest: Manifest | None) -> list[tuple[str, str]]:
         return []
     with widgets.friendly_errors("the list of member companies"):
         # Members holding a certification: a member's own view is about its certified entities.
-        register = cache.cached(certification_register, Viewer.secretariat(), None)
-        pairs = register[["member_id", "member_name"]].drop_duplicates().sort_values("member_name")
-        return list(zip(pairs["member_id"].astype(str), pairs["member_name"].astype(str), strict=True))
+        companies = cache.cached(member_companies)
+        return list(zip(companies["member_id"].astype(str), companies["name"].astype(str), strict=True))
     return []
 
 

@@ -18,6 +18,7 @@ from asi_me.certifications import (
     growth_replay,
     smelter_emissions,
 )
+from asi_me.members import own_certifications
 from asi_me.ui import cache, widgets
 from asi_me.ui.charts import ranked_bars
 from asi_me.ui.context import page_context
@@ -395,7 +396,7 @@ def main() -> None:
                 )
 
     if viewer.role is Role.MEMBER:
-        own = register.loc[register["member_id"] == viewer.member_id]
+        own = cache.cached(own_certifications, viewer, map_filters)
         st.subheader(f"Your certifications ({len(own)})")
         if own.empty:
             widgets.empty_state("None of your company's facilities holds a certification matching these filters.")

@@ -6,8 +6,7 @@ from datetime import date
 
 import streamlit as st
 
-from asi_me import outcomes
-from asi_me.certifications import certification_register
+from asi_me import members, outcomes
 from asi_me.ui import charts
 from asi_me.ui.cache import cached
 from asi_me.ui.context import page_context
@@ -53,9 +52,8 @@ with friendly_errors("the published tiles"):
 # ------------------------------------------------------------------ a member's own view
 if viewer.role is Role.MEMBER and not ctx.presenting:
     with friendly_errors("your company's certifications"), st.container(border=True):
-        register = cached(certification_register, viewer, filters)
-        own = register[register["member_id"] == viewer.member_id]
-        name = own["member_name"].iloc[0] if len(own) else viewer.member_id
+        own = cached(members.own_certifications, viewer, filters)
+        name = cached(members.own_company_name, viewer) or viewer.member_id
         st.markdown(f"**Your company's certifications on {ctx.as_of:%d %B %Y}: {name}**")
         if own.empty:
             empty_state("None of your company's facilities holds a certification matching the selected filters.",
@@ -77,10 +75,10 @@ growth_left, growth_right = st.columns(2)
 period_before = (filters.period_to or ctx.as_of) < date(2015, 6, 1)
 
 with growth_left, friendly_errors("members by class"):
-    members = cached(outcomes.members_by_class, viewer, filters)
+    by_class = cached(outcomes.members_by_class, viewer, filters)
     chart_card(
         "Members by membership class",
-        members[["month_on", "membership_class", "members"]],
+        by_class[["month_on", "membership_class", "members"]],
         lambda f: charts.stacked_bars(f, x="month_on", y="members", series="membership_class",
                                       y_title="Members", x_title=""),
         key="members-by-class",

@@ -5,7 +5,7 @@ evidence each node. Indicators, observations, nodes and evidence are public tabl
 from __future__ import annotations
 
 from datetime import date
-from typing import Literal
+from typing import Any, Literal
 
 import pandas as pd
 from pydantic import BaseModel, ConfigDict
@@ -41,6 +41,38 @@ class TocGraph(BaseModel):
 
     nodes: pd.DataFrame
     edges: pd.DataFrame
+
+    def node(self, node_id: str | None) -> dict[str, Any] | None:
+        """One node's row (label, type, impact area, description, ...) or None if it is not in the graph."""
+        if not node_id:
+            return None
+        rows = self.nodes.loc[self.nodes["node_id"] == node_id]
+        return None if rows.empty else rows.iloc[0].to_dict()
+
+    @property
+    def node_ids(self) -> list[str]:
+        """Node ids in layout order (strategies first)."""
+        return [str(n) for n in self.nodes["node_id"]]
+
+    @property
+    def labels(self) -> dict[str, str]:
+        """node_id -> label."""
+        return dict(zip(self.node_ids, self.nodes["label"].astype(str), strict=True))
+
+    @property
+    def node_types(self) -> dict[str, str]:
+        """node_id -> node type code."""
+        return dict(zip(self.node_ids, self.nodes["node_type"].astype(str), strict=True))
+
+    @property
+    def indicator_counts(self) -> dict[str, int]:
+        """node_id -> number of indicators measuring it."""
+        return dict(zip(self.node_ids, self.nodes["n_indicators"].astype(int), strict=True))
+
+    @property
+    def worst_statuses(self) -> dict[str, str]:
+        """node_id -> worst status among its indicators, for nodes that have indicators."""
+        return {n: s for n, s in zip(self.node_ids, self.nodes["worst_status"], strict=True) if isinstance(s, str)}
 
 
 def expected_value(

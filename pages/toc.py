@@ -204,9 +204,7 @@ def main() -> None:
         )
         return
     nodes, edges = graph.nodes, graph.edges
-    ids = [str(n) for n in nodes["node_id"]]
-    names = dict(zip(ids, nodes["label"].astype(str), strict=True))
-    types = dict(zip(ids, nodes["node_type"].astype(str), strict=True))
+    ids, names, types = graph.node_ids, graph.labels, graph.node_types
     wanted = st.query_params.get("node")
     if "toc_node" not in st.session_state:
         st.session_state["toc_node"] = wanted if wanted in ids else None
@@ -218,8 +216,8 @@ def main() -> None:
         nodes,
         edges,
         selected,
-        indicator_counts=dict(zip(ids, nodes["n_indicators"].astype(int), strict=True)),
-        node_status={n: s for n, s in zip(ids, nodes["worst_status"], strict=True) if isinstance(s, str)},
+        indicator_counts=graph.indicator_counts,
+        node_status=graph.worst_statuses,
         height=560 if ctx.presenting else 640,
     )
     st.session_state["toc_trace_ids"] = {
@@ -260,7 +258,7 @@ def main() -> None:
         widgets.empty_state("Pick a node in the graph or the list above to see its indicators and evidence.")
         return
 
-    node = nodes.loc[nodes["node_id"] == selected].iloc[0]
+    node = graph.node(selected) or {}
     st.subheader(names[selected])
     area = f" · impact area: {label(node['impact_area'])}" if isinstance(node.get("impact_area"), str) else ""
     st.caption(f"{label(node['node_type'])}{area}")
@@ -283,7 +281,7 @@ def main() -> None:
         ind_names = dict(zip(codes, indicators["name"].astype(str), strict=True))
         code = st.selectbox("Indicator", codes, key="toc_indicator", format_func=lambda c: f"{c} · {ind_names[c]}")
         _sync("indicator", code)
-        _indicator_detail(indicators.loc[indicators["indicator_code"] == code].iloc[0], viewer, filters, minimum)
+        _indicator_detail(indicators.iloc[codes.index(code)], viewer, filters, minimum)
     if indicators.empty:
         _sync("indicator", None)
     _evidence(cache.cached(indicator_evidence, viewer, None, selected))

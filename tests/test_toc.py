@@ -118,6 +118,18 @@ def test_graph_levels_counts_and_worst_status(store):
     assert toc.node_indicators(store, PUBLIC, "O1")["indicator_code"].tolist() == ["ST-1", "ST-2"]
 
 
+def test_graph_lookups_the_page_uses(store):
+    graph = toc.toc_graph(store, PUBLIC, Filters(as_of=date(2022, 12, 31)))
+    assert graph.node_ids == ["S1", "O1", "L1"]
+    assert graph.labels["O1"] == "Certified entities improve"
+    assert graph.node_types == {"S1": "strategy", "O1": "short_term_outcome", "L1": "long_term_impact"}
+    assert graph.indicator_counts == {"S1": 1, "O1": 2, "L1": 0}
+    assert graph.worst_statuses == {"S1": "no_data", "O1": "off_track"}  # L1 has no indicator
+    assert graph.node("L1")["impact_area"] == "standards"
+    assert graph.node("NOPE") is None
+    assert graph.node(None) is None
+
+
 def test_series_by_dimension_and_filters(store):
     total = toc.indicator_series(store, PUBLIC, "ST-1", "total", Filters(as_of=date(2022, 12, 31)))
     assert total["value"].tolist() == [55.0, 58.0]

@@ -23,6 +23,9 @@ logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name
 log = logging.getLogger("asi_me.app")
 
 ROOT = Path(__file__).resolve().parent
+# A local image: a ":material/...:" page icon makes browsers fetch an SVG from
+# fonts.gstatic.com, which fails (with a console error) when the app runs offline.
+FAVICON = ROOT / "asi_me" / "ui" / "static" / "favicon.png"
 ALL_ROLES = frozenset(Role)
 
 
@@ -79,7 +82,7 @@ def main() -> None:
     presenting = presentation.is_presenting()
     st.set_page_config(
         page_title="ASI M&E Explorer",
-        page_icon=":material/insights:",
+        page_icon=str(FAVICON),
         layout="wide",
         initial_sidebar_state="collapsed" if presenting else "expanded",
         menu_items={"About": "ASI M&E Explorer: outcomes, certification and chain-of-custody data of the "

@@ -94,3 +94,26 @@ def test_a_new_current_snapshot_is_served_at_the_next_click(open_app, tmp_path):
     assert_clean(at)
     assert "This data snapshot holds no records yet" not in " ".join(i.value for i in at.info)
     assert next(m.value for m in at.metric if m.label == "Members") == "1"
+
+
+def test_browser_tab_icon_is_a_local_image_so_it_loads_offline(open_app, demo_dir, monkeypatch):
+    # A ":material/...:" page icon is fetched from fonts.gstatic.com and fails offline.
+    from pathlib import Path
+
+    import streamlit
+    from PIL import Image
+
+    seen: list[object] = []
+    real = streamlit.set_page_config
+
+    def spy(*args, **kwargs):
+        seen.append(kwargs.get("page_icon"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(streamlit, "set_page_config", spy)
+    assert_clean(open_app(demo_dir))
+    assert seen
+    icon = Path(str(seen[-1]))
+    assert icon.is_file()
+    with Image.open(icon) as image:
+        assert (image.format, image.size) == ("PNG", (64, 64))

@@ -162,6 +162,23 @@ def stop_server(server: StreamlitServer) -> None:
             continue
 
 
+def warm_up(server: StreamlitServer, browser: Browser) -> None:
+    """Open the home page once, so that app.py's st.navigation owns routing from here on.
+
+    Until some session has run st.navigation, Streamlit 1.67 serves the pages/ folder
+    next to app.py by legacy auto-discovery, and a deep link such as /coc-flow first
+    gets "page not found". test_first_visitor_* checks that window on its own server;
+    every other test starts after it. The visit also fills the app's caches.
+    """
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        page.goto(server.url, wait_until="domcontentloaded")
+        page.wait_for_selector('[data-testid="stMain"] h1', timeout=APP_RUN_TIMEOUT_MS)
+    finally:
+        context.close()
+
+
 # ---------------------------------------------------------------- browser
 
 
@@ -200,11 +217,10 @@ def demo_server(browser: Browser, artifacts: Path) -> Iterator[StreamlitServer]:
     """The app on the bundled demo snapshot (data/CURRENT).
 
     `browser` is requested first so that a missing Chromium skips before a server starts.
-    No warm-up visit: the first test's visit is an ordinary one, and a fresh server's
-    first request is tested on its own (cold_demo_server).
     """
     server = start_server(_demo_data_dir(), artifacts / "server-demo.log")
     try:
+        warm_up(server, browser)
         yield server
     finally:
         stop_server(server)
@@ -235,6 +251,7 @@ def empty_server(browser: Browser, artifacts: Path, empty_data_dir: Path) -> Ite
     """The app on an empty snapshot (not marked as demo data, so a link cannot switch role)."""
     server = start_server(empty_data_dir, artifacts / "server-empty.log")
     try:
+        warm_up(server, browser)
         yield server
     finally:
         stop_server(server)

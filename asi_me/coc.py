@@ -4,12 +4,19 @@ Every volume a public or member viewer gets has passed `asi_me.policy` for the w
 view at once: the stage nodes (input and output), the links between stages, the
 attrition links ("left the CoC chain"), the final-products sink, % of global, the
 % of source output and year-over-year changes are one system of additive relations,
-so no hidden figure can be recomputed from the visible ones. A view filtered by
-country, region or member class also hides a cell when the unfiltered figure minus
-it (everything outside the filter) would fail the policy, so two public views cannot
-be subtracted to reveal the rest.
+so no hidden figure can be recomputed from the visible ones.
 
-Filters that apply: facility country and region, and the member's class. Activity,
+The public and members can filter CoC figures by one region or one membership class
+at a time, or not at all (`public_filters`); other filters are ignored and the query
+functions say so (`coc_filters_not_applied`, `FILTER_NOTE`). The world view, every
+region's view and every class's view of a year are protected together, once, so no
+cell hidden in one of them can be recomputed from the cells visible in all of them,
+and no difference of two nested views (the world minus a region) gives a cell that
+fails the policy. The secretariat sees every value under any filter, flagged with
+what the public would see.
+
+Filters that apply (for the secretariat; see above for everyone else): facility
+country and region, and the member's class. Activity,
 standard, version and status filters are ignored here: a report line already names
 its stage, and cutting the chain by a facility's certified activities would draw a
 partial flow that matches no published figure. The reporting year is chosen
@@ -148,22 +155,99 @@ class CocYearView:
 _VIEW_CACHE: OrderedDict[tuple[str, int, Filters, DisclosurePolicy], CocYearView] = OrderedDict()
 _VIEW_CACHE_SIZE = 64
 _VIEW_CACHE_LOCK = threading.Lock()
+_JOINT_CACHE: OrderedDict[tuple[str, int, DisclosurePolicy], _Hierarchy] = OrderedDict()
+_JOINT_CACHE_SIZE = 16
+
+FILTER_NOTE = (
+    "CoC figures for the public can be filtered by one region or one membership class at a time "
+    "(ASI Antitrust Compliance Policy); country filters do not apply."
+)
+_FILTER_NAMES = {"countries": "country", "regions": "region", "membership_classes": "class"}
+
+
+def _place_filters(filters: Filters | None) -> Filters:
+    """Only the filters CoC figures use (place and class), so equal views share a cache entry."""
+    f = filters or Filters()
+    return Filters(regions=f.regions, countries=f.countries, membership_classes=f.membership_classes)
+
+
+def partition_view(filters: Filters | None) -> tuple[str, str] | None:
+    """The view of the public hierarchy a filter set selects: ("world", ""), ("region", r)
+    or ("class", c); None when it is not one of them (a country list, two regions, ...)."""
+    f = filters or Filters()
+    if f.countries:
+        return None
+    if not f.regions and not f.membership_classes:
+        return ("world", "")
+    if len(f.regions) == 1 and not f.membership_classes:
+        return ("region", f.regions[0])
+    if len(f.membership_classes) == 1 and not f.regions:
+        return ("class", f.membership_classes[0])
+    return None
+
+
+def public_filters(filters: Filters | None) -> tuple[Filters, list[str]]:
+    """The filters CoC figures for the public and members use, and the URL names of those ignored.
+
+    At most one partition filter applies: one region or one membership class. Country
+    lists, several regions or classes, and a region with a class would each give views
+    whose differences with the allowed ones isolate single companies.
+    """
+    f = _place_filters(filters)
+    if partition_view(f) is not None:
+        return f, []
+    ignored = ["countries"] if f.countries else []
+    regions, classes = f.regions, f.membership_classes
+    if len(regions) > 1 or (regions and classes):
+        ignored.append("regions")
+        regions = ()
+    if len(classes) > 1 or (f.regions and classes):
+        ignored.append("membership_classes")
+        classes = ()
+    return Filters(regions=regions, membership_classes=classes), [_FILTER_NAMES[n] for n in ignored]
+
+
+def coc_filters_not_applied(viewer: Viewer, filters: Filters | None, *, for_publication: bool = False) -> list[str]:
+    """URL names of the active filters the CoC figures for this viewer ignore (empty for the secretariat)."""
+    if not policy_applies(viewer, for_publication):
+        return []
+    return public_filters(filters)[1]
+
+
+def coc_filter_note(viewer: Viewer, filters: Filters | None, *, for_publication: bool = False) -> str | None:
+    """The sentence a screen shows when some filters do not apply to this viewer's CoC figures."""
+    return FILTER_NOTE if coc_filters_not_applied(viewer, filters, for_publication=for_publication) else None
+
+
+def _served_filters(viewer: Viewer, filters: Filters | None, for_publication: bool) -> Filters:
+    """The filters a query function applies for this viewer."""
+    if policy_applies(viewer, for_publication):
+        return public_filters(filters)[0]
+    return _place_filters(filters)
 
 
 def coc_year_view(
     store: Store, year: int, filters: Filters | None = None, policy: DisclosurePolicy | None = None
 ) -> CocYearView:
-    """Every cell of one year's CoC view with the disclosure policy run over it once.
+    """Every cell of one year's CoC view with the disclosure policy run over it.
 
-    The result is shared between callers: treat it as read-only.
+    The world, each single region and each single class come from one protection of
+    all of them together (see `_Hierarchy`); any other filter set (secretariat analysis
+    only) is protected on its own and against the rest of the world. The result is
+    shared between callers: treat it as read-only.
     """
     policy = _policy(policy)
-    key = (store.snapshot_id, year, filters or Filters(), policy)
+    filters = _place_filters(filters)
+    key = (store.snapshot_id, year, filters, policy)
     with _VIEW_CACHE_LOCK:
         if key in _VIEW_CACHE:
             _VIEW_CACHE.move_to_end(key)
             return _VIEW_CACHE[key]
-    view = _build_year_view(store, year, filters, policy)
+    part = partition_view(filters)
+    if part is None:
+        view = _build_year_view(store, year, filters, policy)
+    else:
+        view = _hierarchy(store, year, policy).view(part, policy)
     with _VIEW_CACHE_LOCK:
         _VIEW_CACHE[key] = view
         while len(_VIEW_CACHE) > _VIEW_CACHE_SIZE:
@@ -171,62 +255,241 @@ def coc_year_view(
     return view
 
 
-def _build_year_view(store: Store, year: int, filters: Filters | None, policy: DisclosurePolicy) -> CocYearView:
-    lines = coc_lines(store, [year], filters)
-    lines = lines.assign(volume_t=lines["input_t"] + lines["output_t"])
-    view = CocYearView(year, lines)
-    cells: dict[Hashable, Cell] = {}
-    forced: dict[Hashable, str] = {}
-    relations: list[Relation] = []
-    linked: list[list[Hashable]] = []
-    dependents: dict[Hashable, list[Hashable]] = {}
+@dataclass
+class _ViewSystem:
+    """The cells of one view and the additive relations, links and notes among them."""
+
+    lines: pd.DataFrame
+    volumes: _CompanyVolumes
+    cells: dict[Hashable, Cell] = field(default_factory=dict)
+    forced: dict[Hashable, str] = field(default_factory=dict)
+    relations: list[Relation] = field(default_factory=list)
+    linked: list[list[Hashable]] = field(default_factory=list)
+    dependents: dict[Hashable, list[Hashable]] = field(default_factory=dict)
+
+
+def _stage_note(policy: DisclosurePolicy, inputs: dict[str, float], outputs: dict[str, float]) -> str | None:
+    """A stage is published when its reporters (input or output) are enough and no
+    company dominates either its input or its output."""
+    return (
+        policy.primary_note({m: inputs.get(m, 0.0) + outputs.get(m, 0.0) for m in {*inputs, *outputs}})
+        or policy.primary_note(inputs)
+        or policy.primary_note(outputs)
+    )
+
+
+def _view_system(lines: pd.DataFrame, policy: DisclosurePolicy) -> _ViewSystem:
     volumes = _CompanyVolumes.of(lines)
-    stage_in, stage_out, link_in = volumes.stage_in, volumes.stage_out, volumes.link_in
-    active_members, active_facilities = volumes.active_members, volumes.active_facilities
+    system = _ViewSystem(lines, volumes)
+    cells, forced = system.cells, system.forced
     for stage in STAGES:
-        inputs, outputs = stage_in[stage.value], stage_out[stage.value]
+        inputs, outputs = volumes.stage_in[stage.value], volumes.stage_out[stage.value]
         cells[_in(stage)] = Cell(float(sum(inputs.values())))
         cells[_out(stage)] = Cell(float(sum(outputs.values())))
-        # A stage is published when its reporters (input or output) are enough and no
-        # company dominates either its input or its output.
-        note = (
-            policy.primary_note({m: inputs[m] + outputs[m] for m in inputs})
-            or policy.primary_note(inputs)
-            or policy.primary_note(outputs)
-        )
+        note = _stage_note(policy, inputs, outputs)
         if note:
             forced[_in(stage)] = note
-        view.reporters[stage] = len(active_members[stage.value])
-        view.entities[stage] = len(active_facilities[stage.value])
     for (stage, material) in COC_INPUT_SOURCE:
-        link = dict(link_in[(stage.value, material.value)])
+        link = dict(volumes.link_in[(stage.value, material.value)])
         cells[_link(stage, material)] = Cell(float(sum(link.values())), link)
-    if filters is not None and (filters.countries or filters.regions or filters.membership_classes):
-        forced.update(_protect_the_rest(store, year, volumes, policy, forced))
     for stage in STAGES:
         inputs = [_link(s, m) for (s, m) in COC_INPUT_SOURCE if s == stage]
-        relations.append(Relation(_in(stage), tuple(inputs)))
+        system.relations.append(Relation(_in(stage), tuple(inputs)))
         downstream = [_link(s, m) for (s, m) in DOWNSTREAM[stage]]
         if downstream:
             taken = sum(cells[k].value for k in downstream)
             cells[_attr(stage)] = Cell(cells[_out(stage)].value - taken)
-            relations.append(Relation(_out(stage), (*downstream, _attr(stage))))
+            system.relations.append(Relation(_out(stage), (*downstream, _attr(stage))))
             tail = _attr(stage)
         else:
             cells[_final(stage)] = Cell(cells[_out(stage)].value)
-            relations.append(Relation(_out(stage), (_final(stage),)))
+            system.relations.append(Relation(_out(stage), (_final(stage),)))
             tail = _final(stage)
         # A stage's input and output are shown and hidden together, and what leaves it
         # (attrition or final products) is hidden with it: a stage's attrition shown
         # beside a hidden stage would read as a figure of that stage.
-        linked.append([_in(stage), _out(stage)])
-        dependents[_out(stage)] = [tail]
-    view.cells = cells
-    view.protection = protect_cells(
-        cells, relations, policy, linked=linked, forced=forced, dependents=dependents
-    )
+        system.linked.append([_in(stage), _out(stage)])
+        system.dependents[_out(stage)] = [tail]
+    return system
+
+
+def _year_view(year: int, system: _ViewSystem, protection: Protection, policy: DisclosurePolicy) -> CocYearView:
+    view = CocYearView(year, system.lines, system.cells, protection)
+    for stage in STAGES:
+        view.reporters[stage] = len(system.volumes.active_members[stage.value])
+        view.entities[stage] = len(system.volumes.active_facilities[stage.value])
     view.count_notes = mask_counts(view.reporters, policy, total_shown=True)
     return view
+
+
+def _with_volume(lines: pd.DataFrame) -> pd.DataFrame:
+    return lines.assign(volume_t=lines["input_t"] + lines["output_t"])
+
+
+def _build_year_view(store: Store, year: int, filters: Filters | None, policy: DisclosurePolicy) -> CocYearView:
+    """A view for any filter set, protected on its own and against the rest of the world
+    (the secretariat's analysis of filters the public cannot use)."""
+    system = _view_system(_with_volume(coc_lines(store, [year], filters)), policy)
+    if filters is not None and (filters.countries or filters.regions or filters.membership_classes):
+        system.forced.update(_protect_the_rest(store, year, system.volumes, policy, system.forced))
+    protection = protect_cells(
+        system.cells,
+        system.relations,
+        policy,
+        linked=system.linked,
+        forced=system.forced,
+        dependents=system.dependents,
+    )
+    return _year_view(year, system, protection, policy)
+
+
+def _hierarchy(store: Store, year: int, policy: DisclosurePolicy) -> _Hierarchy:
+    key = (store.snapshot_id, year, policy)
+    with _VIEW_CACHE_LOCK:
+        if key in _JOINT_CACHE:
+            _JOINT_CACHE.move_to_end(key)
+            return _JOINT_CACHE[key]
+    joint = _Hierarchy.build(_with_volume(coc_lines(store, [year], None)), year, policy)
+    with _VIEW_CACHE_LOCK:
+        _JOINT_CACHE[key] = joint
+        while len(_JOINT_CACHE) > _JOINT_CACHE_SIZE:
+            _JOINT_CACHE.popitem(last=False)
+    return joint
+
+
+# Unknowns of the joint system per (region, class) block: each stage's output and each link.
+_BLOCK_KEYS: tuple[Hashable, ...] = (*(_out(s) for s in STAGES), *(_link(s, m) for (s, m) in COC_INPUT_SOURCE))
+
+
+@dataclass
+class _Hierarchy:
+    """One year's protection of the world view, every region's view and every membership
+    class's view together, so that no cell hidden in one of them can be recomputed from
+    the cells visible in all of them.
+
+    The system's cells are every view's cells, keyed (view, cell). Besides each view's
+    own relations it holds, per stage output and per link, world = sum of regions and
+    world = sum of classes. Where one view nests in another for a figure (the world and
+    a region; a class all of whose lines of that figure lie in one region), the
+    difference is a latent cell: if it fails the policy by itself it must not become
+    derivable, so the world minus Europe never gives away the rest of the world's one
+    bauxite miner.
+    """
+
+    year: int
+    systems: dict[tuple[str, str], _ViewSystem]
+    notes: dict[Hashable, str | None]
+
+    @classmethod
+    def build(cls, lines: pd.DataFrame, year: int, policy: DisclosurePolicy) -> _Hierarchy:
+        views: dict[tuple[str, str], pd.DataFrame] = {("world", ""): lines}
+        for region in sorted(lines["region"].dropna().unique()):
+            views[("region", str(region))] = lines[lines["region"] == region]
+        for member_class in sorted(lines["membership_class"].dropna().unique()):
+            views[("class", str(member_class))] = lines[lines["membership_class"] == member_class]
+        systems = {v: _view_system(frame, policy) for v, frame in views.items()}
+        cells: dict[Hashable, Cell] = {}
+        forced: dict[Hashable, str] = {}
+        relations: list[Relation] = []
+        linked: list[list[Hashable]] = []
+        dependents: dict[Hashable, list[Hashable]] = {}
+        for v, system in systems.items():
+            cells.update({(v, k): c for k, c in system.cells.items()})
+            forced.update({(v, k): n for k, n in system.forced.items()})
+            relations += [Relation((v, r.total), tuple((v, p) for p in r.parts)) for r in system.relations]
+            linked += [[(v, k) for k in group] for group in system.linked]
+            dependents.update({(v, k): [(v, f) for f in fs] for k, fs in system.dependents.items()})
+        latent: dict[Hashable, bool] = {}
+        # Blocks (lines of one region and one class) are not cells: they tell which
+        # views nest in which for a figure, and what the difference holds.
+        block_lines = lines.assign(
+            region=lines["region"].fillna("?"), membership_class=lines["membership_class"].fillna("?")
+        )
+        blocks: dict[tuple[str, str], _CompanyVolumes] = {
+            (str(r), str(c)): _CompanyVolumes.of(frame)
+            for (r, c), frame in block_lines.groupby(["region", "membership_class"], sort=True)
+        }
+        members: dict[Hashable, list[tuple[str, str]]] = {}
+        for b, vol in blocks.items():
+            for key in _BLOCK_KEYS:
+                if _block_figure(vol, key):
+                    members.setdefault(key, []).append(b)
+        regions = [v for v in systems if v[0] == "region"]
+        classes = [v for v in systems if v[0] == "class"]
+        for key in _BLOCK_KEYS:
+            for parts in (regions, classes):
+                terms = [(v, key) for v in parts]
+                outside = [b for b in members.get(key, []) if not any(_in_view(v, b) for v in parts)]
+                if outside:
+                    # Lines of no known region: an unknown that is never shown.
+                    cell = ("outside", parts[0][0] if parts else "", key)
+                    value = cells[(("world", ""), key)].value - sum(cells[t].value for t in terms)
+                    cells[cell] = Cell(value)
+                    latent[cell] = _rest_note([blocks[b] for b in outside], key, policy) is not None
+                    terms.append(cell)
+                if terms:
+                    relations.append(Relation((("world", ""), key), tuple(terms)))
+        # Differences of nested views that fail the policy by themselves.
+        for key in _BLOCK_KEYS:
+            present = members.get(key, [])
+            sets = {v: frozenset(b for b in present if _in_view(v, b)) for v in systems}
+            for outer, outer_set in sets.items():
+                for inner, inner_set in sets.items():
+                    if outer == inner or not inner_set or not inner_set < outer_set:
+                        continue
+                    rest = outer_set - inner_set
+                    note = _rest_note([blocks[b] for b in rest], key, policy)
+                    if note is None:
+                        continue
+                    cell = ("rest", outer, inner, key)
+                    cells[cell] = Cell(cells[(outer, key)].value - cells[(inner, key)].value)
+                    latent[cell] = True
+                    relations.append(Relation((outer, key), ((inner, key), cell)))
+        protection = protect_cells(
+            cells, relations, policy, linked=linked, forced=forced, dependents=dependents, latent=latent
+        )
+        return cls(year, systems, protection.notes)
+
+    def view(self, part: tuple[str, str], policy: DisclosurePolicy) -> CocYearView:
+        """The view of the world, one region or one class, with its share of the joint protection."""
+        system = self.systems.get(part)
+        if system is None:
+            # Nobody in this region or class reported: every figure is a true zero.
+            empty = self.systems[("world", "")].lines.iloc[0:0]
+            system = _view_system(empty, policy)
+            return _year_view(self.year, system, Protection(dict.fromkeys(system.cells)), policy)
+        notes = {k: self.notes.get((part, k)) for k in system.cells}
+        return _year_view(self.year, system, Protection(notes), policy)
+
+
+def _in_view(view: tuple[str, str], block: tuple[str, str]) -> bool:
+    kind, value = view
+    return kind == "world" or (kind == "region" and block[0] == value) or (kind == "class" and block[1] == value)
+
+
+def _block_figure(volumes: _CompanyVolumes, key: Hashable) -> bool:
+    """Whether a block has lines with volume for a block key (a stage's output or a link)."""
+    if key[0] == "out":
+        inputs, outputs = volumes.stage_in[key[1]], volumes.stage_out[key[1]]
+        return any(inputs.get(m, 0.0) + outputs.get(m, 0.0) > 0 for m in {*inputs, *outputs})
+    return any(v > 0 for v in volumes.link_in[(key[1], key[2])].values())
+
+
+def _rest_note(parts: list[_CompanyVolumes], key: Hashable, policy: DisclosurePolicy) -> str | None:
+    """Whether the union of some blocks fails the policy for a block key."""
+    merged: dict[str, dict[str, float]] = {"in": defaultdict(float), "out": defaultdict(float)}
+    for volumes in parts:
+        if key[0] == "out":
+            for m, v in volumes.stage_in[key[1]].items():
+                merged["in"][m] += v
+            for m, v in volumes.stage_out[key[1]].items():
+                merged["out"][m] += v
+        else:
+            for m, v in volumes.link_in[(key[1], key[2])].items():
+                merged["in"][m] += v
+    if key[0] == "out":
+        return _stage_note(policy, dict(merged["in"]), dict(merged["out"]))
+    return policy.primary_note(dict(merged["in"]))
 
 
 @dataclass
@@ -331,6 +594,7 @@ def coc_stage_summary(
     """Per stage: reporters, entities, input, output, % of global (IAI), attrition; policy applied."""
     year = check_year(year)
     policy = _policy(policy)
+    filters = _served_filters(viewer, filters, for_publication)
     view = coc_year_view(store, year, filters, policy)
     applies = policy_applies(viewer, for_publication)
     global_t = store.run("coc_global_totals", {"year": year}).set_index("stage")["global_t"]
@@ -396,6 +660,7 @@ def coc_reporting_summary(
     """
     year = check_year(year)
     policy = _policy(policy)
+    filters = _served_filters(viewer, filters, for_publication)
     view = coc_year_view(store, year, filters, policy)
     active = view.lines[view.lines["volume_t"] > 0]
     companies = int(active["member_id"].nunique())
@@ -435,6 +700,7 @@ def coc_stage_flows(
     """
     year = check_year(year)
     policy = _policy(policy)
+    filters = _served_filters(viewer, filters, for_publication)
     view = coc_year_view(store, year, filters, policy)
     applies = policy_applies(viewer, for_publication)
     rows = []
@@ -496,6 +762,7 @@ def coc_year_over_year(
     """Per stage output this year and the year before, change in tonnes and %, each year's policy applied."""
     year = check_year(year)
     policy = _policy(policy)
+    filters = _served_filters(viewer, filters, for_publication)
     now = coc_year_view(store, year, filters, policy)
     before = coc_year_view(store, year - 1, filters, policy)
     applies = policy_applies(viewer, for_publication)
@@ -566,13 +833,16 @@ def coc_mass_balance(
         return mass_balance_lines(store, year, filters)
     if viewer.role is Role.MEMBER and not for_publication:
         return mass_balance_lines(store, year, filters, member_id=viewer.member_id)
-    return mass_balance_counts(store, year, filters, policy)
+    return mass_balance_counts(store, year, _served_filters(viewer, filters, for_publication), policy)
 
 
 def mass_balance_counts(
     store: Store, year: int, filters: Filters | None = None, policy: DisclosurePolicy | None = None
 ) -> pd.DataFrame:
-    """Lines checked and failures per stage, hidden where the stage is hidden in the public CoC view."""
+    """Lines checked and failures per stage, hidden where the stage is hidden in the public CoC view.
+
+    `filters` are used as given: pass them through `public_filters` for a public view.
+    """
     policy = _policy(policy)
     view = coc_year_view(store, year, filters, policy)
     lines = mass_balance_lines(store, year, filters)

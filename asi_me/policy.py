@@ -11,6 +11,7 @@ with a `would_be_suppressed` flag; `for_publication=True` forces the public poli
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -19,6 +20,9 @@ import pandas as pd
 
 from asi_me.filters import Viewer
 from asi_me.settings import Settings
+
+# The note of a latent cell while protecting; latent cells are dropped from the result.
+LATENT_NOTE = "latent"
 
 SUPPRESSION_COLUMNS = ("is_suppressed", "suppression_note", "would_be_suppressed", "publication_note")
 
@@ -124,32 +128,58 @@ def determined_cells(keys: Sequence[Hashable], relations: Sequence[Relation], hi
 
     With A the relation matrix restricted to hidden columns, a hidden cell is fixed by
     the visible ones exactly when every solution of A_H x = b agrees on it, i.e. when
-    the null space of A_H is zero in its coordinate.
+    its unit vector lies in the row space of A_H. Hidden cells that share no relation
+    are independent, so each connected group is solved on its own (same answer, much
+    smaller matrices when many views are protected together).
     """
     hidden_keys = [k for k in keys if k in hidden]
     if not hidden_keys or not relations:
         return []
     index = {k: i for i, k in enumerate(hidden_keys)}
-    rows = []
+    rows: list[dict[int, float]] = []
     for rel in relations:
-        row = np.zeros(len(hidden_keys))
+        row: dict[int, float] = defaultdict(float)
         if rel.total in index:
             row[index[rel.total]] += 1.0
         for part in rel.parts:
             if part in index:
                 row[index[part]] -= 1.0
-        if row.any():
+        row = {i: v for i, v in row.items() if v != 0.0}
+        if row:
             rows.append(row)
     if not rows:
         return []
-    matrix = np.vstack(rows)
-    _, singular, vt = np.linalg.svd(matrix)
-    rank = int((singular > 1e-9).sum())
-    null_space = vt[rank:]
-    if null_space.shape[0] == 0:
-        return list(hidden_keys)
-    weight = np.abs(null_space).max(axis=0)
-    return [k for k, w in zip(hidden_keys, weight, strict=True) if w < 1e-9]
+    parent = list(range(len(hidden_keys)))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for row in rows:
+        first, *rest = row
+        for other in rest:
+            a, b = find(first), find(other)
+            if a != b:
+                parent[a] = b
+    groups: dict[int, list[dict[int, float]]] = defaultdict(list)
+    for row in rows:
+        groups[find(next(iter(row)))].append(row)
+    determined: set[int] = set()
+    for group_rows in groups.values():
+        columns = sorted({i for row in group_rows for i in row})
+        position = {c: j for j, c in enumerate(columns)}
+        matrix = np.zeros((len(group_rows), len(columns)))
+        for r, row in enumerate(group_rows):
+            for i, v in row.items():
+                matrix[r, position[i]] = v
+        _, singular, vt = np.linalg.svd(matrix, full_matrices=False)
+        rank = int((singular > 1e-9).sum())
+        # Squared length of each unit vector's projection on the row space: 1 when determined.
+        projected = (vt[:rank] ** 2).sum(axis=0)
+        determined.update(c for c, w in zip(columns, projected, strict=True) if w > 1 - 1e-9)
+    return [k for k in hidden_keys if index[k] in determined]
 
 
 def protect_cells(
@@ -160,22 +190,31 @@ def protect_cells(
     linked: Iterable[Iterable[Hashable]] = (),
     forced: Mapping[Hashable, str] | None = None,
     dependents: Mapping[Hashable, Iterable[Hashable]] | None = None,
+    latent: Mapping[Hashable, bool] | None = None,
 ) -> Protection:
-    """Primary and complementary suppression of one view.
+    """Primary and complementary suppression of one view (or of several views at once).
 
     `linked` groups cells that are shown together and hidden together (e.g. a stage's
     input and output); `dependents` are hidden with the cell they depend on, but not
     the other way round. `forced` hides cells for a reason decided elsewhere. While a
     hidden cell can be derived, the smallest visible part of a relation it is in is
     hidden too (the relation's total only when no part is left).
+
+    `latent` cells are never shown: unknowns that tie views together (e.g. the lines of
+    one region and one membership class, or what one view holds beyond a view nested
+    in it). They stay hidden; one that maps to True is sensitive (it fails the policy
+    by itself) and must not be derivable either, one that maps to False may be.
     """
     keys = list(cells)
+    latent = dict(latent or {})
     notes: dict[Hashable, str | None] = {}
     for key, cell in cells.items():
         notes[key] = policy.primary_note(cell.contributions) if cell.contributions is not None else None
     for key, note in (forced or {}).items():
         if key in notes and notes[key] is None:
             notes[key] = note
+    for key in latent:
+        notes[key] = notes.get(key) or LATENT_NOTE
     groups = [list(g) for g in linked]
     relations = [r for r in relations if r.total in cells and all(p in cells for p in r.parts)]
 
@@ -197,14 +236,19 @@ def protect_cells(
     while True:
         close_groups()
         hidden = {k for k, n in notes.items() if n}
-        derivable = determined_cells(keys, relations, hidden)
+        derivable = [k for k in determined_cells(keys, relations, hidden) if latent.get(k, True)]
         if not derivable:
             break
         choice = _complement_for(derivable, relations, hidden, cells)
         if choice is None:
+            # No relation of a derivable cell has a visible member left, so it is fixed
+            # through a chain: hide the smallest visible cell of any relation that holds
+            # a hidden cell, which always progresses (at worst until everything is hidden).
+            choice = _complement_for(list(hidden), relations, hidden, cells)
+        if choice is None:
             break
         notes[choice] = policy.note_complementary
-    return Protection(notes)
+    return Protection({k: n for k, n in notes.items() if k not in latent})
 
 
 def _complement_for(

@@ -19,7 +19,7 @@ from typing import Any
 
 import pandas as pd
 
-from asi_me.coc import STAGES, coc_year_view, coc_years, mass_balance_lines, yield_factor_params
+from asi_me.coc import STAGES, coc_year_view, coc_years, mass_balance_lines, public_filters, yield_factor_params
 from asi_me.filters import Filters, Viewer
 from asi_me.policy import DisclosurePolicy, policy_applies
 from asi_me.store import Store
@@ -162,6 +162,8 @@ def quality_mass_balance_failures(
     if _detail(viewer, for_publication):
         lines = mass_balance_lines(store, None, filters, member_id=member_id)
         return lines[~lines["is_balanced"].astype(bool)].reset_index(drop=True)
+    # Counted over the CoC view the public may see: one region or class at most.
+    filters = public_filters(filters)[0]
     lines = mass_balance_lines(store, None, filters)
     failing = lines[~lines["is_balanced"].astype(bool)]
     return _public_stage_counts(store, failing, filters, policy or DisclosurePolicy.from_settings())
@@ -201,6 +203,9 @@ def quality_coc_yield_outliers(
     policy: DisclosurePolicy | None = None,
 ) -> pd.DataFrame:
     """CoC lines with implausible yields: rows (secretariat, member's own) or public counts per stage-year."""
+    if not _detail(viewer, for_publication):
+        # Counted over the CoC view the public may see: one region or class at most.
+        filters = public_filters(filters)[0]
     params = {
         **_params(viewer if _detail(viewer, for_publication) else Viewer.public(), filters),
         **yield_factor_params(),

@@ -11,6 +11,7 @@ import streamlit as st
 
 from asi_me.coc import (
     coc_default_year,
+    coc_filter_note,
     coc_mass_balance,
     coc_member_reports,
     coc_reporting_summary,
@@ -106,8 +107,12 @@ def main() -> None:
     st.caption(
         "Where ASI Chain of Custody material went along the value chain in one reporting year. A stage is "
         f"published only where at least {minimum} companies report it and none dominates (ASI Antitrust "
-        "Compliance Policy); country, region and membership-class filters apply."
+        "Compliance Policy)."
+        + (" Country, region and membership-class filters apply." if viewer.sees_everything else "")
     )
+    filter_note = coc_filter_note(viewer, filters)
+    if filter_note:
+        st.info(filter_note, icon=":material/filter_alt_off:")
     years = cache.cached(coc_years) if ctx.has_data else []
     if not years:
         widgets.empty_state(

@@ -167,15 +167,28 @@ def test_filters_restrict_to_facility_region_and_member_class(tmp_path):
 
     assert mining_output(Filters()) == 200
     assert mining_output(Filters(regions=("Europe",))) == 50
-    assert mining_output(Filters(countries=("BR",))) == 150
     assert mining_output(Filters(membership_classes=("industrial_users",))) == 150
     # Activity is not a CoC dimension and leaves the flow whole.
     assert mining_output(Filters(activities=("casthouse",))) == 200
+    # The public can filter by one region or one class only: a country, two regions, or a
+    # region with a class do not apply (world figures) and the result says so.
+    assert mining_output(Filters(countries=("BR",))) == 200
+    assert coc.coc_filters_not_applied(Viewer.public(), Filters(countries=("BR",))) == ["country"]
+    both = Filters(regions=("Europe",), membership_classes=("industrial_users",))
+    assert mining_output(both) == 200
+    assert coc.coc_filters_not_applied(Viewer.public(), both) == ["region", "class"]
+    assert coc.coc_filter_note(Viewer.public(), both) == coc.FILTER_NOTE
+    assert mining_output(Filters(regions=("Europe", "Latin America & Caribbean"))) == 200
+    assert coc.coc_filters_not_applied(Viewer.public(), Filters(regions=("Europe",))) == []
+    # The secretariat's analysis applies every filter.
+    secretariat = coc.coc_stage_summary(store, Viewer.secretariat(), 2020, Filters(countries=("BR",)), policy=POLICY)
+    assert _by_stage(secretariat).loc["bauxite_mining", "output_t"] == 150
+    assert coc.coc_filters_not_applied(Viewer.secretariat(), Filters(countries=("BR",))) == []
 
 
 def test_a_filtered_view_is_hidden_when_the_rest_of_the_world_would_fail_the_policy(tmp_path):
-    # 6 miners in Germany, 3 in Brazil. Germany alone passes, but "all" (90 t) minus
-    # "Germany" (60 t) would give Brazil's 3 companies away: Germany's figure is hidden.
+    # 6 miners in Germany (Europe), 3 in Brazil. Europe alone passes, but "all" (90 t) minus
+    # "Europe" (60 t) would give Brazil's 3 companies away: Europe's figure is hidden.
     members = [member(f"D{i}") for i in range(6)] + [member(f"B{i}") for i in range(3)]
     facilities = [facility(f"FD{i}", f"D{i}", country="DE") for i in range(6)]
     facilities += [facility(f"FB{i}", f"B{i}", country="BR") for i in range(3)]
@@ -183,12 +196,17 @@ def test_a_filtered_view_is_hidden_when_the_rest_of_the_world_would_fail_the_pol
     store = make_store(tmp_path, members=members, facilities=facilities, coc_reports=lines)
     everywhere = _by_stage(coc.coc_stage_summary(store, Viewer.public(), 2020, policy=POLICY))
     assert everywhere.loc["bauxite_mining", "output_t"] == 90
-    germany = coc.coc_stage_summary(store, Viewer.public(), 2020, Filters(countries=("DE",)), policy=POLICY)
-    mining = _by_stage(germany).loc["bauxite_mining"]
+    europe = coc.coc_stage_summary(store, Viewer.public(), 2020, Filters(regions=("Europe",)), policy=POLICY)
+    mining = _by_stage(europe).loc["bauxite_mining"]
     assert math.isnan(mining["output_t"]) and mining["suppression_note"] == PROTECT
+    analysis = _by_stage(
+        coc.coc_stage_summary(store, Viewer.secretariat(), 2020, Filters(regions=("Europe",)), policy=POLICY)
+    ).loc["bauxite_mining"]
+    assert analysis["output_t"] == 60 and analysis["would_be_suppressed"]
+    # The secretariat's country analysis is flagged the same way.
     assert _by_stage(
         coc.coc_stage_summary(store, Viewer.secretariat(), 2020, Filters(countries=("DE",)), policy=POLICY)
-    ).loc["bauxite_mining", "output_t"] == 60
+    ).loc["bauxite_mining", "would_be_suppressed"]
 
 
 def test_year_over_year_hides_changes_against_a_suppressed_year(tmp_path):

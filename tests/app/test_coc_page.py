@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from asi_me.coc import coc_lines, coc_member_reports, coc_stage_flows, coc_stage_summary
+from asi_me.coc import FILTER_NOTE, coc_lines, coc_member_reports, coc_stage_flows, coc_stage_summary
 from asi_me.filters import Filters, Viewer
 
 PAGE = "pages/coc_flow.py"
@@ -173,3 +173,16 @@ def test_the_as_of_date_picks_the_latest_year_whose_reports_were_due(open_app, d
     at = open_app(demo_dir, page=PAGE, params={"as_of": "2021-06-30", "year": "2022"})
     assert_clean(at)
     assert at.selectbox(key="coc_year").value == 2022
+
+
+def test_public_country_filter_does_not_apply_and_the_screen_says_so(open_app, demo_dir, demo_store) -> None:
+    at = open_app(demo_dir, page=PAGE, role="public", params={"year": "2025", "country": "AT"})
+    assert_clean(at)
+    assert FILTER_NOTE in [i.value for i in at.info]
+    # The figures drawn are the world's, not Austria's.
+    world = coc_stage_flows(demo_store, Viewer.public(), 2025)
+    assert sankey_values(at) == sorted(round(float(v), 1) for v in world["value_t"] if v > 0)
+    # The secretariat's analysis applies the country filter, without the note.
+    at = open_app(demo_dir, page=PAGE, role="secretariat", params={"year": "2025", "country": "AT"})
+    assert_clean(at)
+    assert FILTER_NOTE not in [i.value for i in at.info]

@@ -5,7 +5,9 @@ layer: a cell is published only if at least `min_reporters` member companies wit
 non-zero volume contribute to it and no single company holds more than
 `max_dominance` of it. Complementary suppression then hides further cells until no
 hidden cell can be recomputed from visible cells of the same view through the
-view's additive relations (a total and its parts). The secretariat sees every value
+view's additive relations (a total and its parts); several views can be protected as
+one system (e.g. the world and every region), tied by relations across views and by
+latent cells that are never shown. The secretariat sees every value
 with a `would_be_suppressed` flag; `for_publication=True` forces the public policy.
 """
 

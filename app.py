@@ -42,12 +42,15 @@ class Screen:
 
 
 # Every screen is public; role-dependent sections live inside the pages (the Data
-# screen's ingest log and quality detail are Secretariat-only).
+# screen's ingest log and quality detail are Secretariat-only). Each url_path is the
+# file's name: until st.navigation has run once in a process, Streamlit resolves a
+# deep link against the pages/ folder, and a matching name spares the first visitor
+# of a freshly started server a "page not found" dialog.
 SCREENS: tuple[Screen, ...] = (
     Screen("pages/outcomes.py", "Outcomes dashboard", ":material/dashboard:", "outcomes", default=True),
     Screen("pages/map.py", "Certification map", ":material/map:", "map"),
-    Screen("pages/coc_flow.py", "CoC material flow", ":material/account_tree:", "coc-flow"),
-    Screen("pages/toc.py", "Theory of change", ":material/hub:", "theory-of-change"),
+    Screen("pages/coc_flow.py", "CoC material flow", ":material/account_tree:", "coc_flow"),
+    Screen("pages/toc.py", "Theory of change", ":material/hub:", "toc"),
     Screen("pages/evaluations.py", "Evaluations & Stories of Change", ":material/menu_book:", "evaluations"),
     Screen("pages/data.py", "Data", ":material/database:", "data"),
 )

@@ -165,9 +165,9 @@ def stop_server(server: StreamlitServer) -> None:
 def warm_up(server: StreamlitServer, browser: Browser) -> None:
     """Open the home page once, so that app.py's st.navigation owns routing from here on.
 
-    Until some session has run st.navigation, Streamlit 1.67 serves the pages/ folder
-    next to app.py by legacy auto-discovery, and a deep link such as /coc-flow first
-    gets "page not found". test_first_visitor_* checks that window on its own server;
+    Until some session has run st.navigation, Streamlit 1.67 resolves a deep link against
+    the pages/ folder next to app.py; app.py names every url_path after its file so that
+    such a link still opens. test_first_visitor_* checks that window on its own server;
     every other test starts after it. The visit also fills the app's caches.
     """
     context = browser.new_context()

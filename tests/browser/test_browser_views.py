@@ -139,7 +139,7 @@ def test_coc_sankey_marks_the_stages_the_policy_withholds(
     assert any(lines for _, lines in checks), "the demo data has no CoC year with a suppressed stage to show"
     for year, lines in checks:
         app = new_app_page(demo_server).open(
-            demo_server.page_url("coc-flow", role="public", year=str(year)), heading="CoC material flow"
+            demo_server.page_url("coc_flow", role="public", year=str(year)), heading="CoC material flow"
         )
         app.assert_healthy()
         sankey = app.main.locator('[data-testid="stPlotlyChart"]').filter(has=app.page.locator("g.sankey")).first

@@ -182,6 +182,7 @@ def toc_graph(store: Store, viewer: Viewer, filters: Filters | None = None) -> T
     nodes["worst_status"] = nodes["node_id"].map(per_node["worst_rank"]).map(
         lambda r: None if pd.isna(r) else TRACK_ORDER[int(r)]
     )
+    nodes["worst_status_label"] = nodes["worst_status"].map(TRACK_LABELS).astype("string")
     return TocGraph(nodes=nodes, edges=edges)
 
 

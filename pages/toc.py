@@ -20,6 +20,14 @@ LEVELS = {
     "2": "Level 2: case studies, surveys and collaborations",
     "3": "Level 3: independent evaluations",
 }
+NODE_COLUMNS = {
+    "node_id": "Node",
+    "label": "Name",
+    "node_type": "Type",
+    "impact_area": "Impact area",
+    "n_indicators": "Indicators",
+    "worst_status_label": "Worst indicator status",
+}
 INDICATOR_COLUMNS = {
     "indicator_code": "Code",
     "name": "Indicator",
@@ -223,7 +231,7 @@ def main() -> None:
     st.session_state["toc_trace_ids"] = {
         i: list(trace.customdata) for i, trace in enumerate(figure.data) if trace.customdata is not None
     }
-    graph_table = nodes[["node_id", "label", "node_type", "impact_area", "n_indicators", "worst_status"]]
+    graph_table = nodes[list(NODE_COLUMNS)]
     widgets.figure_card(
         "Theory of Change",
         graph_table,
@@ -238,6 +246,7 @@ def main() -> None:
         key="toc_nodes",
         source="ASI M&E Plan and Theory of Change.",
         min_reporters=minimum,
+        titles=NODE_COLUMNS,
         note="Shapes mark the node type (■ strategy, ◆ output, ● short-term, ⬢ medium-term outcome, ★ impact); "
         "the selected node's causal path stays dark.",
     )

@@ -125,6 +125,8 @@ def test_graph_lookups_the_page_uses(store):
     assert graph.node_types == {"S1": "strategy", "O1": "short_term_outcome", "L1": "long_term_impact"}
     assert graph.indicator_counts == {"S1": 1, "O1": 2, "L1": 0}
     assert graph.worst_statuses == {"S1": "no_data", "O1": "off_track"}  # L1 has no indicator
+    labels = graph.nodes["worst_status_label"]
+    assert labels.iloc[:2].tolist() == ["No data", "Off track"] and pd.isna(labels.iloc[2])
     assert graph.node("L1")["impact_area"] == "standards"
     assert graph.node("NOPE") is None
     assert graph.node(None) is None

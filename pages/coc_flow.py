@@ -4,8 +4,6 @@ report lines. Every figure comes from asi_me.coc after the disclosure policy."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import pandas as pd
 import streamlit as st
 
@@ -30,48 +28,12 @@ from asi_me.ui.sankey import (
     sankey_table,
     stage_summary_table,
 )
-from asi_me.ui.tables import display_frame, suppressed_count, suppression_text
+from asi_me.ui.widgets import figure_card
 from asi_me.vocab import Role
 
 COC_CERTIFICATION_BEGAN = 2018  # first CoC certificates were issued under CoC V1 (December 2017)
 UNITS = {"t": "Tonnes", "%": "% of source stage output"}
 SOURCE = "ASI annual CoC material reports (elementAl); world totals: IAI. Antitrust policy applied."
-
-
-def figure_card(
-    title: str,
-    table: pd.DataFrame,
-    draw: Callable[[], None],
-    *,
-    key: str,
-    source: str,
-    min_reporters: int,
-    note: str | None = None,
-) -> pd.DataFrame:
-    """A plotly figure with a Chart/Table toggle and a CSV of exactly the table shown.
-
-    The shared chart card draws Altair charts only; this is its twin for plotly figures.
-    """
-    with st.container(border=True):
-        st.markdown(f"**{title}**")
-        shown = display_frame(table, min_reporters=min_reporters)
-        chart_tab, table_tab = st.tabs(["Chart", "Table"])
-        with chart_tab, widgets.friendly_errors(f"the chart “{title}”"):
-            draw()
-        with table_tab:
-            st.dataframe(shown, hide_index=True, key=f"tbl_{key}")
-        hidden = suppressed_count(table)
-        if hidden:
-            st.caption(
-                f"{hidden} value{'s' if hidden != 1 else ''} withheld under the ASI antitrust policy: "
-                f"{suppression_text(table, min_reporters)}."
-            )
-        if note:
-            st.caption(note)
-        st.caption(f"Source: {source}")
-        with st.container(key=f"controls_{key}"):
-            widgets.download_csv(shown, key, key=f"dl_{key}")
-        return shown
 
 
 def _url_int(param: str) -> int | None:

@@ -39,7 +39,8 @@ with friendly_errors("the published tiles"):
             change_year=t.change_year,
             trend=[p.value for p in t.series],
             help=f"{t.definition} Source: {t.source}.",
-            note=(f"{t.secondary_value:,.0f} {t.secondary_label}" if t.secondary_value is not None
+            note=(t.suppression_note if t.is_suppressed and t.suppression_note
+                  else f"{t.secondary_value:,.0f} {t.secondary_label}" if t.secondary_value is not None
                   and t.secondary_label else f"since {t.since.year}"),
             percent=t.unit == "%",
         )

@@ -57,6 +57,23 @@ def test_outcome_tiles_show_the_published_figures(open_app, demo_dir, demo_store
     assert shown[share.label] == f"{share.value:.1f}%"
 
 
+def test_a_withheld_tile_says_why_instead_of_showing_a_number(open_app, demo_dir, demo_store):
+    """One country's workforce is one facility's: the public tile is withheld, with the reason on it."""
+    from asi_me import outcomes
+    from asi_me.filters import Filters, Viewer
+
+    board = outcomes.dashboard_tiles(demo_store, Viewer.public(), Filters(countries=("AR",)))
+    workers = board.tile("ps_workers")
+    assert workers.is_suppressed
+    at = open_app(demo_dir, params={"country": "AR"})
+    assert_clean(at)
+    shown = {m.label: m.value for m in at.metric}
+    assert shown[workers.label] != f"{board.tile('ps_workers').value}"
+    assert not any(ch.isdigit() for ch in shown[workers.label])
+    captions = [c.value for c in at.caption]
+    assert any(workers.suppression_note in c for c in captions)
+
+
 def test_a_broken_section_shows_a_sentence_not_a_traceback(open_app, demo_dir, monkeypatch):
     from asi_me import outcomes
 

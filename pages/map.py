@@ -1,9 +1,16 @@
 """Certification map: certified facilities by status and standard, growth replay, country
-aggregates, smelter emissions, the linked register and a detail panel per certification."""
+aggregates, smelter emissions, the linked register and a detail panel per certification.
+
+The linked register shows at most REGISTER_ROW_LIMIT rows (environment variable
+ASI_MAP_REGISTER_ROWS overrides it, for tests): at 100x data the whole register was a
+19 MB websocket message per run. The full filtered register is a CSV built on click.
+"""
 
 from __future__ import annotations
 
+import os
 import time
+from collections.abc import Callable
 from datetime import date
 
 import pandas as pd
@@ -28,10 +35,12 @@ from asi_me.ui.map_charts import (
     build_emissions_by_region,
     legend_markdown,
 )
-from asi_me.ui.tables import display_frame
+from asi_me.ui.tables import csv_bytes, display_frame
 from asi_me.vocab import Role, label
 
 CERT_PARAM = "cert"
+REGISTER_ROW_LIMIT = 500
+REGISTER_LIMIT_ENV = "ASI_MAP_REGISTER_ROWS"
 MONTH_PARAM = "month"
 REGISTER_COLUMNS = {
     "certification_id": "Certificate",
@@ -414,9 +423,18 @@ def main() -> None:
             )
 
     st.subheader("Register")
+    limit = register_row_limit()
+    total = len(register)
     st.caption("Sort by any column; select a row to open the certification's detail.")
-    st.session_state["map_register_ids"] = register["certification_id"].tolist()
-    shown = display_frame(register[list(REGISTER_COLUMNS)], min_reporters=minimum, titles=REGISTER_COLUMNS)
+    if total > limit:
+        st.caption(
+            f"Showing {limit:,} of {total:,} certifications; narrow the filters or download the full "
+            "register (CSV)."
+        )
+    head = register.head(limit)
+    # Row clicks index into these ids, so they must follow the rows actually sent.
+    st.session_state["map_register_ids"] = head["certification_id"].tolist()
+    shown = display_frame(head[list(REGISTER_COLUMNS)], min_reporters=minimum, titles=REGISTER_COLUMNS)
     st.dataframe(
         shown,
         hide_index=True,
@@ -426,7 +444,45 @@ def main() -> None:
         height=360,
     )
     with st.container(key="controls_map_register"):
-        widgets.download_csv(shown, "certification_register", key="dl_map_register")
+        st.download_button(
+            "Download the full register (CSV)" if total > limit else "Download CSV",
+            full_register_csv(register, minimum),
+            file_name="certification_register.csv",
+            mime="text/csv",
+            key="dl_map_register",
+            on_click="ignore",
+            icon=":material/download:",
+        )
+
+
+def register_row_limit() -> int:
+    """Rows of the register sent to the browser: REGISTER_ROW_LIMIT unless the environment says otherwise."""
+    raw = os.environ.get(REGISTER_LIMIT_ENV, "").strip()
+    if not raw:
+        return REGISTER_ROW_LIMIT
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise ValueError(
+            f"{REGISTER_LIMIT_ENV}={raw!r} is not a positive whole number of rows; "
+            f"unset it to show the first {REGISTER_ROW_LIMIT} rows of the register."
+        )
+    return value
+
+
+def full_register_csv(register: pd.DataFrame, minimum: int) -> Callable[[], bytes]:
+    """A zero-argument builder of the whole filtered register as CSV, run only when someone clicks.
+
+    The same display_frame as the table, over every row, so the file reads as the table does.
+    """
+
+    def build() -> bytes:
+        shown = display_frame(register[list(REGISTER_COLUMNS)], min_reporters=minimum, titles=REGISTER_COLUMNS)
+        return csv_bytes(shown)
+
+    return build
 
 
 main()

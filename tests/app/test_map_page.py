@@ -3,9 +3,11 @@ slider from the URL, the points sent to the browser and the detail panel."""
 
 from __future__ import annotations
 
+import io
 import json
 from datetime import date
 
+import pandas as pd
 import pytest
 
 from asi_me.certifications import facilities_without_coordinates, facility_points, growth_replay
@@ -111,3 +113,45 @@ def test_member_sees_its_own_certifications_and_nobody_elses(open_app, demo_dir,
     assert set(register["member_id"].dropna()) == {demo_member}  # other members' ids never reach the page
     public = open_app(demo_dir, page=PAGE)
     assert not any(h.value.startswith("Your certifications") for h in public.subheader)
+
+
+def test_register_sends_only_the_first_rows_and_the_csv_holds_the_whole_filtered_register(
+    open_app, demo_dir, demo_store, downloads
+) -> None:
+    from asi_me.certifications import certification_register
+
+    params = {"region": "Europe"}
+    at = open_app(demo_dir, page=PAGE, params=params, env={"ASI_MAP_REGISTER_ROWS": "7"})
+    assert_clean(at)
+    month = at.select_slider(key="map_month").value
+    filters = Filters.from_query_params(params).replace(as_of=month)
+    register = certification_register(demo_store, Viewer.public(), filters)
+    total = len(register)
+    assert total > 7  # the demo holds more European certifications than the forced limit
+    assert metric(at, "Certifications in the register") == f"{total:,}"
+    captions = [c.value for c in at.caption]
+    assert (
+        f"Showing 7 of {total:,} certifications; narrow the filters or download the full register (CSV)."
+        in captions
+    )
+    (table,) = [t.value for t in at.dataframe if "Auditing firm" in t.value.columns]
+    assert len(table) == 7
+    assert table["Certificate"].tolist() == register["certification_id"].head(7).tolist()
+    (download,) = [d for d in downloads if d["file_name"] == "certification_register.csv"]
+    assert download["label"] == "Download the full register (CSV)"
+    csv = pd.read_csv(io.BytesIO(download["data"]), encoding="utf-8-sig", dtype=str)
+    assert len(csv) == total
+    assert csv["Certificate"].tolist() == register["certification_id"].tolist()
+    assert set(csv["Country"]) <= set(register["country_name"])
+    assert csv.columns[0] == "Certificate" and "Auditing firm" in csv.columns
+
+
+def test_register_under_the_limit_shows_every_row_without_the_limit_caption(open_app, demo_dir, demo_store) -> None:
+    from asi_me.certifications import certification_register
+
+    at = open_app(demo_dir, page=PAGE, env={"ASI_MAP_REGISTER_ROWS": "100000"})
+    assert_clean(at)
+    month = at.select_slider(key="map_month").value
+    total = len(certification_register(demo_store, Viewer.public(), Filters(as_of=month)))
+    assert any(len(t.value) == total and "Auditing firm" in t.value.columns for t in at.dataframe)
+    assert not any(c.value.startswith("Showing ") for c in at.caption)

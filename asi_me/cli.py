@@ -27,6 +27,8 @@ def _parser() -> argparse.ArgumentParser:
     scale.add_argument("--factor", type=int, required=True)
     scale.add_argument("--out", type=Path, required=True, help="data folder to write the scaled snapshot into")
 
+    sub.add_parser("derive", help="store the current snapshot's derived tables that are missing (after an upgrade)")
+
     bench = sub.add_parser("bench", help="run the benchmarks and write JSON")
     bench.add_argument("--factor", type=int, action="append", help="scale factors to measure (default 1 and 100)")
     bench.add_argument("--quick", action="store_true", help="smoke run: demo size, few repetitions")
@@ -57,6 +59,18 @@ def main(argv: list[str] | None = None) -> int:
 
         snapshot_id = write_scaled(args.factor, args.out.resolve())
         print(f"scaled snapshot {snapshot_id} (x{args.factor}) written in {args.out}")
+        return 0
+    if args.command == "derive":
+        import time
+
+        from asi_me.derived import write_derived
+        from asi_me.snapshot import current_folder
+
+        folder = current_folder(data_dir)
+        started = time.perf_counter()
+        written = write_derived(folder)
+        detail = ", ".join(f"{name} ({rows:,} rows)" for name, rows in written.items()) or "nothing to write"
+        print(f"derived tables of snapshot {folder.name}: {detail} in {time.perf_counter() - started:.1f} s")
         return 0
     if args.command == "bench":
         from asi_me.bench import run_bench

@@ -32,6 +32,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from asi_me.contract import TABLES, TableSpec
+from asi_me.derived import write_derived
 
 MANIFEST = "manifest.json"
 CURRENT = "CURRENT"
@@ -210,7 +211,10 @@ def write_snapshot(
         snapshot_id = content.hexdigest()[:16]
         if current_id(data_dir) == snapshot_id and (snapshots / snapshot_id / MANIFEST).exists():
             shutil.rmtree(staging)
+            # Same data: only derived tables of newer SQL may be missing (each written atomically).
+            write_derived(snapshots / snapshot_id)
             return snapshot_id, False
+        write_derived(staging)
         manifest = Manifest(
             snapshot_id=snapshot_id,
             created_at=fixed_time or datetime.now(UTC).isoformat(timespec="seconds"),

@@ -1,9 +1,9 @@
 """Read-only DuckDB access to the current snapshot.
 
 One in-memory DuckDB database holds a view per table over the snapshot's Parquet
-files. External access is then switched off except for the snapshot folder, and
-the configuration locked, so no query can read or write anything else. Each query
-runs on its own cursor (connections are not thread-safe across sessions) and every
+files, and one per derived table (asi_me/derived.py). External access is then switched
+off except for the snapshot folder, and the configuration locked, so no query can read
+or write anything else. Each query runs on its own cursor (connections are not thread-safe across sessions) and every
 value is bound as a parameter.
 """
 
@@ -18,7 +18,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from asi_me.contract import TABLES
+from asi_me.derived import attach_base_tables, attach_derived_tables, quote
 from asi_me.settings import QUERIES_DIR
 from asi_me.snapshot import Manifest, current_folder
 
@@ -41,17 +41,10 @@ class Store:
         self._lock = threading.Lock()
         con = duckdb.connect(":memory:")
         con.execute("set threads = 2")
-        for name in TABLES:
-            path = self.folder / f"{name}.parquet"
-            # Identifiers come from the contract, never from a user; paths are quoted literals.
-            con.execute(f"create view {name} as select * from read_parquet('{_quote(path)}')")
-        # Reference table of ISO countries and ASI reporting regions, for region filters.
-        countries_csv = Path(__file__).parent / "reference" / "countries.csv"
-        con.execute(
-            "create table countries as select * from read_csv("
-            f"'{_quote(countries_csv)}', header = true, all_varchar = true)"
-        )
-        con.execute(f"set allowed_directories = ['{_quote(self.folder)}/']")
+        attach_base_tables(con, self.folder)
+        # Facts computed once per snapshot (stored beside it, or computed now if missing).
+        attach_derived_tables(con, self.folder)
+        con.execute(f"set allowed_directories = ['{quote(self.folder)}/']")
         con.execute("set enable_external_access = false")
         con.execute("set lock_configuration = true")
         self._con = con
@@ -90,6 +83,3 @@ class Store:
     def close(self) -> None:
         self._con.close()
 
-
-def _quote(path: Path) -> str:
-    return str(path).replace("'", "''")

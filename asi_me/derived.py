@@ -1,0 +1,121 @@
+"""Derived tables: facts that depend only on a snapshot, computed once when it is written.
+
+Each name in DERIVED is `queries/derived_<name>.sql`, a parameter-free select over the base
+tables (and the `countries` reference table) with a deterministic order. `write_snapshot`
+stores each one as `snapshots/<id>/derived/<name>-<key>.parquet`, where the key is a hash
+of the SQL text: a snapshot written by an older version of the code is never read with a
+stale result, because the Store computes any derived table whose file is missing in memory
+when it opens the snapshot. Query SQL reads a derived table by its name, like a base table.
+
+Derived tables are caches of the snapshot, not part of it: they are not in the manifest and
+do not change the snapshot id.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import uuid
+from functools import cache
+from pathlib import Path
+
+import duckdb
+import pyarrow.parquet as pq
+
+from asi_me.contract import TABLES
+from asi_me.settings import QUERIES_DIR
+
+log = logging.getLogger(__name__)
+
+DERIVED: tuple[str, ...] = (
+    "indicator_totals",
+)
+DERIVED_DIR = "derived"
+COUNTRIES_CSV = Path(__file__).parent / "reference" / "countries.csv"
+
+
+@cache
+def derived_sql(name: str) -> str:
+    """The select that computes derived table `name`."""
+    if name not in DERIVED:
+        raise KeyError(f"{name!r} is not a derived table; known: {', '.join(DERIVED)}.")
+    return (QUERIES_DIR / f"derived_{name}.sql").read_text(encoding="utf-8")
+
+
+def derived_key(name: str) -> str:
+    """A short hash of the SQL, so a file written by other SQL is never read."""
+    return hashlib.sha256(derived_sql(name).encode("utf-8")).hexdigest()[:12]
+
+
+def derived_path(folder: Path, name: str) -> Path:
+    return folder / DERIVED_DIR / f"{name}-{derived_key(name)}.parquet"
+
+
+def quote(path: Path) -> str:
+    return str(path).replace("'", "''")
+
+
+def attach_base_tables(con: duckdb.DuckDBPyConnection, folder: Path) -> None:
+    """A view per contract table over the snapshot's Parquet files, plus the countries table."""
+    for name in TABLES:
+        # Identifiers come from the contract, never from a user; paths are quoted literals.
+        path = folder / f"{name}.parquet"
+        con.execute(f"create view {name} as select * from read_parquet('{quote(path)}')")
+    con.execute(
+        "create table countries as select * from read_csv("
+        f"'{quote(COUNTRIES_CSV)}', header = true, all_varchar = true)"
+    )
+
+
+def attach_derived_tables(con: duckdb.DuckDBPyConnection, folder: Path) -> list[str]:
+    """A view per derived table over its file, or a table computed now when the file is missing.
+
+    Returns the names computed in memory (a snapshot written before they existed).
+    """
+    computed: list[str] = []
+    for name in DERIVED:
+        path = derived_path(folder, name)
+        if path.is_file():
+            con.execute(f"create view {name} as select * from read_parquet('{quote(path)}')")
+        else:
+            con.execute(f"create table {name} as {derived_sql(name)}")
+            computed.append(name)
+    if computed:
+        log.warning(
+            "Snapshot %s has no stored %s; computed in memory. Re-run the ingest (or `python -m asi_me "
+            "derive`) to store them.", folder.name, ", ".join(computed),
+        )
+    return computed
+
+
+def write_derived(folder: Path) -> dict[str, int]:
+    """Write every derived table of the snapshot in `folder` that is missing; remove stale ones.
+
+    Each file is written under a temporary name, fsynced and renamed, so a reader sees either
+    no file (and computes the table) or the whole file. Returns rows per table written.
+    """
+    target = folder / DERIVED_DIR
+    target.mkdir(exist_ok=True)
+    wanted = {derived_path(folder, name).name for name in DERIVED}
+    written: dict[str, int] = {}
+    missing = [name for name in DERIVED if not derived_path(folder, name).is_file()]
+    if missing:
+        con = duckdb.connect(":memory:")
+        try:
+            attach_base_tables(con, folder)
+            for name in missing:
+                table = con.sql(derived_sql(name)).to_arrow_table()
+                final = derived_path(folder, name)
+                tmp = target / f".{final.name}.{uuid.uuid4().hex}"
+                pq.write_table(table, tmp, compression="zstd", write_page_checksum=True, write_statistics=True)
+                with tmp.open("rb") as fh:
+                    os.fsync(fh.fileno())
+                os.replace(tmp, final)
+                written[name] = table.num_rows
+        finally:
+            con.close()
+    for path in target.iterdir():
+        if path.name not in wanted and path.suffix == ".parquet":
+            path.unlink()
+    return written

@@ -36,10 +36,11 @@ import duckdb
 import pandas
 import pyarrow
 
+from asi_me.derived import write_derived
 from asi_me.filters import Filters, Viewer
 from asi_me.scale import write_scaled
 from asi_me.settings import REPO_ROOT, Settings
-from asi_me.snapshot import NoSnapshotError, current_manifest
+from asi_me.snapshot import NoSnapshotError, current_folder, current_manifest
 from asi_me.store import Store
 
 QUERY_MODULES = ("outcomes", "certifications", "toc", "catalogue", "exports", "coc", "quality", "policy")
@@ -99,6 +100,8 @@ def dataset_dir(factor: int, source: Path) -> Path:
     target = SCALED_ROOT / f"x{factor}"
     try:
         if source_id in current_manifest(target).note:
+            # Same data; derived tables of newer SQL are stored before measuring, as an ingest would.
+            write_derived(current_folder(target))
             return target
     except (NoSnapshotError, FileNotFoundError):
         pass

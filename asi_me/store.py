@@ -10,6 +10,7 @@ value is bound as a parameter.
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from datetime import date
 from functools import cache
 from pathlib import Path
@@ -17,6 +18,7 @@ from typing import Any
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
 
 from asi_me.derived import attach_base_tables, attach_derived_tables, quote
 from asi_me.settings import QUERIES_DIR
@@ -79,6 +81,18 @@ class Store:
     def run(self, name: str, params: dict[str, Any] | None = None) -> pd.DataFrame:
         """Run the named query in queries/<name>.sql."""
         return self.query(sql_text(name), params)
+
+    def record_batches(
+        self, sql: str, params: dict[str, Any] | None = None, rows_per_batch: int = 131_072,
+    ) -> Iterator[pa.RecordBatch]:
+        """Run SQL with bound parameters on a fresh cursor and yield Arrow record batches, so a
+        large result (a whole-table download) streams instead of being held at once."""
+        with self._lock:
+            cursor = self._con.cursor()
+        try:
+            yield from cursor.sql(sql, params=params or {}).to_arrow_reader(rows_per_batch)
+        finally:
+            cursor.close()
 
     def close(self) -> None:
         self._con.close()

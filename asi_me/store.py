@@ -78,6 +78,19 @@ class Store:
         finally:
             cursor.close()
 
+    def query_arrow(self, sql: str, params: dict[str, Any] | None = None) -> pa.Table:
+        """Run SQL with bound parameters on a fresh cursor and return an Arrow table.
+
+        Cheaper than `query` for many rows with strings or lists: the caller converts only
+        what it needs, and Arrow strings become pandas strings without a copy per value.
+        """
+        with self._lock:
+            cursor = self._con.cursor()
+        try:
+            return cursor.sql(sql, params=params or None).to_arrow_table()
+        finally:
+            cursor.close()
+
     def run(self, name: str, params: dict[str, Any] | None = None) -> pd.DataFrame:
         """Run the named query in queries/<name>.sql."""
         return self.query(sql_text(name), params)

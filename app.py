@@ -15,7 +15,7 @@ import streamlit as st
 
 from asi_me.members import member_companies
 from asi_me.snapshot import Manifest, NoSnapshotError
-from asi_me.ui import auth, cache, filter_bar, presentation, widgets
+from asi_me.ui import auth, cache, filter_bar, presentation, process, widgets
 from asi_me.ui.context import PageContext, frame_done, set_page_context
 from asi_me.vocab import Role, label
 
@@ -156,6 +156,9 @@ def main() -> None:
     presentation.footer(
         [page.title, *(filter_bar.describe(filters) or ["No filters"]), viewer_text, as_of_text]
     )
+    # Once per screen and process: later runs' forced garbage collections skip the
+    # modules and caches this run loaded (see asi_me/ui/process.py).
+    process.freeze_heap_once(page.url_path)
 
 
 if __name__ == "__main__":  # streamlit runs the script as __main__; tests import SCREENS

@@ -1,0 +1,139 @@
+"""Downloads before and after, in one run: the zip of CSVs, the Excel workbook, one
+table's CSV and table_for_download, at demo size and at 100x.
+
+The "before" code is read from git at a fixed commit (the pandas implementation) and
+loaded beside the current one, so both are measured on the same machine in the same
+run. Every measurement runs in a fresh child process, which reports wall and CPU time
+(all threads) and its peak RSS (ru_maxrss), beside the RSS it had before the call.
+
+    python benchmarks/downloads.py                       # data/ and /tmp/asi_scale100
+    python benchmarks/downloads.py --data data --reps 3  # demo size only
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import statistics
+import subprocess
+import sys
+import time
+import types
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BASE_COMMIT = "13f2581"  # the pandas implementation of asi_me/exports.py and asi_me/catalogue.py
+sys.path.insert(0, str(ROOT))
+TABLE = "indicator_observations"  # the largest table a public viewer may download
+
+
+def _before_modules(commit: str) -> tuple[types.ModuleType, types.ModuleType]:
+    """asi_me.catalogue and asi_me.exports as they were at `commit`, loaded under other names."""
+    def load(name: str, path: str, replace: tuple[str, str] | None = None) -> types.ModuleType:
+        source = subprocess.run(["git", "show", f"{commit}:{path}"], cwd=ROOT, check=True,
+                                capture_output=True, text=True).stdout
+        if replace:
+            source = source.replace(*replace)
+        module = types.ModuleType(name)
+        module.__file__ = str(ROOT / path)
+        sys.modules[name] = module
+        exec(compile(source, str(ROOT / path), "exec"), module.__dict__)
+        return module
+
+    catalogue = load("asi_me._before_catalogue", "asi_me/catalogue.py")
+    exports = load("asi_me._before_exports", "asi_me/exports.py",
+                   ("from asi_me.catalogue import", "from asi_me._before_catalogue import"))
+    return catalogue, exports
+
+
+def _call(kind: str, version: str, store, commit: str):
+    from asi_me import catalogue, exports
+    from asi_me.filters import Filters, Viewer
+
+    viewer, filters = (Viewer.secretariat() if kind.endswith("_secretariat") else Viewer.public()), Filters()
+    kind = kind.removesuffix("_secretariat")
+    if version == "before":
+        catalogue, exports = _before_modules(commit)
+        calls = {
+            "zip": lambda: exports.download_zip(store, viewer, filters),
+            "workbook": lambda: exports.excel_workbook(exports.download_frames(store, viewer, filters)),
+            "table_csv": lambda: exports.frame_to_csv(catalogue.table_for_download(store, viewer, TABLE, filters)),
+            "table_for_download": lambda: catalogue.table_for_download(store, viewer, TABLE, filters),
+        }
+    else:
+        calls = {
+            "zip": lambda: exports.download_zip(store, viewer, filters),
+            "workbook": lambda: exports.download_workbook(store, viewer, filters),
+            "table_csv": lambda: exports.table_csv(store, viewer, TABLE, filters),
+            "table_for_download": lambda: catalogue.table_for_download(store, viewer, TABLE, filters),
+        }
+    return calls[kind]
+
+
+def child(kind: str, version: str, data_dir: str, commit: str) -> None:
+    """One measurement in this (fresh) process; prints a JSON line."""
+    from asi_me.store import Store
+
+    store = Store.open_current(Path(data_dir))
+    store.query("select count(*) from indicator_observations")  # open the Parquet once, outside the timing
+    call = _call(kind, version, store, commit)
+    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    wall, cpu = time.perf_counter(), time.process_time()
+    result = call()
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    size = len(result) if isinstance(result, bytes) else int(result.memory_usage(deep=True).sum())
+    print(json.dumps({"wall_ms": wall * 1000, "cpu_ms": cpu * 1000, "rss_before_mb": rss_before,
+                      "peak_rss_mb": peak, "bytes": size}))
+
+
+def measure(kind: str, version: str, data_dir: str, *, reps: int, timeout: float, commit: str) -> dict:
+    runs = []
+    for _ in range(reps):
+        try:
+            done = subprocess.run([sys.executable, __file__, "--child", kind, version, data_dir, "--base", commit],
+                                  cwd=ROOT, capture_output=True, text=True, timeout=timeout, check=False)
+        except subprocess.TimeoutExpired:
+            return {"error": f"did not finish in {timeout:.0f} s"}
+        if done.returncode != 0:
+            return {"error": done.stderr.strip().splitlines()[-1][:200]}
+        runs.append(json.loads(done.stdout.strip().splitlines()[-1]))
+    return {key: statistics.median(r[key] for r in runs) for key in runs[0]} | {"reps": reps}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", action="append", help="data folder(s); default data and /tmp/asi_scale100")
+    parser.add_argument("--reps", type=int, default=0, help="repetitions (default 3 at demo size, 1 at 100x)")
+    parser.add_argument("--kinds", default="zip,workbook,table_csv,table_for_download")
+    parser.add_argument("--versions", default="before,after")
+    parser.add_argument("--timeout", type=float, default=240)
+    parser.add_argument("--base", default=BASE_COMMIT)
+    parser.add_argument("--json", type=Path)
+    parser.add_argument("--child", nargs=3, metavar=("KIND", "VERSION", "DATA"))
+    args = parser.parse_args()
+    if args.child:
+        child(*args.child, args.base)
+        return
+    results = []
+    print("| data | download | version | wall ms | CPU ms | peak RSS MB (before call) | bytes |")
+    print("|---|---|---|---|---|---|---|")
+    for data_dir in args.data or ["data", "/tmp/asi_scale100"]:
+        reps = args.reps or (3 if data_dir == "data" else 1)
+        for kind in args.kinds.split(","):
+            for version in args.versions.split(","):
+                row = {"data": data_dir, "kind": kind, "version": version,
+                       **measure(kind, version, data_dir, reps=reps, timeout=args.timeout, commit=args.base)}
+                results.append(row)
+                if "error" in row:
+                    print(f"| {data_dir} | {kind} | {version} | {row['error']} | | | |", flush=True)
+                else:
+                    print(f"| {data_dir} | {kind} | {version} | {row['wall_ms']:,.0f} | {row['cpu_ms']:,.0f} | "
+                          f"{row['peak_rss_mb']:,.0f} ({row['rss_before_mb']:,.0f}) | {row['bytes']:,} |", flush=True)
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -332,9 +332,10 @@ def excel_workbook(frames: dict[str, pd.DataFrame]) -> bytes:
     return _workbook_bytes(workbook)
 
 
-def excel_left_out_note(title: str, name: str, rows: int) -> str:
-    """The sentence telling a user a table is not in the workbook, and where it is."""
-    return (f"{title} ({name}, {rows:,} rows) is not in this workbook: an Excel sheet holds at most "
+def excel_left_out_note(title: str, name: str, rows: int, *, in_workbook: bool = True) -> str:
+    """The sentence telling a user a table is not in the workbook, why, and where it is."""
+    where = "is not in this workbook" if in_workbook else "is left out of the Excel workbook"
+    return (f"{title} ({name}, {rows:,} rows) {where}: an Excel sheet holds at most "
             f"{EXCEL_MAX_ROWS:,} rows including its header. The full table is {name}.csv in the zip of CSVs "
             "(\"Zip of CSVs with README\" on the Data screen).")
 
@@ -391,7 +392,8 @@ def tables_left_out_of_workbook(store: Store, viewer: Viewer) -> list[dict[str, 
         rows = int(store.manifest.tables.get(name, {}).get("rows", 0))
         if download_scope(viewer, name) == "all rows" and rows > EXCEL_MAX_ROWS - 1:
             title = TABLES[name].title
-            out.append({"name": name, "title": title, "rows": rows, "note": excel_left_out_note(title, name, rows)})
+            note = excel_left_out_note(title, name, rows, in_workbook=False)
+            out.append({"name": name, "title": title, "rows": rows, "note": note})
     return out
 
 

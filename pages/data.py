@@ -7,7 +7,6 @@ import streamlit as st
 
 from asi_me import catalogue, exports, quality
 from asi_me.snapshot import read_log
-from asi_me.store import Store
 from asi_me.ui import charts
 from asi_me.ui.cache import cached, deferred
 from asi_me.ui.context import page_context
@@ -23,14 +22,6 @@ st.caption(
     "passes or fails, and downloads. Public downloads hold published aggregates and public tables only."
 )
 
-
-
-def _table_csv(store: Store, viewer, name: str, filters) -> bytes:
-    return exports.frame_to_csv(catalogue.table_for_download(store, viewer, name, filters))
-
-
-def _workbook(store: Store, viewer, filters) -> bytes:
-    return exports.excel_workbook(exports.download_frames(store, viewer, filters))
 
 
 # ------------------------------------------------------------------ catalogue and downloads
@@ -66,13 +57,13 @@ with friendly_errors("the downloads"), st.container(border=True, key="controls_d
                                    "global filters.")
         if choice:
             st.download_button(
-                f"Download {titles[choice]} (CSV)", deferred(_table_csv, viewer, choice, filters),
+                f"Download {titles[choice]} (CSV)", deferred(exports.table_csv, viewer, choice, filters),
                 file_name=f"asi-{choice}.csv", mime="text/csv", key="dl_table_csv", on_click="ignore",
                 icon=":material/download:",
             )
     with c2:
         st.download_button(
-            "Excel workbook (everything above)", deferred(_workbook, viewer, filters),
+            "Excel workbook (everything above)", deferred(exports.download_workbook, viewer, filters),
             file_name="asi-me-data.xlsx", key="dl_workbook", on_click="ignore", icon=":material/table_view:",
             mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         )
@@ -91,6 +82,9 @@ with friendly_errors("the downloads"), st.container(border=True, key="controls_d
         f"“suppressed (fewer than {ctx.min_reporters} reporters)”. The README holds definitions, suppression "
         "notes and how to cite the data."
     )
+    # from the snapshot's manifest: no file is built until a button is clicked
+    for left_out in cached(exports.tables_left_out_of_workbook, viewer):
+        st.info(left_out["note"], icon=":material/info:")
 
 # ------------------------------------------------------------------ data quality
 st.subheader("Data quality")

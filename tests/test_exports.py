@@ -185,3 +185,70 @@ def test_every_query_runs_on_an_empty_snapshot(tmp_path, role):
     assert tiles.tile("members").value == 0
     assert certifications.facility_points(store, viewer).empty
     assert toc.toc_graph(store, viewer).nodes.empty
+
+
+def _sheet_text(book: openpyxl.Workbook, sheet: str) -> list[str]:
+    return [str(row[0]) for row in book[sheet].values if row and row[0] is not None]
+
+
+def test_workbook_leaves_out_a_table_longer_than_a_sheet_and_says_where_it_is(store, monkeypatch):
+    # a sheet of 3 rows holds a header and 2 data rows: the 3 certifications do not fit, the 2 members do
+    monkeypatch.setattr(exports, "EXCEL_MAX_ROWS", 3)
+    book = openpyxl.load_workbook(io.BytesIO(exports.download_workbook(store, SECRETARIAT, Filters())))
+    assert book.sheetnames[0] == "README"
+    assert "certifications" not in book.sheetnames and "audit_findings" not in book.sheetnames
+    assert [r[0] for r in book["members"].values] == ["member_id", "M1", "M2"]
+    assert [r[0] for r in book["governance_meetings"].values] == ["meeting_id", "B1"]
+    readme = _sheet_text(book, "README")
+    assert "Left out of this workbook (too many rows for Excel):" in readme
+    assert ("Certifications (certifications, 3 rows) is not in this workbook: an Excel sheet holds at most 3 rows "
+            "including its header. The full table is certifications.csv in the zip of CSVs "
+            "(\"Zip of CSVs with README\" on the Data screen).") in readme
+    assert "members: Members, 2 rows" in readme
+    # never cut short: every sheet that is there is whole, and the zip still has the full table
+    assert all(book[s].max_row <= 3 for s in book.sheetnames[1:])
+    archive = zipfile.ZipFile(io.BytesIO(exports.download_zip(store, SECRETARIAT, Filters())))
+    certs = pd.read_csv(io.BytesIO(archive.read("certifications.csv")))
+    assert certs["certification_id"].tolist() == ["C1", "C2", "C3"]
+
+
+def test_workbook_readme_names_version_and_citation_and_nothing_is_left_out_when_it_fits(store):
+    book = openpyxl.load_workbook(io.BytesIO(exports.download_workbook(store, PUBLIC, Filters(as_of=date(2020, 1, 1)))))
+    readme = _sheet_text(book, "README")
+    assert f"Data version (snapshot): {store.snapshot_id}" in readme
+    assert "Data as of: 2019-01-01" in readme
+    assert "Published aggregates computed as of: 2020-01-01" in readme
+    assert any(line.startswith(f"How to cite: Aluminium Stewardship Initiative (ASI), ASI M&E Explorer data, "
+                               f"version {store.snapshot_id}") for line in readme)
+    assert not any("Left out" in line for line in readme)
+    assert "members" not in book.sheetnames  # not public
+    assert "governance_meetings: Governance meetings, 1 rows" in readme
+    meetings = list(book["governance_meetings"].values)
+    assert meetings[1][:2] == ("B1", "board") and meetings[1][2].date() == date(2016, 2, 1)
+    assert book["governance_meetings"].freeze_panes == "A2"
+    register = list(book["certification_register"].values)
+    column = register[0].index("external_certifications")
+    assert "ISO 14001;ISO 45001" in [row[column] for row in register[1:]]
+
+
+def test_data_screen_note_names_the_tables_left_out_of_the_workbook(store, monkeypatch):
+    assert exports.tables_left_out_of_workbook(store, PUBLIC) == []
+    monkeypatch.setattr(exports, "EXCEL_MAX_ROWS", 3)
+    # the public may not download certifications, so only its own tables are named
+    assert exports.tables_left_out_of_workbook(store, PUBLIC) == []
+    notes = exports.tables_left_out_of_workbook(store, SECRETARIAT)
+    assert [n["name"] for n in notes] == ["facilities", "certifications", "audits", "audit_findings"]
+    assert notes[1]["note"] == (
+        "Certifications (certifications, 3 rows) is left out of the Excel workbook: an Excel sheet holds at most "
+        "3 rows including its header. The full table is certifications.csv in the zip of CSVs "
+        "(\"Zip of CSVs with README\" on the Data screen).")
+
+
+def test_single_table_csv_is_what_the_zip_holds(store):
+    archive = zipfile.ZipFile(io.BytesIO(exports.download_zip(store, M1, Filters())))
+    assert exports.table_csv(store, M1, "certifications", Filters()) == archive.read("certifications.csv")
+    csv = exports.table_csv(store, M1, "members").decode()
+    assert csv.splitlines()[0] == '"member_id","name","membership_class","country","joined_on","left_on"'
+    assert "'=HYPERLINK" in csv and "M2" not in csv
+    with pytest.raises(PermissionError, match="'members' is not public"):
+        exports.table_csv(store, PUBLIC, "members")

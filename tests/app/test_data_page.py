@@ -1,0 +1,45 @@
+"""The Data screen's downloads: nothing is built until a button is clicked, and a table
+too long for an Excel sheet is named on the screen and in the workbook, with its CSV in the zip."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+
+import openpyxl
+
+from asi_me import exports
+from tests.app.conftest import assert_clean, screen_text
+
+NOTE = ("Indicator observations (indicator_observations, {rows:,} rows) is left out of the Excel workbook: "
+        "an Excel sheet holds at most 50,000 rows including its header. The full table is "
+        "indicator_observations.csv in the zip of CSVs (\"Zip of CSVs with README\" on the Data screen).")
+
+
+def test_downloads_are_built_only_on_click_and_nothing_is_left_out_at_demo_size(open_app, demo_dir, downloads):
+    at = open_app(demo_dir, page="pages/data.py")
+    assert_clean(at)
+    files = {d["file_name"]: d for d in downloads}
+    assert {"asi-me-data.zip", "asi-me-data.xlsx"} <= files.keys()
+    # the page run hands Streamlit callables: the zip, workbook and table CSV are built on click
+    assert all(callable(dict.__getitem__(d, "source")) for d in downloads if d["file_name"].startswith("asi-"))
+    assert "left out of the Excel workbook" not in screen_text(at)
+
+
+def test_a_table_longer_than_a_sheet_is_named_on_screen_left_out_of_the_workbook_and_whole_in_the_zip(
+        open_app, demo_dir, demo_store, downloads, monkeypatch):
+    monkeypatch.setattr(exports, "EXCEL_MAX_ROWS", 50_000)
+    rows = int(demo_store.query("select count(*) from indicator_observations").iloc[0, 0])
+    assert rows > 50_000  # the demo holds 91,910 observations
+    at = open_app(demo_dir, page="pages/data.py")
+    assert_clean(at)
+    assert NOTE.format(rows=rows) in [i.value for i in at.info]
+    files = {d["file_name"]: d for d in downloads}
+    book = openpyxl.load_workbook(io.BytesIO(files["asi-me-data.xlsx"]["data"]), read_only=True)
+    assert "indicator_observations" not in book.sheetnames
+    assert "indicators" in book.sheetnames
+    readme = [row[0] for row in book["README"].values]
+    assert any(line and line.startswith(f"Indicator observations (indicator_observations, {rows:,} rows) is not in "
+                                        "this workbook") for line in readme)
+    archive = zipfile.ZipFile(io.BytesIO(files["asi-me-data.zip"]["data"]))
+    assert archive.read("indicator_observations.csv").decode().count("\n") == rows + 1  # header + every row

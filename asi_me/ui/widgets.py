@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 import logging
 import math
+import types
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -24,7 +25,7 @@ from streamlit.runtime.scriptrunner_utils.exceptions import ScriptControlExcepti
 
 from asi_me.filters import Filters
 from asi_me.snapshot import NoSnapshotError
-from asi_me.ui import filter_bar
+from asi_me.ui import cache, filter_bar
 from asi_me.ui.tables import (
     SUPPRESSED_FLAG,
     SUPPRESSED_NOTE,
@@ -100,8 +101,10 @@ def friendly_errors(what: str) -> Iterator[None]:
 
 def download_csv(shown: pd.DataFrame, file_name: str, *, key: str, label: str = "Download CSV") -> None:
     """A CSV download of exactly the displayed frame."""
+    # Built when clicked, not on every run: a page run only registers the button.
     st.download_button(
-        label, csv_bytes(shown), file_name=file_name if file_name.endswith(".csv") else f"{file_name}.csv",
+        label, lambda: csv_bytes(shown),
+        file_name=file_name if file_name.endswith(".csv") else f"{file_name}.csv",
         mime="text/csv", key=key, on_click="ignore", icon=":material/download:",
     )
 
@@ -136,6 +139,9 @@ def render_figure(figure: Figure, *, key: str | None = None) -> None:
         st.pydeck_chart(figure, key=key)
     elif isinstance(figure, alt.TopLevelMixin):
         st.altair_chart(figure, width="stretch", key=key)
+    elif isinstance(figure, VegaLiteSpec):
+        # dict() because Streamlit edits the spec's top level; the shared spec stays as built.
+        st.vega_lite_chart(dict(figure.spec), width="stretch", key=key)
     else:
         raise TypeError(
             f"A chart card cannot draw a {type(figure).__name__}; pass an Altair chart, a plotly figure, "
@@ -167,7 +173,7 @@ def chart_card(
     """
 
     def draw(data: pd.DataFrame) -> None:
-        built = chart(data) if callable(chart) else chart
+        built = _built_chart(chart, data, key) if callable(chart) else chart
         if built is None:
             empty_state("This view has no chart; see the table.")
         else:
@@ -177,6 +183,86 @@ def chart_card(
         title, frame, draw, key=key, source=source, definition=definition, empty_message=empty_message,
         empty_hint=empty_hint, min_reporters=min_reporters, titles=titles, note=note, bordered=bordered,
     )
+
+
+@dataclass(frozen=True)
+class VegaLiteSpec:
+    """An Altair chart already converted to the Vega-Lite spec Streamlit sends (data as Arrow)."""
+
+    spec: dict
+
+
+def _built_chart(build: Callable[[pd.DataFrame], Figure | None], data: pd.DataFrame, key: str) -> Figure | None:
+    """`build(data)`, with Altair charts converted to their spec once per snapshot and inputs.
+
+    Building an Altair chart and converting it (schema validation, Arrow data) costs
+    20-60 ms per chart and run; the spec depends only on the builder's code, the values it
+    reads (closure cells and the page's globals) and `data`, so it is cached under a
+    fingerprint of those. Inputs without a stable fingerprint are simply built each run.
+    """
+    fingerprint = figure_fingerprint(build, data)
+    if fingerprint is None or _to_vega_lite is None:
+        return build(data)
+
+    def convert() -> VegaLiteSpec | Figure | None:
+        built = build(data)
+        return VegaLiteSpec(_to_vega_lite(built)) if isinstance(built, alt.TopLevelMixin) else built
+
+    built = cache.cached_figure(key, fingerprint, convert)
+    # Only specs are shared between sessions; anything else is built for this run.
+    return built if isinstance(built, VegaLiteSpec) or built is None else build(data)
+
+
+def figure_fingerprint(build: Callable[..., object], data: pd.DataFrame) -> tuple | None:
+    """What a chart built by `build(data)` depends on, as a hashable value; None if unknown."""
+    try:
+        return (_fingerprint(build, 0), _fingerprint(data, 0))
+    except _Unstable:
+        return None
+
+
+class _Unstable(Exception):
+    """A value without a repr that is stable across runs."""
+
+
+def _fingerprint(value: object, depth: int) -> object:
+    if depth > 4:
+        raise _Unstable
+    if isinstance(value, pd.DataFrame | pd.Series):
+        frame = value.to_frame() if isinstance(value, pd.Series) else value
+        try:
+            digest = int(pd.util.hash_pandas_object(frame, index=True).sum())
+        except TypeError as exc:  # unhashable cells (lists)
+            raise _Unstable from exc
+        return ("frame", tuple(map(str, frame.columns)), tuple(map(str, frame.dtypes)), len(frame), digest)
+    if isinstance(value, types.ModuleType):
+        return ("module", value.__name__)
+    if isinstance(value, types.FunctionType):
+        code = value.__code__
+        cells = tuple(_fingerprint(c.cell_contents, depth + 1) for c in value.__closure__ or ())
+        # Page scripts run as module code: their lambdas read page variables as globals.
+        names = tuple(
+            (name, _fingerprint(value.__globals__[name], depth + 1))
+            for name in code.co_names if name in value.__globals__
+        )
+        defaults = _fingerprint(value.__defaults__, depth + 1)
+        return ("fn", code.co_filename, code.co_firstlineno, code.co_code, cells, names, defaults)
+    if isinstance(value, type | types.BuiltinFunctionType):
+        return ("obj", getattr(value, "__module__", ""), getattr(value, "__qualname__", repr(value)))
+    if isinstance(value, list | tuple):
+        return (type(value).__name__, tuple(_fingerprint(v, depth + 1) for v in value))
+    if isinstance(value, dict):
+        return ("dict", tuple((repr(k), _fingerprint(v, depth + 1)) for k, v in value.items()))
+    text = repr(value)
+    if " at 0x" in text or " object at " in text:
+        raise _Unstable
+    return (type(value).__name__, text)
+
+
+try:  # Streamlit's own Altair -> Vega-Lite conversion, so the cached spec is what altair_chart sends
+    from streamlit.elements.vega_charts import _convert_altair_to_vega_lite_spec as _to_vega_lite
+except ImportError:  # pragma: no cover - another Streamlit version: build every run
+    _to_vega_lite = None
 
 
 def figure_card(

@@ -70,7 +70,9 @@ def test_card_draws_each_figure_type_with_the_table_shown_as_csv(monkeypatch, ki
         "Source: CRU",
     ]
     (download,) = downloads
-    csv = pd.read_csv(io.BytesIO(download["data"]), encoding="utf-8-sig", dtype=str)
+    # The CSV is built when the button is clicked (a callable), the same bytes either way.
+    data = download["data"]() if callable(download["data"]) else download["data"]
+    csv = pd.read_csv(io.BytesIO(data), encoding="utf-8-sig", dtype=str)
     assert csv.to_dict("list") == {
         "Region": ["Europe", "Asia"],
         "Smelters": ["7", "suppressed (fewer than 5 reporters)"],

@@ -30,6 +30,9 @@ log = logging.getLogger(__name__)
 
 DERIVED: tuple[str, ...] = (
     "indicator_totals",
+    "certification_segments",
+    "ps_nonconformances",
+    "training_firsts",
 )
 DERIVED_DIR = "derived"
 COUNTRIES_CSV = Path(__file__).parent / "reference" / "countries.csv"

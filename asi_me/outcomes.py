@@ -4,6 +4,8 @@ the monthly M&E Insights indicators."""
 
 from __future__ import annotations
 
+import threading
+import weakref
 from dataclasses import dataclass
 from datetime import date
 from typing import Literal
@@ -262,19 +264,45 @@ def protected_workers(
     """
     policy = policy or DisclosurePolicy.from_settings()
     key, ignored = workers_cell(filters)
-    rows = run_query(store, "outcomes_ps_workers_by_company", {"dates": sorted(set(dates))})
-    rows["on_date"] = pd.to_datetime(rows["on_date"]).dt.date
-    by_date = dict(iter(rows.groupby("on_date", sort=True)))
+    cells = _protected_worker_cells(store, policy, sorted(set(dates)))
     out = []
     for on in sorted(set(dates)):
-        part = by_date.get(on)
-        value, note = (0.0, None) if part is None else protect_geography(
-            part, "workers", policy, with_countries=True
-        ).get(key, (0.0, None))
+        value, note = cells[on].get(key, (0.0, None))
         out.append({"on_date": on, "ps_workers": float("nan") if note else value, "suppression_note": note})
     frame = pd.DataFrame(out, columns=["on_date", "ps_workers", "suppression_note"]).set_index("on_date")
     frame["suppression_note"] = pd.array([r["suppression_note"] for r in out], dtype=object)
     return key, ignored, frame
+
+
+# Protected workers cells per store (one snapshot), policy and date. The cells of a date
+# depend on nothing else (no filter: the filters only pick a cell), and protecting every
+# cell of the hierarchy on every month end costs seconds at 100x, so each date is protected
+# once per snapshot and process.
+_Cells = dict[GeoKey, tuple[float, str | None]]
+_worker_cells: weakref.WeakKeyDictionary[Store, dict[tuple[DisclosurePolicy, date], _Cells]] = (
+    weakref.WeakKeyDictionary()
+)
+_worker_cells_lock = threading.Lock()
+
+
+def _protected_worker_cells(
+    store: Store, policy: DisclosurePolicy, dates: list[date]
+) -> dict[date, _Cells]:
+    """Value and note of every world, region and country cell of the workers tile on each date."""
+    with _worker_cells_lock:
+        known = _worker_cells.setdefault(store, {})
+        missing = [on for on in dates if (policy, on) not in known]
+    if missing:
+        rows = run_query(store, "outcomes_ps_workers_by_company", {"dates": missing})
+        rows["on_date"] = pd.to_datetime(rows["on_date"]).dt.date
+        by_date = dict(iter(rows.groupby("on_date", sort=True)))
+        found = {
+            on: {} if on not in by_date else protect_geography(by_date[on], "workers", policy, with_countries=True)
+            for on in missing
+        }
+        with _worker_cells_lock:
+            known.update({(policy, on): cells for on, cells in found.items()})
+    return {on: known[(policy, on)] for on in dates}
 
 
 def _place(key: GeoKey) -> str:

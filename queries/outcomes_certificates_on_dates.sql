@@ -4,77 +4,36 @@
 -- facilities holding a valid PS certification.
 --
 -- A certification's status only changes on its issue, status-change and expiry dates, so
--- it is cut into segments at those dates, each taking cert_status_on() at its start. Every
--- figure is then a running total of +1/-1 events, read at each date with an asof join,
--- instead of evaluating every certification on every date.
+-- it is cut into segments at those dates once per snapshot (the derived table
+-- certification_segments), each taking cert_status_on() at its start. Every figure is
+-- then a running total of +1/-1 events, read at each date with an asof join, instead of
+-- evaluating every certification on every date.
 with
 
 dates as (
     select unnest($dates::date[]) as on_date
 ),
 
-certifications as (
-    select * from certifications
-),
-
-facilities as (
-    select * from facilities
-),
-
-members as (
-    select * from members
-),
-
-countries as (
-    select * from countries
-),
-
-filtered_certifications as (
-    select
-        c.certification_id,
-        c.facility_id,
-        c.standard,
-        c.issued_on,
-        c.expires_on,
-        c.status,
-        c.status_changed_on,
-        c.certification_type,
-        len(c.external_certifications) > 0 as is_leveraging_external,
-        f.country,
-        f.workers,
-    from certifications as c
-    inner join facilities as f on f.facility_id = c.facility_id
-    inner join members as m on m.member_id = f.member_id
-    left join countries as k on k.country = f.country
-    where (len($countries::varchar[]) = 0 or list_contains($countries::varchar[], f.country))
-        and (len($regions::varchar[]) = 0 or list_contains($regions::varchar[], k.region))
-        and (len($activities::varchar[]) = 0 or list_has_any(f.activities, $activities::varchar[]))
-        and (len($standards::varchar[]) = 0 or list_contains($standards::varchar[], c.standard))
-        and (len($versions::varchar[]) = 0 or list_contains($versions::varchar[], c.standard_version))
-        and (
-            len($membership_classes::varchar[]) = 0
-            or list_contains($membership_classes::varchar[], m.membership_class)
-        )
-),
-
-segment_starts as (
-    select distinct
-        certification_id,
-        unnest([issued_on, status_changed_on, expires_on]) as segment_start,
-    from filtered_certifications
+certification_segments as (
+    select * from certification_segments
 ),
 
 segments as (
     select
-        c.*,
-        s.segment_start,
-        lead(s.segment_start) over (partition by s.certification_id order by s.segment_start) as segment_end,
+        s.* exclude (region, activities, standard_version, membership_class),
         cert_status_on(
-            c.issued_on, c.expires_on, c.status, c.status_changed_on, c.certification_type, s.segment_start
+            s.issued_on, s.expires_on, s.status, s.status_changed_on, s.certification_type, s.segment_start
         ) as status_on,
-    from segment_starts as s
-    inner join filtered_certifications as c on c.certification_id = s.certification_id
-    where s.segment_start is not null and s.segment_start >= c.issued_on
+    from certification_segments as s
+    where (len($countries::varchar[]) = 0 or list_contains($countries::varchar[], s.country))
+        and (len($regions::varchar[]) = 0 or list_contains($regions::varchar[], s.region))
+        and (len($activities::varchar[]) = 0 or list_has_any(s.activities, $activities::varchar[]))
+        and (len($standards::varchar[]) = 0 or list_contains($standards::varchar[], s.standard))
+        and (len($versions::varchar[]) = 0 or list_contains($versions::varchar[], s.standard_version))
+        and (
+            len($membership_classes::varchar[]) = 0
+            or list_contains($membership_classes::varchar[], s.membership_class)
+        )
 ),
 
 shown as (

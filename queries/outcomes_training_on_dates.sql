@@ -1,41 +1,38 @@
 -- People trained through educationAl by each date in $dates (distinct people, not
 -- completions), for auditors and for members and stakeholders together, within the
 -- participant country/region filters. A person counts from their first completion, so
--- the running total of first completions answers every date in one pass.
+-- the running total of first completions (derived training_firsts) answers every date in
+-- one pass.
 with
 
 dates as (
     select unnest($dates::date[]) as on_date
 ),
 
-training_records as (
-    select * from training_records
-),
-
-countries as (
-    select * from countries
+training_firsts as (
+    select * from training_firsts
 ),
 
 filtered as (
-    select
-        t.person_ref,
-        case when t.audience = 'auditor' then 'auditors' else 'members_stakeholders' end as audience_group,
-        t.completed_on,
-    from training_records as t
-    left join countries as k on k.country = t.country
+    select t.*
+    from training_firsts as t
     where (len($countries::varchar[]) = 0 or list_contains($countries::varchar[], t.country))
-        and (len($regions::varchar[]) = 0 or list_contains($regions::varchar[], k.region))
+        and (len($regions::varchar[]) = 0 or list_contains($regions::varchar[], t.region))
 ),
 
-first_completions as (
-    select person_ref, audience_group, min(completed_on) as first_on
-    from filtered
-    group by person_ref, audience_group
-),
-
+-- people trained in several countries count once, from their first completion in the filter
 daily as (
-    select audience_group, first_on, count(*) as people
-    from first_completions
+    select audience_group, first_on, sum(people) as people
+    from (
+        select audience_group, first_on, people
+        from filtered
+        where person_ref is null
+        union all
+        select audience_group, min(first_on) as first_on, 1 as people
+        from filtered
+        where person_ref is not null
+        group by person_ref, audience_group
+    )
     group by audience_group, first_on
 ),
 

@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 
 DERIVED: tuple[str, ...] = (
     "indicator_totals",
+    "certification_facts",
     "certification_segments",
     "ps_nonconformances",
     "training_firsts",

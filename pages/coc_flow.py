@@ -165,13 +165,17 @@ def main() -> None:
         help="Links not published under the antitrust policy; they are listed, never drawn as zero.",
     )
 
-    text = sankey_summary(flows, year=year, min_reporters=minimum)
-    table = sankey_table(flows, unit=unit, min_reporters=minimum)
+    # What the cards derive from the cached query results is built once per snapshot and view.
+    view = (repr(viewer), year, repr(filters), minimum)
+    text = cache.cached_view("coc_sankey_text", view, lambda: sankey_summary(flows, year=year, min_reporters=minimum))
+    table = cache.cached_view("coc_sankey_table", (*view, unit),
+                              lambda: sankey_table(flows, unit=unit, min_reporters=minimum))
     figure_card(
         f"ASI CoC material flow, {year} ({UNITS[unit].lower()})",
         table,
         lambda: st.plotly_chart(
-            build_sankey(flows, unit=unit, min_reporters=minimum),
+            cache.cached_view("coc_sankey", (*view, unit),
+                              lambda: build_sankey(flows, unit=unit, min_reporters=minimum)),
             key="coc_sankey",
             config={"displaylogo": False},
             alt=f"Sankey diagram of ASI CoC material flows in {year}.",
@@ -192,8 +196,9 @@ def main() -> None:
     with left:
         figure_card(
             f"ASI share of world production by stage, {year}",
-            stage_summary_table(summary),
-            lambda: st.plotly_chart(build_share_of_global(summary), key="coc_share", config={"displaylogo": False}),
+            cache.cached_view("coc_stage_table", view, lambda: stage_summary_table(summary)),
+            lambda: st.plotly_chart(cache.cached_view("coc_share", view, lambda: build_share_of_global(summary)),
+                                    key="coc_share", config={"displaylogo": False}),
             key=f"coc_stages_{year}",
             source=SOURCE,
             min_reporters=minimum,
@@ -204,12 +209,14 @@ def main() -> None:
             widgets.empty_state("Only one reporting year is loaded, so there is nothing to compare with.")
         else:
             before = cache.cached(coc_stage_summary, viewer, compare, filters)
-            comparison = compare_stage_outputs(summary, before)
+            comparison = cache.cached_view("coc_compare_table", (*view, compare),
+                                           lambda: compare_stage_outputs(summary, before))
             figure_card(
                 f"Stage output, {year} against {compare}",
                 comparison,
                 lambda: st.plotly_chart(
-                    build_year_comparison(comparison, year=year, previous_year=compare),
+                    cache.cached_view("coc_compare", (*view, compare), lambda: build_year_comparison(
+                        comparison, year=year, previous_year=compare)),
                     key="coc_yoy",
                     config={"displaylogo": False},
                 ),

@@ -9,7 +9,7 @@ keyed by their repr, which for Viewer, Filters and dates is exact.
 Results live in one process-wide `ResultCache` (not st.cache_data, which unpickles a
 fresh copy of every result on every hit: 0.7 s and 40 MB per session for the 100x
 certification register). Frames are shared without copying and handed out as
-copy-on-write views; `cached_figure` keeps built chart specs the same way.
+copy-on-write views; `cached_view` keeps chart specs, figures and display tables the same way.
 """
 
 from __future__ import annotations
@@ -92,8 +92,8 @@ class ResultCache:
     def get(self, key: Hashable, compute: Callable[[], Any], *, shared: bool = False) -> Any:
         """The value stored under `key`, computed by `compute()` when missing or expired.
 
-        `shared=True` stores the value itself and returns it as is (for values the caller
-        treats as read-only, such as chart specs); otherwise see the class docstring.
+        `shared=True` stores a non-frame value itself and returns it as is (for values the
+        caller treats as read-only, such as chart specs); otherwise see the class docstring.
         """
         hit = self._lookup(key)
         if hit is not None:
@@ -131,10 +131,10 @@ _IMMUTABLE = (type(None), bool, int, float, str, bytes, date)
 
 
 def _store_form(value: Any, *, shared: bool) -> tuple[str, Any]:
-    if shared:
-        return "shared", value
     if isinstance(value, pd.DataFrame):
         return "frame", value
+    if shared:
+        return "shared", value
     if isinstance(value, _IMMUTABLE):
         return "shared", value
     return "pickled", pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
@@ -166,10 +166,16 @@ def cached(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     return _results().get(key, lambda: fn(store, *args, **kwargs))
 
 
-def cached_figure(name: str, key: Hashable, build: Callable[[], T]) -> T:
-    """A figure (chart spec) built once per snapshot and `key`, shared read-only by every session."""
+def cached_view(name: str, key: Hashable, build: Callable[[], T]) -> T:
+    """Something a page derives for display (a chart spec, a plotly figure, a table), built once
+    per snapshot, `name` and `key` and shared by every session.
+
+    `key` must hold everything `build` reads (viewer, filters, selections). A DataFrame comes
+    back as a copy-on-write view like `cached` results; anything else is the shared object
+    itself, which callers only read (Streamlit copies a figure before serialising it).
+    """
     store = current_store()
-    return _results().get(("figure", name, store.snapshot_id, key), build, shared=True)
+    return _results().get(("view", name, store.snapshot_id, key), build, shared=True)
 
 
 def clear() -> None:

@@ -208,7 +208,7 @@ def _built_chart(build: Callable[[pd.DataFrame], Figure | None], data: pd.DataFr
         built = build(data)
         return VegaLiteSpec(_to_vega_lite(built)) if isinstance(built, alt.TopLevelMixin) else built
 
-    built = cache.cached_figure(key, fingerprint, convert)
+    built = cache.cached_view(f"chart:{key}", fingerprint, convert)
     # Only specs are shared between sessions; anything else is built for this run.
     return built if isinstance(built, VegaLiteSpec) or built is None else build(data)
 

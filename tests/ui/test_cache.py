@@ -1,0 +1,112 @@
+"""The shared result cache: frames are served without copying yet cannot be changed by a page,
+each key is computed once however many sessions ask, and chart fingerprints follow their inputs."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from asi_me.ui.cache import ResultCache
+from asi_me.ui.widgets import figure_fingerprint
+
+
+def _register() -> pd.DataFrame:
+    return pd.DataFrame({"certification_id": ["C1", "C2", "C3"], "workers": [10, 20, 30]})
+
+
+def test_a_cached_frame_is_served_without_copying_its_data() -> None:
+    cache = ResultCache()
+    first = cache.get("register", _register)
+    second = cache.get("register", lambda: (_ for _ in ()).throw(AssertionError("computed twice")))
+    assert second["workers"].tolist() == [10, 20, 30]
+    assert np.shares_memory(first["workers"].to_numpy(), second["workers"].to_numpy())
+
+
+def test_a_page_changing_its_frame_does_not_change_what_other_sessions_get() -> None:
+    cache = ResultCache()
+    mine = cache.get("register", _register)
+    mine["workers"] = mine["workers"] * 2  # new column values
+    mine.loc[0, "certification_id"] = "edited"  # one cell
+    mine["note"] = "x"  # a new column
+    theirs = cache.get("register", _register)
+    assert theirs.to_dict("list") == {"certification_id": ["C1", "C2", "C3"], "workers": [10, 20, 30]}
+
+
+def test_other_results_are_copies_a_page_may_change() -> None:
+    cache = ResultCache()
+    years = cache.get("years", lambda: [2019, 2020])
+    years.append(2099)
+    assert cache.get("years", list) == [2019, 2020]
+
+
+def test_a_key_is_computed_once_while_many_sessions_wait_for_it() -> None:
+    cache = ResultCache()
+    calls: list[int] = []
+
+    def slow() -> pd.DataFrame:
+        calls.append(1)
+        time.sleep(0.05)
+        return _register()
+
+    results: list[pd.DataFrame] = []
+    threads = [threading.Thread(target=lambda: results.append(cache.get("register", slow))) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(calls) == 1
+    assert [len(r) for r in results] == [3] * 8
+
+
+def test_a_failed_computation_is_not_kept() -> None:
+    cache = ResultCache()
+
+    def broken() -> pd.DataFrame:
+        raise ValueError("query failed")
+
+    with pytest.raises(ValueError, match="query failed"):
+        cache.get("register", broken)
+    assert cache.get("register", _register)["workers"].sum() == 60
+
+
+def test_old_entries_are_recomputed_and_the_least_recent_leave_first() -> None:
+    expiring = ResultCache(ttl=0.0)
+    expiring.get("a", lambda: 1)
+    assert expiring.get("a", lambda: 2) == 2  # older than the time to live
+
+    small = ResultCache(max_entries=2)
+    small.get("a", lambda: "A")
+    small.get("b", lambda: "B")
+    small.get("a", lambda: "not used")  # a is now the most recent
+    small.get("c", lambda: "C")  # b leaves
+    assert len(small) == 2
+    assert small.get("a", lambda: "recomputed") == "A"
+    assert small.get("b", lambda: "recomputed") == "recomputed"
+
+
+def test_a_chart_fingerprint_follows_the_data_and_the_values_the_builder_reads() -> None:
+    frame = _register()
+    measure = "workers"
+
+    def build(f: pd.DataFrame) -> object:
+        return (f, measure)
+
+    same = figure_fingerprint(build, frame)
+    assert same is not None
+    assert figure_fingerprint(build, _register()) == same  # equal data, equal fingerprint
+    changed = frame.assign(workers=[10, 20, 31])
+    assert figure_fingerprint(build, changed) != same
+    measure = "certification_id"  # a value the builder reads from its closure
+    assert figure_fingerprint(build, frame) != same
+
+
+def test_a_builder_reading_an_object_without_a_stable_value_is_not_cached() -> None:
+    class Opaque:
+        pass
+
+    thing = Opaque()
+    assert figure_fingerprint(lambda f: (f, thing), _register()) is None

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
 
 from asi_me import certifications, outcomes, toc
 from asi_me.certifications import run_query
@@ -214,7 +215,22 @@ def table_for_download(store: Store, viewer: Viewer, name: str, filters: Filters
     if name in PUBLISHED_AGGREGATES:
         return PUBLISHED_AGGREGATES[name].build(store, filters)
     sql, params = table_rows_sql(store, viewer, name)
-    return store.query(sql, params)
+    batches = list(store.record_batches(sql, params))
+    if not batches:
+        return store.query(sql, params)  # no rows: DuckDB's own empty frame keeps the column types
+    return _frame_of_arrow(pa.Table.from_batches(batches))
+
+
+def _frame_of_arrow(table: pa.Table) -> pd.DataFrame:
+    """A DataFrame with the dtypes DuckDB's `.df()` gives (dates as datetime64[us], booleans
+    with nulls as the nullable boolean dtype), converted from Arrow: at 100x a whole table
+    converts about 6x faster this way than through `.df()`."""
+    columns = [c.cast(pa.timestamp("us")) if pa.types.is_date(c.type) else c for c in table.columns]
+    frame = pa.Table.from_arrays(columns, names=table.column_names).to_pandas()
+    for name, column in zip(table.column_names, columns, strict=True):
+        if pa.types.is_boolean(column.type) and column.null_count:
+            frame[name] = frame[name].astype("boolean")
+    return frame
 
 
 QUERY_FUNCTIONS = [table_catalogue, table_for_download]

@@ -15,6 +15,8 @@ first) is prefixed with an apostrophe, so a downloaded file cannot run anything 
 from __future__ import annotations
 
 import io
+import queue
+import threading
 import zipfile
 from collections.abc import Iterable, Iterator
 from datetime import date
@@ -159,20 +161,70 @@ def _excel_batch(batch: pa.RecordBatch | pa.Table) -> pa.RecordBatch | pa.Table:
 
 
 # ------------------------------------------------------------------ CSV
-def _write_csv(batches: Iterable[pa.RecordBatch | pa.Table], columns: list[str], sink: IO[bytes]) -> int:
-    """Write a header and every batch as UTF-8 CSV into `sink`; the number of data rows."""
-    writer: pa_csv.CSVWriter | None = None
-    rows = 0
+def _csv_chunks(batches: Iterable[pa.RecordBatch | pa.Table], columns: list[str]) -> Iterator[tuple[int, bytes]]:
+    """UTF-8 CSV, one chunk per batch: (data rows in it, bytes); the header comes with the
+    first chunk, or alone when there are no rows."""
+    header = True
     for batch in batches:
         ready = _csv_batch(batch)
-        if writer is None:
-            writer = pa_csv.CSVWriter(sink, ready.schema)
-        writer.write(ready)
-        rows += ready.num_rows
-    if writer is None:  # nothing to write but the header
-        header = pa.table({c: pa.array([], pa.string()) for c in columns})
-        writer = pa_csv.CSVWriter(sink, header.schema)
-    writer.close()
+        sink = io.BytesIO()
+        pa_csv.write_csv(ready, sink, write_options=pa_csv.WriteOptions(include_header=header))
+        header = False
+        yield ready.num_rows, sink.getvalue()
+    if header:
+        sink = io.BytesIO()
+        pa_csv.write_csv(pa.table({c: pa.array([], pa.string()) for c in columns}), sink)
+        yield 0, sink.getvalue()
+
+
+_DONE = object()
+
+
+def _ahead(items: Iterator[Any], depth: int = 2) -> Iterator[Any]:
+    """`items`, produced by a background thread up to `depth` ahead of the consumer.
+
+    DuckDB, Arrow's CSV writer and zlib all release the GIL, so reading and formatting
+    the next batch overlaps with compressing this one on a second core."""
+    chunks: queue.Queue[Any] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for item in items:
+                while not stop.is_set():
+                    try:
+                        chunks.put(item, timeout=0.5)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            chunks.put(_DONE)
+        except BaseException as exc:  # handed to the consumer, which raises it
+            chunks.put(exc)
+
+    worker = threading.Thread(target=produce, name="asi-download-csv", daemon=True)
+    worker.start()
+    try:
+        while (item := chunks.get()) is not _DONE:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        worker.join(timeout=5)
+
+
+def _write_csv(batches: Iterable[pa.RecordBatch | pa.Table], columns: list[str], sink: IO[bytes], *,
+               ahead: bool = False) -> int:
+    """Write a header and every batch as UTF-8 CSV into `sink`; the number of data rows.
+    With `ahead`, the CSV is made in a background thread while `sink` (a compressing zip
+    entry) consumes the previous chunk."""
+    chunks = _csv_chunks(batches, columns)
+    rows = 0
+    for n, chunk in _ahead(chunks) if ahead else chunks:
+        sink.write(chunk)
+        rows += n
     return rows
 
 
@@ -283,7 +335,7 @@ def download_zip(store: Store, viewer: Viewer, filters: Filters | None = None) -
         for name in _downloadable(viewer):
             source = _Source(store, viewer, name, filters)
             with archive.open(f"{name}.csv", "w", force_zip64=True) as entry:
-                rows = _write_csv(source.batches(), source.columns, entry)
+                rows = _write_csv(source.batches(), source.columns, entry, ahead=True)
             files[name] = (rows, source.columns)
         archive.writestr("README.md", _readme(store, viewer, files, store.as_of((filters or Filters()).as_of)))
     return buffer.getvalue()

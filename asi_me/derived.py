@@ -31,6 +31,8 @@ log = logging.getLogger(__name__)
 DERIVED: tuple[str, ...] = (
     "indicator_totals",
     "certification_facts",
+    "coc_facility_years",
+    "indicator_outliers",
     "certification_segments",
     "ps_nonconformances",
     "training_firsts",

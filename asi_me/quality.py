@@ -22,11 +22,14 @@ import pandas as pd
 from asi_me.coc import STAGES, coc_year_view, coc_years, mass_balance_lines, public_filters, yield_factor_params
 from asi_me.filters import Filters, Viewer
 from asi_me.policy import DisclosurePolicy, policy_applies
-from asi_me.store import Store
+from asi_me.store import Store, sql_text
 from asi_me.vocab import Role, label
 
 # Robust z-score above which an observation is an outlier (Iglewicz and Hoaglin).
 OUTLIER_Z = 3.5
+# The indicator_outliers derived table keeps observations beyond this z-score (its SQL says
+# 3.5 too): thresholds from here up read it, a lower one scores every observation.
+SCORED_BEYOND_Z = 3.5
 # A line whose output per tonne of input exceeds this multiple of the stage's yield
 # factor is implausible even with a carried-forward stock.
 MAX_YIELD_MULTIPLE = 1.5
@@ -75,23 +78,36 @@ def _published_stage_years(store: Store, filters: Filters | None, policy: Disclo
 
 
 def _public_stage_counts(
-    store: Store, flagged: pd.DataFrame, filters: Filters | None, policy: DisclosurePolicy
+    store: Store, counts: pd.DataFrame, filters: Filters | None, policy: DisclosurePolicy
 ) -> pd.DataFrame:
-    """Flagged lines per reporting year and stage, over published stage-years only."""
+    """Flagged lines per reporting year and stage (`counts`: reporting_year, stage, lines), over
+    published stage-years only; a published stage-year without flagged lines counts 0."""
     published = _published_stage_years(store, filters, policy)
-    keep = [(int(y), str(s)) in published for y, s in zip(flagged["reporting_year"], flagged["stage"], strict=True)]
-    counted = flagged[keep] if len(flagged) else flagged
+    flagged = {
+        (int(y), str(s)): int(n)
+        for y, s, n in zip(counts["reporting_year"], counts["stage"], counts["lines"], strict=True)
+    }
     rows = [
-        {"reporting_year": year, "stage": stage, "stage_label": label(stage), "lines": 0}
+        {"reporting_year": year, "stage": stage, "stage_label": label(stage), "lines": flagged.get((year, stage), 0)}
         for year, stage in sorted(published)
     ]
     frame = pd.DataFrame(rows, columns=["reporting_year", "stage", "stage_label", "lines"])
-    if len(counted):
-        counts = counted.groupby(["reporting_year", "stage"]).size()
-        keys = zip(frame["reporting_year"], frame["stage"], strict=True)
-        frame["lines"] = [int(counts.get(key, 0)) for key in keys]
     frame["lines"] = frame["lines"].astype("int64")
     return frame
+
+
+def _lines_per_stage_year(flagged: pd.DataFrame) -> pd.DataFrame:
+    """Flagged lines counted per reporting year and stage."""
+    return flagged.groupby(["reporting_year", "stage"], as_index=False).size().rename(columns={"size": "lines"})
+
+
+def _year_counts(store: Store, viewer: Viewer, filters: Filters | None, for_publication: bool) -> pd.DataFrame:
+    """Per reporting year: reports expected, received, missing, received unexpected, and late.
+
+    Counted over this viewer's rows: a member's own facilities, world totals for the public.
+    """
+    counted_as = viewer if _detail(viewer, for_publication) else Viewer.public()
+    return store.run("quality_coc_year_counts", _params(counted_as, _count_filters(viewer, filters, for_publication)))
 
 
 def quality_coc_reports_received(
@@ -102,23 +118,11 @@ def quality_coc_reports_received(
     A member sees the counts for its own facilities only; the public (and a publication
     export) gets world totals, whatever the country, region or class filter.
     """
-    counted_as = viewer if _detail(viewer, for_publication) else Viewer.public()
-    params = _params(counted_as, _count_filters(viewer, filters, for_publication))
-    rows = store.run("quality_coc_expected", params)
+    rows = _year_counts(store, viewer, filters, for_publication)
     columns = ["reporting_year", "expected", "received", "missing", "received_unexpected"]
     if rows.empty:
         return pd.DataFrame(columns=columns)
-    rows = rows.assign(
-        is_missing=rows["is_expected"] & ~rows["is_received"],
-        is_unexpected=~rows["is_expected"] & rows["is_received"],
-    )
-    grouped = rows.groupby("reporting_year", sort=True).agg(
-        expected=("is_expected", "sum"),
-        received=("is_received", "sum"),
-        missing=("is_missing", "sum"),
-        received_unexpected=("is_unexpected", "sum"),
-    )
-    return grouped.reset_index().astype({c: "int64" for c in columns})[columns]
+    return rows[columns].astype("int64")
 
 
 def quality_coc_reports_missing(
@@ -139,14 +143,14 @@ def quality_late_reports(
 
     The public's counts are world totals, whatever the country, region or class filter.
     """
-    counted_as = viewer if _detail(viewer, for_publication) else Viewer.public()
-    rows = store.run("quality_late_reports", _params(counted_as, _count_filters(viewer, filters, for_publication)))
     if _detail(viewer, for_publication):
+        rows = store.run("quality_late_reports", _params(viewer, filters))
         return rows[rows["is_late"]].drop(columns=["is_late"]).reset_index(drop=True)
+    rows = _year_counts(store, viewer, filters, for_publication)
+    rows = rows[rows["reports"] > 0]
     if rows.empty:
         return pd.DataFrame(columns=["reporting_year", "reports", "late"]).astype("int64")
-    grouped = rows.groupby("reporting_year", sort=True).agg(reports=("is_late", "size"), late=("is_late", "sum"))
-    return grouped.reset_index().astype("int64")
+    return rows[["reporting_year", "reports", "late"]].reset_index(drop=True).astype("int64")
 
 
 def quality_mass_balance_failures(
@@ -164,9 +168,10 @@ def quality_mass_balance_failures(
         return lines[~lines["is_balanced"].astype(bool)].reset_index(drop=True)
     # Counted over the CoC view the public may see: one region or class at most.
     filters = public_filters(filters)[0]
-    lines = mass_balance_lines(store, None, filters)
-    failing = lines[~lines["is_balanced"].astype(bool)]
-    return _public_stage_counts(store, failing, filters, policy or DisclosurePolicy.from_settings())
+    place = _params(Viewer.public(), filters)
+    params = {k: place[k] for k in ("countries", "regions", "membership_classes")} | yield_factor_params()
+    counts = store.run("quality_mass_balance_counts", params)
+    return _public_stage_counts(store, counts, filters, policy or DisclosurePolicy.from_settings())
 
 
 def quality_missing_coordinates(
@@ -191,7 +196,20 @@ def quality_indicator_outliers(
         threshold = float(threshold)
     except (TypeError, ValueError) as exc:
         raise ValueError(f"Outlier threshold {threshold!r} is not a number; give e.g. 3.5.") from exc
-    return store.run("quality_indicator_outliers", {"threshold": threshold})
+    if threshold < SCORED_BEYOND_Z:
+        return store.run("quality_indicator_outliers_all", {"threshold": threshold})
+    # Many rows at scale: Arrow hands the strings to pandas without a copy per value.
+    frame = store.query_arrow(sql_text("quality_indicator_outliers"), {"threshold": threshold}).to_pandas(
+        date_as_object=False
+    )
+    return frame.astype({"period_on": "datetime64[us]"})
+
+
+def _indicator_outlier_count(store: Store, threshold: float = OUTLIER_Z) -> int:
+    """How many observations `quality_indicator_outliers` lists, without fetching them."""
+    if threshold < SCORED_BEYOND_Z:
+        return len(store.run("quality_indicator_outliers_all", {"threshold": threshold}))
+    return int(store.run("quality_indicator_outlier_count", {"threshold": threshold})["outliers"].iloc[0])
 
 
 def quality_coc_yield_outliers(
@@ -215,7 +233,7 @@ def quality_coc_yield_outliers(
     rows = store.run("quality_coc_yields", params)
     if _detail(viewer, for_publication):
         return rows
-    return _public_stage_counts(store, rows, filters, policy or DisclosurePolicy.from_settings())
+    return _public_stage_counts(store, _lines_per_stage_year(rows), filters, policy or DisclosurePolicy.from_settings())
 
 
 def quality_flags(
@@ -233,7 +251,7 @@ def quality_flags(
     late = quality_late_reports(store, viewer, filters, for_publication=for_publication)
     failures = quality_mass_balance_failures(store, viewer, filters, for_publication=for_publication, policy=policy)
     coordinates = quality_missing_coordinates(store, viewer, filters, for_publication=for_publication)
-    outliers = quality_indicator_outliers(store, viewer, for_publication=for_publication)
+    outliers = _indicator_outlier_count(store)
     yields = quality_coc_yield_outliers(store, viewer, filters, for_publication=for_publication, policy=policy)
     counted_note = "" if detail else " (counted over published CoC stages only)"
     world_only = world_counts_note(viewer, filters, for_publication=for_publication)
@@ -263,7 +281,7 @@ def quality_flags(
             len(coordinates) if detail else int(coordinates["facilities"].iloc[0]),
             detail,
         ),
-        ("indicator_outliers", f"Indicator observations beyond {OUTLIER_Z:g} robust z-scores", len(outliers), True),
+        ("indicator_outliers", f"Indicator observations beyond {OUTLIER_Z:g} robust z-scores", outliers, True),
         (
             "coc_yield_outliers",
             "CoC report lines with an implausible yield" + counted_note,

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, Literal
 
+import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict
 
@@ -143,19 +144,7 @@ def indicator_status(store: Store, viewer: Viewer, filters: Filters | None = Non
     date applies: headline values are not disaggregated."""
     del viewer
     frame = run_query(store, "toc_indicator_latest", filter_params(store, filters))
-    statuses: list[str] = []
-    expected: list[float | None] = []
-    for row in frame.itertuples(index=False):
-        latest_on = _date(row.latest_period_on)
-        status = track_status(row.direction, row.baseline_value, _date(row.baseline_on), row.target_value,
-                              _date(row.target_on), latest_value=row.latest_value, latest_on=latest_on)
-        statuses.append(status)
-        has_line = latest_on is not None and not pd.isna(row.target_value) and row.direction != Direction.MAINTAIN
-        expected.append(
-            expected_value(None if pd.isna(row.baseline_value) else row.baseline_value, _date(row.baseline_on),
-                           row.target_value, _date(row.target_on), latest_on)
-            if has_line else None
-        )
+    expected, statuses = _track(frame)
     frame["expected_value"] = pd.array(expected, dtype="Float64")
     frame["track_status"] = statuses
     frame["track_status_label"] = frame["track_status"].map(TRACK_LABELS)
@@ -164,6 +153,40 @@ def indicator_status(store: Store, viewer: Viewer, filters: Filters | None = Non
          "3": "3 Independent evaluations"}
     )
     return frame
+
+
+def _days(later: pd.Series, earlier: pd.Series) -> np.ndarray:
+    """Whole days from `earlier` to `later` (dates), as floats; NaN where either is missing."""
+    return ((pd.to_datetime(later) - pd.to_datetime(earlier)) / pd.Timedelta(days=1)).to_numpy(dtype="float64")
+
+
+def _track(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """The expected value (NaN where there is no line) and the status of every row of
+    toc_indicator_latest: `expected_value` and `track_status` applied column-wise, with the
+    same arithmetic in the same order, so the figures are those of the one-row functions."""
+    latest = frame["latest_value"].to_numpy(dtype="float64", na_value=np.nan)
+    target = frame["target_value"].to_numpy(dtype="float64", na_value=np.nan)
+    baseline = frame["baseline_value"].to_numpy(dtype="float64", na_value=np.nan)
+    direction = frame["direction"].astype(str).to_numpy()
+    has_on = frame["latest_period_on"].notna().to_numpy()
+    # A straight line from the baseline to the target needs both dates, in that order.
+    span = _days(frame["target_on"], frame["baseline_on"])
+    has_line = ~np.isnan(baseline) & (span > 0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        progress = np.clip(_days(frame["latest_period_on"], frame["baseline_on"]) / span, 0.0, 1.0)
+        on_line = np.where(has_line, baseline + progress * (target - baseline), target)
+    maintain = direction == Direction.MAINTAIN.value
+    with np.errstate(invalid="ignore"):
+        on_track = np.where(
+            maintain,
+            np.abs(latest - target) <= MAINTAIN_TOLERANCE * np.abs(target),
+            np.where(direction == Direction.DECREASE.value, latest <= on_line, latest >= on_line),
+        )
+    statuses = np.where(on_track, "on_track", "off_track").astype(object)
+    statuses[np.isnan(target)] = "no_target"
+    statuses[np.isnan(latest) | ~has_on] = "no_data"
+    expected = np.where(has_on & ~np.isnan(target) & ~maintain, on_line, np.nan)
+    return expected, statuses
 
 
 def toc_graph(store: Store, viewer: Viewer, filters: Filters | None = None) -> TocGraph:
@@ -240,8 +263,7 @@ def indicator_evidence(
     if node_id:
         nodes.append(node_id)
     if indicator_code:
-        statuses = indicator_status(store, viewer)
-        nodes += statuses.loc[statuses["indicator_code"] == indicator_code, "toc_node_id"].tolist()
+        nodes += run_query(store, "toc_indicator_node", {"indicator_code": indicator_code})["toc_node_id"].tolist()
     if not nodes:
         return evidence_list(store, viewer).head(0)
     return _evidence(store, nodes, None, None)

@@ -1,41 +1,26 @@
--- Indicator observations far from the rest of their series (one indicator, one
--- dimension value): modified z-score (value - median) / (1.4826 x MAD) beyond
--- $threshold. Series whose MAD is zero have no robust scale and are not scored.
+-- Indicator observations more than $threshold modified z-scores from their series, read
+-- from the indicator_outliers derived table (scored once per snapshot, kept beyond 3.5):
+-- only valid for $threshold >= 3.5; asi_me.quality runs quality_indicator_outliers_all
+-- for a lower one.
 with
 
-indicator_observations as (
-    select * from indicator_observations
+indicator_outliers as (
+    select * from indicator_outliers
 ),
 
-series as (
-    select
-        o.indicator_code,
-        o.dimension,
-        o.dimension_value,
-        median(o.value) as median_value,
-        mad(o.value) as mad_value,
-    from indicator_observations as o
-    group by o.indicator_code, o.dimension, o.dimension_value
-),
-
-scored as (
+final as (
     select
         o.indicator_code,
         o.period_on,
         o.dimension,
         o.dimension_value,
         o.value,
-        s.median_value,
-        s.mad_value,
-        (o.value - s.median_value) / (1.4826 * s.mad_value) as robust_z,
-    from indicator_observations as o
-    inner join series as s
-        on s.indicator_code = o.indicator_code
-        and s.dimension = o.dimension
-        and s.dimension_value = o.dimension_value
-    where s.mad_value > 0
+        o.median_value,
+        o.mad_value,
+        o.robust_z,
+    from indicator_outliers as o
+    where abs(o.robust_z) > $threshold::double
 )
 
-select * from scored
-where abs(robust_z) > $threshold::double
+select * from final
 order by indicator_code, dimension, dimension_value, period_on

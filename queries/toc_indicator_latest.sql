@@ -1,13 +1,13 @@
 -- Every indicator with its metadata and its latest headline (total) observation on or
--- before $as_of.
+-- before $as_of, read from the indicator_totals derived table (the total rows only).
 with
 
 indicators as (
     select * from indicators
 ),
 
-indicator_observations as (
-    select * from indicator_observations
+indicator_totals as (
+    select * from indicator_totals
 ),
 
 latest as (
@@ -16,8 +16,8 @@ latest as (
         max(o.period_on) as period_on,
         arg_max(o.value, o.period_on) as value,
         arg_max(o.status, o.period_on) as status,
-    from indicator_observations as o
-    where o.dimension = 'total' and o.period_on <= $as_of::date
+    from indicator_totals as o
+    where o.period_on <= $as_of::date
     group by o.indicator_code
 ),
 

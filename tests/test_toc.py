@@ -106,6 +106,16 @@ def test_indicator_status_uses_latest_value_at_as_of(store):
     assert earlier.loc["ST-2", "track_status"] == "no_data"
 
 
+
+def test_an_as_of_date_before_the_first_observation_gives_no_data_without_a_trajectory_value(store):
+    # ST-1 has a baseline (2020) and a target (2024) but no value until 2021-01-01.
+    frame = toc.indicator_status(store, PUBLIC, Filters(as_of=date(2020, 6, 30))).set_index("indicator_code")
+    assert frame["track_status"].to_dict() == {"ST-1": "no_data", "ST-2": "no_data", "ST-3": "no_data"}
+    assert frame["expected_value"].isna().all()
+    assert toc.toc_graph(store, PUBLIC, Filters(as_of=date(2020, 6, 30))).worst_statuses == {
+        "S1": "no_data", "O1": "no_data"
+    }
+
 def test_graph_levels_counts_and_worst_status(store):
     graph = toc.toc_graph(store, PUBLIC, Filters(as_of=date(2022, 12, 31)))
     nodes = graph.nodes.set_index("node_id")

@@ -109,6 +109,20 @@ def test_indicator_outliers_use_median_and_mad(store):
     assert outliers["robust_z"].iloc[0] == pytest.approx(39 / 1.4826)
 
 
+
+def test_indicator_outliers_at_thresholds_above_and_below_the_precomputed_one(store):
+    # |z| is 0 for the three 11s, 1 / 1.4826 = 0.67 for the four 10s and two 12s, 26.3 for 50.
+    public = Viewer.public()
+    low = quality.quality_indicator_outliers(store, public, threshold=0.5)  # below 3.5: every observation scored
+    assert low["value"].tolist() == [10.0, 10.0, 12.0, 10.0, 10.0, 12.0, 50.0]  # in period order
+    assert quality.quality_indicator_outliers(store, public, threshold=26.0)["value"].tolist() == [50.0]
+    none = quality.quality_indicator_outliers(store, public, threshold=27.0)
+    assert none.empty
+    default = quality.quality_indicator_outliers(store, public)
+    assert low.dtypes.to_dict() == default.dtypes.to_dict() == none.dtypes.to_dict()
+    with pytest.raises(ValueError, match="Outlier threshold 'high' is not a number"):
+        quality.quality_indicator_outliers(store, public, threshold="high")
+
 def test_mass_balance_and_yield_counts_never_reveal_a_suppressed_stage(store):
     # The refiner is alone at its stage: the secretariat sees its failing line, the
     # public count leaves the unpublished stage out entirely.

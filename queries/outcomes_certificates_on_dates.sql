@@ -20,7 +20,13 @@ certification_segments as (
 
 segments as (
     select
-        s.* exclude (region, activities, standard_version, membership_class),
+        s.facility_id,
+        s.standard,
+        s.is_leveraging_external,
+        s.country,
+        s.workers,
+        s.segment_start,
+        s.segment_end,
         cert_status_on(
             s.issued_on, s.expires_on, s.status, s.status_changed_on, s.certification_type, s.segment_start
         ) as status_on,
@@ -38,8 +44,15 @@ segments as (
 
 shown as (
     select
-        *,
+        facility_id,
+        country,
+        workers,
+        segment_start,
+        segment_end,
+        standard = 'PS' as is_ps,
+        standard = 'CoC' as is_coc,
         status_on in ('certified', 'provisional') as is_valid,
+        is_leveraging_external,
     from segments
     where len($statuses::varchar[]) = 0 or list_contains($statuses::varchar[], status_on)
 ),
@@ -55,25 +68,24 @@ segment_events as (
 facility_changes as (
     select facility_id, any_value(workers) as workers, event_on, sum(sign) as change
     from segment_events
-    where standard = 'PS' and is_valid
+    where is_ps and is_valid
     group by facility_id, event_on
 ),
 
-facility_cover as (
-    select
-        facility_id,
-        workers,
-        event_on,
-        (sum(change) over (partition by facility_id order by event_on) > 0)::int as is_covered,
-    from facility_changes
-),
-
+-- covered after an event when the running count of valid segments is positive, and
+-- before it when that count less the event's own change was
 facility_events as (
     select
         event_on,
-        workers * (is_covered - coalesce(lag(is_covered) over (partition by facility_id order by event_on), 0))
-            as workers_change,
-    from facility_cover
+        workers * ((covering > 0)::int - (covering - change > 0)::int) as workers_change,
+    from (
+        select
+            workers,
+            event_on,
+            change,
+            sum(change) over (partition by facility_id order by event_on) as covering,
+        from facility_changes
+    )
 ),
 
 country_changes as (
@@ -86,12 +98,12 @@ country_changes as (
 country_events as (
     select
         event_on,
-        is_covered - coalesce(lag(is_covered) over (partition by country order by event_on), 0) as countries_change,
+        (covering > 0)::int - (covering - change > 0)::int as countries_change,
     from (
         select
-            country,
             event_on,
-            (sum(change) over (partition by country order by event_on) > 0)::int as is_covered,
+            change,
+            sum(change) over (partition by country order by event_on) as covering,
         from country_changes
     )
 ),
@@ -99,11 +111,11 @@ country_events as (
 all_events as (
     select
         event_on,
-        sign * (standard = 'PS')::int as ps_issued,
-        sign * (standard = 'CoC')::int as coc_issued,
-        sign * (standard = 'PS' and is_valid)::int as ps_valid,
-        sign * (standard = 'CoC' and is_valid)::int as coc_valid,
-        sign * (standard = 'PS' and is_valid and is_leveraging_external)::int as ps_valid_leveraging,
+        sign * is_ps::int as ps_issued,
+        sign * is_coc::int as coc_issued,
+        sign * (is_ps and is_valid)::int as ps_valid,
+        sign * (is_coc and is_valid)::int as coc_valid,
+        sign * (is_ps and is_valid and is_leveraging_external)::int as ps_valid_leveraging,
         0 as ps_workers,
         0 as countries_valid,
     from segment_events
@@ -113,32 +125,40 @@ all_events as (
     select event_on, 0, 0, 0, 0, 0, 0, countries_change from country_events
 ),
 
+-- the running totals read on each date: dates join the events as zero rows that sort after
+-- the events of their own day, so one running sum answers every date
 running as (
     select
+        is_date,
         event_on,
-        sum(sum(ps_issued)) over (order by event_on) as ps_issued,
-        sum(sum(coc_issued)) over (order by event_on) as coc_issued,
-        sum(sum(ps_valid)) over (order by event_on) as ps_valid,
-        sum(sum(coc_valid)) over (order by event_on) as coc_valid,
-        sum(sum(countries_valid)) over (order by event_on) as countries_valid,
-        sum(sum(ps_valid_leveraging)) over (order by event_on) as ps_valid_leveraging,
-        sum(sum(ps_workers)) over (order by event_on) as ps_workers,
-    from all_events
-    group by event_on
+        sum(sum(ps_issued)) over w as ps_issued,
+        sum(sum(coc_issued)) over w as coc_issued,
+        sum(sum(ps_valid)) over w as ps_valid,
+        sum(sum(coc_valid)) over w as coc_valid,
+        sum(sum(countries_valid)) over w as countries_valid,
+        sum(sum(ps_valid_leveraging)) over w as ps_valid_leveraging,
+        sum(sum(ps_workers)) over w as ps_workers,
+    from (
+        select false as is_date, * from all_events
+        union all
+        select true, on_date, 0, 0, 0, 0, 0, 0, 0 from dates
+    )
+    group by event_on, is_date
+    window w as (order by event_on, is_date)
 ),
 
 final as (
     select
-        d.on_date,
-        coalesce(r.ps_issued, 0)::bigint as ps_issued,
-        coalesce(r.coc_issued, 0)::bigint as coc_issued,
-        coalesce(r.ps_valid, 0)::bigint as ps_valid,
-        coalesce(r.coc_valid, 0)::bigint as coc_valid,
-        coalesce(r.countries_valid, 0)::bigint as countries_valid,
-        coalesce(r.ps_valid_leveraging, 0)::bigint as ps_valid_leveraging,
-        coalesce(r.ps_workers, 0)::bigint as ps_workers,
-    from dates as d
-    asof left join running as r on d.on_date >= r.event_on
+        event_on as on_date,
+        ps_issued::bigint as ps_issued,
+        coc_issued::bigint as coc_issued,
+        ps_valid::bigint as ps_valid,
+        coc_valid::bigint as coc_valid,
+        countries_valid::bigint as countries_valid,
+        ps_valid_leveraging::bigint as ps_valid_leveraging,
+        ps_workers::bigint as ps_workers,
+    from running
+    where is_date
 )
 
 select * from final

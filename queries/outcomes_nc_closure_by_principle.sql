@@ -1,8 +1,9 @@
 -- Non-conformances (minor and major) found in PS audits between $period_from and $as_of,
 -- and the share closed (or downgraded) at the next audit, per PS principle. Only NCs whose
 -- follow-up is known count in the share. n_companies and the NC count per company feed
--- the disclosure policy (the per-company map never leaves the query layer). The findings
--- come pre-joined and counted per audit and principle (derived ps_nonconformances).
+-- the disclosure policy (company_ids with company_nonconformances: two lists are much
+-- cheaper to fetch than a map; they never leave the query layer). The findings come
+-- pre-joined and counted per audit and principle (the derived ps_nonconformances).
 with
 
 ps_nonconformances as (
@@ -48,8 +49,8 @@ by_principle as (
         sum(followed_up)::bigint as followed_up,
         sum(closed_at_next_audit)::bigint as closed_at_next_audit,
         count(member_id) as n_companies,
-        map(list(member_id order by member_id), list(nonconformances::ubigint order by member_id))
-            as nonconformances_by_company,
+        list(member_id order by member_id) as company_ids,
+        list(nonconformances::bigint order by member_id) as company_nonconformances,
     from by_company
     group by principle
 ),
@@ -63,7 +64,8 @@ final as (
         coalesce(b.closed_at_next_audit, 0) as closed_at_next_audit,
         b.closed_at_next_audit / nullif(b.followed_up, 0) as closed_share,
         coalesce(b.n_companies, 0) as n_companies,
-        b.nonconformances_by_company,
+        coalesce(b.company_ids, []::varchar[]) as company_ids,
+        coalesce(b.company_nonconformances, []::bigint[]) as company_nonconformances,
     from principles as p
     left join by_principle as b on b.principle = p.principle
 )

@@ -16,6 +16,7 @@ from datetime import date
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
 from pydantic import BaseModel, ConfigDict
 
 from asi_me.filters import Filters, Viewer
@@ -53,6 +54,21 @@ def run_query(store: Store, name: str, params: dict[str, Any]) -> pd.DataFrame:
     if missing:
         raise KeyError(f"Query {name!r} needs parameters {sorted(missing)} that were not given.")
     return store.run(name, {k: v for k, v in params.items() if k in wanted})
+
+
+def run_arrow_query(store: Store, name: str, params: dict[str, Any]) -> pd.DataFrame:
+    """`run_query` for many rows: fetched as Arrow and converted once (strings without a copy
+    per value), with the same dtypes as DuckDB's own conversion (dates as datetime64[us])."""
+    ensure_macros(store)
+    wanted = set(_PARAM.findall(sql_text(name)))
+    missing = wanted - params.keys()
+    if missing:
+        raise KeyError(f"Query {name!r} needs parameters {sorted(missing)} that were not given.")
+    table = store.query_arrow(sql_text(name), {k: v for k, v in params.items() if k in wanted})
+    for i, column in enumerate(table.schema):
+        if pa.types.is_date32(column.type):
+            table = table.set_column(i, column.name, table.column(i).cast(pa.timestamp("us")))
+    return table.to_pandas()
 
 
 def filter_params(store: Store, filters: Filters | None) -> dict[str, Any]:
@@ -121,15 +137,51 @@ def certification_register(store: Store, viewer: Viewer, filters: Filters | None
     Every filter applies: country/region and activity of the facility, standard, version,
     membership class of the member and status on the as-of date. The register is public
     for every role; it carries no workers, findings or volumes, and facility_id/member_id
-    only on the viewer's own rows (all rows for the secretariat).
+    only on the viewer's own rows (all rows for the secretariat). The whole register is for
+    downloads and the member and secretariat views; a page that shows its first rows uses
+    `certification_register_page`.
     """
     return hide_internal_ids(_register(store, filters), viewer)
 
 
 def _register(store: Store, filters: Filters | None) -> pd.DataFrame:
-    frame = run_query(store, "cert_register", filter_params(store, filters))
-    frame["status_label"] = frame["status"].map(label)
+    frame = run_arrow_query(store, "cert_register", filter_params(store, filters))
+    return _with_status_label(frame)
+
+
+def _with_status_label(frame: pd.DataFrame) -> pd.DataFrame:
+    # label() once per distinct status, not once per row (71,000 rows at 100x)
+    labels = {status: label(status) for status in frame["status"].dropna().unique()}
+    frame["status_label"] = frame["status"].map(labels)
     return frame
+
+
+class RegisterPage(BaseModel):
+    """The first rows of the register and how many rows and countries the whole of it holds."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True, frozen=True)
+
+    rows: pd.DataFrame  # the first `limit` rows of certification_register, same columns and order
+    total: int  # rows of the whole filtered register
+    countries: int  # distinct countries in the whole filtered register
+
+
+def certification_register_page(
+    store: Store, viewer: Viewer, filters: Filters | None = None, limit: int = 500
+) -> RegisterPage:
+    """The first `limit` rows of `certification_register` (same order, columns and hidden ids)
+    with the register's row and country counts, for a page that shows only the first rows:
+    the rest never leaves DuckDB."""
+    if limit < 1:
+        raise ValueError(f"limit must be at least 1, got {limit}.")
+    params = filter_params(store, filters)
+    rows = _with_status_label(run_arrow_query(store, "cert_register_head", {**params, "row_limit": limit}))
+    counts = run_query(store, "cert_register_counts", params)
+    return RegisterPage(
+        rows=hide_internal_ids(rows, viewer),
+        total=int(counts["certifications"].iloc[0]),
+        countries=int(counts["countries"].iloc[0]),
+    )
 
 
 def hide_internal_ids(frame: pd.DataFrame, viewer: Viewer) -> pd.DataFrame:
@@ -141,10 +193,15 @@ def hide_internal_ids(frame: pd.DataFrame, viewer: Viewer) -> pd.DataFrame:
     """
     if viewer.sees_everything or frame.empty:
         return frame
-    out = frame.copy()
+    out = frame.copy(deep=False)  # copy-on-write: the caller's frame is never changed
     foreign = out["member_id"] != (viewer.member_id or "")
+    is_all_foreign = bool(foreign.all())
     for column in ("member_id", "facility_id"):
-        if column in out.columns:
+        if column not in out.columns:
+            continue
+        if is_all_foreign:  # the public: no row is theirs, so skip boxing every id as an object
+            out[column] = pd.Series([None] * len(out), index=out.index, dtype=object)
+        else:
             out[column] = out[column].astype(object).where(~foreign, None)
     return out
 
@@ -161,49 +218,24 @@ def facility_points(
     more than `max_points` facilities, markers become grid cells instead: the smallest
     cell size (degrees) giving at most `max_points` cells, each at the mean position of
     its facilities, with n_facilities, the dominant status and standard, and is_cell true.
+    The grid is computed in SQL (queries/cert_facility_points.sql), so at most `max_points`
+    rows (or the four 360-degree cells) leave DuckDB.
     """
     if max_points < 1:
         raise ValueError(f"max_points must be at least 1, got {max_points}.")
-    facilities = run_query(store, "cert_facility_points", filter_params(store, filters))
-    points = facilities.dropna(subset=["latitude", "longitude"]).copy()
-    points["n_facilities"] = 1
-    points["is_cell"] = False
-    points["cell_deg"] = 0.0
-    if len(points) <= max_points:
-        return hide_internal_ids(points.reset_index(drop=True), viewer)
-    for cell_deg in _CELL_SIZES:
-        cells = _grid_cells(points, cell_deg)
-        if len(cells) <= max_points:
-            return cells
-    raise AssertionError("A 360-degree grid has one cell; this is unreachable.")
+    params = {**filter_params(store, filters), "max_points": max_points, "cell_sizes": list(_CELL_SIZES)}
+    markers = run_query(store, "cert_facility_points", params)
+    if markers["is_cell"].any():
+        return markers[_CELL_COLUMNS].reset_index(drop=True)
+    return hide_internal_ids(markers[_POINT_COLUMNS].reset_index(drop=True), viewer)
 
 
-def _grid_cells(points: pd.DataFrame, cell_deg: float) -> pd.DataFrame:
-    binned = points.assign(
-        lat_bin=(points["latitude"] // cell_deg).astype("int64"),
-        lon_bin=(points["longitude"] // cell_deg).astype("int64"),
-        status_rank=points["status"].map(STATUS_RANK),
-    )
-    keys = ["lat_bin", "lon_bin"]
-    cells = binned.groupby(keys).agg(
-        latitude=("latitude", "mean"), longitude=("longitude", "mean"), n_facilities=("facility_id", "size")
-    )
-    # dominant value = most frequent; ties go to the better status / alphabetical standard
-    status = (
-        binned.groupby([*keys, "status", "status_rank"]).size().rename("n").reset_index()
-        .sort_values([*keys, "n", "status_rank"], ascending=[True, True, False, True])
-        .drop_duplicates(keys).set_index(keys)["status"]
-    )
-    standard = (
-        binned.groupby([*keys, "standard_key"]).size().rename("n").reset_index()
-        .sort_values([*keys, "n", "standard_key"], ascending=[True, True, False, True])
-        .drop_duplicates(keys).set_index(keys)["standard_key"]
-    )
-    cells["status"] = status
-    cells["standard_key"] = standard
-    cells["is_cell"] = True
-    cells["cell_deg"] = cell_deg
-    return cells.reset_index(drop=True)
+_POINT_COLUMNS = [
+    "facility_id", "member_id", "facility_name", "member_name", "country", "country_name", "region",
+    "latitude", "longitude", "status", "standard_key", "certificates", "certification_ids",
+    "n_facilities", "is_cell", "cell_deg",
+]
+_CELL_COLUMNS = ["latitude", "longitude", "n_facilities", "status", "standard_key", "is_cell", "cell_deg"]
 
 
 def country_aggregates(store: Store, viewer: Viewer, filters: Filters | None = None) -> pd.DataFrame:

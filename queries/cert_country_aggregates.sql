@@ -24,7 +24,11 @@ facility_positions as (
 ),
 
 centroids as (
-    select country, avg(latitude) as latitude, avg(longitude) as longitude
+    -- a compensated sum in facility order, so the centroid is the same to the last bit on every run
+    select
+        country,
+        fsum(latitude order by facility_id) / count(latitude) as latitude,
+        fsum(longitude order by facility_id) / count(longitude) as longitude,
     from facility_positions
     group by country
 ),

@@ -8,45 +8,26 @@ dates as (
     select unnest($dates::date[]) as on_date
 ),
 
-certifications as (
-    select * from certifications
-),
-
-facilities as (
-    select * from facilities
-),
-
-members as (
-    select * from members
-),
-
-countries as (
-    select * from countries
-),
-
 filtered_certifications as (
     select
-        c.certification_id,
-        c.facility_id,
-        c.standard,
-        c.issued_on,
-        c.expires_on,
-        c.status,
-        c.status_changed_on,
-        c.certification_type,
-        f.country,
-    from certifications as c
-    inner join facilities as f on f.facility_id = c.facility_id
-    inner join members as m on m.member_id = f.member_id
-    left join countries as k on k.country = f.country
-    where (len($countries::varchar[]) = 0 or list_contains($countries::varchar[], f.country))
-        and (len($regions::varchar[]) = 0 or list_contains($regions::varchar[], k.region))
-        and (len($activities::varchar[]) = 0 or list_has_any(f.activities, $activities::varchar[]))
-        and (len($standards::varchar[]) = 0 or list_contains($standards::varchar[], c.standard))
-        and (len($versions::varchar[]) = 0 or list_contains($versions::varchar[], c.standard_version))
+        r.certification_id,
+        r.facility_id,
+        r.standard,
+        r.issued_on,
+        r.expires_on,
+        r.status,
+        r.status_changed_on,
+        r.certification_type,
+        r.country,
+    from cert_rows() as r
+    where (len($countries::varchar[]) = 0 or list_contains($countries::varchar[], r.country))
+        and (len($regions::varchar[]) = 0 or list_contains($regions::varchar[], r.region))
+        and (len($activities::varchar[]) = 0 or list_has_any(r.activities, $activities::varchar[]))
+        and (len($standards::varchar[]) = 0 or list_contains($standards::varchar[], r.standard))
+        and (len($versions::varchar[]) = 0 or list_contains($versions::varchar[], r.standard_version))
         and (
             len($membership_classes::varchar[]) = 0
-            or list_contains($membership_classes::varchar[], m.membership_class)
+            or list_contains($membership_classes::varchar[], r.membership_class)
         )
 ),
 

@@ -15,37 +15,9 @@ create macro if not exists cert_status_on(
 
 -- Every certification with its facility, member, country and auditing firm: the one
 -- base that the register, map and detail queries read (raw status columns, workers).
+-- The joins are done once per snapshot (queries/derived_certification_facts.sql).
 create macro if not exists cert_rows() as table
-    select
-        c.certification_id,
-        c.facility_id,
-        f.name as facility_name,
-        f.member_id,
-        m.name as member_name,
-        m.membership_class,
-        f.country,
-        k.country_name,
-        k.region,
-        f.latitude,
-        f.longitude,
-        f.activities,
-        f.workers,
-        c.standard,
-        c.standard_version,
-        c.certification_type,
-        c.status,
-        c.issued_on,
-        c.expires_on,
-        c.status_changed_on,
-        c.scope,
-        c.auditing_firm_id,
-        a.name as auditing_firm_name,
-        c.external_certifications,
-    from certifications as c
-    inner join facilities as f on f.facility_id = c.facility_id
-    inner join members as m on m.member_id = f.member_id
-    left join countries as k on k.country = f.country
-    left join auditing_firms as a on a.auditing_firm_id = c.auditing_firm_id;
+    select * from certification_facts;
 
 -- The certifications the public register shows on p_as_of under the filter bar: issued by
 -- then, with their status on that date (a withdrawal or suspension dated later is not yet
@@ -92,4 +64,16 @@ create macro if not exists cert_shown(
             and (len(p_versions) = 0 or list_contains(p_versions, r.standard_version))
             and (len(p_membership_classes) = 0 or list_contains(p_membership_classes, r.membership_class))
     )
-    where len(p_statuses) = 0 or list_contains(p_statuses, status)
+    where len(p_statuses) = 0 or list_contains(p_statuses, status);
+
+-- The grid cell index of a coordinate for cells of cell_deg degrees, exactly as Python's
+-- `value // cell_deg` computes it on floats (numpy's divmod: fmod, then round the quotient
+-- to the nearest whole number when floor() is off by one). floor(value / cell_deg) differs
+-- for values such as 1.0 // 0.1 (9, not 10), which would move facilities between cells.
+create macro if not exists grid_quotient_floor(q) as
+    floor(q) + case when q - floor(q) > 0.5 then 1 else 0 end;
+
+create macro if not exists grid_index(value, cell_deg) as
+    grid_quotient_floor(
+        (value - value % cell_deg) / cell_deg - case when value % cell_deg < 0 then 1 else 0 end
+    )::bigint;

@@ -1,0 +1,25 @@
+-- The first $row_limit rows of the public register as of $as_of (cert_register.sql, same
+-- filters, columns and order), for a page that shows only the first rows.
+with
+
+shown as (
+    select *
+    from cert_shown(
+        $as_of::date,
+        $countries::varchar[],
+        $regions::varchar[],
+        $activities::varchar[],
+        $standards::varchar[],
+        $versions::varchar[],
+        $membership_classes::varchar[],
+        $statuses::varchar[]
+    )
+),
+
+final as (
+    select * from shown
+)
+
+select * from final
+order by country, facility_name, standard, issued_on, certification_id
+limit $row_limit

@@ -9,7 +9,7 @@ import pytest
 from conftest import auditing_firm, certification, coc_line, facility, make_store, member
 
 from asi_me import quality
-from asi_me.filters import Viewer
+from asi_me.filters import Filters, Viewer
 
 
 def _observation(value: float, month: int) -> dict:
@@ -189,3 +189,33 @@ def test_public_report_counts_are_world_totals_whatever_the_place_filter(store):
     # The secretariat's filter still applies: no facility in Brazil.
     assert quality.quality_coc_reports_received(store, Viewer.secretariat(), country).empty
     assert quality.world_counts_note(Viewer.secretariat(), country) is None
+
+
+@pytest.fixture(scope="module")
+def demo_store():
+    from asi_me.settings import REPO_ROOT
+    from asi_me.snapshot import current_id
+    from asi_me.store import Store
+
+    if current_id(REPO_ROOT / "data") is None:
+        pytest.skip("data/ has no snapshot yet: run `python -m asi_me demo` to write the demo dataset.")
+    store = Store.open_current(REPO_ROOT / "data")
+    yield store
+    store.close()
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [Filters(), Filters(regions=("Europe",)), Filters(membership_classes=("production_transformation",))],
+    ids=["world", "one region", "one class"],
+)
+def test_public_line_counts_are_the_secretariat_lines_at_published_stage_years(demo_store, filters):
+    # The public counts come from their own aggregate queries; they must count exactly the
+    # lines the secretariat sees listed, wherever the public CoC view publishes the stage.
+    for flag in (quality.quality_mass_balance_failures, quality.quality_coc_yield_outliers):
+        public = flag(demo_store, Viewer.public(), filters)
+        lines = flag(demo_store, Viewer.secretariat(), filters)
+        listed = lines.groupby(["reporting_year", "stage"]).size().to_dict()
+        keys = zip(public["reporting_year"], public["stage"], strict=True)
+        counted = dict(zip(keys, public["lines"], strict=True))
+        assert counted == {key: listed.get(key, 0) for key in counted}, flag.__name__

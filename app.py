@@ -169,4 +169,6 @@ def main() -> None:
 
 
 if __name__ == "__main__":  # streamlit runs the script as __main__; tests import SCREENS
-    main()
+    # A few runs at a time, the rest queued in order (see asi_me/ui/process.py).
+    with process.run_slot():
+        main()

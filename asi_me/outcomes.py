@@ -6,10 +6,13 @@ from __future__ import annotations
 
 import threading
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from typing import Literal
 
+import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict
 
@@ -180,35 +183,54 @@ def dashboard_tiles(store: Store, viewer: Viewer, filters: Filters | None = None
     as_of: date = params["as_of"]
     anchors = {as_of, _shift_months(as_of, 1), _shift_months(as_of, 12)}
     dates = sorted(anchors | set(month_ends(date(2015, 1, 1), as_of)))
-    frames: dict[str, pd.DataFrame] = {}
+    columns: dict[str, dict[str, dict[date, object]]] = {}
     for query in dict.fromkeys(spec.query for spec in TILES):
         frame = run_query(store, query, {**params, "dates": dates})
+        on_dates = frame.pop("on_date").dt.date.tolist()
         if query == "outcomes_members_on_dates":
-            frame = frame.groupby("on_date", as_index=False)["members"].sum()
-            frame = pd.DataFrame({"on_date": pd.to_datetime(dates)}).merge(frame, how="left").fillna({"members": 0})
+            members = dict.fromkeys(dates, 0)
+            for on, count in zip(on_dates, frame["members"].tolist(), strict=True):
+                members[on] += count
+            columns[query] = {"members": members}
+            continue
+        columns[query] = {name: dict(zip(on_dates, frame[name].tolist(), strict=True)) for name in frame.columns}
         if query == "outcomes_certificates_on_dates":
-            frame["ps_external_share"] = (100 * frame["ps_valid_leveraging"] / frame["ps_valid"]).where(
-                frame["ps_valid"] > 0
-            )
-        frame["on_date"] = pd.to_datetime(frame["on_date"]).dt.date
-        frames[query] = frame.set_index("on_date")
-    tiles = [_tile(spec, frames[spec.query], as_of, store, filters) for spec in TILES]
+            valid, leveraging = columns[query]["ps_valid"], columns[query]["ps_valid_leveraging"]
+            columns[query]["ps_external_share"] = {
+                on: 100 * leveraging[on] / valid[on] if valid[on] > 0 else float("nan") for on in on_dates
+            }
+    months = _month_sets(store, filters)
+    tiles = [_tile(spec, columns[spec.query], as_of, months(spec.since)) for spec in TILES]
     if not viewer.sees_everything:
         tiles = [_protected_workers_tile(t, store, filters, dates) if t.code == "ps_workers" else t for t in tiles]
     return DashboardTiles(as_of=as_of, data_as_of=store.data_as_of, tiles=tiles)
+
+
+@lru_cache(maxsize=256)
+def _month_ends(start: date, end: date) -> frozenset[date]:
+    return frozenset(month_ends(start, end))
+
+
+def _month_sets(store: Store, filters: Filters | None) -> Callable[[date], frozenset[date]]:
+    """The month ends a tile starting on `since` shows a series for, under these filters."""
+
+    def months(since: date) -> frozenset[date]:
+        _, start, end = _series_window(store, filters, since)
+        return _month_ends(start, end)
+
+    return months
 
 
 def _number(value: object) -> float | None:
     return None if value is None or pd.isna(value) else round(float(value), 1)
 
 
-def _tile(spec: _TileSpec, frame: pd.DataFrame, as_of: date, store: Store, filters: Filters | None) -> Tile:
-    _, start, end = _series_window(store, filters, spec.since)
-    values = frame[spec.column]
+def _tile(spec: _TileSpec, columns: dict[str, dict[date, object]], as_of: date, months: frozenset[date]) -> Tile:
+    """One tile from its query's columns (value by date)."""
+    values = columns[spec.column]
     now = _number(values.get(as_of))
     month_ago = _number(values.get(_shift_months(as_of, 1))) if _shift_months(as_of, 1) >= spec.since else None
     year_ago = _number(values.get(_shift_months(as_of, 12))) if _shift_months(as_of, 12) >= spec.since else None
-    months = set(month_ends(start, end))
     series = [SeriesPoint(on_date=on, value=_number(v)) for on, v in values.items() if on in months and not pd.isna(v)]
     return Tile(
         code=spec.code,
@@ -223,7 +245,7 @@ def _tile(spec: _TileSpec, frame: pd.DataFrame, as_of: date, store: Store, filte
         change_month=None if now is None or month_ago is None else round(now - month_ago, 1),
         change_year=None if now is None or year_ago is None else round(now - year_ago, 1),
         secondary_label=spec.secondary_label,
-        secondary_value=_number(frame[spec.secondary_column].get(as_of)) if spec.secondary_column else None,
+        secondary_value=_number(columns[spec.secondary_column].get(as_of)) if spec.secondary_column else None,
         series=series,
     )
 
@@ -265,12 +287,17 @@ def protected_workers(
     policy = policy or DisclosurePolicy.from_settings()
     key, ignored = workers_cell(filters)
     cells = _protected_worker_cells(store, policy, sorted(set(dates)))
-    out = []
-    for on in sorted(set(dates)):
-        value, note = cells[on].get(key, (0.0, None))
-        out.append({"on_date": on, "ps_workers": float("nan") if note else value, "suppression_note": note})
-    frame = pd.DataFrame(out, columns=["on_date", "ps_workers", "suppression_note"]).set_index("on_date")
-    frame["suppression_note"] = pd.array([r["suppression_note"] for r in out], dtype=object)
+    on_dates = sorted(set(dates))
+    shown = [cells[on].get(key, (0.0, None)) for on in on_dates]
+    frame = pd.DataFrame(
+        {
+            "ps_workers": np.array(
+                [float("nan") if note else value for value, note in shown], dtype="float64" if shown else object
+            ),
+            "suppression_note": pd.array([note for _, note in shown], dtype=object),
+        },
+        index=pd.Index(on_dates, dtype=object, name="on_date"),
+    )
     return key, ignored, frame
 
 
@@ -315,7 +342,8 @@ def _protected_workers_tile(tile: Tile, store: Store, filters: Filters | None, d
     spec = next(s for s in TILES if s.code == "ps_workers")
     as_of = store.as_of((filters or Filters()).as_of)
     key, ignored, frame = protected_workers(store, filters, dates)
-    protected = _tile(spec, frame, as_of, store, filters)
+    values = dict(zip(frame.index, frame["ps_workers"].tolist(), strict=True))
+    protected = _tile(spec, {"ps_workers": values}, as_of, _month_sets(store, filters)(spec.since))
     note = frame["suppression_note"].get(as_of)
     note = None if note is None or pd.isna(note) else str(note)
     policy = DisclosurePolicy.from_settings()

@@ -496,6 +496,7 @@ def month_ends(start: date, end: date) -> list[date]:
 
 QUERY_FUNCTIONS = [
     certification_register,
+    certification_register_page,
     facility_points,
     country_aggregates,
     certification_detail,

@@ -3,7 +3,9 @@ aggregates, smelter emissions, the linked register and a detail panel per certif
 
 The linked register shows at most REGISTER_ROW_LIMIT rows (environment variable
 ASI_MAP_REGISTER_ROWS overrides it, for tests): at 100x data the whole register was a
-19 MB websocket message per run. The full filtered register is a CSV built on click.
+19 MB websocket message per run. Only those rows and the register's counts are queried
+(certification_register_page); the full filtered register is queried and written as CSV
+only when someone clicks the download.
 """
 
 from __future__ import annotations
@@ -19,12 +21,14 @@ import streamlit as st
 from asi_me.certifications import (
     certification_detail,
     certification_register,
+    certification_register_page,
     country_aggregates,
     facilities_without_coordinates,
     facility_points,
     growth_replay,
     smelter_emissions,
 )
+from asi_me.filters import Filters, Viewer
 from asi_me.members import own_certifications
 from asi_me.ui import cache, widgets
 from asi_me.ui.charts import ranked_bars
@@ -245,7 +249,8 @@ def main() -> None:
 
     map_filters = filters.replace(as_of=month)
     points = cache.cached(facility_points, viewer, map_filters)
-    register = cache.cached(certification_register, viewer, map_filters)
+    limit = register_row_limit()
+    register = cache.cached(certification_register_page, viewer, map_filters, limit=limit)
     countries = cache.cached(country_aggregates, viewer, map_filters)
     unplaced = cache.cached(facilities_without_coordinates, viewer, map_filters)
     emissions = cache.cached(smelter_emissions, viewer, map_filters) if show_emissions else None
@@ -259,11 +264,11 @@ def main() -> None:
     )
     tiles[1].metric(
         "Certifications in the register",
-        f"{len(register):,}",
+        f"{register.total:,}",
         border=True,
         help="Every certification issued by this date, whatever its status now.",
     )
-    tiles[2].metric("Countries", f"{register['country'].nunique():,}", border=True)
+    tiles[2].metric("Countries", f"{register.countries:,}", border=True)
     tiles[3].metric(
         "Facilities without coordinates",
         f"{unplaced.count:,}",
@@ -283,6 +288,15 @@ def main() -> None:
             "facilities it stands for."
         )
 
+    # The emissions layer places the smelters the viewer may see (never the public's) at their
+    # facility's coordinates, which only the full register holds.
+    smelters = emissions.smelters if emissions is not None else None
+    locations = (
+        cache.cached(certification_register, viewer, map_filters)
+        if show_emissions and smelters is not None and not smelters.empty
+        else None
+    )
+
     def draw() -> None:
         holder = st.empty()
         if replay:
@@ -297,8 +311,8 @@ def main() -> None:
         deck = build_certification_deck(
             points,
             countries,
-            emissions.smelters if emissions is not None else None,
-            register,
+            smelters,
+            locations,
             show_countries=show_countries,
             show_emissions=show_emissions,
         )
@@ -423,15 +437,14 @@ def main() -> None:
             )
 
     st.subheader("Register")
-    limit = register_row_limit()
-    total = len(register)
+    total = register.total
     st.caption("Sort by any column; select a row to open the certification's detail.")
     if total > limit:
         st.caption(
             f"Showing {limit:,} of {total:,} certifications; narrow the filters or download the full "
             "register (CSV)."
         )
-    head = register.head(limit)
+    head = register.rows
     # Row clicks index into these ids, so they must follow the rows actually sent.
     st.session_state["map_register_ids"] = head["certification_id"].tolist()
     shown = display_frame(head[list(REGISTER_COLUMNS)], min_reporters=minimum, titles=REGISTER_COLUMNS)
@@ -446,7 +459,7 @@ def main() -> None:
     with st.container(key="controls_map_register"):
         st.download_button(
             "Download the full register (CSV)" if total > limit else "Download CSV",
-            full_register_csv(register, minimum),
+            full_register_csv(viewer, map_filters, minimum),
             file_name="certification_register.csv",
             mime="text/csv",
             key="dl_map_register",
@@ -472,14 +485,15 @@ def register_row_limit() -> int:
     return value
 
 
-def full_register_csv(register: pd.DataFrame, minimum: int) -> Callable[[], bytes]:
+def full_register_csv(viewer: Viewer, filters: Filters, minimum: int) -> Callable[[], bytes]:
     """A zero-argument builder of the whole filtered register as CSV, run only when someone clicks.
 
     The same display_frame as the table, over every row, so the file reads as the table does.
     """
+    register = cache.deferred(certification_register, viewer, filters)
 
     def build() -> bytes:
-        shown = display_frame(register[list(REGISTER_COLUMNS)], min_reporters=minimum, titles=REGISTER_COLUMNS)
+        shown = display_frame(register()[list(REGISTER_COLUMNS)], min_reporters=minimum, titles=REGISTER_COLUMNS)
         return csv_bytes(shown)
 
     return build

@@ -1,54 +1,32 @@
 -- For each date in $dates: certifications issued by then, valid certificates and
 -- facilities holding a valid certification, within every register filter. Certifications
--- are cut into status segments (see outcomes_certificates_on_dates.sql) and counted with
--- running totals read at each date.
+-- are cut into status segments once per snapshot (derived_certification_segments.sql) and
+-- counted with running totals read at each date.
 with
 
 dates as (
     select unnest($dates::date[]) as on_date
 ),
 
-filtered_certifications as (
-    select
-        r.certification_id,
-        r.facility_id,
-        r.standard,
-        r.issued_on,
-        r.expires_on,
-        r.status,
-        r.status_changed_on,
-        r.certification_type,
-        r.country,
-    from cert_rows() as r
-    where (len($countries::varchar[]) = 0 or list_contains($countries::varchar[], r.country))
-        and (len($regions::varchar[]) = 0 or list_contains($regions::varchar[], r.region))
-        and (len($activities::varchar[]) = 0 or list_has_any(r.activities, $activities::varchar[]))
-        and (len($standards::varchar[]) = 0 or list_contains($standards::varchar[], r.standard))
-        and (len($versions::varchar[]) = 0 or list_contains($versions::varchar[], r.standard_version))
-        and (
-            len($membership_classes::varchar[]) = 0
-            or list_contains($membership_classes::varchar[], r.membership_class)
-        )
-),
-
-segment_starts as (
-    select distinct
-        certification_id,
-        unnest([issued_on, status_changed_on, expires_on]) as segment_start,
-    from filtered_certifications
-),
-
 segments as (
     select
-        c.*,
+        s.certification_id,
+        s.facility_id,
         s.segment_start,
-        lead(s.segment_start) over (partition by s.certification_id order by s.segment_start) as segment_end,
+        s.segment_end,
         cert_status_on(
-            c.issued_on, c.expires_on, c.status, c.status_changed_on, c.certification_type, s.segment_start
+            s.issued_on, s.expires_on, s.status, s.status_changed_on, s.certification_type, s.segment_start
         ) as status_on,
-    from segment_starts as s
-    inner join filtered_certifications as c on c.certification_id = s.certification_id
-    where s.segment_start is not null and s.segment_start >= c.issued_on
+    from certification_segments as s
+    where (len($countries::varchar[]) = 0 or list_contains($countries::varchar[], s.country))
+        and (len($regions::varchar[]) = 0 or list_contains($regions::varchar[], s.region))
+        and (len($activities::varchar[]) = 0 or list_has_any(s.activities, $activities::varchar[]))
+        and (len($standards::varchar[]) = 0 or list_contains($standards::varchar[], s.standard))
+        and (len($versions::varchar[]) = 0 or list_contains($versions::varchar[], s.standard_version))
+        and (
+            len($membership_classes::varchar[]) = 0
+            or list_contains($membership_classes::varchar[], s.membership_class)
+        )
 ),
 
 shown as (

@@ -185,6 +185,50 @@ def test_grid_aggregation_keeps_total_and_caps_rows(tmp_path):
     assert len(one) == 1 and one["n_facilities"].iloc[0] == 30 and one["status"].iloc[0] == "certified"
 
 
+def test_grid_cells_bin_coordinates_as_python_floor_division(tmp_path):
+    # 1.0 // 0.1 is 9 in Python (floor(1.0 / 0.1) would be 10): 0.95 and 1.0 share the cell
+    # from 0.9, 1.05 is alone in the next one.
+    latitudes = (0.95, 1.0, 1.05)
+    facilities = [{"facility_id": f"F{i}", "latitude": lat, "longitude": 10.05} for i, lat in enumerate(latitudes)]
+    certs = [{"certification_id": f"C{i}", "facility_id": f"F{i}"} for i in range(3)]
+    store = make_store(tmp_path, members=[{"member_id": "M1"}], facilities=facilities, certifications=certs)
+    cells = cert.facility_points(store, PUBLIC, Filters(as_of=date(2020, 1, 1)), max_points=2)
+    assert cells["n_facilities"].tolist() == [2, 1]
+    assert cells["latitude"].tolist() == pytest.approx([0.975, 1.05])
+    assert cells["cell_deg"].tolist() == [0.1, 0.1]
+    assert list(cells.columns) == ["latitude", "longitude", "n_facilities", "status", "standard_key", "is_cell",
+                                   "cell_deg"]
+
+
+def test_grid_falls_back_to_one_cell_per_hemisphere_quarter(tmp_path):
+    # Even 360-degree cells split the equator and the prime meridian: two cells, not an error.
+    facilities = [{"facility_id": "N", "latitude": 10.0, "longitude": 5.0},
+                  {"facility_id": "S", "latitude": -10.0, "longitude": 5.0}]
+    certs = [{"certification_id": f"C{f['facility_id']}", "facility_id": f["facility_id"]} for f in facilities]
+    store = make_store(tmp_path, members=[{"member_id": "M1"}], facilities=facilities, certifications=certs)
+    cells = cert.facility_points(store, PUBLIC, Filters(as_of=date(2020, 1, 1)), max_points=1)
+    assert cells["latitude"].tolist() == [-10.0, 10.0]
+    assert cells["cell_deg"].tolist() == [360.0, 360.0]
+
+
+def test_register_page_holds_the_first_rows_and_the_whole_registers_counts(two_companies):
+    on = Filters(as_of=date(2020, 12, 31))
+    register = cert.certification_register(two_companies, PUBLIC, on)
+    page = cert.certification_register_page(two_companies, PUBLIC, on, limit=2)
+    # register order is country, facility, standard: DE Alpha Casthouse CoC (C2), PS (C1), then NO
+    assert page.rows["certification_id"].tolist() == ["C2", "C1"]
+    pd.testing.assert_frame_equal(page.rows, register.head(2))
+    assert (page.total, page.countries) == (4, 2)
+    assert page.rows["facility_id"].isna().all()  # ids stay hidden from the public
+    whole = cert.certification_register_page(two_companies, SECRETARIAT, on, limit=500)
+    assert whole.rows["facility_id"].tolist() == ["F1", "F1", "F2", "F3"]
+    only_suspended = Filters(as_of=on.as_of, statuses=("suspended",))
+    suspended = cert.certification_register_page(two_companies, PUBLIC, only_suspended)
+    assert (suspended.rows["certification_id"].tolist(), suspended.total, suspended.countries) == (["C1"], 1, 1)
+    with pytest.raises(ValueError, match="limit must be at least 1"):
+        cert.certification_register_page(two_companies, PUBLIC, on, limit=0)
+
+
 def test_country_aggregates_count_valid_certificates_and_centroid(two_companies):
     agg = cert.country_aggregates(two_companies, PUBLIC, Filters(as_of=date(2020, 12, 31))).set_index("country")
     # DE: C1 suspended, C2 CoC certified -> 1 facility, 0 PS, 1 CoC.

@@ -33,6 +33,7 @@ DERIVED: tuple[str, ...] = (
     "certification_facts",
     "coc_facility_years",
     "indicator_outliers",
+    "coc_line_checks",
     "certification_segments",
     "ps_nonconformances",
     "training_firsts",

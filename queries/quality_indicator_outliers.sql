@@ -1,7 +1,9 @@
 -- Indicator observations more than $threshold modified z-scores from their series, read
 -- from the indicator_outliers derived table (scored once per snapshot, kept beyond 3.5):
 -- only valid for $threshold >= 3.5; asi_me.quality runs quality_indicator_outliers_all
--- for a lower one.
+-- for a lower one. The derived table is stored (and created) in the order asked for here,
+-- and a filtered scan keeps that order (DuckDB preserves insertion order), so the rows come
+-- sorted without sorting them again.
 with
 
 indicator_outliers as (
@@ -23,4 +25,3 @@ final as (
 )
 
 select * from final
-order by indicator_code, dimension, dimension_value, period_on

@@ -1,20 +1,11 @@
--- CoC report lines failing the mass balance, counted per reporting year and stage: the
--- same check as coc_mass_balance.sql (output may not exceed input times the stage's yield
--- factor plus the carried-forward balance, with a micro-tonne tolerance), applied to every
--- line first so that only the few failing lines are joined to their facility and member
--- for the place and class filters.
+-- CoC report lines failing the mass balance, counted per reporting year and stage, over
+-- the coc_line_checks derived table narrowed by the place and class filters: the same
+-- check as coc_mass_balance.sql (output may not exceed input times the stage's yield
+-- factor plus the carried-forward balance, with a micro-tonne tolerance).
 with
 
-coc_reports as (
-    select * from coc_reports
-),
-
-facilities as (
-    select * from facilities
-),
-
-members as (
-    select * from members
+coc_line_checks as (
+    select * from coc_line_checks
 ),
 
 countries as (
@@ -30,27 +21,17 @@ yield_factors as (
 
 failing as (
     select
-        r.reporting_year,
-        r.stage,
-        r.facility_id,
-    from coc_reports as r
-    left join yield_factors as y on y.stage = r.stage and y.material = r.material
-    where not (r.output_t <= r.input_t * coalesce(y.yield_factor, 1.0) + r.carried_forward_t + 1e-6)
-),
-
-narrowed as (
-    select
         l.reporting_year,
         l.stage,
-    from failing as l
-    inner join facilities as f on f.facility_id = l.facility_id
-    inner join members as m on m.member_id = f.member_id
-    left join countries as k on k.country = f.country
-    where (len($countries::varchar[]) = 0 or list_contains($countries::varchar[], f.country))
+    from coc_line_checks as l
+    left join yield_factors as y on y.stage = l.stage and y.material = l.material
+    left join countries as k on k.country = l.country
+    where not (l.output_t <= l.input_t * coalesce(y.yield_factor, 1.0) + l.carried_forward_t + 1e-6)
+        and (len($countries::varchar[]) = 0 or list_contains($countries::varchar[], l.country))
         and (len($regions::varchar[]) = 0 or list_contains($regions::varchar[], k.region))
         and (
             len($membership_classes::varchar[]) = 0
-            or list_contains($membership_classes::varchar[], m.membership_class)
+            or list_contains($membership_classes::varchar[], l.membership_class)
         )
 ),
 
@@ -59,7 +40,7 @@ counted as (
         reporting_year,
         stage,
         count(*) as lines,
-    from narrowed
+    from failing
     group by reporting_year, stage
 )
 

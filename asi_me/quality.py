@@ -179,10 +179,10 @@ def quality_missing_coordinates(
 ) -> pd.DataFrame:
     """Facilities without coordinates: the list (secretariat, member's own) or one count."""
     params = _params(viewer if not for_publication else Viewer.public(), filters)
-    rows = store.run("quality_missing_coordinates", params)
     if _detail(viewer, for_publication):
-        return rows
-    return pd.DataFrame({"facilities": [len(rows)]}, dtype="int64")
+        return store.run("quality_missing_coordinates", params)
+    count = int(store.run("quality_missing_coordinate_count", params)["facilities"].iloc[0])
+    return pd.DataFrame({"facilities": [count]}, dtype="int64")
 
 
 def quality_indicator_outliers(

@@ -73,10 +73,18 @@ class DisclosurePolicy:
         positive = [float(v) for v in volumes.values() if v and v > 0]
         if not positive:
             return None
-        if len(positive) < self.min_reporters:
+        return self.primary_note_of(len(positive), max(positive), sum(positive))
+
+    def primary_note_of(self, reporters: int, largest: float, total: float) -> str | None:
+        """`primary_note` from a cell's summary: the number of companies with a positive
+        volume, the largest such volume and their sum (for callers that aggregate many
+        cells at once instead of building one dict per cell)."""
+        if reporters == 0:
+            return None
+        if reporters < self.min_reporters:
             return self.note_few_reporters
         # A small tolerance so that exactly max_dominance (e.g. 4 equal companies at 25%) passes.
-        if max(positive) / sum(positive) > self.max_dominance + 1e-12:
+        if largest / total > self.max_dominance + 1e-12:
             return self.note_dominance
         return None
 

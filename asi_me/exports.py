@@ -27,13 +27,13 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
-from openpyxl import Workbook
 
 from asi_me.catalogue import PUBLISHED_AGGREGATES, download_scope, table_for_download, table_rows_sql
 from asi_me.contract import LIST_SEPARATOR, TABLES
 from asi_me.filters import Filters, Viewer
 from asi_me.policy import DisclosurePolicy
 from asi_me.store import Store
+from asi_me.xlsx import XlsxWriter
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _FORMULA_PATTERN = r"^[=+\-@\t\r]"
@@ -355,33 +355,23 @@ def _sheet_names(names: list[str]) -> list[str]:
     return out
 
 
-def _write_sheet(workbook: Workbook, title: str, columns: list[str],
+def _write_sheet(book: XlsxWriter, title: str, columns: list[str] | None,
                  batches: Iterable[pa.RecordBatch | pa.Table]) -> None:
-    """One sheet in openpyxl's streaming mode: header row frozen, then every row."""
-    worksheet = workbook.create_sheet(title)
-    worksheet.freeze_panes = "A2"
-    worksheet.append(columns)
-    for batch in batches:
-        values = [column.to_pylist() for column in _excel_batch(batch).columns]
-        for row in zip(*values, strict=True):
-            worksheet.append(row)
-
-
-def _workbook_bytes(workbook: Workbook) -> bytes:
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    """One sheet, header row frozen: lists joined, formula-like text defused, the rest as
+    native numbers, booleans and dates."""
+    book.add_sheet(title, columns, (_excel_batch(batch) for batch in batches), freeze_header=columns is not None)
 
 
 def excel_workbook(frames: dict[str, pd.DataFrame]) -> bytes:
     """One .xlsx with a sheet per frame (header row frozen); an empty dict gives one
-    sheet saying there is no data. Written in openpyxl's streaming mode to stay fast."""
+    sheet saying there is no data."""
     if not frames:
         frames = {"No data": pd.DataFrame({"note": ["No table was selected for download."]})}
-    workbook = Workbook(write_only=True)
-    for sheet, frame in zip(_sheet_names(list(frames)), frames.values(), strict=True):
-        _write_sheet(workbook, sheet, [str(c) for c in frame.columns], [_arrow_of_frame(frame)])
-    return _workbook_bytes(workbook)
+    sink = io.BytesIO()
+    with XlsxWriter(sink, compresslevel=ZIP_LEVEL) as book:
+        for sheet, frame in zip(_sheet_names(list(frames)), frames.values(), strict=True):
+            _write_sheet(book, sheet, [str(c) for c in frame.columns], [_arrow_of_frame(frame)])
+    return sink.getvalue()
 
 
 def excel_left_out_note(title: str, name: str, rows: int, *, in_workbook: bool = True) -> str:
@@ -425,13 +415,12 @@ def download_workbook(store: Store, viewer: Viewer, filters: Filters | None = No
     lines += [f"{sheet}: {_title(s.name)}, {counts[s.name]:,} rows" for sheet, s in zip(names[1:], kept, strict=True)]
     lines += ["", "Definitions and suppression notes are in the README.md of the zip of CSVs and in "
                   "docs/data-dictionary.md. Hidden figures are empty cells with is_suppressed = True, never zero."]
-    workbook = Workbook(write_only=True)
-    readme = workbook.create_sheet(names[0])
-    for line in lines:
-        readme.append([line])
-    for sheet, source in zip(names[1:], kept, strict=True):
-        _write_sheet(workbook, sheet, source.columns, source.batches())
-    return _workbook_bytes(workbook)
+    sink = io.BytesIO()
+    with XlsxWriter(sink, compresslevel=ZIP_LEVEL) as book:
+        _write_sheet(book, names[0], None, [pa.table({"text": lines})])
+        for sheet, source in zip(names[1:], kept, strict=True):
+            _write_sheet(book, sheet, source.columns, source.batches())
+    return sink.getvalue()
 
 
 def tables_left_out_of_workbook(store: Store, viewer: Viewer) -> list[dict[str, Any]]:

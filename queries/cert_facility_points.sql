@@ -23,15 +23,9 @@ shown as (
     )
 ),
 
-facility_points as (
+facility_marks as (
     select
         facility_id,
-        any_value(member_id) as member_id,
-        any_value(facility_name) as facility_name,
-        any_value(member_name) as member_name,
-        any_value(country) as country,
-        any_value(country_name) as country_name,
-        any_value(region) as region,
         any_value(latitude) as latitude,
         any_value(longitude) as longitude,
         arg_min(
@@ -45,16 +39,31 @@ facility_points as (
             end
         ) as status,
         case when count(distinct standard) > 1 then 'both' else any_value(standard) end as standard_key,
-        count(*) as certificates,
-        string_agg(certification_id, ';' order by certification_id) as certification_ids,
-        row_number() over (order by any_value(country), any_value(facility_name), facility_id) as point_order,
+        any_value(country) as country,
+        any_value(facility_name) as facility_name,
     from shown
     where latitude is not null and longitude is not null
     group by facility_id
 ),
 
 point_count as (
-    select count(*) as n_points from facility_points
+    select count(*) as n_points from facility_marks
+),
+
+-- names and certificate numbers only when the facilities themselves are the markers
+facility_points as (
+    select
+        facility_id,
+        any_value(member_id) as member_id,
+        any_value(member_name) as member_name,
+        any_value(country_name) as country_name,
+        any_value(region) as region,
+        count(*) as certificates,
+        string_agg(certification_id, ';' order by certification_id) as certification_ids,
+    from shown
+    where latitude is not null and longitude is not null
+        and (select n_points from point_count) <= $max_points
+    group by facility_id
 ),
 
 cell_sizes as (
@@ -65,9 +74,10 @@ cell_sizes as (
 cells_per_size as (
     select
         s.cell_deg,
-        count(distinct (grid_index(p.latitude, s.cell_deg), grid_index(p.longitude, s.cell_deg))) as n_cells,
+        -- one number per cell (longitude indexes stay far below 10 million even for 0.1 degrees)
+        count(distinct grid_index(p.latitude, s.cell_deg) * 10000000 + grid_index(p.longitude, s.cell_deg)) as n_cells,
     from cell_sizes as s
-    cross join facility_points as p
+    cross join facility_marks as p
     group by s.cell_deg
 ),
 
@@ -87,7 +97,11 @@ binned as (
         c.cell_deg,
         grid_index(p.latitude, c.cell_deg) as lat_bin,
         grid_index(p.longitude, c.cell_deg) as lon_bin,
-    from facility_points as p
+    from (
+        -- the order pandas would sum a cell's coordinates in, so the mean is the same to the last bit
+        select *, row_number() over (order by country, facility_name, facility_id) as point_order,
+        from facility_marks
+    ) as p
     cross join chosen_size as c
 ),
 
@@ -103,35 +117,41 @@ cell_positions as (
     group by lat_bin, lon_bin
 ),
 
-status_votes as (
+status_counts as (
     select
         lat_bin,
         lon_bin,
         status,
-        row_number() over (
-            partition by lat_bin, lon_bin
-            order by
-                count(*) desc,
-                case status
-                    when 'certified' then 0
-                    when 'provisional' then 1
-                    when 'suspended' then 2
-                    when 'withdrawn' then 3
-                    when 'expired' then 4
-                end asc nulls last
-        ) as place,
+        count(*) as n,
+        case status
+            when 'certified' then 0
+            when 'provisional' then 1
+            when 'suspended' then 2
+            when 'withdrawn' then 3
+            when 'expired' then 4
+            else 5
+        end as status_rank,
     from binned
     group by lat_bin, lon_bin, status
 ),
 
-standard_votes as (
-    select
-        lat_bin,
-        lon_bin,
-        standard_key,
-        row_number() over (partition by lat_bin, lon_bin order by count(*) desc, standard_key asc) as place,
+standard_counts as (
+    select lat_bin, lon_bin, standard_key, count(*) as n,
     from binned
     group by lat_bin, lon_bin, standard_key
+),
+
+-- the most frequent value; ties go to the better status and the alphabetically first standard key
+dominant_status as (
+    select lat_bin, lon_bin, arg_min(status, (-n, status_rank)) as status,
+    from status_counts
+    group by lat_bin, lon_bin
+),
+
+dominant_standard as (
+    select lat_bin, lon_bin, arg_min(standard_key, (-n, standard_key)) as standard_key,
+    from standard_counts
+    group by lat_bin, lon_bin
 ),
 
 cells as (
@@ -145,32 +165,32 @@ cells as (
         c.lat_bin,
         c.lon_bin,
     from cell_positions as c
-    left join status_votes as s on s.lat_bin = c.lat_bin and s.lon_bin = c.lon_bin and s.place = 1
-    left join standard_votes as k on k.lat_bin = c.lat_bin and k.lon_bin = c.lon_bin and k.place = 1
+    left join dominant_status as s on s.lat_bin = c.lat_bin and s.lon_bin = c.lon_bin
+    left join dominant_standard as k on k.lat_bin = c.lat_bin and k.lon_bin = c.lon_bin
 ),
 
 final as (
     select
         false as is_cell,
-        facility_id,
-        member_id,
-        facility_name,
-        member_name,
-        country,
-        country_name,
-        region,
-        latitude,
-        longitude,
-        status,
-        standard_key,
-        certificates,
-        certification_ids,
+        m.facility_id,
+        p.member_id,
+        m.facility_name,
+        p.member_name,
+        m.country,
+        p.country_name,
+        p.region,
+        m.latitude,
+        m.longitude,
+        m.status,
+        m.standard_key,
+        p.certificates,
+        p.certification_ids,
         1::bigint as n_facilities,
         0.0::double as cell_deg,
         null::bigint as lat_bin,
         null::bigint as lon_bin,
-    from facility_points
-    where (select n_points from point_count) <= $max_points
+    from facility_marks as m
+    inner join facility_points as p on p.facility_id = m.facility_id
     union all
     select
         true as is_cell,

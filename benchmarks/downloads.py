@@ -4,17 +4,19 @@ table's CSV and table_for_download, at demo size and at 100x.
 The "before" code is read from git at a fixed commit (the pandas implementation) and
 loaded beside the current one, so both are measured on the same machine in the same
 run. Every measurement runs in a fresh child process, which reports wall and CPU time
-(all threads) and its peak RSS (ru_maxrss), beside the RSS it had before the call.
+(all threads) and its peak RSS during the call (VmHWM, reset just before it), beside the
+RSS it had before the call. `data_page` times the Data screen in AppTest, cold and warm.
 
     python benchmarks/downloads.py                       # data/ and /tmp/asi_scale100
     python benchmarks/downloads.py --data data --reps 3  # demo size only
+    ASI_BENCH_GIT_DIR=/path/to/repo python benchmarks/downloads.py  # run from an exported tree
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import resource
+import os
 import statistics
 import subprocess
 import sys
@@ -28,10 +30,13 @@ sys.path.insert(0, str(ROOT))
 TABLE = "indicator_observations"  # the largest table a public viewer may download
 
 
+GIT_DIR = Path(os.environ.get("ASI_BENCH_GIT_DIR", ROOT))
+
+
 def _before_modules(commit: str) -> tuple[types.ModuleType, types.ModuleType]:
     """asi_me.catalogue and asi_me.exports as they were at `commit`, loaded under other names."""
     def load(name: str, path: str, replace: tuple[str, str] | None = None) -> types.ModuleType:
-        source = subprocess.run(["git", "show", f"{commit}:{path}"], cwd=ROOT, check=True,
+        source = subprocess.run(["git", "show", f"{commit}:{path}"], cwd=GIT_DIR, check=True,
                                 capture_output=True, text=True).stdout
         if replace:
             source = source.replace(*replace)
@@ -71,18 +76,53 @@ def _call(kind: str, version: str, store, commit: str):
     return calls[kind]
 
 
+def _memory_mb(field: str) -> float:
+    """VmRSS or VmHWM (peak RSS since the last reset) of this process, in MB."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def _data_page(data_dir: str) -> dict[str, float]:
+    """The Data screen (public), as AppTest runs it: the first run after the home page
+    (cold: nothing of the Data screen cached) and the median of three fresh warm sessions."""
+    os.environ["ASI_DATA_DIR"] = data_dir
+    from streamlit.testing.v1 import AppTest
+
+    def run() -> tuple[float, float]:
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=900)
+        at.run()
+        at.switch_page("pages/data.py")
+        wall, cpu = time.perf_counter(), time.process_time()
+        at.run()
+        assert not at.exception, [e.value for e in at.exception]
+        return (time.perf_counter() - wall) * 1000, (time.process_time() - cpu) * 1000
+
+    cold = run()
+    warm = sorted(run() for _ in range(3))[1]
+    return {"wall_ms": cold[0], "cpu_ms": cold[1], "warm_wall_ms": warm[0], "warm_cpu_ms": warm[1]}
+
+
 def child(kind: str, version: str, data_dir: str, commit: str) -> None:
-    """One measurement in this (fresh) process; prints a JSON line."""
+    """One measurement in this (fresh) process; prints a JSON line. Peak RSS is the
+    high-water mark reset just before the call (Linux clear_refs), so opening the store
+    does not hide what the call itself needs."""
+    if kind == "data_page":
+        print(json.dumps(_data_page(data_dir) | {"rss_before_mb": _memory_mb("VmRSS"),
+                                                  "peak_rss_mb": _memory_mb("VmHWM"), "bytes": 0}))
+        return
     from asi_me.store import Store
 
     store = Store.open_current(Path(data_dir))
     store.query("select count(*) from indicator_observations")  # open the Parquet once, outside the timing
     call = _call(kind, version, store, commit)
-    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    Path("/proc/self/clear_refs").write_text("5")
+    rss_before = _memory_mb("VmRSS")
     wall, cpu = time.perf_counter(), time.process_time()
     result = call()
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak = _memory_mb("VmHWM")
     size = len(result) if isinstance(result, bytes) else int(result.memory_usage(deep=True).sum())
     print(json.dumps({"wall_ms": wall * 1000, "cpu_ms": cpu * 1000, "rss_before_mb": rss_before,
                       "peak_rss_mb": peak, "bytes": size}))
@@ -106,7 +146,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", action="append", help="data folder(s); default data and /tmp/asi_scale100")
     parser.add_argument("--reps", type=int, default=0, help="repetitions (default 3 at demo size, 1 at 100x)")
-    parser.add_argument("--kinds", default="zip,workbook,table_csv,table_for_download")
+    parser.add_argument("--kinds", default="zip,workbook,table_csv,table_for_download,data_page")
     parser.add_argument("--versions", default="before,after")
     parser.add_argument("--timeout", type=float, default=240)
     parser.add_argument("--base", default=BASE_COMMIT)
@@ -122,14 +162,15 @@ def main() -> None:
     for data_dir in args.data or ["data", "/tmp/asi_scale100"]:
         reps = args.reps or (3 if data_dir == "data" else 1)
         for kind in args.kinds.split(","):
-            for version in args.versions.split(","):
+            for version in (["after"] if kind == "data_page" else args.versions.split(",")):
                 row = {"data": data_dir, "kind": kind, "version": version,
                        **measure(kind, version, data_dir, reps=reps, timeout=args.timeout, commit=args.base)}
                 results.append(row)
                 if "error" in row:
                     print(f"| {data_dir} | {kind} | {version} | {row['error']} | | | |", flush=True)
                 else:
-                    print(f"| {data_dir} | {kind} | {version} | {row['wall_ms']:,.0f} | {row['cpu_ms']:,.0f} | "
+                    warm = (f" (warm {row['warm_wall_ms']:,.0f})" if "warm_wall_ms" in row else "")
+                    print(f"| {data_dir} | {kind} | {version} | {row['wall_ms']:,.0f}{warm} | {row['cpu_ms']:,.0f} | "
                           f"{row['peak_rss_mb']:,.0f} ({row['rss_before_mb']:,.0f}) | {row['bytes']:,} |", flush=True)
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))

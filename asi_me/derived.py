@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 DERIVED: tuple[str, ...] = (
     "indicator_totals",
     "certification_facts",
+    "smelter_emission_facts",
     "coc_facility_years",
     "indicator_outliers",
     "coc_line_checks",

@@ -14,20 +14,22 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from pydantic import BaseModel, ConfigDict
 
 from asi_me.certifications import (
     WORLD,
     GeoKey,
     apply_disclosure_policy,
+    ensure_macros,
     filter_params,
     month_ends,
-    protect_geography,
     run_query,
 )
 from asi_me.filters import Filters, Viewer
-from asi_me.policy import DisclosurePolicy
-from asi_me.store import Store
+from asi_me.policy import Cell, DisclosurePolicy, Relation, protect_cells
+from asi_me.store import Store, sql_text
 from asi_me.vocab import (
     PS_PRINCIPLES,
     STANDARD_OF_VERSION,
@@ -320,16 +322,87 @@ def _protected_worker_cells(
         known = _worker_cells.setdefault(store, {})
         missing = [on for on in dates if (policy, on) not in known]
     if missing:
-        rows = run_query(store, "outcomes_ps_workers_by_company", {"dates": missing})
-        rows["on_date"] = pd.to_datetime(rows["on_date"]).dt.date
-        by_date = dict(iter(rows.groupby("on_date", sort=True)))
-        found = {
-            on: {} if on not in by_date else protect_geography(by_date[on], "workers", policy, with_countries=True)
-            for on in missing
-        }
+        ensure_macros(store)
+        table = store.query_arrow(sql_text("outcomes_ps_workers_by_company"), {"dates": missing})
+        found: dict[date, _Cells] = {on: {} for on in missing}
+        found.update(_worker_cells_by_date(table, policy))
         with _worker_cells_lock:
             known.update({(policy, on): cells for on, cells in found.items()})
     return {on: known[(policy, on)] for on in dates}
+
+
+def _codes(column: pa.ChunkedArray) -> tuple[np.ndarray, list[str]]:
+    """Integer codes and the values they stand for."""
+    encoded = pc.dictionary_encode(column.combine_chunks())
+    return encoded.indices.to_numpy(zero_copy_only=False), [str(v) for v in encoded.dictionary.to_pylist()]
+
+
+def _worker_cells_by_date(table: pa.Table, policy: DisclosurePolicy) -> dict[date, _Cells]:
+    """certifications.protect_geography for every date at once, from per-company arrays.
+
+    The same cells (the world, each region, each country), the same relations and the same
+    notes, but each cell's primary check and the check of its complement within its parent
+    (world minus region, region minus country) come from company volume arrays instead of
+    one dict per cell and date: at 100x that is 50,000 companies on 140 dates.
+    """
+    if table.num_rows == 0:
+        return {}
+    days = table.column("on_date").to_numpy()
+    companies, _ = _codes(table.column("member_id"))
+    countries_at, country_names = _codes(table.column("country"))
+    regions_at, region_names = _codes(table.column("region"))
+    workers = table.column("workers").to_numpy().astype("float64")
+    region_of_country = dict(zip(countries_at.tolist(), regions_at.tolist(), strict=True))
+    starts = np.flatnonzero(np.r_[True, days[1:] != days[:-1]])
+    out: dict[date, _Cells] = {}
+    for start, end in zip(starts, [*starts[1:], len(days)], strict=True):
+        on = pd.Timestamp(days[start]).date()
+        _, company = np.unique(companies[start:end], return_inverse=True)
+        amount = workers[start:end]
+        n = int(company.max()) + 1
+        world = np.bincount(company, weights=amount, minlength=n)
+        by_region = np.bincount(company * len(region_names) + regions_at[start:end], weights=amount,
+                                minlength=n * len(region_names)).reshape(n, len(region_names))
+        by_country = np.bincount(company * len(country_names) + countries_at[start:end], weights=amount,
+                                 minlength=n * len(country_names)).reshape(n, len(country_names))
+        present = sorted(set(countries_at[start:end].tolist()), key=lambda c: country_names[c])
+        regions = sorted({region_of_country[c] for c in present}, key=lambda r: region_names[r])
+        world_key: GeoKey = ("world", WORLD)
+        cells: dict[GeoKey, Cell] = {world_key: Cell(float(world.sum()), {})}
+        forced: dict[GeoKey, str] = {}
+        relations: list[Relation] = []
+
+        def check(key: GeoKey, volumes: np.ndarray, parent: np.ndarray, cells: dict[GeoKey, Cell] = cells,
+                  forced: dict[GeoKey, str] = forced) -> None:
+            # contributions stay empty (not None): the primary note is forced from the arrays
+            cells[key] = Cell(float(volumes.sum()), {})
+            note = _primary_note(volumes, policy) or (
+                policy.note_complementary if _primary_note(parent - volumes, policy, 1e-9) else None
+            )
+            if note:
+                forced[key] = note
+
+        if note := _primary_note(world, policy):
+            forced[world_key] = note
+        for region in regions:
+            region_key: GeoKey = ("region", region_names[region])
+            check(region_key, by_region[:, region], world)
+            inside = [c for c in present if region_of_country[c] == region]
+            for country in inside:
+                check(("country", country_names[country]), by_country[:, country], by_region[:, region])
+            relations.append(Relation(region_key, tuple(("country", country_names[c]) for c in inside)))
+        relations.append(Relation(world_key, tuple(("region", region_names[r]) for r in regions)))
+        protection = protect_cells(cells, relations, policy, forced=forced)
+        out[on] = {key: (cell.value, protection.note(key)) for key, cell in cells.items()}
+    return out
+
+
+def _primary_note(volumes: np.ndarray, policy: DisclosurePolicy, above: float = 0.0) -> str | None:
+    """The policy's primary note for a cell with these company volumes (those above `above` count)."""
+    positive = volumes[volumes > above]
+    if positive.size == 0:
+        return None
+    return policy.primary_note_of(int(positive.size), float(positive.max()), float(positive.sum()))
 
 
 def _place(key: GeoKey) -> str:

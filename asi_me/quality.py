@@ -15,6 +15,8 @@ filtering at all. `quality_flags` sums every flag up in one table.
 
 from __future__ import annotations
 
+import threading
+from collections import Counter, OrderedDict
 from typing import Any
 
 import pandas as pd
@@ -69,36 +71,54 @@ def _detail(viewer: Viewer, for_publication: bool) -> bool:
     return viewer.role is not Role.PUBLIC and not for_publication
 
 
-def _published_stage_years(store: Store, filters: Filters | None, policy: DisclosurePolicy) -> set[tuple[int, str]]:
+# Published stage-years per snapshot, filters and policy: they depend on nothing else, and
+# every public CoC count asks for them (two per quality_flags call).
+_PUBLISHED: OrderedDict[tuple[str, Filters | None, DisclosurePolicy], frozenset[tuple[int, str]]] = OrderedDict()
+_PUBLISHED_SIZE = 64
+_PUBLISHED_LOCK = threading.Lock()
+
+
+def _published_stage_years(
+    store: Store, filters: Filters | None, policy: DisclosurePolicy
+) -> frozenset[tuple[int, str]]:
+    key = (store.snapshot_id, filters, policy)
+    with _PUBLISHED_LOCK:
+        if key in _PUBLISHED:
+            _PUBLISHED.move_to_end(key)
+            return _PUBLISHED[key]
     published: set[tuple[int, str]] = set()
     for year in coc_years(store):
         view = coc_year_view(store, year, filters, policy)
         published.update((year, s.value) for s in STAGES if not view.protection.is_hidden(("out", s.value)))
-    return published
+    with _PUBLISHED_LOCK:
+        _PUBLISHED[key] = frozenset(published)
+        while len(_PUBLISHED) > _PUBLISHED_SIZE:
+            _PUBLISHED.popitem(last=False)
+    return frozenset(published)
 
 
 def _public_stage_counts(
-    store: Store, counts: pd.DataFrame, filters: Filters | None, policy: DisclosurePolicy
+    store: Store, counts: dict[tuple[int, str], int], filters: Filters | None, policy: DisclosurePolicy
 ) -> pd.DataFrame:
-    """Flagged lines per reporting year and stage (`counts`: reporting_year, stage, lines), over
-    published stage-years only; a published stage-year without flagged lines counts 0."""
-    published = _published_stage_years(store, filters, policy)
-    flagged = {
-        (int(y), str(s)): int(n)
-        for y, s, n in zip(counts["reporting_year"], counts["stage"], counts["lines"], strict=True)
-    }
+    """Flagged lines per reporting year and stage (`counts`), over published stage-years only;
+    a published stage-year without flagged lines counts 0."""
     rows = [
-        {"reporting_year": year, "stage": stage, "stage_label": label(stage), "lines": flagged.get((year, stage), 0)}
-        for year, stage in sorted(published)
+        {"reporting_year": year, "stage": stage, "stage_label": label(stage), "lines": counts.get((year, stage), 0)}
+        for year, stage in sorted(_published_stage_years(store, filters, policy))
     ]
     frame = pd.DataFrame(rows, columns=["reporting_year", "stage", "stage_label", "lines"])
     frame["lines"] = frame["lines"].astype("int64")
     return frame
 
 
-def _lines_per_stage_year(flagged: pd.DataFrame) -> pd.DataFrame:
-    """Flagged lines counted per reporting year and stage."""
-    return flagged.groupby(["reporting_year", "stage"], as_index=False).size().rename(columns={"size": "lines"})
+def _lines_per_stage_year(
+    years: pd.Series, stages: pd.Series, lines: pd.Series | None = None
+) -> dict[tuple[int, str], int]:
+    """Flagged lines per (reporting year, stage): one per row, or the given `lines` per row."""
+    keys = [(int(y), str(s)) for y, s in zip(years, stages, strict=True)]
+    if lines is None:
+        return dict(Counter(keys))
+    return {key: int(n) for key, n in zip(keys, lines, strict=True)}
 
 
 def _year_counts(store: Store, viewer: Viewer, filters: Filters | None, for_publication: bool) -> pd.DataFrame:
@@ -171,7 +191,8 @@ def quality_mass_balance_failures(
     place = _params(Viewer.public(), filters)
     params = {k: place[k] for k in ("countries", "regions", "membership_classes")} | yield_factor_params()
     counts = store.run("quality_mass_balance_counts", params)
-    return _public_stage_counts(store, counts, filters, policy or DisclosurePolicy.from_settings())
+    per_stage_year = _lines_per_stage_year(counts["reporting_year"], counts["stage"], counts["lines"])
+    return _public_stage_counts(store, per_stage_year, filters, policy or DisclosurePolicy.from_settings())
 
 
 def quality_missing_coordinates(
@@ -233,7 +254,8 @@ def quality_coc_yield_outliers(
     rows = store.run("quality_coc_yields", params)
     if _detail(viewer, for_publication):
         return rows
-    return _public_stage_counts(store, _lines_per_stage_year(rows), filters, policy or DisclosurePolicy.from_settings())
+    per_stage_year = _lines_per_stage_year(rows["reporting_year"], rows["stage"])
+    return _public_stage_counts(store, per_stage_year, filters, policy or DisclosurePolicy.from_settings())
 
 
 def quality_flags(

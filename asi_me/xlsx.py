@@ -24,6 +24,9 @@ _XML = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
 # Excel's day 0 is 1899-12-30, so 1970-01-01 is day 25569.
 _EPOCH_SERIAL = 25569
 _EMPTY = "<c/>"
+# Rows turned into XML at once: each column's cells and the row strings are held for one
+# piece, so this bounds the writer's memory (about 20 MB for a wide table) whatever the batch.
+ROWS_PER_PIECE = 16_384
 _STYLE_DATE, _STYLE_DATETIME = 1, 2
 # characters XML 1.0 does not allow, even escaped
 _INVALID_XML = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x{FFFE}\x{FFFF}]"
@@ -128,8 +131,10 @@ class XlsxWriter:
                 first = 2
             for chunk in chunks:
                 for batch in chunk.to_batches() if isinstance(chunk, pa.Table) else [chunk]:
-                    entry.write(_rows_xml(batch, first + rows))
-                    rows += batch.num_rows
+                    for start in range(0, batch.num_rows, ROWS_PER_PIECE):
+                        piece = batch.slice(start, ROWS_PER_PIECE)
+                        entry.write(_rows_xml(piece, first + rows))
+                        rows += piece.num_rows
             entry.write(b"</sheetData></worksheet>")
         return rows
 

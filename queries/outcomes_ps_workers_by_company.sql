@@ -8,8 +8,8 @@ dates as (
     select unnest($dates::date[]) as on_date
 ),
 
-certifications as (
-    select * from certifications
+certification_segments as (
+    select * from certification_segments
 ),
 
 facilities as (
@@ -20,27 +20,26 @@ countries as (
     select * from countries
 ),
 
-ps_certifications as (
+-- a certification's status holds from one segment start to the next (see
+-- outcomes_certificates_on_dates.sql), so a date is covered by the valid PS segment it falls in
+valid_ps_segments as (
     select
-        c.facility_id,
-        c.issued_on,
-        c.expires_on,
-        c.status,
-        c.status_changed_on,
-        c.certification_type,
-    from certifications as c
-    where c.standard = 'PS'
+        s.facility_id,
+        s.segment_start,
+        coalesce(s.segment_end, date '9999-12-31') as segment_end,
+    from certification_segments as s
+    where s.standard = 'PS'
+        and cert_status_on(
+            s.issued_on, s.expires_on, s.status, s.status_changed_on, s.certification_type, s.segment_start
+        ) in ('certified', 'provisional')
 ),
 
 covered as (
     select distinct
         d.on_date,
-        p.facility_id,
+        v.facility_id,
     from dates as d
-    inner join ps_certifications as p on p.issued_on <= d.on_date
-    where cert_status_on(
-        p.issued_on, p.expires_on, p.status, p.status_changed_on, p.certification_type, d.on_date
-    ) in ('certified', 'provisional')
+    inner join valid_ps_segments as v on v.segment_start <= d.on_date and d.on_date < v.segment_end
 ),
 
 final as (

@@ -55,6 +55,9 @@ segment_starts as (
 final as (
     select
         c.*,
+        -- integer keys: grouping and windows over facilities and countries run on these
+        dense_rank() over (order by c.facility_id)::integer as facility_key,
+        dense_rank() over (order by c.country)::integer as country_key,
         s.segment_start,
         lead(s.segment_start) over (partition by s.certification_id order by s.segment_start) as segment_end,
     from segment_starts as s

@@ -20,10 +20,10 @@ certification_segments as (
 
 segments as (
     select
-        s.facility_id,
+        s.facility_key,
+        s.country_key,
         s.standard,
         s.is_leveraging_external,
-        s.country,
         s.workers,
         s.segment_start,
         s.segment_end,
@@ -44,8 +44,8 @@ segments as (
 
 shown as (
     select
-        facility_id,
-        country,
+        facility_key,
+        country_key,
         workers,
         segment_start,
         segment_end,
@@ -66,10 +66,10 @@ segment_events as (
 
 -- facilities and countries count while at least one valid (PS) segment covers them
 facility_changes as (
-    select facility_id, any_value(workers) as workers, event_on, sum(sign) as change
+    select facility_key, any_value(workers) as workers, event_on, sum(sign) as change
     from segment_events
     where is_ps and is_valid
-    group by facility_id, event_on
+    group by facility_key, event_on
 ),
 
 -- covered after an event when the running count of valid segments is positive, and
@@ -83,16 +83,16 @@ facility_events as (
             workers,
             event_on,
             change,
-            sum(change) over (partition by facility_id order by event_on) as covering,
+            sum(change) over (partition by facility_key order by event_on) as covering,
         from facility_changes
     )
 ),
 
 country_changes as (
-    select country, event_on, sum(sign) as change
+    select country_key, event_on, sum(sign) as change
     from segment_events
     where is_valid
-    group by country, event_on
+    group by country_key, event_on
 ),
 
 country_events as (
@@ -103,7 +103,7 @@ country_events as (
         select
             event_on,
             change,
-            sum(change) over (partition by country order by event_on) as covering,
+            sum(change) over (partition by country_key order by event_on) as covering,
         from country_changes
     )
 ),

@@ -81,6 +81,7 @@ _PUBLISHED_LOCK = threading.Lock()
 def _published_stage_years(
     store: Store, filters: Filters | None, policy: DisclosurePolicy
 ) -> frozenset[tuple[int, str]]:
+    """(reporting year, stage) pairs whose output the public CoC view publishes under these filters."""
     key = (store.snapshot_id, filters, policy)
     with _PUBLISHED_LOCK:
         if key in _PUBLISHED:

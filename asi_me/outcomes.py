@@ -4,6 +4,7 @@ the monthly M&E Insights indicators."""
 
 from __future__ import annotations
 
+import math
 import threading
 import weakref
 from collections.abc import Callable
@@ -223,8 +224,13 @@ def _month_sets(store: Store, filters: Filters | None) -> Callable[[date], froze
     return months
 
 
+def _missing(value: object) -> bool:
+    # pd.isna for the scalars a column's tolist() gives (None, pd.NA, NaN), without its overhead
+    return value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value))
+
+
 def _number(value: object) -> float | None:
-    return None if value is None or pd.isna(value) else round(float(value), 1)
+    return None if _missing(value) else round(float(value), 1)
 
 
 def _tile(spec: _TileSpec, columns: dict[str, dict[date, object]], as_of: date, months: frozenset[date]) -> Tile:
@@ -233,7 +239,7 @@ def _tile(spec: _TileSpec, columns: dict[str, dict[date, object]], as_of: date, 
     now = _number(values.get(as_of))
     month_ago = _number(values.get(_shift_months(as_of, 1))) if _shift_months(as_of, 1) >= spec.since else None
     year_ago = _number(values.get(_shift_months(as_of, 12))) if _shift_months(as_of, 12) >= spec.since else None
-    series = [SeriesPoint(on_date=on, value=_number(v)) for on, v in values.items() if on in months and not pd.isna(v)]
+    series = [SeriesPoint(on_date=on, value=_number(v)) for on, v in values.items() if on in months and not _missing(v)]
     return Tile(
         code=spec.code,
         label=spec.label,

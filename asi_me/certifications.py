@@ -150,6 +150,7 @@ def _register(store: Store, filters: Filters | None) -> pd.DataFrame:
 
 
 def _with_status_label(frame: pd.DataFrame) -> pd.DataFrame:
+    frame = frame.drop(columns="register_order")  # the sort key, not part of the register
     # label() once per distinct status, not once per row (71,000 rows at 100x)
     labels = {status: label(status) for status in frame["status"].dropna().unique()}
     frame["status_label"] = frame["status"].map(labels)

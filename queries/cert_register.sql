@@ -20,5 +20,7 @@ final as (
     select * from shown
 )
 
+-- register_order is country, facility_name, standard, issued_on, certification_id as one
+-- number (derived_certification_facts.sql); the caller drops the column
 select * from final
-order by country, facility_name, standard, issued_on, certification_id
+order by register_order

@@ -55,6 +55,7 @@ create macro if not exists cert_shown(
             r.auditing_firm_id,
             r.auditing_firm_name,
             r.external_certifications,
+            r.register_order,
         from cert_rows() as r
         where r.issued_on <= p_as_of
             and (len(p_countries) = 0 or list_contains(p_countries, r.country))

@@ -50,6 +50,10 @@ final as (
         c.auditing_firm_id,
         a.name as auditing_firm_name,
         c.external_certifications,
+        -- the register's order as one number, so queries sort on it instead of five columns
+        row_number() over (
+            order by f.country, f.name, c.standard, c.issued_on, c.certification_id
+        ) as register_order,
     from certifications as c
     inner join facilities as f on f.facility_id = c.facility_id
     inner join members as m on m.member_id = f.member_id

@@ -52,15 +52,15 @@ facility_changes as (
 ),
 
 facility_events as (
+    -- +1 where a facility's count of valid segments rises from zero, -1 where it falls to zero
     select
         event_on,
-        is_covered - coalesce(lag(is_covered) over (partition by facility_id order by event_on), 0)
-            as facilities_change,
+        (covering > 0)::int - (covering - change > 0)::int as facilities_change,
     from (
         select
-            facility_id,
             event_on,
-            (sum(change) over (partition by facility_id order by event_on) > 0)::int as is_covered,
+            change,
+            sum(change) over (partition by facility_id order by event_on) as covering,
         from facility_changes
     )
 ),

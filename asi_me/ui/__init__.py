@@ -15,6 +15,13 @@ Data (asi_me.ui.cache) — the ONLY caching; never call the store or SQL from a 
         A page only selects or renames columns of what a query function returns; any
         filtering, grouping or picking of a member's rows is a query function (asi_me/*),
         e.g. cached(members.own_certifications, ctx.viewer, ctx.filters).
+        A DataFrame result is a copy-on-write view of the one frame every session shares (no
+        copy is made; changing it changes only the page's own view).
+    cached_view(name, key, build) -> build() once per (snapshot, name, key), shared by every
+                                     session: chart specs, plotly figures, display tables a page
+                                     derives from cached results. `key` holds all `build` reads,
+        e.g. cached_view("toc_graph", (repr(viewer), repr(filters), selected), lambda: build_toc_figure(...))
+        chart_card already caches the Vega-Lite spec of an Altair builder this way.
     current_store()               -> the Store of data/CURRENT (re-opened when it changes).
 
 Widgets (asi_me.ui.widgets)

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 import altair as alt
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 import pydeck as pdk
@@ -228,6 +229,8 @@ class _Unstable(Exception):
 def _fingerprint(value: object, depth: int) -> object:
     if depth > 4:
         raise _Unstable
+    if isinstance(value, np.ndarray | pd.Index):  # their reprs elide long contents
+        value = pd.Series(np.asarray(value).ravel())
     if isinstance(value, pd.DataFrame | pd.Series):
         frame = value.to_frame() if isinstance(value, pd.Series) else value
         try:
@@ -254,7 +257,8 @@ def _fingerprint(value: object, depth: int) -> object:
     if isinstance(value, dict):
         return ("dict", tuple((repr(k), _fingerprint(v, depth + 1)) for k, v in value.items()))
     text = repr(value)
-    if " at 0x" in text or " object at " in text:
+    # An address changes every run; "..." means the repr left contents out (numpy, pandas inside).
+    if " at 0x" in text or " object at " in text or "..." in text:
         raise _Unstable
     return (type(value).__name__, text)
 

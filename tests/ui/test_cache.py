@@ -110,3 +110,16 @@ def test_a_builder_reading_an_object_without_a_stable_value_is_not_cached() -> N
 
     thing = Opaque()
     assert figure_fingerprint(lambda f: (f, thing), _register()) is None
+
+
+def test_long_arrays_a_builder_reads_are_compared_in_full() -> None:
+    frame = _register()
+    marks = np.arange(5000)
+
+    def build(f: pd.DataFrame) -> object:
+        return (f, marks)
+
+    before = figure_fingerprint(build, frame)
+    marks = np.arange(5000)
+    marks[2500] = -1  # numpy's repr would elide this element
+    assert figure_fingerprint(build, frame) != before

@@ -5,13 +5,14 @@ the monthly M&E Insights indicators."""
 from __future__ import annotations
 
 import math
+import re
 import threading
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -121,19 +122,19 @@ TILES: tuple[_TileSpec, ...] = (
               "Certificates issued against the ASI Performance Standard since the first one in 2018, counted "
               "the way ASI publishes them: every certificate issued, including recertifications. The second "
               "figure counts those valid on the date (certified or provisional).",
-              "outcomes_certificates_on_dates", "ps_issued", "currently valid", "ps_valid"),
+              "outcomes_certificate_segments", "ps_issued", "currently valid", "ps_valid"),
     _TileSpec("coc_certificates", "CoC certificates", "certificates", CERTIFICATION_START, _ELEMENTAL,
               "Certificates issued against the ASI Chain of Custody Standard since 2018, including "
               "recertifications. The second figure counts those valid on the date.",
-              "outcomes_certificates_on_dates", "coc_issued", "currently valid", "coc_valid"),
+              "outcomes_certificate_segments", "coc_issued", "currently valid", "coc_valid"),
     _TileSpec("certified_countries", "Countries where certified facilities operate", "countries",
               CERTIFICATION_START, _ELEMENTAL,
               "Countries with at least one facility holding a valid (certified or provisional) ASI certificate "
-              "on the date.", "outcomes_certificates_on_dates", "countries_valid"),
+              "on the date.", "outcomes_certificate_segments", "countries_valid"),
     _TileSpec("ps_external_share", "PS certifications leveraging external certifications", "%",
               CERTIFICATION_START, _ELEMENTAL,
               "Share of valid Performance Standard certifications whose audit recognised one or more external "
-              "certifications (for example ISO 14001).", "outcomes_certificates_on_dates", "ps_external_share"),
+              "certifications (for example ISO 14001).", "outcomes_certificate_segments", "ps_external_share"),
     _TileSpec("auditing_firms", "Accredited auditing firms", "firms", date(2017, 1, 1), _ELEMENTAL,
               "Auditing firms holding ASI accreditation on the date; the second figure is the number of "
               "countries they operate in.", "outcomes_auditing_firms_on_dates", "auditing_firms",
@@ -150,7 +151,7 @@ TILES: tuple[_TileSpec, ...] = (
               "outcomes_meetings_on_dates", "ipaf_meetings"),
     _TileSpec("ps_workers", "People working in PS-certified facilities", "people", CERTIFICATION_START, _ELEMENTAL,
               "People working at facilities that held a valid Performance Standard certificate on the date.",
-              "outcomes_certificates_on_dates", "ps_workers"),
+              "outcomes_certificate_segments", "ps_workers"),
     _TileSpec("board_meetings", "Board meetings", "meetings", date(2016, 1, 1), _GOVERNANCE,
               "Meetings of the ASI Board since its inception in 2016.", "outcomes_meetings_on_dates",
               "board_meetings"),
@@ -188,6 +189,9 @@ def dashboard_tiles(store: Store, viewer: Viewer, filters: Filters | None = None
     dates = sorted(anchors | set(month_ends(date(2015, 1, 1), as_of)))
     columns: dict[str, dict[str, dict[date, object]]] = {}
     for query in dict.fromkeys(spec.query for spec in TILES):
+        if query == "outcomes_certificate_segments":
+            columns[query] = _certificate_counts(store, params, dates)
+            continue
         frame = run_query(store, query, {**params, "dates": dates})
         on_dates = frame.pop("on_date").dt.date.tolist()
         if query == "outcomes_members_on_dates":
@@ -197,16 +201,92 @@ def dashboard_tiles(store: Store, viewer: Viewer, filters: Filters | None = None
             columns[query] = {"members": members}
             continue
         columns[query] = {name: dict(zip(on_dates, frame[name].tolist(), strict=True)) for name in frame.columns}
-        if query == "outcomes_certificates_on_dates":
-            valid, leveraging = columns[query]["ps_valid"], columns[query]["ps_valid_leveraging"]
-            columns[query]["ps_external_share"] = {
-                on: 100 * leveraging[on] / valid[on] if valid[on] > 0 else float("nan") for on in on_dates
-            }
     months = _month_sets(store, filters)
     tiles = [_tile(spec, columns[spec.query], as_of, months(spec.since)) for spec in TILES]
     if not viewer.sees_everything:
         tiles = [_protected_workers_tile(t, store, filters, dates) if t.code == "ps_workers" else t for t in tiles]
     return DashboardTiles(as_of=as_of, data_as_of=store.data_as_of, tiles=tiles)
+
+
+def _certificate_counts(store: Store, params: dict[str, Any], dates: list[date]) -> dict[str, dict[date, object]]:
+    """The certificate tiles on each date, by column: issued (cumulative) and valid PS and
+    CoC certificates, valid PS leveraging external certifications and its share, countries
+    with a valid certification, and people working in facilities with a valid PS one.
+
+    Each figure counts the filtered status segments (queries/outcomes_certificate_segments.sql)
+    that cover a date, start <= date < end; countries and facilities count once however many
+    of their segments overlap, so their segments are first merged into disjoint intervals.
+    """
+    ensure_macros(store)
+    sql = sql_text("outcomes_certificate_segments")
+    wanted = set(re.findall(r"\$([a-z_][a-z0-9_]*)", sql))
+    segments = store.query_arrow(sql, {k: v for k, v in params.items() if k in wanted})
+    grid = np.unique(np.array(dates, dtype="datetime64[D]"))
+    size = len(grid)
+    starts = segments.column("segment_start").to_numpy().astype("datetime64[D]")
+    ends = pc.fill_null(segments.column("segment_end"), date.max).to_numpy().astype("datetime64[D]")
+    # segment i covers the grid dates at positions first[i] .. last[i] - 1
+    first = np.searchsorted(grid, starts, side="left")
+    last = np.searchsorted(grid, ends, side="left")
+    flag = {name: segments.column(name).to_numpy(zero_copy_only=False).astype(bool)
+            for name in ("is_ps", "is_coc", "is_valid", "is_leveraging_external")}
+    ps_valid = flag["is_ps"] & flag["is_valid"]
+
+    def covering(mask: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
+        return _running(first[mask], last[mask], None if weights is None else weights[mask], size)
+
+    def merged(keys: np.ndarray, mask: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
+        return _covered_once(keys[mask], first[mask], last[mask], None if weights is None else weights[mask], size)
+
+    figures = {
+        "ps_issued": covering(flag["is_ps"]),
+        "coc_issued": covering(flag["is_coc"]),
+        "ps_valid": covering(ps_valid),
+        "coc_valid": covering(flag["is_coc"] & flag["is_valid"]),
+        "countries_valid": merged(segments.column("country_key").to_numpy(), flag["is_valid"]),
+        "ps_valid_leveraging": covering(ps_valid & flag["is_leveraging_external"]),
+        "ps_workers": merged(segments.column("facility_key").to_numpy(), ps_valid,
+                             segments.column("workers").to_numpy().astype("float64")),
+    }
+    position = np.searchsorted(grid, np.array(dates, dtype="datetime64[D]"))
+    out: dict[str, dict[date, object]] = {
+        name: dict(zip(dates, np.rint(values[position]).astype("int64").tolist(), strict=True))
+        for name, values in figures.items()
+    }
+    out["ps_external_share"] = {
+        on: 100 * out["ps_valid_leveraging"][on] / valid if (valid := out["ps_valid"][on]) > 0 else float("nan")
+        for on in dates
+    }
+    return out
+
+
+def _running(first: np.ndarray, last: np.ndarray, weights: np.ndarray | None, size: int) -> np.ndarray:
+    """Per grid position, the total weight (or count) of intervals first <= position < last."""
+    change = np.bincount(first, weights, minlength=size + 1) - np.bincount(last, weights, minlength=size + 1)
+    return np.cumsum(change[:size])
+
+
+def _covered_once(
+    keys: np.ndarray, first: np.ndarray, last: np.ndarray, weights: np.ndarray | None, size: int
+) -> np.ndarray:
+    """Like `_running`, but each key (a facility, a country) counts once, with the weight of
+    its first interval, at the positions any of its intervals covers: its intervals are
+    merged where they overlap or touch before counting."""
+    keep = first < last
+    keys, first, last = keys[keep], first[keep], last[keep]
+    weights = None if weights is None else weights[keep]
+    order = np.lexsort((first, keys))
+    keys, first, last = keys[order], first[order], last[order]
+    if keys.size == 0:
+        return np.zeros(size)
+    # running maximum of `last` within each key: keys sort ascending, so an offset per key
+    # keeps every earlier key's values below the current one's
+    offset = (keys.astype("int64") - int(keys.min())) * (size + 2)
+    reach = np.maximum.accumulate(offset + last) - offset
+    opens = np.r_[True, (keys[1:] != keys[:-1]) | (first[1:] > reach[:-1])]
+    at = np.flatnonzero(opens)
+    island_last = np.maximum.reduceat(last, at)
+    return _running(first[at], island_last, None if weights is None else weights[order][at], size)
 
 
 @lru_cache(maxsize=256)

@@ -21,7 +21,7 @@ countries as (
 ),
 
 -- a certification's status holds from one segment start to the next (see
--- outcomes_certificates_on_dates.sql), so a date is covered by the valid PS segment it falls in
+-- outcomes_certificate_segments.sql), so a date is covered by the valid PS segment it falls in
 valid_ps_segments as (
     select
         s.facility_id,

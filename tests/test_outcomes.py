@@ -394,3 +394,49 @@ def test_public_workers_series_hides_the_months_the_tile_would_hide(tmp_path):
         store, PUBLIC, Filters(as_of=date(2020, 8, 31), period_from=date(2020, 5, 1), countries=("DE",))
     ).tile("ps_workers")
     assert germany.series == [] and germany.value_month_ago is None and germany.value_year_ago is None
+
+
+def test_a_facility_with_overlapping_certificates_counts_once(tmp_path):
+    store = make_store(
+        tmp_path,
+        members=[{"member_id": "M1"}, {"member_id": "M2", "country": "FR"}],
+        facilities=[
+            {"facility_id": "F1", "member_id": "M1", "workers": 100},
+            {"facility_id": "F2", "member_id": "M2", "country": "FR", "workers": 50},
+        ],
+        certifications=[
+            # F1 holds A and B at once from 2021-06-01 to 2022-01-01
+            {"certification_id": "A", "issued_on": date(2019, 1, 1), "expires_on": date(2022, 1, 1)},
+            {"certification_id": "B", "issued_on": date(2021, 6, 1), "expires_on": date(2024, 6, 1)},
+            {"certification_id": "C", "facility_id": "F2", "issued_on": date(2020, 1, 1),
+             "expires_on": date(2020, 6, 1)},
+        ],
+        auditing_firms=[{"auditing_firm_id": "A1"}],
+    )
+
+    def figures(on: date) -> tuple[float, ...]:
+        tiles = outcomes.dashboard_tiles(store, SECRETARIAT, Filters(as_of=on))
+        return (tiles.tile("ps_workers").value, tiles.tile("certified_countries").value,
+                tiles.tile("ps_certificates").secondary_value)
+
+    assert figures(date(2020, 3, 31)) == (150, 2, 2)  # A (F1, DE) and C (F2, FR)
+    assert figures(date(2021, 7, 31)) == (100, 1, 2)  # A and B both cover F1: its 100 people once
+    assert figures(date(2023, 1, 31)) == (100, 1, 1)
+    assert figures(date(2024, 6, 30)) == (0, 0, 0)  # B expired on 2024-06-01
+    series = outcomes.dashboard_tiles(store, SECRETARIAT, Filters(as_of=date(2022, 2, 28))).tile("ps_workers").series
+    values = {p.on_date: p.value for p in series}
+    assert (values[date(2020, 5, 31)], values[date(2020, 6, 30)], values[date(2021, 12, 31)]) == (150, 100, 100)
+
+
+def test_intervals_of_one_key_are_merged_before_counting():
+    import numpy as np
+
+    # key 1: [0, 3) and [2, 4) overlap, [5, 6) stands apart; key 2 covers nothing; key 3: [0, 2) and
+    # [2, 4) touch. Positions 0..6.
+    keys = np.array([1, 1, 1, 2, 3, 3])
+    first = np.array([0, 2, 5, 1, 0, 2])
+    last = np.array([3, 4, 6, 1, 2, 4])
+    weights = np.array([10.0, 10.0, 10.0, 7.0, 1.0, 1.0])
+    covered = outcomes._covered_once(keys, first, last, weights, 7)
+    assert covered.tolist() == [11, 11, 11, 11, 0, 10, 0]
+    assert outcomes._running(first, last, weights, 7).tolist() == [11, 11, 21, 11, 0, 10, 0]

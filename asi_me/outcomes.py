@@ -221,10 +221,12 @@ def _certificate_counts(store: Store, params: dict[str, Any], dates: list[date])
     sql = sql_text("outcomes_certificate_segments")
     wanted = set(re.findall(r"\$([a-z_][a-z0-9_]*)", sql))
     segments = store.query_arrow(sql, {k: v for k, v in params.items() if k in wanted})
-    grid = np.unique(np.array(dates, dtype="datetime64[D]"))
+    # dates as day numbers: comparisons on int64 are cheaper than on datetime64
+    requested = np.array(dates, dtype="datetime64[D]").astype("int64")
+    grid = np.unique(requested)
     size = len(grid)
-    starts = segments.column("segment_start").to_numpy().astype("datetime64[D]")
-    ends = pc.fill_null(segments.column("segment_end"), date.max).to_numpy().astype("datetime64[D]")
+    starts = pc.cast(segments.column("segment_start"), pa.int32()).to_numpy()
+    ends = pc.cast(pc.fill_null(segments.column("segment_end"), date.max), pa.int32()).to_numpy()
     # segment i covers the grid dates at positions first[i] .. last[i] - 1
     first = np.searchsorted(grid, starts, side="left")
     last = np.searchsorted(grid, ends, side="left")
@@ -232,8 +234,8 @@ def _certificate_counts(store: Store, params: dict[str, Any], dates: list[date])
             for name in ("is_ps", "is_coc", "is_valid", "is_leveraging_external")}
     ps_valid = flag["is_ps"] & flag["is_valid"]
 
-    def covering(mask: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
-        return _running(first[mask], last[mask], None if weights is None else weights[mask], size)
+    def covering(mask: np.ndarray) -> np.ndarray:
+        return _running(first, last, mask.astype("float64"), size)
 
     def merged(keys: np.ndarray, mask: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
         return _covered_once(keys[mask], first[mask], last[mask], None if weights is None else weights[mask], size)
@@ -248,7 +250,7 @@ def _certificate_counts(store: Store, params: dict[str, Any], dates: list[date])
         "ps_workers": merged(segments.column("facility_key").to_numpy(), ps_valid,
                              segments.column("workers").to_numpy().astype("float64")),
     }
-    position = np.searchsorted(grid, np.array(dates, dtype="datetime64[D]"))
+    position = np.searchsorted(grid, requested)
     out: dict[str, dict[date, object]] = {
         name: dict(zip(dates, np.rint(values[position]).astype("int64").tolist(), strict=True))
         for name, values in figures.items()
@@ -275,10 +277,10 @@ def _covered_once(
     keep = first < last
     keys, first, last = keys[keep], first[keep], last[keep]
     weights = None if weights is None else weights[keep]
-    order = np.lexsort((first, keys))
-    keys, first, last = keys[order], first[order], last[order]
     if keys.size == 0:
         return np.zeros(size)
+    order = np.argsort((keys.astype("int64") - int(keys.min())) * (size + 2) + first, kind="stable")
+    keys, first, last = keys[order], first[order], last[order]
     # running maximum of `last` within each key: keys sort ascending, so an offset per key
     # keeps every earlier key's values below the current one's
     offset = (keys.astype("int64") - int(keys.min())) * (size + 2)

@@ -3,7 +3,8 @@
 -- A certification's status only changes on its issue, status-change and expiry dates, so
 -- a segment holds one status from segment_start up to (not including) segment_end (null:
 -- open-ended). asi_me/outcomes.py reads the counts on every date from these intervals
--- with running sums (certificates issued and valid, countries and facilities covered).
+-- with running sums (certificates issued and valid, countries and facilities covered),
+-- which do not depend on the order of the rows, so none is imposed.
 with
 
 certification_segments as (
@@ -50,4 +51,3 @@ final as (
 )
 
 select * from final
-order by facility_key, segment_start

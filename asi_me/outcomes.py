@@ -117,7 +117,7 @@ _GOVERNANCE = "Governance records"
 TILES: tuple[_TileSpec, ...] = (
     _TileSpec("members", "Members", "members", date(2015, 6, 1), _CRM,
               "Organisations that were ASI members on the date: joined on or before it and not yet left.",
-              "outcomes_members_on_dates", "members"),
+              "outcomes_member_spells", "members"),
     _TileSpec("ps_certificates", "PS certificates", "certificates", CERTIFICATION_START, _ELEMENTAL,
               "Certificates issued against the ASI Performance Standard since the first one in 2018, counted "
               "the way ASI publishes them: every certificate issued, including recertifications. The second "
@@ -192,14 +192,11 @@ def dashboard_tiles(store: Store, viewer: Viewer, filters: Filters | None = None
         if query == "outcomes_certificate_segments":
             columns[query] = _certificate_counts(store, params, dates)
             continue
+        if query == "outcomes_member_spells":
+            columns[query] = _member_counts(store, params, dates)
+            continue
         frame = run_query(store, query, {**params, "dates": dates})
         on_dates = frame.pop("on_date").dt.date.tolist()
-        if query == "outcomes_members_on_dates":
-            members = dict.fromkeys(dates, 0)
-            for on, count in zip(on_dates, frame["members"].tolist(), strict=True):
-                members[on] += count
-            columns[query] = {"members": members}
-            continue
         columns[query] = {name: dict(zip(on_dates, frame[name].tolist(), strict=True)) for name in frame.columns}
     months = _month_sets(store, filters)
     tiles = [_tile(spec, columns[spec.query], as_of, months(spec.since)) for spec in TILES]
@@ -217,10 +214,7 @@ def _certificate_counts(store: Store, params: dict[str, Any], dates: list[date])
     that cover a date, start <= date < end; countries and facilities count once however many
     of their segments overlap, so their segments are first merged into disjoint intervals.
     """
-    ensure_macros(store)
-    sql = sql_text("outcomes_certificate_segments")
-    wanted = set(re.findall(r"\$([a-z_][a-z0-9_]*)", sql))
-    segments = store.query_arrow(sql, {k: v for k, v in params.items() if k in wanted})
+    segments = _arrow_query(store, "outcomes_certificate_segments", params)
     # dates as day numbers: comparisons on int64 are cheaper than on datetime64
     requested = np.array(dates, dtype="datetime64[D]").astype("int64")
     grid = np.unique(requested)
@@ -260,6 +254,33 @@ def _certificate_counts(store: Store, params: dict[str, Any], dates: list[date])
         for on in dates
     }
     return out
+
+
+def _member_counts(store: Store, params: dict[str, Any], dates: list[date]) -> dict[str, dict[date, object]]:
+    """Members on each date: the spells (joined on or before, not yet left) covering it,
+    summed over the membership classes that have a positive count."""
+    spells = _arrow_query(store, "outcomes_member_spells", params)
+    requested = np.array(dates, dtype="datetime64[D]").astype("int64")
+    grid = np.unique(requested)
+    size = len(grid)
+    first = np.searchsorted(grid, pc.cast(spells.column("joined_on"), pa.int32()).to_numpy(), side="left")
+    left_on = pc.cast(pc.fill_null(spells.column("left_on"), date.max), pa.int32()).to_numpy()
+    last = np.searchsorted(grid, left_on, side="left")
+    classes = spells.column("membership_class").to_numpy(zero_copy_only=False)
+    total = np.zeros(size)
+    for membership_class in set(classes.tolist()):
+        # a class whose leavers outnumber its joiners on a date (inconsistent dates) counts 0 there
+        total += np.maximum(_running(first, last, (classes == membership_class).astype("float64"), size), 0)
+    position = np.searchsorted(grid, requested)
+    return {"members": dict(zip(dates, np.rint(total[position]).astype("int64").tolist(), strict=True))}
+
+
+def _arrow_query(store: Store, name: str, params: dict[str, Any]) -> pa.Table:
+    """queries/<name>.sql as an Arrow table, binding only the parameters it names."""
+    ensure_macros(store)
+    sql = sql_text(name)
+    wanted = set(re.findall(r"\$([a-z_][a-z0-9_]*)", sql))
+    return store.query_arrow(sql, {k: v for k, v in params.items() if k in wanted})
 
 
 def _running(first: np.ndarray, last: np.ndarray, weights: np.ndarray | None, size: int) -> np.ndarray:

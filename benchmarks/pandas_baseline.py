@@ -112,7 +112,19 @@ def pandas_dashboard_tiles(f: dict[str, pd.DataFrame], as_of: date) -> pd.DataFr
     return pd.DataFrame(rows)
 
 
+REGISTER_COLUMNS = [
+    "certification_id", "facility_id", "facility_name", "member_id", "member_name", "membership_class", "country",
+    "country_name", "region", "latitude", "longitude", "activities", "standard", "standard_version",
+    "certification_type", "status", "issued_on", "expires_on", "status_changed_on", "scope", "auditing_firm_id",
+    "auditing_firm_name", "external_certifications",
+]
+REGISTER_ROWS = 500  # what the certification map shows (pages/map.py REGISTER_ROW_LIMIT)
+STATUS_LABELS = {"certified": "Certified", "provisional": "Provisional", "suspended": "Suspended",
+                 "withdrawn": "Withdrawn", "expired": "Expired"}
+
+
 def pandas_register(f: dict[str, pd.DataFrame], as_of: date) -> pd.DataFrame:
+    """The whole register as of a date: merge, filter on the issue date, status on the date, sort."""
     on = pd.Timestamp(as_of)
     reg = (
         f["certifications"]
@@ -125,9 +137,19 @@ def pandas_register(f: dict[str, pd.DataFrame], as_of: date) -> pd.DataFrame:
     )
     reg = reg[_ts(reg, "issued_on") <= on].copy()
     reg["status"] = status_on(reg, on)
-    return reg.sort_values(["country", "facility_name", "standard", "issued_on", "certification_id"])
+    changed = _ts(reg, "status_changed_on")
+    reg["status_changed_on"] = changed.where(reg["status"].isin(["withdrawn", "suspended"]) & (changed <= on))
+    return reg.sort_values(["country", "facility_name", "standard", "issued_on", "certification_id"])[REGISTER_COLUMNS]
 
 
+def pandas_register_page(f: dict[str, pd.DataFrame], as_of: date) -> tuple[pd.DataFrame, int, int]:
+    """What the map's register shows: its first rows (ids blanked for the public, status in
+    words), the number of certifications and the number of countries."""
+    reg = pandas_register(f, as_of)
+    head = reg.head(REGISTER_ROWS).copy()
+    head["status_label"] = head["status"].map(STATUS_LABELS)
+    head["facility_id"] = head["member_id"] = None
+    return head, len(reg), reg["country"].nunique()
 def pandas_certificates_over_time(f: dict[str, pd.DataFrame], as_of: date) -> pd.DataFrame:
     certs = f["certifications"]
     rows = []
@@ -145,24 +167,53 @@ def pandas_certificates_over_time(f: dict[str, pd.DataFrame], as_of: date) -> pd
 
 
 _RANK = {"certified": 0, "provisional": 1, "suspended": 2, "withdrawn": 3, "expired": 4}
+MAX_POINTS = 3000  # markers the map draws before it groups facilities into grid cells
+CELL_SIZES = (0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 45.0, 90.0, 180.0, 360.0)
 
 
-def pandas_points_and_countries(f: dict[str, pd.DataFrame], as_of: date) -> pd.DataFrame:
+def pandas_points_and_countries(f: dict[str, pd.DataFrame], as_of: date) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The map's markers (one per facility, or grid cells beyond MAX_POINTS facilities) and
+    its country aggregates, from the register the usual pandas way."""
     reg = pandas_register(f, as_of)
     reg["rank"] = reg["status"].map(_RANK)
     best = reg.sort_values(["facility_id", "rank"]).drop_duplicates("facility_id")
     standards = reg.groupby("facility_id")["standard"].agg(lambda s: "both" if s.nunique() > 1 else s.iloc[0])
     points = best.set_index("facility_id").assign(standard_key=standards).dropna(subset=["latitude", "longitude"])
+    points = points.reset_index().sort_values(["country", "facility_name", "facility_id"])
+    if len(points) > MAX_POINTS:
+        for cell_deg in CELL_SIZES:
+            cells = _grid_cells(points, cell_deg)
+            if len(cells) <= MAX_POINTS:
+                break
+        points = cells
     valid = reg[reg["status"].isin(["certified", "provisional"])]
-    countries = reg.drop_duplicates("facility_id").groupby(["country", "country_name", "region"]).agg(
-        latitude=("latitude", "mean"), longitude=("longitude", "mean"))
-    keys = ["country", "country_name", "region"]
-    countries["certified_facilities"] = valid.groupby(keys)["facility_id"].nunique()
-    countries["ps_certificates"] = valid[valid["standard"] == "PS"].groupby(keys).size()
-    countries["coc_certificates"] = valid[valid["standard"] == "CoC"].groupby(keys).size()
-    countries = countries.fillna(0).reset_index()
-    return pd.concat([points.reset_index()[["facility_id", "latitude", "longitude", "status", "standard_key"]],
-                      countries], ignore_index=True)
+    countries = reg.groupby("country").agg(
+        country_name=("country_name", "first"), region=("region", "first"),
+        certifications_shown=("certification_id", "size"))
+    countries["certified_facilities"] = valid.groupby("country")["facility_id"].nunique()
+    countries["ps_certificates"] = valid[valid["standard"] == "PS"].groupby("country").size()
+    countries["coc_certificates"] = valid[valid["standard"] == "CoC"].groupby("country").size()
+    centroids = reg.drop_duplicates("facility_id").groupby("country")[["latitude", "longitude"]].mean()
+    countries = countries.fillna({"certified_facilities": 0, "ps_certificates": 0, "coc_certificates": 0})
+    countries = countries.join(centroids).reset_index()
+    countries = countries.sort_values(["certified_facilities", "country"], ascending=[False, True])
+    return points, countries
+
+
+def _grid_cells(points: pd.DataFrame, cell_deg: float) -> pd.DataFrame:
+    """Facilities grouped into cells of cell_deg degrees: mean position, count, most frequent status and standard."""
+    binned = points.assign(lat_bin=(points["latitude"] // cell_deg).astype("int64"),
+                           lon_bin=(points["longitude"] // cell_deg).astype("int64"))
+    keys = ["lat_bin", "lon_bin"]
+    cells = binned.groupby(keys).agg(latitude=("latitude", "mean"), longitude=("longitude", "mean"),
+                                     n_facilities=("facility_id", "size"))
+    status = (binned.groupby([*keys, "status", "rank"]).size().rename("n").reset_index()
+              .sort_values([*keys, "n", "rank"], ascending=[True, True, False, True])
+              .drop_duplicates(keys).set_index(keys)["status"])
+    standard = (binned.groupby([*keys, "standard_key"]).size().rename("n").reset_index()
+                .sort_values([*keys, "n", "standard_key"], ascending=[True, True, False, True])
+                .drop_duplicates(keys).set_index(keys)["standard_key"])
+    return cells.assign(status=status, standard_key=standard, is_cell=True, cell_deg=cell_deg).reset_index(drop=True)
 
 
 def pandas_coc_stage_flows(f: dict[str, pd.DataFrame], year: int) -> pd.DataFrame:
@@ -241,8 +292,10 @@ COMPUTATIONS: list[Computation] = [
     Computation(
         "certificate register as of a date",
         ("certifications", "facilities", "members", "auditing_firms"),
-        lambda s, a: _certifications().certification_register(s, PUBLIC, Filters(as_of=a["register_on"])),
-        lambda f, a: pandas_register(f, a["register_on"]),
+        # what the map's register shows: the first rows, the count and the countries
+        lambda s, a: _certifications().certification_register_page(s, PUBLIC, Filters(as_of=a["register_on"]),
+                                                                    limit=REGISTER_ROWS),
+        lambda f, a: pandas_register_page(f, a["register_on"]),
     ),
     Computation(
         "certificates over time by standard",
@@ -291,6 +344,11 @@ def _rows(result: Any) -> int:
         return sum(_rows(r) for r in result)
     if isinstance(result, pd.DataFrame):
         return len(result)
+    if isinstance(result, int):  # a count beside the rows (the register's total)
+        return 0
+    rows = getattr(result, "rows", None)
+    if isinstance(rows, pd.DataFrame):
+        return len(rows)
     tiles = getattr(result, "tiles", None)
     return len(tiles) if tiles is not None else 1
 

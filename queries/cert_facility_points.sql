@@ -9,7 +9,9 @@
 -- key in alphabetical order). is_cell says which kind a row is.
 with
 
-shown as (
+-- read twice (markers and, when facilities are the markers, their names) but never stored:
+-- a stored copy would hold every register column
+shown as not materialized (
     select *
     from cert_shown(
         $as_of::date,
@@ -38,7 +40,8 @@ facility_marks as (
                 else 4
             end
         ) as status,
-        case when count(distinct standard) > 1 then 'both' else any_value(standard) end as standard_key,
+        -- two standards when they differ (a distinct count per facility would hold a set per facility)
+        case when min(standard) <> max(standard) then 'both' else min(standard) end as standard_key,
         any_value(country) as country,
         any_value(facility_name) as facility_name,
     from shown

@@ -137,15 +137,15 @@ TILES: tuple[_TileSpec, ...] = (
               "certifications (for example ISO 14001).", "outcomes_certificate_segments", "ps_external_share"),
     _TileSpec("auditing_firms", "Accredited auditing firms", "firms", date(2017, 1, 1), _ELEMENTAL,
               "Auditing firms holding ASI accreditation on the date; the second figure is the number of "
-              "countries they operate in.", "outcomes_auditing_firms_on_dates", "auditing_firms",
+              "countries they operate in.", "outcomes_auditing_firm_spells", "auditing_firms",
               "countries they operate in", "auditor_countries"),
     _TileSpec("auditors_trained", "Auditors trained", "people", date(2017, 1, 1), _EDUCATIONAL,
               "Auditors who completed at least one ASI educationAl course since 2017 (each person once).",
-              "outcomes_training_on_dates", "auditors_trained"),
+              "outcomes_training_firsts", "auditors_trained"),
     _TileSpec("members_stakeholders_trained", "Members and stakeholders trained", "people", date(2017, 1, 1),
               _EDUCATIONAL,
               "Staff of members and other stakeholders who completed at least one ASI educationAl course since "
-              "2017 (each person once).", "outcomes_training_on_dates", "members_stakeholders_trained"),
+              "2017 (each person once).", "outcomes_training_firsts", "members_stakeholders_trained"),
     _TileSpec("ipaf_meetings", "IPAF meetings", "meetings", date(2015, 1, 1), _GOVERNANCE,
               "Meetings of the Indigenous Peoples Advisory Forum held since 2015.",
               "outcomes_meetings_on_dates", "ipaf_meetings"),
@@ -189,11 +189,8 @@ def dashboard_tiles(store: Store, viewer: Viewer, filters: Filters | None = None
     dates = sorted(anchors | set(month_ends(date(2015, 1, 1), as_of)))
     columns: dict[str, dict[str, dict[date, object]]] = {}
     for query in dict.fromkeys(spec.query for spec in TILES):
-        if query == "outcomes_certificate_segments":
-            columns[query] = _certificate_counts(store, params, dates)
-            continue
-        if query == "outcomes_member_spells":
-            columns[query] = _member_counts(store, params, dates)
+        if query in _COUNTED_IN_PYTHON:
+            columns[query] = _COUNTED_IN_PYTHON[query](store, params, dates)
             continue
         frame = run_query(store, query, {**params, "dates": dates})
         on_dates = frame.pop("on_date").dt.date.tolist()
@@ -260,19 +257,80 @@ def _member_counts(store: Store, params: dict[str, Any], dates: list[date]) -> d
     """Members on each date: the spells (joined on or before, not yet left) covering it,
     summed over the membership classes that have a positive count."""
     spells = _arrow_query(store, "outcomes_member_spells", params)
+    grid, position = _grid(dates)
+    first, last = _positions(grid, spells.column("joined_on"), spells.column("left_on"))
+    classes, _ = _codes(spells.column("membership_class"))
+    total = np.zeros(len(grid))
+    for membership_class in np.unique(classes):
+        # a class whose leavers outnumber its joiners on a date (inconsistent dates) counts 0 there
+        total += np.maximum(_running(first, last, (classes == membership_class).astype("float64"), len(grid)), 0)
+    return {"members": _by_date(dates, total[position])}
+
+
+def _firm_counts(store: Store, params: dict[str, Any], dates: list[date]) -> dict[str, dict[date, object]]:
+    """Accredited auditing firms on each date and the countries they operate in (distinct)."""
+    spells = _arrow_query(store, "outcomes_auditing_firm_spells", params)
+    grid, position = _grid(dates)
+    first, last = _positions(grid, spells.column("accredited_on"), spells.column("accreditation_ended_on"))
+    covers = (np.arange(len(grid)) >= first[:, None]) & (np.arange(len(grid)) < last[:, None])
+    figures = {}
+    for name, column in (("auditing_firms", "auditing_firm_id"), ("auditor_countries", "country")):
+        values = spells.column(column)
+        keys, _ = _codes(pc.fill_null(values, ""))
+        known = values.is_valid().to_numpy(zero_copy_only=False)  # count(distinct) skips nulls
+        distinct = np.zeros((int(keys.max(initial=-1)) + 1, len(grid)), dtype=bool)
+        np.logical_or.at(distinct, keys[known], covers[known])
+        figures[name] = _by_date(dates, distinct.sum(axis=0)[position])
+    return figures
+
+
+def _training_counts(store: Store, params: dict[str, Any], dates: list[date]) -> dict[str, dict[date, object]]:
+    """People trained (first completion on or before each date), auditors and the others."""
+    firsts = _arrow_query(store, "outcomes_training_firsts", params)
+    grid, position = _grid(dates)
+    first, last = _positions(grid, firsts.column("first_on"), None)
+    groups, names = _codes(firsts.column("audience_group"))
+    people = firsts.column("people").to_numpy().astype("float64")
+    return {
+        f"{group}_trained": _by_date(
+            dates, _running(first, last, people * (groups == (names.index(group) if group in names else -1)),
+                            len(grid))[position]
+        )
+        for group in ("auditors", "members_stakeholders")
+    }
+
+
+# Tile queries whose rows are intervals (or first dates): the counts on every date are
+# running sums over them in numpy, cheaper than a window and an asof join per query.
+_COUNTED_IN_PYTHON: dict[str, Callable[[Store, dict[str, Any], list[date]], dict[str, dict[date, object]]]] = {
+    "outcomes_certificate_segments": _certificate_counts,
+    "outcomes_member_spells": _member_counts,
+    "outcomes_auditing_firm_spells": _firm_counts,
+    "outcomes_training_firsts": _training_counts,
+}
+
+
+def _grid(dates: list[date]) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct dates as sorted day numbers, and where each requested date is among them."""
     requested = np.array(dates, dtype="datetime64[D]").astype("int64")
     grid = np.unique(requested)
-    size = len(grid)
-    first = np.searchsorted(grid, pc.cast(spells.column("joined_on"), pa.int32()).to_numpy(), side="left")
-    left_on = pc.cast(pc.fill_null(spells.column("left_on"), date.max), pa.int32()).to_numpy()
-    last = np.searchsorted(grid, left_on, side="left")
-    classes = spells.column("membership_class").to_numpy(zero_copy_only=False)
-    total = np.zeros(size)
-    for membership_class in set(classes.tolist()):
-        # a class whose leavers outnumber its joiners on a date (inconsistent dates) counts 0 there
-        total += np.maximum(_running(first, last, (classes == membership_class).astype("float64"), size), 0)
-    position = np.searchsorted(grid, requested)
-    return {"members": dict(zip(dates, np.rint(total[position]).astype("int64").tolist(), strict=True))}
+    return grid, np.searchsorted(grid, requested)
+
+
+def _positions(
+    grid: np.ndarray, starts: pa.ChunkedArray, ends: pa.ChunkedArray | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """For intervals start <= date < end (end null: open), the first grid position each
+    covers and the one after its last."""
+    first = np.searchsorted(grid, pc.cast(starts, pa.int32()).to_numpy(), side="left")
+    if ends is None:
+        return first, np.full(len(first), len(grid))
+    last = np.searchsorted(grid, pc.cast(pc.fill_null(ends, date.max), pa.int32()).to_numpy(), side="left")
+    return first, last
+
+
+def _by_date(dates: list[date], values: np.ndarray) -> dict[date, object]:
+    return dict(zip(dates, np.rint(values).astype("int64").tolist(), strict=True))
 
 
 def _arrow_query(store: Store, name: str, params: dict[str, Any]) -> pa.Table:

@@ -10,12 +10,14 @@ tooltips spell out status and standard in words.
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass
 
 import pandas as pd
 import plotly.graph_objects as go
 import pydeck as pdk
+from pydeck.bindings.json_tools import default_serialize
 
 from asi_me.ui.palette import status_style
 from asi_me.vocab import CertificationStatus
@@ -280,6 +282,40 @@ def view_for(points: pd.DataFrame, *, width_px: int = 820, height_px: int = 540)
     return pdk.ViewState(latitude=centre_lat, longitude=(lon_min + lon_max) / 2, zoom=round(zoom, 2))
 
 
+# What the facility layers send to the browser: position and drawing attributes, the tooltip,
+# and what a click reads (pages/map.py _on_map_select). Every other column of the points
+# frame stays on the server; pydeck writes each value on its own indented line, so at 100x
+# data the unused columns made the map message several megabytes.
+FACILITY_LAYER_COLUMNS = [
+    "longitude", "latitude", "radius", "fill_color", "line_color", "line_width", "tooltip",
+    "is_cell", "n_facilities", "facility_name", "certification_ids",
+]
+SYMBOL_LAYER_COLUMNS = ["longitude", "latitude", "symbol", "symbol_color", "symbol_size"]
+COORDINATE_DECIMALS = 5  # about a metre: finer than any marker can show
+
+
+def _sent(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """The columns of `frame` a layer needs (those it has), coordinates and sizes rounded."""
+    out = frame[[c for c in columns if c in frame.columns]].copy()
+    for column in ("longitude", "latitude"):
+        out[column] = out[column].astype("float64").round(COORDINATE_DECIMALS)
+    for column in ("radius", "symbol_size"):
+        if column in out.columns:
+            out[column] = out[column].astype("float64").round(2)
+    return out
+
+
+class CompactDeck(pdk.Deck):
+    """A pydeck Deck whose JSON (what st.pydeck_chart sends) has no indentation or spaces.
+
+    pydeck indents its JSON by two spaces with every list item on its own line; for
+    thousands of markers with four-number colours that is most of the message.
+    """
+
+    def to_json(self) -> str:
+        return json.dumps(self, sort_keys=True, default=default_serialize, separators=(",", ":"))
+
+
 def build_certification_deck(
     points: pd.DataFrame,
     countries: pd.DataFrame | None = None,
@@ -349,7 +385,7 @@ def build_certification_deck(
     layers.append(
         pdk.Layer(
             "ScatterplotLayer",
-            data=facility_frame,
+            data=_sent(facility_frame, FACILITY_LAYER_COLUMNS),
             id="facilities",
             get_position=["longitude", "latitude"],
             get_radius="radius",
@@ -368,7 +404,8 @@ def build_certification_deck(
         layers.append(
             pdk.Layer(
                 "TextLayer",
-                data=facility_frame[["longitude", "latitude", "symbol", "symbol_color", "symbol_size"]],
+                # a certified point is the plain dot: only the other statuses carry a symbol
+                data=_sent(facility_frame.loc[facility_frame["symbol"] != ""], SYMBOL_LAYER_COLUMNS),
                 id="facility-symbols",
                 # deck.gl builds its font atlas from this list; only the glyphs used are needed.
                 character_set=_literal("".join(sorted(set("".join(facility_frame["symbol"])) | {"●"}))),
@@ -405,7 +442,7 @@ def build_certification_deck(
                 pickable=True,
             )
         )
-    return pdk.Deck(
+    return CompactDeck(
         layers=layers,
         initial_view_state=view_for(points if not points.empty else pd.DataFrame(columns=["latitude", "longitude"])),
         map_provider=None,

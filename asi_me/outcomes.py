@@ -10,7 +10,7 @@ import threading
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from functools import lru_cache
 from typing import Any, Literal
 
@@ -353,21 +353,10 @@ def _covered_once(
     """Like `_running`, but each key (a facility, a country) counts once, with the weight of
     its first interval, at the positions any of its intervals covers: its intervals are
     merged where they overlap or touch before counting."""
-    keep = first < last
-    keys, first, last = keys[keep], first[keep], last[keep]
-    weights = None if weights is None else weights[keep]
-    if keys.size == 0:
+    rows, island_first, island_last = _islands(keys, first, last, size)
+    if rows.size == 0:
         return np.zeros(size)
-    order = np.argsort((keys.astype("int64") - int(keys.min())) * (size + 2) + first, kind="stable")
-    keys, first, last = keys[order], first[order], last[order]
-    # running maximum of `last` within each key: keys sort ascending, so an offset per key
-    # keeps every earlier key's values below the current one's
-    offset = (keys.astype("int64") - int(keys.min())) * (size + 2)
-    reach = np.maximum.accumulate(offset + last) - offset
-    opens = np.r_[True, (keys[1:] != keys[:-1]) | (first[1:] > reach[:-1])]
-    at = np.flatnonzero(opens)
-    island_last = np.maximum.reduceat(last, at)
-    return _running(first[at], island_last, None if weights is None else weights[order][at], size)
+    return _running(island_first, island_last, None if weights is None else weights[rows], size)
 
 
 @lru_cache(maxsize=256)
@@ -475,6 +464,7 @@ def protected_workers(
 # cell of the hierarchy on every month end costs seconds at 100x, so each date is protected
 # once per snapshot and process.
 _Cells = dict[GeoKey, tuple[float, str | None]]
+_EPOCH = date(1970, 1, 1)  # day numbers count from here
 _worker_cells: weakref.WeakKeyDictionary[Store, dict[tuple[DisclosurePolicy, date], _Cells]] = (
     weakref.WeakKeyDictionary()
 )
@@ -489,10 +479,8 @@ def _protected_worker_cells(
         known = _worker_cells.setdefault(store, {})
         missing = [on for on in dates if (policy, on) not in known]
     if missing:
-        ensure_macros(store)
-        table = store.query_arrow(sql_text("outcomes_ps_workers_by_company"), {"dates": missing})
         found: dict[date, _Cells] = {on: {} for on in missing}
-        found.update(_worker_cells_by_date(table, policy))
+        found.update(_worker_cells_by_date(_company_workers_on_dates(store, missing), policy))
         with _worker_cells_lock:
             known.update({(policy, on): cells for on, cells in found.items()})
     return {on: known[(policy, on)] for on in dates}
@@ -504,7 +492,60 @@ def _codes(column: pa.ChunkedArray) -> tuple[np.ndarray, list[str]]:
     return encoded.indices.to_numpy(zero_copy_only=False), [str(v) for v in encoded.dictionary.to_pylist()]
 
 
-def _worker_cells_by_date(table: pa.Table, policy: DisclosurePolicy) -> dict[date, _Cells]:
+@dataclass(frozen=True)
+class _CompanyWorkers:
+    """Per covered facility and date (sorted by day number): its company, country, region
+    (as codes into the name lists) and workers."""
+
+    days: np.ndarray
+    companies: np.ndarray
+    countries_at: np.ndarray
+    country_names: list[str]
+    regions_at: np.ndarray
+    region_names: list[str]
+    workers: np.ndarray
+
+
+def _company_workers_on_dates(store: Store, dates: list[date]) -> _CompanyWorkers:
+    """The facilities covered by a valid PS certificate on each date, from their spells
+    (queries/outcomes_ps_worker_spells.sql): a facility's overlapping or touching spells
+    are merged first, so it is covered at most once per date."""
+    spells = _arrow_query(store, "outcomes_ps_worker_spells", {})
+    grid, _ = _grid(dates)
+    first, last = _positions(grid, spells.column("segment_start"), spells.column("segment_end"))
+    rows, island_first, island_last = _islands(spells.column("facility_key").to_numpy(), first, last, len(grid))
+    counts = island_last - island_first
+    row = np.repeat(rows, counts)
+    step = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
+    position = np.repeat(island_first, counts) + step
+    order = np.argsort(position, kind="stable")
+    row = row[order]
+    companies, _ = _codes(spells.column("member_id"))
+    countries_at, country_names = _codes(spells.column("country"))
+    regions_at, region_names = _codes(spells.column("region"))
+    return _CompanyWorkers(grid[position[order]], companies[row], countries_at[row], country_names, regions_at[row],
+                           region_names, spells.column("workers").to_numpy().astype("float64")[row])
+
+
+def _islands(keys: np.ndarray, first: np.ndarray, last: np.ndarray, size: int) -> tuple[np.ndarray, ...]:
+    """Each key's intervals first <= position < last merged where they overlap or touch:
+    the row of each merged interval's first interval, its first position and the one after
+    its last (empty intervals dropped)."""
+    rows = np.flatnonzero(first < last)
+    if rows.size == 0:
+        return rows, rows, rows
+    base = int(keys[rows].min())
+    rows = rows[np.argsort((keys[rows].astype("int64") - base) * (size + 2) + first[rows], kind="stable")]
+    keys, first, last = keys[rows], first[rows], last[rows]
+    # running maximum of `last` within each key: keys sort ascending, so an offset per key
+    # keeps every earlier key's values below the current one's
+    offset = (keys.astype("int64") - base) * (size + 2)
+    reach = np.maximum.accumulate(offset + last) - offset
+    opens = np.flatnonzero(np.r_[True, (keys[1:] != keys[:-1]) | (first[1:] > reach[:-1])])
+    return rows[opens], first[opens], np.maximum.reduceat(last, opens)
+
+
+def _worker_cells_by_date(table: _CompanyWorkers, policy: DisclosurePolicy) -> dict[date, _Cells]:
     """certifications.protect_geography for every date at once, from per-company arrays.
 
     The same cells (the world, each region, each country), the same relations and the same
@@ -512,18 +553,16 @@ def _worker_cells_by_date(table: pa.Table, policy: DisclosurePolicy) -> dict[dat
     (world minus region, region minus country) come from company volume arrays instead of
     one dict per cell and date: at 100x that is 50,000 companies on 140 dates.
     """
-    if table.num_rows == 0:
+    days, companies, workers = table.days, table.companies, table.workers
+    countries_at, country_names = table.countries_at, table.country_names
+    regions_at, region_names = table.regions_at, table.region_names
+    if days.size == 0:
         return {}
-    days = table.column("on_date").to_numpy()
-    companies, _ = _codes(table.column("member_id"))
-    countries_at, country_names = _codes(table.column("country"))
-    regions_at, region_names = _codes(table.column("region"))
-    workers = table.column("workers").to_numpy().astype("float64")
     region_of_country = dict(zip(countries_at.tolist(), regions_at.tolist(), strict=True))
     starts = np.flatnonzero(np.r_[True, days[1:] != days[:-1]])
     out: dict[date, _Cells] = {}
     for start, end in zip(starts, [*starts[1:], len(days)], strict=True):
-        on = pd.Timestamp(days[start]).date()
+        on = _EPOCH + timedelta(days=int(days[start]))
         _, company = np.unique(companies[start:end], return_inverse=True)
         amount = workers[start:end]
         n = int(company.max()) + 1

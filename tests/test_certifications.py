@@ -211,6 +211,25 @@ def test_grid_falls_back_to_one_cell_per_hemisphere_quarter(tmp_path):
     assert cells["cell_deg"].tolist() == [360.0, 360.0]
 
 
+def test_register_is_in_country_facility_standard_issue_order(tmp_path):
+    # The register query does not sort; it relies on certification_facts being stored in
+    # this order. Rows are given here in the reverse order to prove it.
+    facilities = [{"facility_id": "FA", "name": "Zeta", "country": "DE"},
+                  {"facility_id": "FB", "name": "Alpha", "country": "DE"},
+                  {"facility_id": "FC", "name": "Alpha", "country": "AT"}]
+    certs = [{"certification_id": "C9", "facility_id": "FA"},
+             {"certification_id": "C8", "facility_id": "FB", "issued_on": date(2019, 6, 1)},
+             {"certification_id": "C7", "facility_id": "FB", "standard": "CoC", "standard_version": "CoC-2017"},
+             {"certification_id": "C6", "facility_id": "FB"},
+             {"certification_id": "C5", "facility_id": "FC"}]
+    store = make_store(tmp_path, members=[{"member_id": "M1"}], facilities=facilities, certifications=certs)
+    register = cert.certification_register(store, SECRETARIAT, Filters(as_of=date(2020, 1, 1)))
+    # AT before DE; Alpha before Zeta; CoC before PS; PS issued 2019-01-01 before 2019-06-01
+    assert register["certification_id"].tolist() == ["C5", "C7", "C6", "C8", "C9"]
+    page = cert.certification_register_page(store, SECRETARIAT, Filters(as_of=date(2020, 1, 1)), limit=3)
+    assert page.rows["certification_id"].tolist() == ["C5", "C7", "C6"]
+
+
 def test_register_page_holds_the_first_rows_and_the_whole_registers_counts(two_companies):
     on = Filters(as_of=date(2020, 12, 31))
     register = cert.certification_register(two_companies, PUBLIC, on)

@@ -11,7 +11,7 @@ dates as (
 segments as (
     select
         s.certification_id,
-        s.facility_id,
+        s.facility_key,
         s.segment_start,
         s.segment_end,
         cert_status_on(
@@ -38,17 +38,17 @@ shown as (
 ),
 
 segment_events as (
-    select facility_id, segment_start as event_on, 1 as sign, is_valid from shown
+    select facility_key, segment_start as event_on, 1 as sign, is_valid from shown
     union all
-    select facility_id, segment_end as event_on, -1 as sign, is_valid from shown
+    select facility_key, segment_end as event_on, -1 as sign, is_valid from shown
     where segment_end is not null
 ),
 
 facility_changes as (
-    select facility_id, event_on, sum(sign) as change
+    select facility_key, event_on, sum(sign) as change
     from segment_events
     where is_valid
-    group by facility_id, event_on
+    group by facility_key, event_on
 ),
 
 facility_events as (
@@ -60,7 +60,7 @@ facility_events as (
         select
             event_on,
             change,
-            sum(change) over (partition by facility_id order by event_on) as covering,
+            sum(change) over (partition by facility_key order by event_on) as covering,
         from facility_changes
     )
 ),

@@ -737,8 +737,8 @@ def nc_closure_by_principle(store: Store, viewer: Viewer, filters: Filters | Non
     frame.insert(1, "principle_label", frame["principle"].map(PS_PRINCIPLES))
     frame["closed_share"] = frame["closed_share"].astype("Float64")
     contributions = [
-        dict(zip(map(str, ids.tolist()), map(float, counts.tolist()), strict=True))
-        for ids, counts in zip(frame.pop("company_ids"), frame.pop("company_nonconformances"), strict=True)
+        dict(zip(map(str, keys.tolist()), map(float, counts.tolist()), strict=True))
+        for keys, counts in zip(frame.pop("company_keys"), frame.pop("company_nonconformances"), strict=True)
     ]
     return apply_disclosure_policy(
         frame,

@@ -68,7 +68,15 @@ final as (
         count(*) filter (where is_closed_at_next_audit) as closed_at_next_audit,
     from nonconformances
     group by all
+),
+
+-- an integer key per company: the closure query groups and lists companies by it
+keyed as (
+    select
+        *,
+        dense_rank() over (order by member_id)::integer as member_key,
+    from final
 )
 
-select * from final
+select * from keyed
 order by audit_id, principle, member_id

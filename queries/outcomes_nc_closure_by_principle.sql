@@ -1,9 +1,10 @@
 -- Non-conformances (minor and major) found in PS audits between $period_from and $as_of,
 -- and the share closed (or downgraded) at the next audit, per PS principle. Only NCs whose
 -- follow-up is known count in the share. n_companies and the NC count per company feed
--- the disclosure policy (company_ids with company_nonconformances: two lists are much
--- cheaper to fetch than a map; they never leave the query layer). The findings come
--- pre-joined and counted per audit and principle (the derived ps_nonconformances).
+-- the disclosure policy (company_keys, an integer per company, with company_nonconformances:
+-- two lists of numbers are much cheaper to fetch than a map; they never leave the query
+-- layer). The findings come pre-joined and counted per audit and principle (the derived
+-- ps_nonconformances).
 with
 
 ps_nonconformances as (
@@ -32,13 +33,13 @@ nonconformances as (
 by_company as (
     select
         principle,
-        member_id,
+        member_key,
         sum(nonconformances) as nonconformances,
         sum(major_nonconformances) as major_nonconformances,
         sum(followed_up) as followed_up,
         sum(closed_at_next_audit) as closed_at_next_audit,
     from nonconformances
-    group by principle, member_id
+    group by principle, member_key
 ),
 
 by_principle as (
@@ -48,9 +49,9 @@ by_principle as (
         sum(major_nonconformances)::bigint as major_nonconformances,
         sum(followed_up)::bigint as followed_up,
         sum(closed_at_next_audit)::bigint as closed_at_next_audit,
-        count(member_id) as n_companies,
-        list(member_id order by member_id) as company_ids,
-        list(nonconformances::bigint order by member_id) as company_nonconformances,
+        count(member_key) as n_companies,
+        list(member_key order by member_key) as company_keys,
+        list(nonconformances::bigint order by member_key) as company_nonconformances,
     from by_company
     group by principle
 ),
@@ -64,7 +65,7 @@ final as (
         coalesce(b.closed_at_next_audit, 0) as closed_at_next_audit,
         b.closed_at_next_audit / nullif(b.followed_up, 0) as closed_share,
         coalesce(b.n_companies, 0) as n_companies,
-        coalesce(b.company_ids, []::varchar[]) as company_ids,
+        coalesce(b.company_keys, []::integer[]) as company_keys,
         coalesce(b.company_nonconformances, []::bigint[]) as company_nonconformances,
     from principles as p
     left join by_principle as b on b.principle = p.principle

@@ -413,8 +413,8 @@ def download_workbook(store: Store, viewer: Viewer, filters: Filters | None = No
     lines += ["Sheets in this workbook:"]
     names = _sheet_names(["README", *(s.name for s in kept)])
     lines += [f"{sheet}: {_title(s.name)}, {counts[s.name]:,} rows" for sheet, s in zip(names[1:], kept, strict=True)]
-    lines += ["", "Definitions and suppression notes are in the README.md of the zip of CSVs and in "
-                  "docs/data-dictionary.md. Hidden figures are empty cells with is_suppressed = True, never zero."]
+    lines += ["", "Column definitions and the suppression notes are in README.md inside the zip of CSVs. "
+                  "Hidden figures are empty cells with is_suppressed = True, never zero."]
     sink = io.BytesIO()
     with XlsxWriter(sink, compresslevel=ZIP_LEVEL) as book:
         _write_sheet(book, names[0], None, [pa.table({"text": lines})])

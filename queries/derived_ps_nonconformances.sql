@@ -51,7 +51,7 @@ nonconformances as (
         and c.standard = 'PS'
 ),
 
-final as (
+counted as (
     select
         audit_id,
         principle,
@@ -71,12 +71,12 @@ final as (
 ),
 
 -- an integer key per company: the closure query groups and lists companies by it
-keyed as (
+final as (
     select
         *,
         dense_rank() over (order by member_id)::integer as member_key,
-    from final
+    from counted
 )
 
-select * from keyed
+select * from final
 order by audit_id, principle, member_id

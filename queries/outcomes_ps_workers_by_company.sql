@@ -26,7 +26,7 @@ valid_ps_segments as (
     select
         s.facility_id,
         s.segment_start,
-        coalesce(s.segment_end, date '9999-12-31') as segment_end,
+        s.segment_end,
     from certification_segments as s
     where s.standard = 'PS'
         and cert_status_on(
@@ -39,7 +39,8 @@ covered as (
         d.on_date,
         v.facility_id,
     from dates as d
-    inner join valid_ps_segments as v on v.segment_start <= d.on_date and d.on_date < v.segment_end
+    inner join valid_ps_segments as v
+        on v.segment_start <= d.on_date and (v.segment_end is null or d.on_date < v.segment_end)
 ),
 
 final as (

@@ -100,3 +100,16 @@ def test_derived_tables_are_not_part_of_the_snapshot_identity(data_dir) -> None:
     assert current_folder(data_dir) == folder
     assert (folder / "manifest.json").read_text() == manifest
     assert "indicator_totals" not in manifest
+
+
+def test_the_committed_demo_stores_every_derived_table_of_the_current_sql() -> None:
+    """Otherwise every fresh clone computes them at start and an identical re-ingest adds files."""
+    from asi_me.settings import REPO_ROOT
+
+    folder = current_folder(REPO_ROOT / "data")
+    missing = [name for name in DERIVED if not derived_path(folder, name).is_file()]
+    assert not missing, f"data/ lacks stored derived tables {missing}: run `python -m asi_me derive` and commit data/."
+    stale = sorted(p.name for p in (folder / DERIVED_DIR).glob("*.parquet")) != sorted(
+        derived_path(folder, name).name for name in DERIVED
+    )
+    assert not stale, "data/ holds derived files of older SQL: run `python -m asi_me derive` and commit data/."

@@ -13,6 +13,10 @@ from asi_me.ui.context import page_context
 from asi_me.ui.widgets import chart_card, data_table, empty_state, friendly_errors
 from asi_me.vocab import Role, label
 
+# Rows of a flag-detail table sent to the browser (the CSV holds all): at 100x the indicator
+# outliers alone are 391,000 rows.
+DETAIL_ROW_LIMIT = 500
+
 ctx = page_context()
 viewer, filters = ctx.viewer, ctx.filters
 is_secretariat = viewer.role is Role.SECRETARIAT
@@ -132,14 +136,14 @@ with friendly_errors("the data-quality flags"):
                     empty_state("Nothing flagged.")
                 else:
                     data_table(frame, key=f"detail-{code}", download=f"asi-quality-{code}",
-                               min_reporters=ctx.min_reporters)
+                               min_reporters=ctx.min_reporters, row_limit=DETAIL_ROW_LIMIT)
         outliers = cached(quality.quality_indicator_outliers, viewer)
         with st.expander(f"Indicator outliers ({len(outliers)})"):
             if outliers.empty:
                 empty_state("No indicator observation is far from its series.")
             else:
                 data_table(outliers, key="detail-indicator-outliers", download="asi-quality-indicator-outliers",
-                           min_reporters=ctx.min_reporters)
+                           min_reporters=ctx.min_reporters, row_limit=DETAIL_ROW_LIMIT)
     else:
         st.caption("Row-level detail of these checks is available to the ASI Secretariat and, for their own "
                    "facilities, to members.")

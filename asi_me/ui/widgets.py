@@ -113,15 +113,29 @@ def download_csv(shown: pd.DataFrame, file_name: str, *, key: str, label: str = 
 def data_table(
     frame: pd.DataFrame, *, key: str, min_reporters: int = 5, titles: dict[str, str] | None = None,
     download: str | None = None, height: int | str = "auto", column_config: dict | None = None,
+    row_limit: int | None = None,
 ) -> pd.DataFrame:
     """A sortable table of a query result (suppressed cells marked) with an optional CSV download.
 
-    Returns the displayed frame.
+    With `row_limit`, only the first rows go to the browser, a caption says how many there
+    are, and the CSV (built on click) still holds every row. Returns the displayed frame.
     """
-    shown = display_frame(frame, min_reporters=min_reporters, titles=titles)
+    total = len(frame)
+    limited = row_limit is not None and total > row_limit
+    shown = display_frame(frame.head(row_limit) if limited else frame, min_reporters=min_reporters, titles=titles)
+    if limited:
+        st.caption(f"Showing the first {row_limit:,} of {total:,} rows; the CSV holds all of them.")
     st.dataframe(shown, hide_index=True, height=height, column_config=column_config, key=f"tbl_{key}")
     if download:
-        download_csv(shown, download, key=f"dl_{key}")
+        name = download if download.endswith(".csv") else f"{download}.csv"
+        if limited:
+            st.download_button(
+                f"Download all {total:,} rows (CSV)",
+                lambda: csv_bytes(display_frame(frame, min_reporters=min_reporters, titles=titles)),
+                file_name=name, mime="text/csv", key=f"dl_{key}", on_click="ignore", icon=":material/download:",
+            )
+        else:
+            download_csv(shown, download, key=f"dl_{key}")
     return shown
 
 

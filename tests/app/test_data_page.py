@@ -43,3 +43,30 @@ def test_a_table_longer_than_a_sheet_is_named_on_screen_left_out_of_the_workbook
                                         "this workbook") for line in readme)
     archive = zipfile.ZipFile(io.BytesIO(files["asi-me-data.zip"]["data"]))
     assert archive.read("indicator_observations.csv").decode().count("\n") == rows + 1  # header + every row
+
+
+def test_a_long_flag_detail_sends_its_first_rows_and_its_csv_holds_every_row(
+        open_app, demo_dir, demo_store, downloads):
+    import pandas as pd
+
+    from asi_me import quality
+    from asi_me.filters import Viewer
+    from asi_me.quality import quality_indicator_outliers
+
+    outliers = quality_indicator_outliers(demo_store, Viewer.secretariat())
+    total = len(outliers)
+    assert total > 500  # the demo's observations hold 1,023 outliers
+    at = open_app(demo_dir, page="pages/data.py", role="secretariat")
+    assert_clean(at)
+    (table,) = [t.value for t in at.dataframe if len(t.value) == 500]
+    assert f"Showing the first 500 of {total:,} rows; the CSV holds all of them." in [c.value for c in at.caption]
+    (download,) = [d for d in downloads if d["file_name"] == "asi-quality-indicator-outliers.csv"]
+    assert download["label"] == f"Download all {total:,} rows (CSV)"
+    csv = pd.read_csv(io.BytesIO(download["data"]), encoding="utf-8-sig")
+    assert len(csv) == total
+    assert list(csv.columns) == list(table.columns)
+    # Shorter details are sent whole: the late reports table is under the limit and has no caption.
+    late = quality.quality_late_reports(demo_store, Viewer.secretariat())
+    assert 0 < len(late) < 500
+    assert any(len(t.value) == len(late) for t in at.dataframe)
+    assert sum(c.value.startswith("Showing the first") for c in at.caption) == 1

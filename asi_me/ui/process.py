@@ -35,7 +35,22 @@ _lock = threading.Lock()
 _frozen_for: set[str] = set()
 
 # Runs executing at once; ASI_CONCURRENT_RUNS overrides (e.g. more on a machine with more cores).
-CONCURRENT_RUNS = max(1, int(os.environ.get("ASI_CONCURRENT_RUNS", "2")))
+def _concurrent_runs(raw: str | None) -> int:
+    if raw is None or not raw.strip():
+        return 2
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise ValueError(
+            f"Environment variable ASI_CONCURRENT_RUNS={raw!r} is not a positive whole number of page runs; "
+            "set it to e.g. 2 (the number of cores) or unset it."
+        )
+    return value
+
+
+CONCURRENT_RUNS = _concurrent_runs(os.environ.get("ASI_CONCURRENT_RUNS"))
 # A run waits at most this long for a slot, then goes ahead anyway: a stuck run never blocks the site.
 SLOT_WAIT_SECONDS = 30.0
 _slots = threading.BoundedSemaphore(CONCURRENT_RUNS)

@@ -50,3 +50,13 @@ def test_the_heap_is_frozen_once_per_screen() -> None:
         assert process.freeze_heap_once("test-screen") is False
     finally:
         gc.unfreeze()
+
+
+def test_a_bad_concurrent_runs_setting_is_named_with_what_to_set() -> None:
+    import pytest
+
+    assert process._concurrent_runs(None) == 2
+    assert process._concurrent_runs(" 4 ") == 4
+    for raw in ("two", "0", "-1"):
+        with pytest.raises(ValueError, match=rf"ASI_CONCURRENT_RUNS='{raw}' is not a positive whole number"):
+            process._concurrent_runs(raw)

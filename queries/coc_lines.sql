@@ -1,18 +1,11 @@
 -- CoC report lines of the given reporting years with the reporting company and the
 -- facility's place, restricted by the global filter bar (facility country / region,
--- member class) and optionally to one member's own facilities.
+-- member class) and optionally to one member's own facilities. The lines come joined to
+-- their facility and member once per snapshot (derived table coc_line_checks).
 with
 
-coc_reports as (
-    select * from coc_reports
-),
-
-facilities as (
-    select * from facilities
-),
-
-members as (
-    select * from members
+coc_line_checks as (
+    select * from coc_line_checks
 ),
 
 countries as (
@@ -21,33 +14,31 @@ countries as (
 
 lines as (
     select
-        r.reporting_year,
-        r.stage,
-        r.material,
-        r.facility_id,
-        f.name as facility_name,
-        f.member_id,
-        m.name as member_name,
-        m.membership_class,
-        f.country,
+        l.reporting_year,
+        l.stage,
+        l.material,
+        l.facility_id,
+        l.facility_name,
+        l.member_id,
+        l.member_name,
+        l.membership_class,
+        l.country,
         k.region,
-        r.input_t,
-        r.output_t,
-        r.carried_forward_t,
-        r.submitted_on,
-        r.due_on,
-    from coc_reports as r
-    inner join facilities as f on f.facility_id = r.facility_id
-    inner join members as m on m.member_id = f.member_id
-    left join countries as k on k.country = f.country
-    where list_contains($years::integer[], r.reporting_year)
-        and (len($countries::varchar[]) = 0 or list_contains($countries::varchar[], f.country))
+        l.input_t,
+        l.output_t,
+        l.carried_forward_t,
+        l.submitted_on,
+        l.due_on,
+    from coc_line_checks as l
+    left join countries as k on k.country = l.country
+    where list_contains($years::integer[], l.reporting_year)
+        and (len($countries::varchar[]) = 0 or list_contains($countries::varchar[], l.country))
         and (len($regions::varchar[]) = 0 or list_contains($regions::varchar[], k.region))
         and (
             len($membership_classes::varchar[]) = 0
-            or list_contains($membership_classes::varchar[], m.membership_class)
+            or list_contains($membership_classes::varchar[], l.membership_class)
         )
-        and ($member_id::varchar is null or f.member_id = $member_id::varchar)
+        and ($member_id::varchar is null or l.member_id = $member_id::varchar)
 )
 
 select * from lines

@@ -1,18 +1,11 @@
 -- The mass-balance check of every CoC report line of the given years: a line's output
 -- may not exceed its input times the stage's yield factor plus its carried-forward
--- balance. Yield factors come from asi_me.vocab.COC_YIELD_FACTOR as bound lists.
+-- balance. Yield factors come from asi_me.vocab.COC_YIELD_FACTOR as bound lists. Lines
+-- come joined to their facility and member once per snapshot (derived coc_line_checks).
 with
 
-coc_reports as (
-    select * from coc_reports
-),
-
-facilities as (
-    select * from facilities
-),
-
-members as (
-    select * from members
+coc_line_checks as (
+    select * from coc_line_checks
 ),
 
 countries as (
@@ -28,31 +21,29 @@ yield_factors as (
 
 checked as (
     select
-        r.reporting_year,
-        r.stage,
-        r.material,
-        r.facility_id,
-        f.name as facility_name,
-        f.member_id,
-        m.name as member_name,
-        r.input_t,
-        r.output_t,
-        r.carried_forward_t,
+        l.reporting_year,
+        l.stage,
+        l.material,
+        l.facility_id,
+        l.facility_name,
+        l.member_id,
+        l.member_name,
+        l.input_t,
+        l.output_t,
+        l.carried_forward_t,
         -- Contract-valid lines always have a factor; 1.0 keeps an invalid pair checkable.
         coalesce(y.yield_factor, 1.0) as yield_factor,
-    from coc_reports as r
-    inner join facilities as f on f.facility_id = r.facility_id
-    inner join members as m on m.member_id = f.member_id
-    left join countries as k on k.country = f.country
-    left join yield_factors as y on y.stage = r.stage and y.material = r.material
-    where ($all_years::boolean or list_contains($years::integer[], r.reporting_year))
-        and (len($countries::varchar[]) = 0 or list_contains($countries::varchar[], f.country))
+    from coc_line_checks as l
+    left join countries as k on k.country = l.country
+    left join yield_factors as y on y.stage = l.stage and y.material = l.material
+    where ($all_years::boolean or list_contains($years::integer[], l.reporting_year))
+        and (len($countries::varchar[]) = 0 or list_contains($countries::varchar[], l.country))
         and (len($regions::varchar[]) = 0 or list_contains($regions::varchar[], k.region))
         and (
             len($membership_classes::varchar[]) = 0
-            or list_contains($membership_classes::varchar[], m.membership_class)
+            or list_contains($membership_classes::varchar[], l.membership_class)
         )
-        and ($member_id::varchar is null or f.member_id = $member_id::varchar)
+        and ($member_id::varchar is null or l.member_id = $member_id::varchar)
 ),
 
 balanced as (

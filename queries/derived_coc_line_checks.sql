@@ -3,7 +3,7 @@
 -- the median and MAD of the yields of the same stage and input material across all lines
 -- and years. The data-quality mass-balance and yield checks scan this one table (yield
 -- factors and thresholds are applied by the queries) instead of joining every line to
--- 100,000 facilities on each call.
+-- 100,000 facilities on each call, and so do the CoC flows (queries/coc_lines.sql).
 with
 
 coc_reports as (
@@ -51,6 +51,8 @@ final as (
         r.input_t,
         r.output_t,
         r.carried_forward_t,
+        r.submitted_on,
+        r.due_on,
         case when r.input_t > 0 then r.output_t / r.input_t end as yield_ratio,
         s.median_ratio,
         s.mad_ratio,

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -19,6 +18,7 @@ from asi_me.members import member_companies
 from asi_me.snapshot import Manifest, NoSnapshotError
 from asi_me.ui import auth, cache, filter_bar, presentation, process, widgets
 from asi_me.ui.context import PageContext, frame_done, set_page_context
+from asi_me.ui.screens import SCREENS, Screen
 from asi_me.vocab import Role, label
 
 logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -28,34 +28,6 @@ ROOT = Path(__file__).resolve().parent
 # A local image: a ":material/...:" page icon makes browsers fetch an SVG from
 # fonts.gstatic.com, which fails (with a console error) when the app runs offline.
 FAVICON = ROOT / "asi_me" / "ui" / "static" / "favicon.png"
-ALL_ROLES = frozenset(Role)
-
-
-@dataclass(frozen=True)
-class Screen:
-    """One page of the app and the roles that may open it."""
-
-    file: str
-    title: str
-    icon: str
-    url_path: str
-    roles: frozenset[Role] = ALL_ROLES
-    default: bool = False
-
-
-# Every screen is public; role-dependent sections live inside the pages (the Data
-# screen's ingest log and quality detail are Secretariat-only). Each url_path is the
-# file's name: until st.navigation has run once in a process, Streamlit resolves a
-# deep link against the pages/ folder, and a matching name spares the first visitor
-# of a freshly started server a "page not found" dialog.
-SCREENS: tuple[Screen, ...] = (
-    Screen("pages/outcomes.py", "Outcomes dashboard", ":material/dashboard:", "outcomes", default=True),
-    Screen("pages/map.py", "Certification map", ":material/map:", "map"),
-    Screen("pages/coc_flow.py", "CoC material flow", ":material/account_tree:", "coc_flow"),
-    Screen("pages/toc.py", "Theory of change", ":material/hub:", "toc"),
-    Screen("pages/evaluations.py", "Evaluations & Stories of Change", ":material/menu_book:", "evaluations"),
-    Screen("pages/data.py", "Data", ":material/database:", "data"),
-)
 
 
 def screens_for(role: Role) -> list[Screen]:
@@ -151,7 +123,8 @@ def main() -> None:
         )
     else:
         try:
-            with widgets.friendly_errors(f"the {page.title} screen"):
+            # The page's queries use the snapshot this run opened (one CURRENT read per run).
+            with widgets.friendly_errors(f"the {page.title} screen"), cache.pinned_store(store):
                 page.run()
         finally:
             frame_done()

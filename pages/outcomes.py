@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import date
 
+import pandas as pd
 import streamlit as st
 
 from asi_me import members, outcomes
 from asi_me.ui import charts
-from asi_me.ui.cache import cached
+from asi_me.ui.cache import cached, cached_view
 from asi_me.ui.context import page_context
 from asi_me.ui.widgets import Tile, chart_card, data_table, empty_state, friendly_errors, kpi_grid
 from asi_me.vocab import Role
@@ -28,16 +29,19 @@ if not ctx.has_data:
     )
 
 # ------------------------------------------------------------------ published tiles
-with friendly_errors("the published tiles"):
+
+
+def _tiles() -> tuple[tuple[Tile, ...], pd.DataFrame]:
+    """The tiles and their table: built once per snapshot, viewer and filters, shared by sessions."""
     board = cached(outcomes.dashboard_tiles, viewer, filters)
-    tiles = [
+    tiles = tuple(
         Tile(
             title=t.label,
             value=t.value,
             unit=t.unit,
             change_month=t.change_month,
             change_year=t.change_year,
-            trend=[p.value for p in t.series],
+            trend=tuple(p.value for p in t.series),
             help=f"{t.definition} Source: {t.source}.",
             note=(t.suppression_note if t.is_suppressed and t.suppression_note
                   else f"{t.secondary_value:,.0f} {t.secondary_label}" if t.secondary_value is not None
@@ -45,10 +49,19 @@ with friendly_errors("the published tiles"):
             percent=t.unit == "%",
         )
         for t in board.tiles
-    ]
+    )
+    return tiles, board.to_frame()
+
+
+# Everything a card below reads besides the snapshot: its table and chart are cached under this.
+shown_for = (viewer, filters)
+
+with friendly_errors("the published tiles"):
+    tiles, tile_table = cached_view("outcome-tiles", shown_for, _tiles)
     kpi_grid(tiles, columns=4)
     with st.expander("The tiles as a table, with definitions and sources"):
-        data_table(board.to_frame(), key="tiles", download="asi-outcome-tiles", min_reporters=ctx.min_reporters)
+        data_table(tile_table, key="tiles", download="asi-outcome-tiles", min_reporters=ctx.min_reporters,
+                   content_key=shown_for)
 
 # ------------------------------------------------------------------ a member's own view
 if viewer.role is Role.MEMBER and not ctx.presenting:
@@ -76,10 +89,11 @@ growth_left, growth_right = st.columns(2)
 period_before = (filters.period_to or ctx.as_of) < date(2015, 6, 1)
 
 with growth_left, friendly_errors("members by class"):
-    by_class = cached(outcomes.members_by_class, viewer, filters)
+    by_class = cached_view("outcomes:members-by-class", shown_for, lambda: cached(
+        outcomes.members_by_class, viewer, filters)[["month_on", "membership_class", "members"]])
     chart_card(
         "Members by membership class",
-        by_class[["month_on", "membership_class", "members"]],
+        by_class,
         lambda f: charts.stacked_bars(f, x="month_on", y="members", series="membership_class",
                                       y_title="Members", x_title=""),
         key="members-by-class",
@@ -88,6 +102,7 @@ with growth_left, friendly_errors("members by class"):
         empty_message=("ASI membership records start in mid-2015; choose a later period." if period_before
                        else "No members match the selected filters."),
         min_reporters=ctx.min_reporters,
+        content_key=shown_for,
     )
 
 with growth_right, friendly_errors("certificates over time"), st.container(border=True):
@@ -106,12 +121,14 @@ with growth_right, friendly_errors("certificates over time"), st.container(borde
         format_func={"certificates_issued": "Issued",
                                     "certificates_valid": "Valid"}.get,
     )
-    certificates = cached(outcomes.certificates_over_time, viewer, filters, by=group_by)
+    certificates = cached_view("outcomes:certificates", (*shown_for, group_by, measure), lambda: cached(
+        outcomes.certificates_over_time, viewer, filters, by=group_by,
+    )[["month_on", "group_value", measure, "version_note"]].rename(columns={"group_value": group_by}))
     breaks = cached(outcomes.version_breaks, viewer, filters)
     chart_card(
         "Certificates by " + {"standard": "standard", "activity": "supply-chain activity",
                               "standard_version": "standard version", "status": "status"}[group_by],
-        certificates[["month_on", "group_value", measure, "version_note"]].rename(columns={"group_value": group_by}),
+        certificates,
         lambda f: charts.time_series(f, x="month_on", y=measure, series=group_by, y_title="Certificates",
                                      version_marks=breaks, step=True),
         key=f"certificates-by-{group_by}",
@@ -126,20 +143,26 @@ with growth_right, friendly_errors("certificates over time"), st.container(borde
                        if (filters.period_to or ctx.as_of) < outcomes.CERTIFICATION_START
                        else "No certificates match the selected filters."),
         min_reporters=ctx.min_reporters,
+        content_key=(*shown_for, group_by, measure),
     )
 
 # ------------------------------------------------------------------ continual improvement
 st.subheader("Continual improvement")
 with friendly_errors("non-conformance closure"):
-    closure = cached(outcomes.nc_closure_by_principle, viewer, filters)
-    withheld = "is_suppressed" in closure.columns and closure["is_suppressed"].astype(bool).any()
-    if not withheld and not closure["nonconformances"].fillna(0).sum():
-        closure = closure.head(0)  # eleven principles without any finding: say so instead of an empty chart
-    shown_cols = ["principle", "principle_label", "nonconformances", "followed_up", "closed_at_next_audit",
-                  "closed_share", "is_suppressed", "suppression_note"]
+
+
+    def _closure() -> pd.DataFrame:
+        closure = cached(outcomes.nc_closure_by_principle, viewer, filters)
+        withheld = "is_suppressed" in closure.columns and closure["is_suppressed"].astype(bool).any()
+        if not withheld and not closure["nonconformances"].fillna(0).sum():
+            closure = closure.head(0)  # eleven principles without any finding: say so instead of an empty chart
+        shown_cols = ["principle", "principle_label", "nonconformances", "followed_up", "closed_at_next_audit",
+                      "closed_share", "is_suppressed", "suppression_note"]
+        return closure[[c for c in shown_cols if c in closure.columns]]
+
     chart_card(
         "Non-conformances closed at the next audit, by PS principle",
-        closure[[c for c in shown_cols if c in closure.columns]],
+        cached_view("outcomes:nc-closure", shown_for, _closure),
         lambda f: charts.ranked_bars(f, category="principle_label", value="closed_share", percent=True,
                                      value_title="Share closed or downgraded at the next audit",
                                      sort=list(f["principle_label"])),
@@ -151,12 +174,14 @@ with friendly_errors("non-conformance closure"):
         empty_message="No Performance Standard audit findings match the selected filters and period.",
         min_reporters=ctx.min_reporters,
         titles={"principle_label": "Principle name", "closed_share": "Share closed"},
+        content_key=shown_for,
     )
 
 # ------------------------------------------------------------------ M&E Insights
 st.subheader("Monthly M&E Insights")
 with friendly_errors("the M&E Insights"):
-    insights = cached(outcomes.me_insights, viewer, filters)
+    insights = cached_view("outcomes:me-insights", shown_for, lambda: cached(outcomes.me_insights, viewer, filters)[
+        ["indicator_code", "name", "unit", "period_on", "value", "previous_value", "change", "direction", "status"]])
     with st.container(border=True):
         st.markdown("**Level-1 indicators measured monthly: latest value and change since the previous month**")
         if insights.empty:
@@ -164,13 +189,13 @@ with friendly_errors("the M&E Insights"):
                         hint="Monthly M&E Insights start with the M&E system's indicator observations.")
         else:
             data_table(
-                insights[["indicator_code", "name", "unit", "period_on", "value", "previous_value", "change",
-                          "direction", "status"]],
+                insights,
                 key="me-insights", download="asi-me-insights", min_reporters=ctx.min_reporters,
                 titles={"indicator_code": "Code", "name": "Indicator", "period_on": "Month",
                         "previous_value": "Previous month", "direction": "Good direction"},
                 column_config={"Change": st.column_config.NumberColumn(format="%+.1f"),
                                "Month": st.column_config.DateColumn(format="MMM YYYY")},
+                content_key=shown_for,
             )
             st.caption("Source: ASI M&E indicator observations (provisional until the annual M&E report). "
                        "Definitions are in the Theory of change screen.")

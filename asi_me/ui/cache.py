@@ -19,7 +19,8 @@ import pickle
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import Any, TypeVar
@@ -54,8 +55,17 @@ def settings() -> Settings:
     return Settings.from_env()
 
 
+# The Store a page run pinned (see `pinned_store`), per script thread: each session runs in its own.
+_run = threading.local()
+
+
 def current_store(config: Settings | None = None) -> Store:
-    """The Store of the snapshot data/CURRENT names now. Raises NoSnapshotError if there is none."""
+    """The Store of the snapshot data/CURRENT names now. Raises NoSnapshotError if there is none.
+
+    Inside `pinned_store()` it is the run's Store, without reading CURRENT again.
+    """
+    if config is None and (pinned := getattr(_run, "store", None)) is not None:
+        return pinned
     config = config or settings()
     snapshot_id = current_id(config.data_dir)
     if snapshot_id is None:
@@ -64,6 +74,19 @@ def current_store(config: Settings | None = None) -> Store:
             "run `python -m asi_me demo` or `python -m asi_me ingest PATH`."
         )
     return _open_store(str(config.data_dir), snapshot_id)
+
+
+@contextmanager
+def pinned_store(store: Store | None) -> Iterator[None]:
+    """Within the block, `current_store()` on this thread is `store`: a page run reads CURRENT
+    once (the app frame) instead of at every cached query (dozens per run), and all its
+    figures come from one snapshot even when an ingest switches CURRENT mid-run."""
+    previous = getattr(_run, "store", None)
+    _run.store = store
+    try:
+        yield
+    finally:
+        _run.store = previous
 
 
 class ResultCache:

@@ -11,7 +11,7 @@ import html
 import logging
 import math
 import types
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
@@ -20,6 +20,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
+import pyarrow as pa
 import pydeck as pdk
 import streamlit as st
 from streamlit.runtime.scriptrunner_utils.exceptions import ScriptControlException
@@ -113,19 +114,22 @@ def download_csv(shown: pd.DataFrame, file_name: str, *, key: str, label: str = 
 def data_table(
     frame: pd.DataFrame, *, key: str, min_reporters: int = 5, titles: dict[str, str] | None = None,
     download: str | None = None, height: int | str = "auto", column_config: dict | None = None,
-    row_limit: int | None = None,
+    row_limit: int | None = None, content_key: Hashable | None = None,
 ) -> pd.DataFrame:
     """A sortable table of a query result (suppressed cells marked) with an optional CSV download.
 
     With `row_limit`, only the first rows go to the browser, a caption says how many there
     are, and the CSV (built on click) still holds every row. Returns the displayed frame.
+    `content_key` names the frame's content, as for chart_card.
     """
     total = len(frame)
     limited = row_limit is not None and total > row_limit
-    shown = display_frame(frame.head(row_limit) if limited else frame, min_reporters=min_reporters, titles=titles)
+    shown, payload = prepared_table(frame.head(row_limit) if limited else frame, key=key,
+                                    min_reporters=min_reporters, titles=titles,
+                                    content_key=(content_key, row_limit) if content_key is not None else None)
     if limited:
         st.caption(f"Showing the first {row_limit:,} of {total:,} rows; the CSV holds all of them.")
-    st.dataframe(shown, hide_index=True, height=height, column_config=column_config, key=f"tbl_{key}")
+    st.dataframe(payload, hide_index=True, height=height, column_config=column_config, key=f"tbl_{key}")
     if download:
         name = download if download.endswith(".csv") else f"{download}.csv"
         if limited:
@@ -137,6 +141,46 @@ def data_table(
         else:
             download_csv(shown, download, key=f"dl_{key}")
     return shown
+
+
+# Tables up to this many rows are prepared once and shared (far below Streamlit's lazy-loading
+# threshold, so what the browser receives is the same as for the pandas frame).
+SHARED_TABLE_ROWS = 20_000
+
+
+def prepared_table(
+    frame: pd.DataFrame, *, key: str, min_reporters: int = 5, titles: dict[str, str] | None = None,
+    content_key: Hashable | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame | pa.Table]:
+    """The displayed frame and what `st.dataframe` is given for it, built once per content.
+
+    `display_frame` (labels, suppression markings, headers) and Streamlit's pandas -> Arrow
+    conversion cost a few ms per table and run, every run, for the same cached query result.
+    Both depend only on the frame's content and the arguments, so they are cached under a
+    fingerprint of those and shared by every session; the Arrow table is exactly what
+    Streamlit would make of the frame. Frames without a stable fingerprint are prepared
+    each run. `content_key`, when given, stands for the frame's content (see chart_card)
+    and spares hashing the frame.
+    """
+    def build() -> tuple[pd.DataFrame, pd.DataFrame | pa.Table]:
+        shown = display_frame(frame, min_reporters=min_reporters, titles=titles)
+        return shown, _to_arrow(shown) if _to_arrow is not None else shown
+
+    if len(frame) > SHARED_TABLE_ROWS:
+        return build()
+    try:
+        content = _fingerprint(frame, 0) if content_key is None else _content(content_key, frame)
+    except _Unstable:
+        return build()
+    fingerprint = (content, min_reporters, tuple(sorted((titles or {}).items())))
+    shown, payload = cache.cached_view(f"table:{key}", fingerprint, build)
+    # A copy-on-write view: a caller that edits the returned frame changes only its own copy.
+    return shown.copy(deep=False), payload
+
+
+def _content(content_key: Hashable, frame: pd.DataFrame) -> tuple:
+    """A caller's name for a frame's content, with its shape as a cheap consistency check."""
+    return ("content", content_key, tuple(map(str, frame.columns)), len(frame))
 
 
 # ---------------------------------------------------------------- chart card
@@ -178,6 +222,7 @@ def chart_card(
     titles: dict[str, str] | None = None,
     note: str | None = None,
     bordered: bool = True,
+    content_key: Hashable | None = None,
 ) -> pd.DataFrame | None:
     """A chart with a Chart/Table toggle, a CSV download of the table shown, and source/definition.
 
@@ -185,10 +230,15 @@ def chart_card(
     (builder errors are caught). Suppressed rows are drawn as gaps and listed in the table
     with their marking. Returns the displayed table (None when empty). With `bordered=False`
     the page draws the card's border itself (e.g. to put controls inside it, above the chart).
+
+    `content_key` (hashable, e.g. `(viewer, filters, selection)`) names everything `frame`
+    and a builder `chart` read besides the snapshot: the table and the chart spec are then
+    cached under it instead of a hash of the data (a few ms per card and run). Leave it out
+    when unsure; a wrong key shows another view's figures.
     """
 
     def draw(data: pd.DataFrame) -> None:
-        built = _built_chart(chart, data, key) if callable(chart) else chart
+        built = _built_chart(chart, data, key, content_key) if callable(chart) else chart
         if built is None:
             empty_state("This view has no chart; see the table.")
         else:
@@ -197,6 +247,7 @@ def chart_card(
     return _card(
         title, frame, draw, key=key, source=source, definition=definition, empty_message=empty_message,
         empty_hint=empty_hint, min_reporters=min_reporters, titles=titles, note=note, bordered=bordered,
+        content_key=content_key,
     )
 
 
@@ -207,7 +258,9 @@ class VegaLiteSpec:
     spec: dict
 
 
-def _built_chart(build: Callable[[pd.DataFrame], Figure | None], data: pd.DataFrame, key: str) -> Figure | None:
+def _built_chart(
+    build: Callable[[pd.DataFrame], Figure | None], data: pd.DataFrame, key: str, content_key: Hashable | None = None,
+) -> Figure | None:
     """`build(data)`, with Altair charts converted to their spec once per snapshot and inputs.
 
     Building an Altair chart and converting it (schema validation, Arrow data) costs
@@ -215,7 +268,12 @@ def _built_chart(build: Callable[[pd.DataFrame], Figure | None], data: pd.DataFr
     reads (closure cells and the page's globals) and `data`, so it is cached under a
     fingerprint of those. Inputs without a stable fingerprint are simply built each run.
     """
-    fingerprint = figure_fingerprint(build, data)
+    if content_key is not None and isinstance(build, types.FunctionType):
+        # The caller names the data and the builder's inputs; the builder's code still counts.
+        code = build.__code__
+        fingerprint = (_content(content_key, data), code.co_filename, code.co_firstlineno, code.co_code)
+    else:
+        fingerprint = figure_fingerprint(build, data)
     if fingerprint is None or _to_vega_lite is None:
         return build(data)
 
@@ -277,6 +335,11 @@ def _fingerprint(value: object, depth: int) -> object:
     return (type(value).__name__, text)
 
 
+try:  # Streamlit's own pandas -> Arrow conversion, so a shared table is what st.dataframe would send
+    from streamlit.dataframe_util import convert_pandas_df_to_arrow_table as _to_arrow
+except ImportError:  # pragma: no cover - another Streamlit version: hand Streamlit the frame
+    _to_arrow = None
+
 try:  # Streamlit's own Altair -> Vega-Lite conversion, so the cached spec is what altair_chart sends
     from streamlit.elements.vega_charts import _convert_altair_to_vega_lite_spec as _to_vega_lite
 except ImportError:  # pragma: no cover - another Streamlit version: build every run
@@ -337,6 +400,7 @@ def _card(
     titles: dict[str, str] | None,
     note: str | None,
     bordered: bool,
+    content_key: Hashable | None = None,
 ) -> pd.DataFrame | None:
     """Title, Chart/Table tabs, withheld-values line, note, source and the CSV download."""
     with st.container(border=bordered):
@@ -345,13 +409,14 @@ def _card(
             empty_state(empty_message, hint=empty_hint)
             _source_caption(source, definition)
             return None
-        shown = display_frame(frame, min_reporters=min_reporters, titles=titles)
+        shown, payload = prepared_table(frame, key=key, min_reporters=min_reporters, titles=titles,
+                                        content_key=content_key)
         hidden = suppressed_count(frame)
         chart_tab, table_tab = st.tabs(["Chart", "Table"])
         with chart_tab, friendly_errors(f"the chart “{title}”"):
             draw(frame)
         with table_tab:
-            st.dataframe(shown, hide_index=True, key=f"tbl_{key}")
+            st.dataframe(payload, hide_index=True, key=f"tbl_{key}")
         if hidden:
             st.caption(
                 f"{hidden} value{'s' if hidden != 1 else ''} withheld under the ASI antitrust policy: "

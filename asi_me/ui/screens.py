@@ -1,0 +1,40 @@
+"""The app's screens: each page file, its menu title, icon, URL path and the roles that may open it.
+
+Defined in a module rather than in app.py, which Streamlit executes afresh on every run:
+building the dataclass there cost about a millisecond of every page run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from asi_me.vocab import Role
+
+ALL_ROLES = frozenset(Role)
+
+
+@dataclass(frozen=True)
+class Screen:
+    """One page of the app and the roles that may open it."""
+
+    file: str
+    title: str
+    icon: str
+    url_path: str
+    roles: frozenset[Role] = ALL_ROLES
+    default: bool = False
+
+
+# Every screen is public; role-dependent sections live inside the pages (the Data
+# screen's ingest log and quality detail are Secretariat-only). Each url_path is the
+# file's name: until st.navigation has run once in a process, Streamlit resolves a
+# deep link against the pages/ folder, and a matching name spares the first visitor
+# of a freshly started server a "page not found" dialog.
+SCREENS: tuple[Screen, ...] = (
+    Screen("pages/outcomes.py", "Outcomes dashboard", ":material/dashboard:", "outcomes", default=True),
+    Screen("pages/map.py", "Certification map", ":material/map:", "map"),
+    Screen("pages/coc_flow.py", "CoC material flow", ":material/account_tree:", "coc_flow"),
+    Screen("pages/toc.py", "Theory of change", ":material/hub:", "toc"),
+    Screen("pages/evaluations.py", "Evaluations & Stories of Change", ":material/menu_book:", "evaluations"),
+    Screen("pages/data.py", "Data", ":material/database:", "data"),
+)

@@ -123,3 +123,70 @@ def test_long_arrays_a_builder_reads_are_compared_in_full() -> None:
     marks = np.arange(5000)
     marks[2500] = -1  # numpy's repr would elide this element
     assert figure_fingerprint(build, frame) != before
+
+
+class _Snapshot:
+    """Stands in for a Store: cached views only read its snapshot id."""
+
+    def __init__(self, snapshot_id: str) -> None:
+        self.snapshot_id = snapshot_id
+        self.folder = f"/snapshots/{snapshot_id}"
+
+
+def _output(tonnes: float | None) -> pd.DataFrame:
+    return pd.DataFrame({
+        "stage": ["bauxite_mining", "alumina_refining"],
+        "output_t": [tonnes, None],
+        "is_suppressed": [False, True],
+        "suppression_note": [None, "suppressed (fewer than 5 reporters)"],
+    })
+
+
+def test_a_table_is_prepared_once_per_content_and_shared_with_its_labels_and_markings() -> None:
+    from asi_me.ui.cache import pinned_store
+    from asi_me.ui.widgets import prepared_table
+
+    with pinned_store(_Snapshot("prepared-1")):
+        shown, payload = prepared_table(_output(1200.0), key="output")
+        again, same = prepared_table(_output(1200.0), key="output")  # an equal frame from another run
+        _, changed = prepared_table(_output(900.0), key="output")
+    assert same is payload
+    sent = payload.to_pandas()
+    assert list(sent.columns) == ["Stage", "Output (t)"]
+    assert sent["Stage"].tolist() == ["Bauxite mining", "Alumina refining"]
+    assert sent["Output (t)"].tolist() == ["1200", "suppressed (fewer than 5 reporters)"]
+    assert changed.to_pandas()["Output (t)"].tolist() == ["900", "suppressed (fewer than 5 reporters)"]
+    again["Stage"] = "edited"  # a page editing its copy leaves the shared table alone
+    assert shown["Stage"].tolist() == ["Bauxite mining", "Alumina refining"]
+
+
+def test_a_content_key_stands_for_the_frame_but_a_changed_shape_is_prepared_again() -> None:
+    from asi_me.ui.cache import pinned_store
+    from asi_me.ui.widgets import prepared_table
+
+    with pinned_store(_Snapshot("prepared-2")):
+        _, first = prepared_table(_output(1200.0), key="output", content_key=("public", "2024-01-31"))
+        _, same = prepared_table(_output(900.0), key="output", content_key=("public", "2024-01-31"))
+        _, other = prepared_table(_output(900.0), key="output", content_key=("public", "2023-12-31"))
+        _, shorter = prepared_table(_output(900.0).head(1), key="output", content_key=("public", "2024-01-31"))
+    assert same is first  # the caller's key names the content: no hashing of the frame
+    assert other.to_pandas()["Output (t)"].tolist()[0] == "900"
+    assert shorter.num_rows == 1
+
+
+def test_a_page_run_reads_its_pinned_snapshot_and_the_pin_ends_with_the_run() -> None:
+    from asi_me.ui import cache
+    from asi_me.ui.cache import current_store, pinned_store
+
+    outer, inner = _Snapshot("outer"), _Snapshot("inner")
+    with pinned_store(outer):
+        assert current_store() is outer
+        with pinned_store(inner):
+            assert current_store() is inner
+        assert current_store() is outer
+    seen: list[object] = []
+    with pinned_store(outer):  # another session's thread does not see this run's pin
+        worker = threading.Thread(target=lambda: seen.append(getattr(cache._run, "store", None)))
+        worker.start()
+        worker.join()
+    assert seen == [None]

@@ -438,8 +438,45 @@ def print_report(result: dict[str, Any]) -> None:
               + (f" - {t['detail']}" if t["detail"] else ""))
 
 
-def run_bench(factors: list[int], quick: bool, json_path: Path) -> int:
-    """Run the suite for `factors` (quick: demo size only, few repetitions) and write JSON to `json_path`."""
+def unmeasured(result: dict[str, Any]) -> list[str]:
+    """What a run failed to measure: parts skipped or in error, pages or queries that raised.
+
+    A smoke run that reports these still "completes"; `--strict` (CI) turns them into a
+    failure, so a benchmark that stops measuring something cannot go unnoticed.
+    """
+    problems: list[str] = []
+    for factor, parts in result.get("factors", {}).items():
+        problems += [
+            f"x{factor} {name}: {part[key]}"
+            for name in ("queries", "pandas", "pages", "server")
+            if isinstance(part := parts.get(name), dict)
+            for key in ("skipped", "error")
+            if part.get(key)
+        ]
+        problems += [
+            f"x{factor} query {row['function']} ({row['variant']}): {row['error']}"
+            for row in (parts.get("queries") or {}).get("functions", [])
+            if row.get("error")
+        ]
+        problems += [
+            f"x{factor} page {page['page']}: {page.get('error') or page['exceptions']}"
+            for page in (parts.get("pages") or {}).get("pages", [])
+            if page.get("error") or page.get("exceptions")
+        ]
+        if isinstance(parts.get("pages"), dict) and "pages" in parts["pages"] and not parts["pages"]["pages"]:
+            problems.append(f"x{factor} pages: no page was measured")
+        problems += [
+            f"x{factor} server: {wave['finished']} of {wave['sessions']} sessions finished"
+            for wave in (parts.get("server") or {}).get("concurrency", [])
+            if wave.get("finished", 0) < wave.get("sessions", 0)
+        ]
+    return problems
+
+
+def run_bench(factors: list[int], quick: bool, json_path: Path, strict: bool = False) -> int:
+    """Run the suite for `factors` (quick: demo size only, few repetitions) and write JSON to `json_path`.
+
+    With `strict`, exit 1 when anything was not measured (see `unmeasured`)."""
     if quick:
         factors = [1]
     factors = sorted(set(factors))
@@ -464,4 +501,7 @@ def run_bench(factors: list[int], quick: bool, json_path: Path) -> int:
     json_path.write_text(json.dumps(result, indent=2, default=str) + "\n", encoding="utf-8")
     print_report(result)
     print(f"\nJSON written to {json_path}")
-    return 0
+    problems = unmeasured(result)
+    for problem in problems:
+        print(f"NOT MEASURED: {problem}")
+    return 1 if strict and problems else 0

@@ -33,6 +33,7 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--factor", type=int, action="append", help="scale factors to measure (default 1 and 100)")
     bench.add_argument("--quick", action="store_true", help="smoke run: demo size, few repetitions")
     bench.add_argument("--json", type=Path, default=Path("benchmarks/results.json"))
+    bench.add_argument("--strict", action="store_true", help="exit 1 when a part, page or query was not measured")
 
     dictionary = sub.add_parser("dictionary", help="write docs/data-dictionary.md from the contract")
     dictionary.add_argument("--check", action="store_true", help="exit 1 if the file is out of date")
@@ -75,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "bench":
         from asi_me.bench import run_bench
 
-        return run_bench(factors=args.factor or [1, 100], quick=args.quick, json_path=args.json)
+        return run_bench(factors=args.factor or [1, 100], quick=args.quick, json_path=args.json, strict=args.strict)
     if args.command == "dictionary":
         from asi_me.dictionary import write_dictionary
 

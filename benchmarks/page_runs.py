@@ -33,17 +33,10 @@ def _app_test(data_dir: Path) -> Any:
 
 
 def _screens() -> list[tuple[str, str]]:
-    """(file, title) of the screens app.py lists whose file exists."""
-    import ast
+    """(file, title) of the screens app.py routes to (asi_me.ui.screens.SCREENS) whose file exists."""
+    from asi_me.ui.screens import SCREENS
 
-    tree = ast.parse(APP.read_text(encoding="utf-8"))
-    out = []
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "Screen" and len(node.args) >= 2:
-            file, title = (a.value for a in node.args[:2])  # type: ignore[attr-defined]
-            if (REPO_ROOT / file).is_file():
-                out.append((file, title))
-    return out
+    return [(screen.file, screen.title) for screen in SCREENS if (REPO_ROOT / screen.file).is_file()]
 
 
 def _run_page(data_dir: Path, file: str) -> tuple[float, Any]:

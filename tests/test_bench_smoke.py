@@ -133,3 +133,35 @@ def test_baseline_coc_flows_hide_a_stage_with_four_reporters_and_a_dominated_sta
 def test_the_benchmark_scripts_exist_where_the_suite_runs_them() -> None:
     names = {p.stem for p in (Path(REPO_ROOT) / "benchmarks").glob("*.py")}
     assert {"pandas_baseline", "page_runs", "server_bench"} <= names
+
+
+def test_page_runs_measure_every_screen_the_app_routes_to() -> None:
+    from page_runs import _screens
+
+    from asi_me.ui.screens import SCREENS
+
+    assert [file for file, _ in _screens()] == [screen.file for screen in SCREENS]
+    assert len(SCREENS) == 6
+
+
+def test_strict_run_lists_every_part_page_query_and_wave_it_did_not_measure() -> None:
+    from asi_me.bench import unmeasured
+
+    complete = _result(40.0, 150.0, 1_000_000, 1500.0, 50, 0.4)
+    assert unmeasured(complete) == []
+
+    broken = _result(40.0, 150.0, 1_000_000, 1500.0, 50, 0.4)
+    parts = broken["factors"]["100"]
+    parts["pages"] = {"error": "app.py lists no screen whose file exists", "pages": []}
+    parts["queries"]["functions"].append({"function": "coc.coc_stage_flows", "variant": "default",
+                                          "error": "BinderException: no such column"})
+    parts["pandas"] = {"skipped": "pandas_baseline.py exited with 1"}
+    parts["server"]["concurrency"][1]["finished"] = 48
+    problems = unmeasured(broken)
+    assert problems == [
+        "x100 pandas: pandas_baseline.py exited with 1",
+        "x100 pages: app.py lists no screen whose file exists",
+        "x100 query coc.coc_stage_flows (default): BinderException: no such column",
+        "x100 pages: no page was measured",
+        "x100 server: 48 of 50 sessions finished",
+    ]

@@ -18,16 +18,13 @@ from asi_me.members import member_companies
 from asi_me.snapshot import Manifest, NoSnapshotError
 from asi_me.ui import auth, cache, filter_bar, presentation, process, widgets
 from asi_me.ui.context import PageContext, frame_done, set_page_context
-from asi_me.ui.screens import SCREENS, Screen
+from asi_me.ui.screens import FAVICON_URL, SCREENS, Screen
 from asi_me.vocab import Role, label
 
 logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 log = logging.getLogger("asi_me.app")
 
 ROOT = Path(__file__).resolve().parent
-# A local image: a ":material/...:" page icon makes browsers fetch an SVG from
-# fonts.gstatic.com, which fails (with a console error) when the app runs offline.
-FAVICON = ROOT / "asi_me" / "ui" / "static" / "favicon.png"
 
 
 def screens_for(role: Role) -> list[Screen]:
@@ -63,7 +60,7 @@ def main() -> None:
     presenting = presentation.is_presenting()
     st.set_page_config(
         page_title="ASI M&E Explorer",
-        page_icon=str(FAVICON),
+        page_icon=FAVICON_URL,
         layout="wide",
         initial_sidebar_state="collapsed" if presenting else "expanded",
         menu_items={"About": "ASI M&E Explorer: outcomes, certification and chain-of-custody data of the "

@@ -10,7 +10,8 @@ value is bound as a parameter.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, nullcontext
 from datetime import date
 from functools import cache
 from pathlib import Path
@@ -23,6 +24,16 @@ import pyarrow as pa
 from asi_me.derived import attach_base_tables, attach_derived_tables, quote
 from asi_me.settings import QUERIES_DIR
 from asi_me.snapshot import Manifest, current_folder
+
+# Entered around every query's execution and fetch, while DuckDB works without the GIL. The
+# app installs asi_me.ui.process.slot_released, so another page run's Python goes on meanwhile.
+_wait_hook: Callable[[], AbstractContextManager[object]] = nullcontext
+
+
+def set_wait_hook(hook: Callable[[], AbstractContextManager[object]] | None) -> None:
+    """Install the context manager entered while a query runs (None: nothing)."""
+    global _wait_hook  # noqa: PLW0603 - one process-wide setting, set once by the app
+    _wait_hook = hook or nullcontext
 
 
 @cache
@@ -74,7 +85,8 @@ class Store:
         with self._lock:
             cursor = self._con.cursor()
         try:
-            return cursor.execute(sql, params or []).df()
+            with _wait_hook():
+                return cursor.execute(sql, params or []).df()
         finally:
             cursor.close()
 
@@ -87,7 +99,8 @@ class Store:
         with self._lock:
             cursor = self._con.cursor()
         try:
-            return cursor.sql(sql, params=params or None).to_arrow_table()
+            with _wait_hook():
+                return cursor.sql(sql, params=params or None).to_arrow_table()
         finally:
             cursor.close()
 

@@ -178,6 +178,9 @@ with friendly_errors("non-conformance closure"):
     )
 
 # ------------------------------------------------------------------ M&E Insights
+# ASI publishes a few dozen monthly indicators; beyond this many rows the home page sends
+# the first ones (a caption says so) and the CSV, built on click, holds them all.
+INSIGHTS_SHOWN = 100
 st.subheader("Monthly M&E Insights")
 with friendly_errors("the M&E Insights"):
     insights = cached_view("outcomes:me-insights", shown_for, lambda: cached(outcomes.me_insights, viewer, filters)[
@@ -191,6 +194,7 @@ with friendly_errors("the M&E Insights"):
             data_table(
                 insights,
                 key="me-insights", download="asi-me-insights", min_reporters=ctx.min_reporters,
+                row_limit=INSIGHTS_SHOWN,
                 titles={"indicator_code": "Code", "name": "Indicator", "period_on": "Month",
                         "previous_value": "Previous month", "direction": "Good direction"},
                 column_config={"Change": st.column_config.NumberColumn(format="%+.1f"),

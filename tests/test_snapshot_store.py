@@ -63,3 +63,28 @@ def test_store_reads_views_binds_values_and_cannot_read_other_files(tmp_path):
 def test_missing_snapshot_says_how_to_make_one(tmp_path):
     with pytest.raises(NoSnapshotError, match="python -m asi_me demo"):
         Store.open_current(tmp_path)
+
+
+def test_every_query_runs_inside_the_wait_hook(tmp_path):
+    # The app gives its page-run slot to another session while DuckDB works (asi_me/ui/process.py).
+    from contextlib import contextmanager
+
+    from asi_me import store as store_module
+
+    write_snapshot(tmp_path, {"members": _members(3)})
+    store = Store.open_current(tmp_path)
+    entered: list[str] = []
+
+    @contextmanager
+    def hook():
+        entered.append("in")
+        yield
+
+    previous = store_module._wait_hook
+    store_module.set_wait_hook(hook)
+    try:
+        assert store.query("select count(*) as n from members").n[0] == 3
+        assert store.query_arrow("select count(*) as n from members").column("n")[0].as_py() == 3
+        assert entered == ["in", "in"]
+    finally:
+        store_module.set_wait_hook(previous)

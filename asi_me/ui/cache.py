@@ -31,6 +31,7 @@ import streamlit as st
 from asi_me.settings import Settings
 from asi_me.snapshot import NoSnapshotError, current_id
 from asi_me.store import Store
+from asi_me.ui import process
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -123,7 +124,11 @@ class ResultCache:
             return _hand_out(*hit)
         with self._lock:
             key_lock = self._computing.setdefault(key, threading.Lock())
-        with key_lock:
+        if not key_lock.acquire(blocking=False):
+            # Another session is computing it: wait without holding a page-run slot.
+            with process.slot_released():
+                key_lock.acquire()
+        try:
             hit = self._lookup(key)  # another session may have computed it meanwhile
             if hit is None:
                 try:
@@ -136,6 +141,8 @@ class ResultCache:
                 finally:
                     with self._lock:
                         self._computing.pop(key, None)
+        finally:
+            key_lock.release()
         return _hand_out(*hit)
 
     def _lookup(self, key: Hashable) -> tuple[str, Any] | None:

@@ -6,9 +6,18 @@ building the dataclass there cost about a millisecond of every page run.
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass
+from pathlib import Path
 
 from asi_me.vocab import Role
+
+# The browser tab's icon, a local image (a ":material/...:" icon is fetched from
+# fonts.gstatic.com, which fails offline). Given to st.set_page_config as a data URL made
+# once per process: a file path makes Streamlit read, hash and register the image on
+# every page run of every session.
+FAVICON = Path(__file__).resolve().parent / "static" / "favicon.png"
+FAVICON_URL = "data:image/png;base64," + base64.b64encode(FAVICON.read_bytes()).decode("ascii")
 
 ALL_ROLES = frozenset(Role)
 

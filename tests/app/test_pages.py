@@ -114,8 +114,10 @@ def test_a_new_current_snapshot_is_served_at_the_next_click(open_app, tmp_path):
 
 
 def test_browser_tab_icon_is_a_local_image_so_it_loads_offline(open_app, demo_dir, monkeypatch):
-    # A ":material/...:" page icon is fetched from fonts.gstatic.com and fails offline.
-    from pathlib import Path
+    # A ":material/...:" page icon is fetched from fonts.gstatic.com and fails offline; the icon
+    # travels inside the page instead, as a data URL of the bundled 64x64 PNG.
+    import base64
+    import io
 
     import streamlit
     from PIL import Image
@@ -130,7 +132,8 @@ def test_browser_tab_icon_is_a_local_image_so_it_loads_offline(open_app, demo_di
     monkeypatch.setattr(streamlit, "set_page_config", spy)
     assert_clean(open_app(demo_dir))
     assert seen
-    icon = Path(str(seen[-1]))
-    assert icon.is_file()
-    with Image.open(icon) as image:
+    icon = str(seen[-1])
+    prefix = "data:image/png;base64,"
+    assert icon.startswith(prefix)
+    with Image.open(io.BytesIO(base64.b64decode(icon.removeprefix(prefix)))) as image:
         assert (image.format, image.size) == ("PNG", (64, 64))

@@ -1,4 +1,5 @@
-"""Page runs are admitted a few at a time, and the heap is frozen once per screen."""
+"""Page runs are admitted a few at a time (giving the slot back while they wait for DuckDB or
+for another session's result), and the heap is frozen once per screen."""
 
 from __future__ import annotations
 
@@ -55,8 +56,116 @@ def test_the_heap_is_frozen_once_per_screen() -> None:
 def test_a_bad_concurrent_runs_setting_is_named_with_what_to_set() -> None:
     import pytest
 
-    assert process._concurrent_runs(None) == 2
+    assert process._concurrent_runs(None) == 1
     assert process._concurrent_runs(" 4 ") == 4
     for raw in ("two", "0", "-1"):
         with pytest.raises(ValueError, match=rf"ASI_CONCURRENT_RUNS='{raw}' is not a positive whole number"):
             process._concurrent_runs(raw)
+
+
+def _free_slots() -> int:
+    taken = 0
+    while process._slots.acquire(blocking=False):
+        taken += 1
+    for _ in range(taken):
+        process._slots.release()
+    return taken
+
+
+def _other_run_gets_a_slot_while(wait_inside: object) -> bool:
+    """Run `wait_inside(event)` in a page run; meanwhile another page run asks for a slot."""
+    inside, done = threading.Event(), threading.Event()
+    got: list[bool] = []
+
+    def first_run() -> None:
+        with process.run_slot():
+            for _ in range(process.CONCURRENT_RUNS - 1):  # fill the remaining slots
+                assert process._slots.acquire(blocking=False)
+            try:
+                wait_inside(inside)  # type: ignore[operator]
+            finally:
+                for _ in range(process.CONCURRENT_RUNS - 1):
+                    process._slots.release()
+        done.set()
+
+    thread = threading.Thread(target=first_run)
+    thread.start()
+    assert inside.wait(5)
+    got.append(process._slots.acquire(timeout=0.5))  # the first run waits 1.5 s more
+    if got[0]:
+        process._slots.release()
+    thread.join(10)
+    assert done.is_set()
+    return got[0]
+
+
+def test_a_run_waiting_for_a_query_lets_the_next_run_in(tmp_path) -> None:
+    import duckdb
+
+    from asi_me import store
+
+    con = duckdb.connect()
+    release = threading.Event()
+
+    def slow_query(inside: threading.Event) -> None:
+        # what Store.query does around DuckDB's work
+        with store._wait_hook():
+            inside.set()
+            assert release.wait(5)
+            con.execute("select 1").fetchall()
+
+    def let_go() -> None:
+        time.sleep(1.5)
+        release.set()
+
+    threading.Thread(target=let_go).start()
+    assert _other_run_gets_a_slot_while(slow_query)
+    assert _free_slots() == process.CONCURRENT_RUNS
+
+
+def test_without_the_wait_the_next_run_queues() -> None:
+    def busy(inside: threading.Event) -> None:
+        inside.set()
+        time.sleep(1.5)  # Python work: the slot stays taken
+
+    assert not _other_run_gets_a_slot_while(busy)
+    assert _free_slots() == process.CONCURRENT_RUNS
+
+
+def test_a_run_whose_slot_was_taken_meanwhile_goes_on_without_one_and_never_gives_back_two() -> None:
+    with process.run_slot() as obtained:
+        assert obtained
+        with process.slot_released():
+            assert process._slots.acquire(blocking=False)  # the next run takes it meanwhile
+        assert process._held.slot is False  # goes on without a slot rather than wait (no deadlock)
+        process._slots.release()  # the next run ends
+    assert _free_slots() == process.CONCURRENT_RUNS
+
+
+def test_waiting_for_another_sessions_result_does_not_hold_a_slot() -> None:
+    from asi_me.ui.cache import ResultCache
+
+    results = ResultCache()
+    computing, finish = threading.Event(), threading.Event()
+    seen: list[object] = []
+
+    def compute() -> str:
+        computing.set()
+        assert finish.wait(5)
+        return "value"
+
+    def first_session() -> None:
+        seen.append(results.get("key", compute))
+
+    def second_session(inside: threading.Event) -> None:
+        threading.Timer(0.2, inside.set).start()
+        threading.Timer(1.7, finish.set).start()
+        seen.append(results.get("key", lambda: "computed twice"))
+
+    first = threading.Thread(target=first_session)
+    first.start()
+    assert computing.wait(5)
+    assert _other_run_gets_a_slot_while(second_session)
+    first.join(5)
+    assert seen == ["value", "value"]
+    assert _free_slots() == process.CONCURRENT_RUNS

@@ -31,6 +31,11 @@ if not ctx.has_data:
 # ------------------------------------------------------------------ published tiles
 
 
+def _count(value: float, label: str) -> str:
+    """A count with its words, singular for one: "111 countries they operate in", "1 country they operate in"."""
+    return f"{value:,.0f} " + (label.replace("countries", "country", 1) if value == 1 else label)
+
+
 def _tiles() -> tuple[tuple[Tile, ...], pd.DataFrame]:
     """The tiles and their table: built once per snapshot, viewer and filters, shared by sessions."""
     board = cached(outcomes.dashboard_tiles, viewer, filters)
@@ -44,7 +49,7 @@ def _tiles() -> tuple[tuple[Tile, ...], pd.DataFrame]:
             trend=tuple(p.value for p in t.series),
             help=f"{t.definition} Source: {t.source}.",
             note=(t.suppression_note if t.is_suppressed and t.suppression_note
-                  else f"{t.secondary_value:,.0f} {t.secondary_label}" if t.secondary_value is not None
+                  else _count(t.secondary_value, t.secondary_label) if t.secondary_value is not None
                   and t.secondary_label else f"since {t.since.year}"),
             percent=t.unit == "%",
         )
@@ -58,7 +63,7 @@ shown_for = (viewer, filters)
 
 with friendly_errors("the published tiles"):
     tiles, tile_table = cached_view("outcome-tiles", shown_for, _tiles)
-    kpi_grid(tiles, columns=4)
+    kpi_grid(tiles, content_key=shown_for)
     with st.expander("The tiles as a table, with definitions and sources"):
         data_table(tile_table, key="tiles", download="asi-outcome-tiles", min_reporters=ctx.min_reporters,
                    content_key=shown_for)

@@ -45,9 +45,11 @@ Widgets (asi_me.ui.widgets)
         Sortable table with suppression marking, labelled vocab codes, optional CSV download.
     download_csv(shown_frame, file_name, *, key, label="Download CSV")
     Tile(title, value, unit="", change_month=None, change_year=None, trend=(), help="", note="",
-         percent=False); kpi_tile(tile); kpi_grid(tiles, columns=4)
-        st.metric with arrow + signed delta vs previous month, year change caption
-        ("▲ +25 vs a year earlier"), sparkline of `trend`.
+         percent=False); kpi_grid(tiles, content_key=None); tiles_html(tiles) -> str
+        One HTML grid of tiles (four to a row when wide): value, a chip with arrow + signed
+        change vs previous month, sparkline of `trend`, a line with the year change
+        ("▲ +25 vs a year earlier") and the note, the definition behind a "?" tooltip.
+        `data-label`/`data-value`/`data-delta`/`data-note` carry what each tile shows.
     empty_state(message, *, hint=None)   say WHY there is nothing, e.g.
         "No CoC reports for 2017: CoC certification began in 2018."
     with friendly_errors("the Sankey"): ...  logs the exception, shows one sentence.

@@ -28,6 +28,30 @@ _BASE_CSS = """
 [data-testid="stMetricValue"] {font-variant-numeric: tabular-nums;}
 [data-testid="stMetricLabel"] p {white-space: normal; overflow: visible; text-overflow: clip;}
 [data-testid="stMetricLabel"], [data-testid="stMetricLabel"] > div {overflow: visible; max-width: 100%;}
+.asi-tiles {display: grid; gap: 1rem; margin: 0.25rem 0 0.5rem 0;
+            grid-template-columns: repeat(auto-fill, minmax(max(12.5rem, calc((100% - 3rem) / 4)), 1fr));}
+.asi-tile {border: 1px solid rgba(49, 51, 63, 0.2); border-radius: 0.5rem; padding: 0.9rem 1rem 0.8rem 1rem;
+           background: #fff; display: flex; flex-direction: column; gap: 0.3rem; min-width: 0;}
+.asi-tile-head {display: flex; justify-content: space-between; align-items: flex-start; gap: 0.5rem;
+                font-size: 0.9rem; line-height: 1.3; color: #1F2A36; min-height: 2.6em;}
+.asi-tile-value {font-size: 2.2rem; line-height: 1.15; color: #1F2A36; font-variant-numeric: tabular-nums;
+                 overflow-wrap: anywhere;}
+.asi-tile-delta {font-size: 0.85rem; color: #5d6875; display: flex; align-items: center; gap: 0.45rem;}
+.asi-delta {border-radius: 1rem; padding: 0.05rem 0.5rem; font-weight: 600; font-variant-numeric: tabular-nums;}
+.asi-delta.up {background: #e3f4ed; color: #00684a;}
+.asi-delta.down {background: #fbe9df; color: #9c3b00;}
+.asi-delta.flat {background: #eef0f3; color: #46515d;}
+.asi-spark {display: block; width: 100%; height: 2.6rem; margin: 0.35rem 0 0.1rem 0;}
+.asi-tile-note {font-size: 0.8rem; line-height: 1.35; color: #5d6875;}
+.asi-help {position: relative; flex: none; display: inline-flex; align-items: center; justify-content: center;
+           width: 1.1rem; height: 1.1rem; border: 1.5px solid #7b8692; border-radius: 50%; color: #56616d;
+           font-size: 0.7rem; font-weight: 700; cursor: help; margin-top: 0.1rem;}
+.asi-help:hover::after, .asi-help:focus::after {content: attr(data-tip); position: absolute;
+           top: 1.45rem; right: -0.4rem; width: 17rem; background: #1f2a36; color: #fff;
+           padding: 0.55rem 0.7rem; border-radius: 0.4rem;
+           font-size: 0.8rem; font-weight: 400; line-height: 1.4; z-index: 30; text-align: left;
+           box-shadow: 0 2px 8px rgba(0, 0, 0, 0.25);}
+.asi-help:focus {outline: 2px solid #0072B2; outline-offset: 2px;}
 </style>
 """
 
@@ -42,6 +66,7 @@ html {font-size: 20px;}
 h1 {font-size: 2.1rem !important;}
 [data-testid="stMetricValue"] {font-size: 2.6rem;}
 [data-testid="stMetricLabel"] p {font-size: 1.05rem;}
+.asi-tile-value {font-size: 2.4rem;}
 .asi-footer {display: block; position: fixed; left: 0; right: 0; bottom: 0; z-index: 1000;
              background: #1f2a36; color: #fff; font-size: 0.95rem; padding: 0.45rem 1.2rem;}
 </style>

@@ -7,6 +7,7 @@ beyond formatting for display (asi_me.ui.tables).
 
 from __future__ import annotations
 
+import base64
 import html
 import logging
 import math
@@ -28,6 +29,7 @@ from streamlit.runtime.scriptrunner_utils.exceptions import ScriptControlExcepti
 from asi_me.filters import Filters
 from asi_me.snapshot import NoSnapshotError
 from asi_me.ui import cache, filter_bar
+from asi_me.ui.palette import DOWN, FLAT, UP
 from asi_me.ui.tables import (
     SUPPRESSED_FLAG,
     SUPPRESSED_NOTE,
@@ -482,39 +484,77 @@ def format_change(change: float | None, *, percent: bool = False) -> str | None:
     return "► no change"
 
 
-def kpi_tile(tile: Tile) -> None:
-    """One tile: value, change vs previous month (metric delta) and year (caption), sparkline."""
+# Sparkline drawing box (SVG user units); the SVG stretches to the tile's width.
+_SPARK_W, _SPARK_H = 100.0, 30.0
+
+
+def _sparkline(values: Sequence[float], colour: str) -> str:
+    """The trend as an inline SVG line, decorative (the value and changes are in words)."""
+    if len(values) < 2:
+        return ""
+    low, high = min(values), max(values)
+    span = (high - low) or 1.0
+    step = _SPARK_W / (len(values) - 1)
+    points = " ".join(
+        f"{i * step:.1f},{_SPARK_H - 2 - (v - low) / span * (_SPARK_H - 4):.1f}" for i, v in enumerate(values)
+    )
+    svg = (
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {_SPARK_W:g} {_SPARK_H:g}" '
+        f'preserveAspectRatio="none"><polyline points="{points}" fill="none" stroke="{colour}" '
+        'stroke-width="1.75" stroke-linejoin="round" vector-effect="non-scaling-stroke"/></svg>'
+    )
+    # An image: st.html's sanitiser removes inline <svg>, and a data URL of it survives.
+    encoded = base64.b64encode(svg.encode("ascii")).decode("ascii")
+    return f'<img class="asi-spark" src="data:image/svg+xml;base64,{encoded}" alt="" aria-hidden="true">'
+
+
+def tile_html(tile: Tile) -> str:
+    """One tile as HTML: title with its definition, value, change vs the previous month (a chip
+    with an arrow and a sign, so direction is not told by colour alone), sparkline, and a line
+    with the change vs a year earlier and a note. `data-*` attributes carry what it shows."""
+    value = format_value(tile.value, percent=tile.percent, unit=tile.unit)
     month = format_change(tile.change_month, percent=tile.percent)
-    delta = None
-    if month is not None and tile.change_month is not None:
-        # st.metric draws its own arrow from the sign; keep the sign in the text for screen readers.
-        # st.metric reads the direction from a leading ASCII "-".
-        delta = month.split(" ", 1)[1].replace("−", "-") if tile.change_month != 0 else "0"
+    if month is None or tile.change_month is None:
+        direction, delta = "none", ""
+    elif tile.change_month > 0:
+        direction, delta = "up", "↑ " + month.split(" ", 1)[1]
+    elif tile.change_month < 0:
+        direction, delta = "down", "↓ " + month.split(" ", 1)[1]
+    else:
+        direction, delta = "flat", "0"
     trend = [float(v) for v in tile.trend if v is not None and not pd.isna(v)]
     year = format_change(tile.change_year, percent=tile.percent)
-    bits = [f"{year} vs a year earlier"] if year else []
-    if tile.note:
-        bits.append(tile.note)
-    with st.container(border=True, gap=None):
-        st.metric(
-            tile.title,
-            format_value(tile.value, percent=tile.percent, unit=tile.unit),
-            delta=delta,
-            delta_description="vs previous month" if delta is not None else None,
-            delta_arrow="auto" if tile.change_month else "off",
-            delta_color="normal" if tile.change_month else "off",
-            help=tile.help or None,
-            chart_data=trend if len(trend) > 1 else None,
-            chart_type="line",
-        )
-        if bits:
-            st.caption(" · ".join(bits))
+    note = " · ".join([*([f"{year} vs a year earlier"] if year else []), *([tile.note] if tile.note else [])])
+    esc = html.escape
+    title = esc(tile.title)
+    parts = [
+        f'<div class="asi-tile" role="group" aria-label="{title}" data-label="{title}" data-value="{esc(value)}" '
+        f'data-delta="{esc(delta)}" data-note="{esc(note)}">',
+        f'<div class="asi-tile-head"><span class="asi-tile-title">{title}</span>',
+    ]
+    if tile.help:
+        parts.append(f'<span class="asi-help" tabindex="0" role="note" aria-label="{esc(tile.help)}" '
+                     f'data-tip="{esc(tile.help)}">?</span>')
+    parts.append(f'</div><div class="asi-tile-value">{esc(value)}</div>')
+    if delta:
+        parts.append(f'<div class="asi-tile-delta"><span class="asi-delta {direction}">{esc(delta)}</span>'
+                     " vs previous month</div>")
+    parts.append(_sparkline(trend, {"up": UP, "down": DOWN}.get(direction, FLAT)))
+    if note:
+        parts.append(f'<div class="asi-tile-note">{esc(note)}</div>')
+    parts.append("</div>")
+    return "".join(parts)
 
 
-def kpi_grid(tiles: Sequence[Tile], *, columns: int = 4) -> None:
-    """Tiles in rows of `columns` (3 in presentation mode reads better on a projector)."""
-    for start in range(0, len(tiles), columns):
-        row = st.columns(columns)
-        for col, tile in zip(row, tiles[start : start + columns], strict=False):
-            with col:
-                kpi_tile(tile)
+def tiles_html(tiles: Sequence[Tile]) -> str:
+    """The tiles as one grid (four to a row on a wide screen, fewer on a narrow one)."""
+    return '<div class="asi-tiles">' + "".join(tile_html(t) for t in tiles) + "</div>"
+
+
+def kpi_grid(tiles: Sequence[Tile], *, content_key: Hashable | None = None) -> None:
+    """The tiles as one element. With `content_key` (everything the tiles depend on), the HTML is
+    built once and shared by every session: one element instead of about fifty per run."""
+    if content_key is None:
+        st.html(tiles_html(tiles))
+    else:
+        st.html(cache.cached_view("kpi-grid", content_key, lambda: tiles_html(tiles)))

@@ -16,6 +16,7 @@ in a snapshot not marked demo (role switching must be refused there).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
@@ -141,12 +142,40 @@ def assert_clean(at: AppTest) -> None:
     assert not at.error, [e.value for e in at.error]
 
 
+class _TileParser(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.tiles: dict[str, dict[str, str]] = {}
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = dict(attrs)
+        if "asi-tile" in (found.get("class") or "").split():
+            self.tiles[found["data-label"] or ""] = {
+                "value": found.get("data-value") or "", "delta": found.get("data-delta") or "",
+                "note": found.get("data-note") or "",
+            }
+
+
+def tiles(at: AppTest) -> dict[str, dict[str, str]]:
+    """The outcome tiles on the screen: title -> {value, delta (vs previous month), note}."""
+    parser = _TileParser()
+    for element in at.get("html"):
+        parser.feed(element.value)
+    return parser.tiles
+
+
+def tile_values(at: AppTest) -> dict[str, str]:
+    """Title -> the value a tile shows."""
+    return {label: tile["value"] for label, tile in tiles(at).items()}
+
+
 def screen_text(at: AppTest) -> str:
     """Every piece of text a person can read on the screen, tables included."""
     parts: list[str] = []
     for kind in ("title", "header", "subheader", "markdown", "caption", "text", "info", "warning", "success"):
         parts += [str(e.value) for e in getattr(at, kind)]
     parts += [str(m.label) + " " + str(m.value) + " " + str(m.delta) for m in at.metric]
+    parts += [f"{label} {t['value']} {t['delta']} {t['note']}" for label, t in tiles(at).items()]
     parts += [e.value for e in at.get("html")]
     for frame in at.dataframe:
         parts.append(frame.value.to_csv(index=False))

@@ -6,7 +6,7 @@ from datetime import date
 
 from asi_me import outcomes
 from asi_me.filters import Filters, Viewer
-from tests.app.conftest import assert_clean, screen_text
+from tests.app.conftest import assert_clean, screen_text, tile_values
 
 
 def _url(at, key: str) -> list[str]:
@@ -15,7 +15,7 @@ def _url(at, key: str) -> list[str]:
 
 
 def _members(at) -> str:
-    return next(m.value for m in at.metric if m.label == "Members")
+    return tile_values(at)["Members"]
 
 
 def test_changing_a_filter_changes_the_figures(open_app, demo_dir, demo_store):

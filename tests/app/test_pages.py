@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.app.conftest import OWN_PAGES, ROLES, assert_clean, screen_text
+from tests.app.conftest import OWN_PAGES, ROLES, assert_clean, screen_text, tile_values, tiles
 
 TITLES = {
     "pages/outcomes.py": "Outcomes dashboard",
@@ -49,12 +49,15 @@ def test_outcome_tiles_show_the_published_figures(open_app, demo_dir, demo_store
     at = open_app(demo_dir)
     assert_clean(at)
     board = outcomes.dashboard_tiles(demo_store, Viewer.public(), Filters())
-    shown = {m.label: m.value for m in at.metric}
+    shown = tiles(at)
     assert len(shown) == 12
     members = board.tile("members")
-    assert shown["Members"] == f"{members.value:,.0f}"
+    assert shown["Members"]["value"] == f"{members.value:,.0f}"
+    assert members.change_month > 0 and members.change_year > 0  # the demo's membership grows
+    assert shown["Members"]["delta"] == f"↑ +{members.change_month:,.0f}"
+    assert shown["Members"]["note"].startswith(f"▲ +{members.change_year:,.0f} vs a year earlier · ")
     share = board.tile("ps_external_share")
-    assert shown[share.label] == f"{share.value:.1f}%"
+    assert shown[share.label]["value"] == f"{share.value:.1f}%"
 
 
 def test_a_withheld_tile_says_why_instead_of_showing_a_number(open_app, demo_dir, demo_store):
@@ -67,11 +70,9 @@ def test_a_withheld_tile_says_why_instead_of_showing_a_number(open_app, demo_dir
     assert workers.is_suppressed
     at = open_app(demo_dir, params={"country": "AR"})
     assert_clean(at)
-    shown = {m.label: m.value for m in at.metric}
-    assert shown[workers.label] != f"{board.tile('ps_workers').value}"
-    assert not any(ch.isdigit() for ch in shown[workers.label])
-    captions = [c.value for c in at.caption]
-    assert any(workers.suppression_note in c for c in captions)
+    shown = tiles(at)[workers.label]
+    assert shown["value"] == "–"
+    assert workers.suppression_note in shown["note"]
 
 
 def test_a_broken_section_shows_a_sentence_not_a_traceback(open_app, demo_dir, monkeypatch):
@@ -89,7 +90,7 @@ def test_a_broken_section_shows_a_sentence_not_a_traceback(open_app, demo_dir, m
         "for the data team; try other filters or reload the page."
     ]
     assert "boom" not in screen_text(at)
-    assert len(at.metric) == 12  # the rest of the screen is still there
+    assert len(tiles(at)) == 12  # the rest of the screen is still there
 
 
 def test_a_new_current_snapshot_is_served_at_the_next_click(open_app, tmp_path):
@@ -110,7 +111,7 @@ def test_a_new_current_snapshot_is_served_at_the_next_click(open_app, tmp_path):
     at.run()
     assert_clean(at)
     assert "This data snapshot holds no records yet" not in " ".join(i.value for i in at.info)
-    assert next(m.value for m in at.metric if m.label == "Members") == "1"
+    assert tile_values(at)["Members"] == "1"
 
 
 def test_browser_tab_icon_is_a_local_image_so_it_loads_offline(open_app, demo_dir, monkeypatch):

@@ -7,8 +7,12 @@ is built from exactly the frame shown here: suppressed cells read
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
 
+from asi_me.contract import LIST_SEPARATOR
+from asi_me.exports import export_frame
 from asi_me.vocab import country_name, label
 
 SUPPRESSED_FLAG = "is_suppressed"
@@ -22,6 +26,9 @@ VOCAB_COLUMNS: frozenset[str] = frozenset(
         "rating", "frequency", "direction", "dimension", "role", "evaluation_status",
     }
 )
+
+# List columns whose items are vocabulary codes, shown with their labels.
+VOCAB_LIST_COLUMNS: frozenset[str] = frozenset({"activities"})
 
 _ACRONYMS = {"ps": "PS", "coc": "CoC", "id": "ID", "nc": "NC", "iseal": "ISEAL", "cci": "CCI", "ghg": "GHG"}
 _SUFFIXES = {"_t": " (t)", "_pct": " (%)", "_on": " date", "_at": " time"}
@@ -91,6 +98,10 @@ def display_frame(
                     text = out[column].map(_format_cell).astype("string")
                     out[column] = text.mask(hidden, marking.astype("string"))
         out = out.drop(columns=[c for c in (SUPPRESSED_FLAG, SUPPRESSED_NOTE) if c in out.columns])
+    for column in out.columns:
+        if _holds_lists(out[column]):
+            labelled = label_values and column in VOCAB_LIST_COLUMNS
+            out[column] = out[column].map(lambda v, labelled=labelled: _join_items(v, labelled)).astype("string")
     if label_values:
         for column in out.columns:
             if column in VOCAB_COLUMNS:
@@ -102,8 +113,31 @@ def display_frame(
 
 
 def csv_bytes(frame: pd.DataFrame) -> bytes:
-    """UTF-8 CSV (with BOM, so spreadsheet programs read accents) of a displayed frame."""
-    return frame.to_csv(index=False).encode("utf-8-sig")
+    """UTF-8 CSV (with BOM, so spreadsheet programs read accents) of a displayed frame.
+
+    As every download: text a spreadsheet would run as a formula (=, +, -, @ first; a
+    facility name comes from an export) is prefixed with an apostrophe, lists are joined.
+    """
+    return export_frame(frame).to_csv(index=False).encode("utf-8-sig")
+
+
+def _holds_lists(series: pd.Series) -> bool:
+    """Whether a column's cells are lists (Arrow list columns, or Python lists/arrays)."""
+    if isinstance(series.dtype, pd.ArrowDtype):
+        kind = series.dtype.pyarrow_dtype
+        return pa.types.is_list(kind) or pa.types.is_large_list(kind)
+    if series.dtype != object:
+        return False
+    sample = series.dropna()
+    return bool(len(sample)) and isinstance(sample.iloc[0], list | tuple | np.ndarray)
+
+
+def _join_items(value: object, labelled: bool) -> str | None:
+    """A list cell as text: "Primary aluminium production (smelting); Casthouse"; none -> empty."""
+    if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
+        return None
+    items = [label(str(v)) if labelled else str(v) for v in value]  # type: ignore[attr-defined]
+    return LIST_SEPARATOR.join(items)
 
 
 def _missing(value: object) -> bool:

@@ -137,3 +137,30 @@ def test_url_parsing_drops_an_end_before_the_start():
     filters, warnings = parse_url({"from": "2022-01-01", "to": "2021-01-01"})
     assert filters.period_from == date(2022, 1, 1) and filters.period_to is None
     assert "swap them" in warnings[0]
+
+
+def test_list_cells_read_as_labelled_text_in_the_table_and_the_csv():
+    import pyarrow as pa
+
+    frame = pd.DataFrame({
+        "facility_name": ["Smelter A", "Mill B", "Mill C"],
+        "activities": pd.Series([["primary_production", "casthouse"], ["semi_fabrication"], None],
+                                dtype=pd.ArrowDtype(pa.list_(pa.string()))),
+        "external_certifications": [["ISO 14001", "SA8000"], [], None],
+    })
+    shown = display_frame(frame)
+    assert shown["Activities"].tolist()[:2] == ["Primary aluminium production;Casthouse", "Semi-fabrication"]
+    assert pd.isna(shown["Activities"].iloc[2])
+    assert shown["External certifications"].tolist()[:2] == ["ISO 14001;SA8000", ""]
+    text = csv_bytes(shown).decode("utf-8-sig")
+    assert "Smelter A,Primary aluminium production;Casthouse,ISO 14001;SA8000" in text
+    assert "[" not in text
+
+
+def test_a_downloaded_table_cannot_run_a_formula_in_a_spreadsheet():
+    shown = display_frame(pd.DataFrame({"facility_name": ["=HYPERLINK(\"http://x\")", "@SUM(A1)", "Plain Mill"],
+                                        "workers": [120, 80, 50]}))
+    rows = csv_bytes(shown).decode("utf-8-sig").splitlines()
+    assert rows[1].startswith("\"'=HYPERLINK(\"\"http://x\"\")\",120")
+    assert rows[2] == "'@SUM(A1),80"
+    assert rows[3] == "Plain Mill,50"

@@ -37,6 +37,7 @@ from asi_me.ui.map_charts import (
     GHG_THRESHOLD_T_PER_T,
     build_certification_deck,
     build_emissions_by_region,
+    choropleth_breaks,
     legend_markdown,
 )
 from asi_me.ui.tables import csv_bytes, display_frame
@@ -193,7 +194,8 @@ def main() -> None:
     viewer, filters, minimum = ctx.viewer, ctx.filters, ctx.min_reporters
     st.caption(
         "ASI-certified facilities by certification status and standard. Points are placed at the facility's "
-        "recorded coordinates; no basemap is loaded, so the map works offline."
+        "recorded coordinates; land and borders are Natural Earth outlines shipped with the app, so the map "
+        "works offline."
     )
     if not ctx.has_data or ctx.rows("certifications") == 0:
         widgets.empty_state(
@@ -224,10 +226,11 @@ def main() -> None:
             )
         with toggle_col:
             show_countries = st.toggle(
-                "Country aggregates",
+                "Country totals",
                 key="map_countries",
                 value=True,
-                help="Circles at country centres, sized by facilities with a valid certification.",
+                help="Shades each country by its facilities with a valid certification, names the largest "
+                "with their count, and adds a chart by country below the map.",
             )
             show_emissions = st.toggle(
                 "Smelter emissions",
@@ -326,7 +329,12 @@ def main() -> None:
                 alt=f"Map of {len(points):,} certified facility points at the end of {_month_label(month)}.",
             )
         st.markdown(
-            legend_markdown(show_countries=show_countries, show_emissions=show_emissions, inline=True)
+            legend_markdown(
+                show_countries=show_countries,
+                show_emissions=show_emissions,
+                inline=True,
+                country_breaks=choropleth_breaks(countries["certified_facilities"]),
+            )
             + " &nbsp;·&nbsp; <span style='color:#555'>Hover a point for its name and status; click it to open "
             "its certification.</span>",
             unsafe_allow_html=True,

@@ -1,17 +1,20 @@
 """Pure builders for the certification map: DataFrames in, a pydeck.Deck out.
 
-The map draws without internet: no basemap tiles (``map_provider=None``), only a
-lat/lon graticule shipped as data, the facility points, the country aggregate
-circles and the smelter emissions layer. Colour follows the Okabe-Ito palette,
-which stays distinguishable under the common colour-vision deficiencies, and is
-never the only cue: the standard is drawn as fill/ring/outline and the legend and
-tooltips spell out status and standard in words.
+The map draws without internet: no basemap tiles (``map_provider=None``). Land and
+country borders come from the bundled Natural Earth outlines (asi_me/ui/country_outlines.py),
+under a lat/lon graticule, the facility points, the country choropleth and the smelter
+emissions layer. Facility colours follow the Okabe-Ito palette and the choropleth a
+single-hue blue scale, both distinguishable under the common colour-vision deficiencies;
+colour is never the only cue: the standard is drawn as fill/ring/outline, and the legend,
+labels and tooltips spell out status, standard and counts in words.
 """
 
 from __future__ import annotations
 
+import bisect
 import json
 import math
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 import pandas as pd
@@ -19,6 +22,7 @@ import plotly.graph_objects as go
 import pydeck as pdk
 from pydeck.bindings.json_tools import default_serialize
 
+from asi_me.ui.country_outlines import country_outlines, outlined_countries
 from asi_me.ui.palette import status_style
 from asi_me.vocab import CertificationStatus
 
@@ -63,7 +67,21 @@ EMISSIONS_COLOURS: dict[bool, tuple[int, int, int]] = {
     True: OKABE_ITO["blue"],  # at or below the threshold
     False: OKABE_ITO["vermillion"],  # above it
 }
-COUNTRY_COLOUR = OKABE_ITO["sky_blue"]
+# The country choropleth: ColorBrewer "Blues" (6 classes, without its palest step, which is too
+# close to the land colour), a sequential single hue that stays ordered for colour-blind readers
+# and in greyscale. One colour per class, palest first.
+CHOROPLETH_COLOURS: tuple[tuple[int, int, int], ...] = (
+    (198, 219, 239),  # #c6dbef
+    (158, 202, 225),  # #9ecae1
+    (107, 174, 214),  # #6baed6
+    (49, 130, 189),  # #3182bd
+    (8, 81, 156),  # #08519c
+)
+# Lower bounds of the classes at demo scale: 1, 2-4, 5-9, 10-19, 20 or more facilities.
+BASE_BREAKS: tuple[int, ...] = (1, 2, 5, 10, 20)
+LAND_COLOUR = (236, 238, 241)  # light grey land; the sea is the page's white
+BORDER_COLOUR = (160, 166, 173)
+COUNTRY_POINT_RADIUS = 11.0  # px: a country too small to outline at 1:110m, ringing its facilities
 COUNTRY_LABELS = 14  # how many of the largest countries get a name on the map
 WHITE = (255, 255, 255)
 INK = (30, 30, 30)
@@ -102,14 +120,27 @@ def standard_legend() -> list[LegendEntry]:
     return [LegendEntry(key, text, hex_colour(INK), marks[key]) for key, text in STANDARD_GROUPS.items()]
 
 
-def legend_markdown(*, show_countries: bool = False, show_emissions: bool = False, inline: bool = False) -> str:
-    """The map legend as Markdown with coloured symbols and words (colour is not the only cue)."""
+def legend_markdown(
+    *,
+    show_countries: bool = False,
+    show_emissions: bool = False,
+    inline: bool = False,
+    country_breaks: tuple[int, ...] | None = None,
+) -> str:
+    """The map legend as Markdown with coloured symbols and words (colour is not the only cue).
+
+    `country_breaks` are the choropleth's class bounds (choropleth_breaks of the counts drawn;
+    BASE_BREAKS when not given)."""
     rows = [f"<span style='color:{e.hex_colour}'>{e.mark}</span> {e.label}" for e in status_legend()]
     rows += [f"{e.mark} {e.label}" for e in standard_legend()]
     if show_countries:
+        classes = " ".join(
+            f"<span style='color:{hex_colour(rgb)}'>■</span> {text}"
+            for rgb, text in zip(CHOROPLETH_COLOURS, class_labels(country_breaks or BASE_BREAKS), strict=True)
+        )
         rows.append(
-            f"<span style='color:{hex_colour(COUNTRY_COLOUR)}'>◯</span> Country aggregate: "
-            "circle area grows with certified facilities"
+            f"Country fill, palest to darkest blue, by facilities with a valid certification: {classes}; "
+            "grey: none. A country too small to outline is a ring of its colour around its facilities"
         )
     if show_emissions:
         rows.append(
@@ -134,7 +165,6 @@ def graticule(step_deg: int = 30) -> pd.DataFrame:
     ]
     frame = pd.DataFrame(paths)
     frame["color"] = [[120, 120, 120, 110] if eq else [170, 170, 170, 70] for eq in frame["is_equator"]]
-    frame["tooltip"] = ""
     return frame
 
 
@@ -148,7 +178,7 @@ def _point_radius(count: float) -> float:
 
 
 def facility_layer_frame(points: pd.DataFrame) -> pd.DataFrame:
-    """Per-point drawing attributes: fill, outline, radius and tooltip text.
+    """Per-point drawing attributes: fill, outline, radius and tooltip text (title, detail).
 
     Expects latitude, longitude, status, standard_key ('PS', 'CoC', 'both') and
     optionally n_facilities, facility_name and country_name (as facility_points returns them).
@@ -156,7 +186,7 @@ def facility_layer_frame(points: pd.DataFrame) -> pd.DataFrame:
     frame = points.loc[points["latitude"].notna() & points["longitude"].notna()].copy()
     counts = frame["n_facilities"] if "n_facilities" in frame else pd.Series(1, index=frame.index)
     groups = frame["standard_key"].astype("string").fillna("PS") if "standard_key" in frame else None
-    fill, line, width, radius, tips = [], [], [], [], []
+    fill, line, width, radius, titles, details = [], [], [], [], [], []
     symbols: list[str] = []
     symbol_colours: list[list[int]] = []
     for i, (status, count) in enumerate(zip(frame["status"], counts, strict=True)):
@@ -188,7 +218,8 @@ def facility_layer_frame(points: pd.DataFrame) -> pd.DataFrame:
         else:
             head = str(label) if pd.notna(label) and label else "Facility"
             detail = f"{status_text} · {group_text}"
-        tips.append(f"<b>{head}</b><br/>{where}<br/>{detail}")
+        titles.append(head)
+        details.append(f"{where}\n{detail}")
         # A certified point is the plain dot; every other status carries its shape inside.
         symbols.append("" if str(status) == CertificationStatus.CERTIFIED else status_style(str(status)).symbol)
         symbol_colours.append([*WHITE, 255] if group != "CoC" else [*rgb, 255])
@@ -196,7 +227,8 @@ def facility_layer_frame(points: pd.DataFrame) -> pd.DataFrame:
     frame["line_color"] = line
     frame["line_width"] = width
     frame["radius"] = radius
-    frame["tooltip"] = tips
+    frame["title"] = titles
+    frame["detail"] = details
     # The status symbol drawn inside each dot, so status has a shape as well as a colour.
     frame["symbol"] = symbols
     frame["symbol_color"] = symbol_colours
@@ -204,19 +236,81 @@ def facility_layer_frame(points: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-def country_layer_frame(countries: pd.DataFrame) -> pd.DataFrame:
-    """Country aggregate circles: expects latitude, longitude, country_name, certified_facilities."""
-    frame = countries.loc[countries["latitude"].notna() & countries["longitude"].notna()].copy()
-    frame = frame.loc[frame["certified_facilities"].fillna(0) > 0]
+def _nice_steps() -> Iterator[int]:
+    """1, 2, 5, 10, 20, 50, 100, …"""
+    for exponent in range(12):
+        for mantissa in (1, 2, 5):
+            yield mantissa * 10**exponent
+
+
+def choropleth_breaks(counts: Iterable[float]) -> tuple[int, ...]:
+    """Lower bounds of the five choropleth classes for these facility counts.
+
+    BASE_BREAKS (1, 2, 5, 10, 20) scaled by the largest step of 1, 2, 5, 10, 20, … whose top
+    class some country still reaches, with the first class always starting at 1: the demo
+    gives 1 / 2-4 / 5-9 / 10-19 / 20+, a hundred times the data 1 / 200-499 / … / 2,000+.
+    Round numbers read well in a legend and hold still while the map replays growth.
+    """
+    top = max((int(c) for c in counts if pd.notna(c)), default=0)
+    step = 1
+    for candidate in _nice_steps():
+        if BASE_BREAKS[-1] * candidate > top:
+            break
+        step = candidate
+    return (1, *(bound * step for bound in BASE_BREAKS[1:]))
+
+
+def class_labels(breaks: tuple[int, ...]) -> list[str]:
+    """Words for each class: '1', '2–4', …, '20 or more'."""
+    labels = []
+    for i, low in enumerate(breaks):
+        high = breaks[i + 1] - 1 if i + 1 < len(breaks) else None
+        labels.append(f"{low:,} or more" if high is None else f"{low:,}" if high == low else f"{low:,}–{high:,}")
+    return labels
+
+
+def choropleth_colour(count: float, breaks: tuple[int, ...]) -> tuple[int, int, int]:
+    """The class colour of a country with `count` facilities (at least 1: a country with none
+    is not in the choropleth at all, it stays plain land)."""
+    return CHOROPLETH_COLOURS[max(0, bisect.bisect_right(breaks, count) - 1)]
+
+
+def country_layer_frame(countries: pd.DataFrame, breaks: tuple[int, ...] | None = None) -> pd.DataFrame:
+    """Countries with certified facilities, as country_aggregates returns them (country,
+    country_name, certified_facilities, latitude, longitude), with their class colour, the
+    label text and the tooltip (title, detail). Countries with no facility are left out (drawn as
+    plain land)."""
+    frame = countries.loc[countries["certified_facilities"].fillna(0) > 0].copy()
+    breaks = breaks or choropleth_breaks(frame["certified_facilities"])
     counts = [int(n) for n in frame["certified_facilities"]]
-    frame["radius"] = [8.0 + 4.0 * math.sqrt(n) for n in counts]
-    frame["text"] = [f"{name} {n}" for name, n in zip(frame["country_name"], counts, strict=True)]
-    frame["label_offset"] = [[0, -(r + 8)] for r in frame["radius"]]
-    frame["tooltip"] = [
-        f"<b>{name}</b><br/>{n} facilities with a valid certification"
-        for name, n in zip(frame["country_name"], counts, strict=True)
-    ]
+    frame["fill_color"] = [[*choropleth_colour(n, breaks), 255] for n in counts]
+    frame["text"] = [f"{name} {n:,}" for name, n in zip(frame["country_name"], counts, strict=True)]
+    frame["title"] = frame["country_name"]
+    frame["detail"] = [f"{n:,} {'facility' if n == 1 else 'facilities'} with a valid certification" for n in counts]
     return frame
+
+
+def country_layers_data(frame: pd.DataFrame | None) -> tuple[list[dict], list[dict], pd.DataFrame]:
+    """What the country layers draw, from country_layer_frame (None: no choropleth):
+    (land features, choropleth features, points for countries without an outline).
+
+    A country with certified facilities is drawn once, in the choropleth, and left out of the
+    land layer, so no outline is sent twice. Countries too small to have an outline at 1:110m
+    (Singapore, Bahrain, …) become points at the centre of their facilities instead.
+    """
+    if frame is None:
+        return [outline.feature() for outline in country_outlines()], [], pd.DataFrame()
+    by_code = {str(code): row for code, row in zip(frame["country"], frame.itertuples(index=False), strict=True)}
+    base, filled = [], []
+    for outline in country_outlines():
+        row = by_code.get(str(outline.country)) if outline.country else None
+        if row is None:
+            base.append(outline.feature())
+        else:
+            filled.append(outline.feature(fill_color=row.fill_color, title=row.title, detail=row.detail))
+    unoutlined = frame.loc[~frame["country"].isin(outlined_countries())]
+    points = unoutlined.loc[unoutlined["latitude"].notna() & unoutlined["longitude"].notna()]
+    return base, filled, points
 
 
 def _intensity(value: float) -> str:
@@ -245,15 +339,14 @@ def emissions_layer_frame(smelters: pd.DataFrame, locations: pd.DataFrame) -> pd
         f"{_intensity(float(v))} t" + (f" ▲ over {GHG_THRESHOLD_T_PER_T:g}" if not b else "")
         for v, b in zip(frame["ghg_intensity_t_per_t"], below, strict=True)
     ]
-    frame["tooltip"] = [
-        f"<b>{name}</b><br/>{_intensity(float(value))} t CO2e/t Al, scope 1+2 ({year}): "
+    frame["title"] = frame["facility_name"]
+    frame["detail"] = [
+        f"{_intensity(float(value))} t CO2e/t Al, scope 1+2 ({year}): "
         + ("at or below" if b else "above")
         + f" the {GHG_THRESHOLD_T_PER_T:g} t threshold"
-        for name, value, year, b in zip(
-            frame["facility_name"], frame["ghg_intensity_t_per_t"], frame["year"], below, strict=True
-        )
+        for value, year, b in zip(frame["ghg_intensity_t_per_t"], frame["year"], below, strict=True)
     ]
-    return frame[["facility_id", "latitude", "longitude", "fill_color", "text_color", "text", "tooltip"]]
+    return frame[["facility_id", "latitude", "longitude", "fill_color", "text_color", "text", "title", "detail"]]
 
 
 def _mercator_y(lat: float) -> float:
@@ -287,10 +380,20 @@ def view_for(points: pd.DataFrame, *, width_px: int = 820, height_px: int = 540)
 # frame stays on the server; pydeck writes each value on its own indented line, so at 100x
 # data the unused columns made the map message several megabytes.
 FACILITY_LAYER_COLUMNS = [
-    "longitude", "latitude", "radius", "fill_color", "line_color", "line_width", "tooltip",
+    "longitude", "latitude", "radius", "fill_color", "line_color", "line_width", "title", "detail",
     "is_cell", "n_facilities", "facility_name", "certification_ids",
 ]
 SYMBOL_LAYER_COLUMNS = ["longitude", "latitude", "symbol", "symbol_color", "symbol_size"]
+COUNTRY_POINT_COLUMNS = ["longitude", "latitude", "fill_color", "title", "detail"]
+COUNTRY_LABEL_COLUMNS = ["longitude", "latitude", "text"]
+COUNTRY_LABEL_OFFSET = [0, -16]  # px: above the facilities at the country's centre
+# Every pickable layer carries `title` and `detail`. Streamlit escapes the values it puts into
+# the tooltip's HTML, so the markup lives in the template and line breaks in `detail` are
+# newlines, kept by white-space: pre-line.
+TOOLTIP = {
+    "html": "<b>{title}</b><br/>{detail}",
+    "style": {"backgroundColor": "#1e1e1e", "color": "white", "fontSize": "13px", "whiteSpace": "pre-line"},
+}
 COORDINATE_DECIMALS = 5  # about a metre: finer than any marker can show
 
 
@@ -325,15 +428,51 @@ def build_certification_deck(
     show_countries: bool = False,
     show_emissions: bool = False,
 ) -> pdk.Deck:
-    """The certification map: graticule, optional country circles, facilities, optional emissions.
+    """The certification map: land and borders, the optional country choropleth, graticule,
+    facilities, optional emissions.
 
     Every layer has an id, so Streamlit can report selections by layer; only the
-    facility layer is pickable for selection.
+    facility layer is read for selection. The land is the first layer and is not pickable.
     """
+    country_frame = (
+        country_layer_frame(countries) if show_countries and countries is not None and not countries.empty else None
+    )
+    base, filled, country_points = country_layers_data(country_frame)
     layers: list[pdk.Layer] = [
         pdk.Layer(
+            "GeoJsonLayer",
+            data=base,
+            id="land",
+            filled=True,
+            stroked=True,
+            get_fill_color=[*LAND_COLOUR, 255],
+            get_line_color=[*BORDER_COLOUR, 255],
+            line_width_units=_literal("pixels"),
+            get_line_width=0.6,
+            pickable=False,
+        )
+    ]
+    if filled:
+        layers.append(
+            pdk.Layer(
+                "GeoJsonLayer",
+                data=filled,
+                id="countries",
+                filled=True,
+                stroked=True,
+                get_fill_color="properties.fill_color",
+                get_line_color=[*BORDER_COLOUR, 255],
+                line_width_units=_literal("pixels"),
+                get_line_width=0.6,
+                pickable=True,
+                auto_highlight=True,
+                highlight_color=[255, 255, 255, 70],
+            )
+        )
+    layers.append(
+        pdk.Layer(
             "PathLayer",
-            data=graticule(),
+            data=graticule()[["path", "color"]],
             id="graticule",
             get_path="path",
             get_color="color",
@@ -341,47 +480,48 @@ def build_certification_deck(
             get_width=1,
             pickable=False,
         )
-    ]
-    if show_countries and countries is not None and not countries.empty:
-        country_frame = country_layer_frame(countries)
+    )
+    if not country_points.empty:
         layers.append(
             pdk.Layer(
                 "ScatterplotLayer",
-                data=country_frame,
-                id="countries",
+                data=_sent(country_points, COUNTRY_POINT_COLUMNS),
+                id="country-points",
                 get_position=["longitude", "latitude"],
-                get_radius="radius",
-                radius_units='"pixels"',
-                get_fill_color=[*COUNTRY_COLOUR, 45],
-                get_line_color=[*OKABE_ITO["blue"], 150],
+                get_radius=COUNTRY_POINT_RADIUS,
+                radius_units=_literal("pixels"),
+                get_fill_color="fill_color",
+                get_line_color=[*BORDER_COLOUR, 255],
                 stroked=True,
-                line_width_units='"pixels"',
+                line_width_units=_literal("pixels"),
                 get_line_width=1,
                 pickable=True,
             )
         )
+    if country_frame is not None:
+        labelled = country_frame.loc[country_frame["latitude"].notna() & country_frame["longitude"].notna()]
         layers.append(
             pdk.Layer(
                 "TextLayer",
                 # Only the largest countries are named, so labels do not pile up where
                 # many small countries sit close together (Europe).
-                data=country_frame.nlargest(COUNTRY_LABELS, "certified_facilities"),
+                data=_sent(labelled.nlargest(COUNTRY_LABELS, "certified_facilities"), COUNTRY_LABEL_COLUMNS),
                 id="country-labels",
                 get_position=["longitude", "latitude"],
                 get_text="text",
                 get_size=13,
                 size_units=_literal("pixels"),
                 get_color=[*INK, 235],
-                get_pixel_offset="label_offset",
+                get_pixel_offset=COUNTRY_LABEL_OFFSET,
                 font_family=_literal("DejaVu Sans, Helvetica, Arial, sans-serif"),
-                character_set=_literal("".join(sorted(set("".join(country_frame["text"]))))),
+                character_set=_literal("".join(sorted(set("".join(labelled["text"]))))),
                 background=True,
                 get_background_color=[255, 255, 255, 200],
                 background_padding=[3, 1, 3, 1],
                 pickable=False,
             )
         )
-    facility_frame = facility_layer_frame(points) if not points.empty else points.assign(tooltip="")
+    facility_frame = facility_layer_frame(points) if not points.empty else points.assign(title="", detail="")
     layers.append(
         pdk.Layer(
             "ScatterplotLayer",
@@ -447,7 +587,7 @@ def build_certification_deck(
         initial_view_state=view_for(points if not points.empty else pd.DataFrame(columns=["latitude", "longitude"])),
         map_provider=None,
         map_style=None,
-        tooltip={"html": "{tooltip}", "style": {"backgroundColor": "#1e1e1e", "color": "white", "fontSize": "13px"}},
+        tooltip=TOOLTIP,
         parameters=None,
     )
 

@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+import csv
+import itertools
+import json
 import math
+from pathlib import Path
 
 import pandas as pd
+import pytest
 
+from asi_me.ui.country_outlines import OUTLINES_PATH, country_outlines, outlined_countries
 from asi_me.ui.map_charts import (
     GHG_THRESHOLD_T_PER_T,
     STATUS_COLOURS,
+    TOOLTIP,
     build_certification_deck,
     build_emissions_by_region,
+    choropleth_breaks,
+    class_labels,
     deck_point_count,
     emissions_layer_frame,
     facility_layer_frame,
@@ -18,6 +27,11 @@ from asi_me.ui.map_charts import (
     status_legend,
 )
 from asi_me.vocab import CertificationStatus
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+DEMO_DATA = REPO_ROOT / "data"
+# Countries in the demo too small for Natural Earth 1:110m: they get a circle, not an outline.
+TOO_SMALL_FOR_110M = {"BH": "Bahrain", "SG": "Singapore"}
 
 
 def points() -> pd.DataFrame:
@@ -79,25 +93,201 @@ def test_standard_is_drawn_as_fill_ring_or_outline_not_only_colour() -> None:
 
 def test_tooltips_say_status_and_grouping_in_words() -> None:
     frame = facility_layer_frame(points()).set_index("facility_id")
-    assert "North Smelter" in frame.loc["F1", "tooltip"]
-    assert "Certified · Performance Standard" in frame.loc["F1", "tooltip"]
-    assert "12 facilities in this area" in frame.loc["F4", "tooltip"]
+    assert frame.loc["F1", "title"] == "North Smelter"
+    assert "Certified · Performance Standard" in frame.loc["F1", "detail"]
+    assert frame.loc["F4", "title"] == "12 facilities in this area"
     assert frame.loc["F4", "radius"] > frame.loc["F1", "radius"]
 
 
-def test_country_layer_only_when_asked() -> None:
-    countries = pd.DataFrame(
+def test_tooltip_markup_is_in_the_template_because_streamlit_escapes_values() -> None:
+    # Streamlit 1.67 HTML-escapes every {field} it puts into the tooltip: "<b>" in a value
+    # would show as the characters "<b>". So values are plain text and lines are newlines.
+    assert TOOLTIP["html"] == "<b>{title}</b><br/>{detail}"
+    assert TOOLTIP["style"]["whiteSpace"] == "pre-line"
+    frame = facility_layer_frame(points())
+    assert not any("<" in text for text in [*frame["title"], *frame["detail"]])
+    deck = build_certification_deck(points(), countries_frame({"NO": 7}), show_countries=True)
+    for feature in layer(deck, "countries").data:
+        assert "<" not in feature["properties"]["title"] + feature["properties"]["detail"]
+
+
+def countries_frame(counts: dict[str, int]) -> pd.DataFrame:
+    """country_aggregates-shaped rows for the given alpha-2 codes, named from countries.csv."""
+    with (REPO_ROOT / "asi_me" / "reference" / "countries.csv").open(encoding="utf-8") as fh:
+        names = {row["country"]: row["country_name"] for row in csv.DictReader(fh)}
+    return pd.DataFrame(
         {
-            "country_name": ["Norway", "Chad"],
-            "latitude": [60.0, 15.0],
-            "longitude": [8.0, 19.0],
-            "certified_facilities": [7, 0],
+            "country": list(counts),
+            "country_name": [names[code] for code in counts],
+            "latitude": [10.0] * len(counts),
+            "longitude": [20.0] * len(counts),
+            "certified_facilities": list(counts.values()),
         }
     )
+
+
+def fills_by_country(deck) -> dict[str, str]:
+    """The choropleth's fill per country name, as hex."""
+    return {
+        feature["properties"]["title"]: "#{:02x}{:02x}{:02x}".format(*feature["properties"]["fill_color"][:3])
+        for feature in layer(deck, "countries").data
+    }
+
+
+def test_country_layer_only_when_asked() -> None:
+    countries = countries_frame({"NO": 7, "TD": 0})
     off = build_certification_deck(points(), countries, show_countries=False)
     on = build_certification_deck(points(), countries, show_countries=True)
     assert "countries" not in [item.id for item in off.layers]
     assert [row["text"] for row in layer(on, "country-labels").data] == ["Norway 7"]
+    assert list(fills_by_country(on)) == ["Norway"]  # Chad has none: plain land
+    assert "Chad" not in json.dumps(layer(on, "land").data)
+
+
+def test_each_class_boundary_gives_the_colour_worked_out_by_hand() -> None:
+    # Demo scale (largest country 28): classes 1 | 2-4 | 5-9 | 10-19 | 20+, ColorBrewer Blues.
+    counts = {"NO": 1, "SE": 2, "FI": 4, "DK": 5, "PL": 9, "DE": 10, "FR": 19, "IT": 20, "US": 28}
+    deck = build_certification_deck(points(), countries_frame(counts), show_countries=True)
+    assert fills_by_country(deck) == {
+        "Norway": "#c6dbef",
+        "Sweden": "#9ecae1",
+        "Finland": "#9ecae1",
+        "Denmark": "#6baed6",
+        "Poland": "#6baed6",
+        "Germany": "#3182bd",
+        "France": "#3182bd",
+        "Italy": "#08519c",
+        "United States": "#08519c",
+    }
+    # A hundred times the data: the same five colours over 1-199 | 200-499 | 500-999 | 1,000-1,999 | 2,000+.
+    counts = {"NO": 199, "SE": 200, "FI": 499, "DK": 500, "DE": 1999, "IT": 2000, "US": 2800}
+    deck = build_certification_deck(points(), countries_frame(counts), show_countries=True)
+    assert fills_by_country(deck) == {
+        "Norway": "#c6dbef",
+        "Sweden": "#9ecae1",
+        "Finland": "#9ecae1",
+        "Denmark": "#6baed6",
+        "Germany": "#3182bd",
+        "Italy": "#08519c",
+        "United States": "#08519c",
+    }
+
+
+def test_class_breaks_are_round_numbers_the_legend_spells_out() -> None:
+    assert choropleth_breaks([28, 1]) == (1, 2, 5, 10, 20)
+    assert choropleth_breaks([3]) == (1, 2, 5, 10, 20)  # few facilities: the demo's classes
+    assert choropleth_breaks([39]) == (1, 2, 5, 10, 20)
+    assert choropleth_breaks([40]) == (1, 4, 10, 20, 40)
+    assert choropleth_breaks([2800]) == (1, 200, 500, 1000, 2000)
+    assert class_labels((1, 2, 5, 10, 20)) == ["1", "2–4", "5–9", "10–19", "20 or more"]
+    assert class_labels((1, 200, 500, 1000, 2000))[-1] == "2,000 or more"
+    legend = legend_markdown(show_countries=True, country_breaks=(1, 4, 10, 20, 40))
+    for words in ("1–3", "4–9", "10–19", "20–39", "40 or more", "facilities with a valid certification"):
+        assert words in legend
+    assert "facilities with a valid certification" not in legend_markdown(show_countries=False)
+
+
+def test_tooltip_and_label_carry_the_number_not_only_the_colour() -> None:
+    deck = build_certification_deck(points(), countries_frame({"NO": 1, "DE": 27}), show_countries=True)
+    tips = {f["properties"]["title"]: f["properties"]["detail"] for f in layer(deck, "countries").data}
+    assert tips == {
+        "Norway": "1 facility with a valid certification",
+        "Germany": "27 facilities with a valid certification",
+    }
+    assert {row["text"] for row in layer(deck, "country-labels").data} == {"Norway 1", "Germany 27"}
+
+
+def test_land_is_the_first_layer_not_pickable_and_no_outline_is_sent_twice() -> None:
+    for show in (False, True):
+        deck = build_certification_deck(points(), countries_frame({"NO": 7, "BR": 3}), show_countries=show)
+        land = deck.layers[0]
+        assert land.id == "land"
+        assert land.type == "GeoJsonLayer"
+        assert land.pickable is False
+        ids = [item.id for item in deck.layers]
+        assert ids.index("graticule") > ids.index("land")
+        assert ids.index("facilities") > max(ids.index("land"), ids.index("graticule"))
+        drawn = len(land.data) + (len(layer(deck, "countries").data) if show else 0)
+        assert drawn == len(country_outlines())
+        assert all(feature["properties"] == {} for feature in land.data)  # the land needs no properties
+    chosen = layer(deck, "countries")
+    assert chosen.pickable is True
+    assert {key for f in chosen.data for key in f["properties"]} == {"fill_color", "title", "detail"}
+
+
+def test_outlines_join_on_the_apps_country_codes() -> None:
+    collection = json.loads(OUTLINES_PATH.read_text(encoding="utf-8"))
+    with (REPO_ROOT / "asi_me" / "reference" / "countries.csv").open(encoding="utf-8") as fh:
+        app_codes = {row["country"] for row in csv.DictReader(fh)}
+    codes = [feature["properties"]["country"] for feature in collection["features"]]
+    assert len(codes) == 177
+    no_code = {f["properties"]["name"] for f in collection["features"] if f["properties"]["country"] is None}
+    assert no_code == {"Kosovo", "N. Cyprus", "Somaliland"}  # no ISO 3166-1 code in Natural Earth
+    assert set(codes) - {None} <= app_codes
+    assert len(set(codes) - {None}) == len(codes) - len(no_code)  # one outline per code
+    assert OUTLINES_PATH.stat().st_size < 200_000
+    assert "AQ" not in outlined_countries()  # Antarctica holds no facility and is not drawn
+
+
+def test_no_outline_jumps_across_the_whole_map_at_the_antimeridian() -> None:
+    # Fiji and Chukotka cross 180°; a ring stepping from 180 to -180 would draw a line across the world.
+    for outline in country_outlines():
+        polygons = outline.geometry["coordinates"]
+        rings = polygons if outline.geometry["type"] == "Polygon" else [r for p in polygons for r in p]
+        for ring in rings:
+            steps = [abs(a[0] - b[0]) for a, b in itertools.pairwise(ring)]
+            assert max(steps) < 90, outline.name
+
+
+@pytest.fixture(scope="module")
+def demo_store():
+    from asi_me.snapshot import current_id
+    from asi_me.store import Store
+
+    if current_id(DEMO_DATA) is None:
+        pytest.skip("data/ has no snapshot yet: run `python -m asi_me demo` to write the demo dataset.")
+    store = Store.open_current(DEMO_DATA)
+    yield store
+    store.close()
+
+
+def test_every_demo_facility_country_has_an_outline_or_a_circle(demo_store) -> None:
+    from asi_me.certifications import country_aggregates
+    from asi_me.filters import Filters, Viewer
+
+    facility_countries = set(demo_store.query("select distinct country from facilities")["country"])
+    missing = facility_countries - outlined_countries()
+    assert missing == set(TOO_SMALL_FOR_110M), "an outline is missing, or a known exception now has one"
+    countries = country_aggregates(demo_store, Viewer.public(), Filters())
+    deck = build_certification_deck(points(), countries, show_countries=True)
+    certified = countries.loc[countries["certified_facilities"] > 0]
+    outlined = set(fills_by_country(deck))
+    circled = {row["title"] for row in layer(deck, "country-points").data}
+    assert outlined | circled == set(certified["country_name"])
+    assert circled == set(TOO_SMALL_FOR_110M.values())
+
+
+# Measured on the demo (public view, end of Oct 2026, country layer on): 130,746 bytes before the
+# outlines, 266,945 with them (outlines about 150 KB). The budget leaves room for growth, not
+# for sending the outlines twice or carrying unused properties.
+DEMO_DECK_BUDGET_BYTES = 300_000
+OUTLINE_LAYERS_BUDGET_BYTES = 180_000
+
+
+def test_map_message_with_outlines_stays_within_its_byte_budget(demo_store) -> None:
+    from asi_me.certifications import country_aggregates, facility_points
+    from asi_me.filters import Filters, Viewer
+
+    viewer, filters = Viewer.public(), Filters()
+    deck = build_certification_deck(
+        facility_points(demo_store, viewer, filters),
+        country_aggregates(demo_store, viewer, filters),
+        show_countries=True,
+    )
+    spec = deck.to_json()
+    assert len(spec.encode()) < DEMO_DECK_BUDGET_BYTES
+    outline_layers = [item for item in json.loads(spec)["layers"] if item["id"] in {"land", "countries"}]
+    assert len(json.dumps(outline_layers, separators=(",", ":")).encode()) < OUTLINE_LAYERS_BUDGET_BYTES
 
 
 def test_emissions_compare_each_smelter_with_the_threshold_in_words() -> None:
@@ -112,7 +302,8 @@ def test_emissions_compare_each_smelter_with_the_threshold_in_words() -> None:
     frame = emissions_layer_frame(smelters, points())
     assert list(frame["facility_id"]) == ["F1"]  # F9 has no location
     assert frame["text"].iloc[0] == f"12.4 t ▲ over {GHG_THRESHOLD_T_PER_T:g}"
-    assert "above the 8 t threshold" in frame["tooltip"].iloc[0]
+    assert frame["title"].iloc[0] == "North Smelter"
+    assert "above the 8 t threshold" in frame["detail"].iloc[0]
 
 
 def test_emissions_by_region_writes_suppressed_regions_instead_of_a_zero_bar() -> None:

@@ -30,6 +30,7 @@ import pyarrow.csv as pa_csv
 
 from asi_me.catalogue import PUBLISHED_AGGREGATES, download_scope, table_for_download, table_rows_sql
 from asi_me.contract import LIST_SEPARATOR, TABLES
+from asi_me.download_cache import cached_bytes
 from asi_me.filters import Filters, Viewer
 from asi_me.policy import DisclosurePolicy
 from asi_me.store import Store
@@ -269,13 +270,25 @@ class _Source:
 
 
 def table_csv(store: Store, viewer: Viewer, name: str, filters: Filters | None = None) -> bytes:
-    """One table or published aggregate this viewer may download, as UTF-8 CSV bytes.
+    """One table or published aggregate this viewer may download, as UTF-8 CSV bytes
+    (built once per snapshot, viewer scope and filters; see asi_me/download_cache.py).
 
     Raises KeyError for an unknown name and PermissionError when the role may not have it."""
-    source = _Source(store, viewer, name, filters)
-    sink = io.BytesIO()
-    _write_csv(source.batches(), source.columns, sink)
-    return sink.getvalue()
+    source = _Source(store, viewer, name, filters)  # checks the name and the role first
+
+    def build() -> bytes:
+        sink = io.BytesIO()
+        _write_csv(source.batches(), source.columns, sink)
+        return sink.getvalue()
+
+    # A whole table is the same for every filter; a published aggregate depends on them.
+    parts = [name, *_scope(viewer), *([] if source.is_table else [repr(filters or Filters())])]
+    return cached_bytes(store, "csv", parts, build)
+
+
+def _scope(viewer: Viewer) -> list[object]:
+    """What decides the rows and cells a viewer's download holds: role, company, policy."""
+    return [str(viewer.role), viewer.member_id, repr(DisclosurePolicy.from_settings())]
 
 
 # ------------------------------------------------------------------ README
@@ -325,6 +338,13 @@ def _readme(store: Store, viewer: Viewer, files: dict[str, tuple[int, list[str]]
 
 
 def download_zip(store: Store, viewer: Viewer, filters: Filters | None = None) -> bytes:
+    """A zip of <name>.csv for everything the viewer may download plus README.md, built once
+    per snapshot, viewer scope, filters and day (the README's citation carries the date)."""
+    parts = [*_scope(viewer), repr(filters or Filters()), date.today().isoformat()]
+    return cached_bytes(store, "zip", parts, lambda: _build_zip(store, viewer, filters))
+
+
+def _build_zip(store: Store, viewer: Viewer, filters: Filters | None = None) -> bytes:
     """A zip of <name>.csv for everything the viewer may download plus README.md.
 
     Each table streams batch by batch from DuckDB through the CSV writer into its
@@ -387,6 +407,13 @@ def _title(name: str) -> str:
 
 
 def download_workbook(store: Store, viewer: Viewer, filters: Filters | None = None) -> bytes:
+    """The Excel workbook (see `_build_workbook`), built once per snapshot, viewer scope,
+    filters and day."""
+    parts = [*_scope(viewer), repr(filters or Filters()), date.today().isoformat()]
+    return cached_bytes(store, "xlsx", parts, lambda: _build_workbook(store, viewer, filters))
+
+
+def _build_workbook(store: Store, viewer: Viewer, filters: Filters | None = None) -> bytes:
     """One .xlsx: a README sheet (what is in it, what was left out and why, how to cite)
     and a sheet per table or published aggregate the viewer may download. A table with
     more rows than an Excel sheet holds is left out, never cut short, and named on the

@@ -7,6 +7,10 @@
 | ASI_MAX_DOMINANCE | largest share one company may hold in a published cell | 0.25 |
 | ASI_ALLOW_ROLE_SWITCH | let a local run switch role (demo data only) | 1 |
 | ASI_MASS_BALANCE | CoC mass-balance failure at ingest: `error` blocks, `warn` only reports | error |
+
+Server-side knobs read where they act: ASI_CONCURRENT_RUNS (asi_me/ui/process.py),
+ASI_MAP_REGISTER_ROWS (pages/map.py), ASI_DOWNLOAD_CACHE_DIR and ASI_DOWNLOAD_CACHE_MB
+(asi_me/download_cache.py); all are in docs/configuration.md.
 """
 
 from __future__ import annotations

@@ -51,6 +51,20 @@ def _point_conftest_here(path: Path | None) -> None:
         sys.modules["conftest"] = _THIS
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _downloads_built_in_a_temporary_folder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Built downloads go to a folder of the test session, never into data/ (asi_me/download_cache.py)."""
+    import os
+
+    previous = os.environ.get("ASI_DOWNLOAD_CACHE_DIR")
+    os.environ["ASI_DOWNLOAD_CACHE_DIR"] = str(tmp_path_factory.mktemp("downloads"))
+    yield
+    if previous is None:
+        os.environ.pop("ASI_DOWNLOAD_CACHE_DIR", None)
+    else:
+        os.environ["ASI_DOWNLOAD_CACHE_DIR"] = previous
+
+
 def pytest_collectstart(collector: pytest.Collector) -> None:
     if isinstance(collector, pytest.Module):
         _point_conftest_here(collector.path)

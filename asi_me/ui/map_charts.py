@@ -354,6 +354,31 @@ def _mercator_y(lat: float) -> float:
     return math.log(math.tan(math.pi / 4 + math.radians(clamped) / 2))
 
 
+def spaced_labels(labels: pd.DataFrame, view: pdk.ViewState, *, limit: int = COUNTRY_LABELS) -> pd.DataFrame:
+    """The largest countries' labels that do not overlap at the opening view, at most `limit`.
+
+    Labels are placed largest country first; one whose box (13 px text, about 7.5 px a
+    character, lifted by COUNTRY_LABEL_OFFSET) would touch a label already placed is skipped,
+    so Europe's crowded centroids show a few readable names instead of a pile. Expects
+    longitude, latitude, text and certified_facilities.
+    """
+    scale = 512 * 2 ** float(view.zoom)  # Web Mercator: the world's width in pixels at this zoom
+    placed: list[tuple[float, float, float, float]] = []
+    keep = []
+    for index, row in labels.sort_values("certified_facilities", ascending=False, kind="stable").iterrows():
+        x = scale * (float(row["longitude"]) + 180) / 360
+        y = -scale * _mercator_y(float(row["latitude"])) / (2 * math.pi) + COUNTRY_LABEL_OFFSET[1]
+        half_width, half_height = 3.75 * len(str(row["text"])) + 4, 10
+        box = (x - half_width, x + half_width, y - half_height, y + half_height)
+        if any(box[0] < b[1] and b[0] < box[1] and box[2] < b[3] and b[2] < box[3] for b in placed):
+            continue
+        placed.append(box)
+        keep.append(index)
+        if len(keep) == limit:
+            break
+    return labels.loc[keep]
+
+
 def view_for(points: pd.DataFrame, *, width_px: int = 820, height_px: int = 540) -> pdk.ViewState:
     """A view that fits the points' bounding box into a map of about width_px × height_px.
 
@@ -434,6 +459,7 @@ def build_certification_deck(
     Every layer has an id, so Streamlit can report selections by layer; only the
     facility layer is read for selection. The land is the first layer and is not pickable.
     """
+    view = view_for(points if not points.empty else pd.DataFrame(columns=["latitude", "longitude"]))
     country_frame = (
         country_layer_frame(countries) if show_countries and countries is not None and not countries.empty else None
     )
@@ -498,29 +524,6 @@ def build_certification_deck(
                 pickable=True,
             )
         )
-    if country_frame is not None:
-        labelled = country_frame.loc[country_frame["latitude"].notna() & country_frame["longitude"].notna()]
-        layers.append(
-            pdk.Layer(
-                "TextLayer",
-                # Only the largest countries are named, so labels do not pile up where
-                # many small countries sit close together (Europe).
-                data=_sent(labelled.nlargest(COUNTRY_LABELS, "certified_facilities"), COUNTRY_LABEL_COLUMNS),
-                id="country-labels",
-                get_position=["longitude", "latitude"],
-                get_text="text",
-                get_size=13,
-                size_units=_literal("pixels"),
-                get_color=[*INK, 235],
-                get_pixel_offset=COUNTRY_LABEL_OFFSET,
-                font_family=_literal("DejaVu Sans, Helvetica, Arial, sans-serif"),
-                character_set=_literal("".join(sorted(set("".join(labelled["text"]))))),
-                background=True,
-                get_background_color=[255, 255, 255, 200],
-                background_padding=[3, 1, 3, 1],
-                pickable=False,
-            )
-        )
     facility_frame = facility_layer_frame(points) if not points.empty else points.assign(title="", detail="")
     layers.append(
         pdk.Layer(
@@ -558,6 +561,29 @@ def build_certification_deck(
                 pickable=False,
             )
         )
+    if country_frame is not None:
+        labelled = country_frame.loc[country_frame["latitude"].notna() & country_frame["longitude"].notna()]
+        layers.append(
+            pdk.Layer(
+                "TextLayer",
+                # Above the facilities, so the counts stay readable in crowded Europe; only the
+                # largest countries that have room are named, and clicks pass through to the dots.
+                data=_sent(spaced_labels(labelled, view), COUNTRY_LABEL_COLUMNS),
+                id="country-labels",
+                get_position=["longitude", "latitude"],
+                get_text="text",
+                get_size=13,
+                size_units=_literal("pixels"),
+                get_color=[*INK, 235],
+                get_pixel_offset=COUNTRY_LABEL_OFFSET,
+                font_family=_literal("DejaVu Sans, Helvetica, Arial, sans-serif"),
+                character_set=_literal("".join(sorted(set("".join(labelled["text"]))))),
+                background=True,
+                get_background_color=[255, 255, 255, 200],
+                background_padding=[3, 1, 3, 1],
+                pickable=False,
+            )
+        )
     if show_emissions and emissions is not None and locations is not None and not emissions.empty:
         emission_frame = emissions_layer_frame(emissions, locations)
         layers.append(
@@ -584,7 +610,7 @@ def build_certification_deck(
         )
     return CompactDeck(
         layers=layers,
-        initial_view_state=view_for(points if not points.empty else pd.DataFrame(columns=["latitude", "longitude"])),
+        initial_view_state=view,
         map_provider=None,
         map_style=None,
         tooltip=TOOLTIP,

@@ -9,6 +9,7 @@ import math
 from pathlib import Path
 
 import pandas as pd
+import pydeck as pdk
 import pytest
 
 from asi_me.ui.country_outlines import OUTLINES_PATH, country_outlines, outlined_countries
@@ -20,10 +21,12 @@ from asi_me.ui.map_charts import (
     build_emissions_by_region,
     choropleth_breaks,
     class_labels,
+    country_layer_frame,
     deck_point_count,
     emissions_layer_frame,
     facility_layer_frame,
     legend_markdown,
+    spaced_labels,
     status_legend,
 )
 from asi_me.vocab import CertificationStatus
@@ -120,7 +123,7 @@ def countries_frame(counts: dict[str, int]) -> pd.DataFrame:
             "country": list(counts),
             "country_name": [names[code] for code in counts],
             "latitude": [10.0] * len(counts),
-            "longitude": [20.0] * len(counts),
+            "longitude": [-150.0 + 30.0 * i for i in range(len(counts))],  # far apart: every label has room
             "certified_facilities": list(counts.values()),
         }
     )
@@ -182,6 +185,7 @@ def test_class_breaks_are_round_numbers_the_legend_spells_out() -> None:
     assert class_labels((1, 2, 5, 10, 20)) == ["1", "2–4", "5–9", "10–19", "20 or more"]
     assert class_labels((1, 200, 500, 1000, 2000))[-1] == "2,000 or more"
     legend = legend_markdown(show_countries=True, country_breaks=(1, 4, 10, 20, 40))
+    assert "palest to darkest blue" in legend
     for words in ("1–3", "4–9", "10–19", "20–39", "40 or more", "facilities with a valid certification"):
         assert words in legend
     assert "facilities with a valid certification" not in legend_markdown(show_countries=False)
@@ -195,6 +199,23 @@ def test_tooltip_and_label_carry_the_number_not_only_the_colour() -> None:
         "Germany": "27 facilities with a valid certification",
     }
     assert {row["text"] for row in layer(deck, "country-labels").data} == {"Norway 1", "Germany 27"}
+
+
+def test_crowded_labels_keep_the_larger_country_and_sit_above_the_dots() -> None:
+    countries = countries_frame({"DE": 27, "AT": 3, "BR": 26})
+    countries.loc[countries["country"] == "DE", ["latitude", "longitude"]] = [51.3, 9.2]
+    countries.loc[countries["country"] == "AT", ["latitude", "longitude"]] = [47.9, 14.1]
+    countries.loc[countries["country"] == "BR", ["latitude", "longitude"]] = [-11.6, -47.5]
+    frame = country_layer_frame(countries)
+    world = pdk.ViewState(latitude=20, longitude=10, zoom=1)  # Austria's label would cover Germany's
+    assert list(spaced_labels(frame, world)["text"]) == ["Germany 27", "Brazil 26"]
+    close = pdk.ViewState(latitude=50, longitude=10, zoom=5)  # zoomed in, Austria's label has room
+    assert list(spaced_labels(frame, close)["text"]) == ["Germany 27", "Brazil 26", "Austria 3"]
+    assert len(spaced_labels(frame, close, limit=2)) == 2
+    deck = build_certification_deck(points(), countries, show_countries=True)
+    ids = [item.id for item in deck.layers]
+    assert ids.index("country-labels") > ids.index("facilities")
+    assert layer(deck, "country-labels").pickable is False  # a click goes through to the dot below
 
 
 def test_land_is_the_first_layer_not_pickable_and_no_outline_is_sent_twice() -> None:
@@ -268,8 +289,8 @@ def test_every_demo_facility_country_has_an_outline_or_a_circle(demo_store) -> N
 
 
 # Measured on the demo (public view, end of Oct 2026, country layer on): 130,746 bytes before the
-# outlines, 266,945 with them (outlines about 150 KB). The budget leaves room for growth, not
-# for sending the outlines twice or carrying unused properties.
+# outlines, 265,474 with them (land and choropleth layers about 150 KB). The budget leaves room
+# for growth, not for sending the outlines twice or carrying properties no layer reads.
 DEMO_DECK_BUDGET_BYTES = 300_000
 OUTLINE_LAYERS_BUDGET_BYTES = 180_000
 

@@ -113,3 +113,29 @@ def test_the_committed_demo_stores_every_derived_table_of_the_current_sql() -> N
         derived_path(folder, name).name for name in DERIVED
     )
     assert not stale, "data/ holds derived files of older SQL: run `python -m asi_me derive` and commit data/."
+
+
+def test_derived_files_are_cut_into_row_groups_a_query_can_skip(tmp_path, monkeypatch) -> None:
+    # The register's first rows read the first row group(s) of the facts, stored in register order.
+    import shutil
+
+    import pyarrow.parquet as pq
+
+    monkeypatch.setattr(derived, "ROW_GROUP_ROWS", 100)
+    monkeypatch.setattr(derived, "_LAYOUT", "row_group_rows=100")
+    folder = tmp_path / "snapshot"
+    shutil.copytree(current_folder(Path(__file__).resolve().parent.parent / "data"), folder,
+                    ignore=shutil.ignore_patterns(DERIVED_DIR))
+    derived.write_derived(folder)
+    facts = pq.ParquetFile(derived_path(folder, "certification_facts"))
+    rows = facts.metadata.num_rows
+    assert rows == 710
+    assert facts.metadata.num_row_groups == 8  # ceil(710 / 100)
+    column = facts.schema_arrow.get_field_index("register_order")
+    bounds = [(facts.metadata.row_group(i).column(column).statistics.min,
+               facts.metadata.row_group(i).column(column).statistics.max) for i in range(8)]
+    assert all(low <= high < next_low for (low, high), (next_low, _) in zip(bounds, bounds[1:], strict=False))
+    store = Store(folder)
+    plan = store.query("explain analyze select * from certification_facts order by register_order limit 50")
+    assert "Row Groups Scanned: 1 / 8" in plan.iloc[0, 1]
+    store.close()

@@ -117,6 +117,7 @@ def test_the_committed_demo_stores_every_derived_table_of_the_current_sql() -> N
 
 def test_derived_files_are_cut_into_row_groups_a_query_can_skip(tmp_path, monkeypatch) -> None:
     # The register's first rows read the first row group(s) of the facts, stored in register order.
+    import itertools
     import shutil
 
     import pyarrow.parquet as pq
@@ -134,7 +135,7 @@ def test_derived_files_are_cut_into_row_groups_a_query_can_skip(tmp_path, monkey
     column = facts.schema_arrow.get_field_index("register_order")
     bounds = [(facts.metadata.row_group(i).column(column).statistics.min,
                facts.metadata.row_group(i).column(column).statistics.max) for i in range(8)]
-    assert all(low <= high < next_low for (low, high), (next_low, _) in zip(bounds, bounds[1:], strict=False))
+    assert all(low <= high < next_low for (low, high), (next_low, _) in itertools.pairwise(bounds))
     store = Store(folder)
     plan = store.query("explain analyze select * from certification_facts order by register_order limit 50")
     assert "Row Groups Scanned: 1 / 8" in plan.iloc[0, 1]

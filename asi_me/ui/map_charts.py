@@ -14,6 +14,7 @@ from __future__ import annotations
 import bisect
 import json
 import math
+import weakref
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
@@ -441,7 +442,16 @@ class CompactDeck(pdk.Deck):
     """
 
     def to_json(self) -> str:
-        return json.dumps(self, sort_keys=True, default=default_serialize, separators=(",", ":"))
+        # Written once per deck: a deck is not changed after it is built, and the page shares
+        # one deck per view between sessions (Streamlit asks for the JSON on every run).
+        text = _DECK_JSON.get(self)
+        if text is None:
+            text = json.dumps(self, sort_keys=True, default=default_serialize, separators=(",", ":"))
+            _DECK_JSON[self] = text
+        return text
+
+
+_DECK_JSON: weakref.WeakKeyDictionary[CompactDeck, str] = weakref.WeakKeyDictionary()
 
 
 def build_certification_deck(

@@ -156,3 +156,28 @@ def test_register_under_the_limit_shows_every_row_without_the_limit_caption(open
     total = len(certification_register(demo_store, Viewer.public(), Filters(as_of=month)))
     assert any(len(t.value) == total and "Auditing firm" in t.value.columns for t in at.dataframe)
     assert not any(c.value.startswith("Showing ") for c in at.caption)
+
+
+def test_the_map_is_built_once_per_view_and_a_new_filter_draws_its_own(open_app, demo_dir, monkeypatch) -> None:
+    import asi_me.ui.map_charts as map_charts
+
+    built: list[int] = []
+    real = map_charts.build_certification_deck
+
+    def counting(points, *args, **kwargs):
+        built.append(len(points))
+        return real(points, *args, **kwargs)
+
+    monkeypatch.setattr(map_charts, "build_certification_deck", counting)
+    at = open_app(demo_dir, page=PAGE)
+    assert_clean(at)
+    first = deck_layers(at)["facilities"]
+    at.run()  # another run of the same view (what every other visitor's session does)
+    assert_clean(at)
+    assert built == [len(first)]
+    assert deck_layers(at)["facilities"] == first
+    at.multiselect(key="flt_country").set_value(["DE"]).run()
+    assert_clean(at)
+    german = deck_layers(at)["facilities"]
+    assert len(built) == 2
+    assert 0 < len(german) < len(first)

@@ -19,6 +19,7 @@ import json
 import logging
 import os
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -96,8 +97,11 @@ def cached_bytes(store: Store, kind: str, parts: list[object], build: Callable[[
 
 
 def _touch(path: Path) -> None:
+    """Mark the file most recently used, to the nanosecond (a file system's own write
+    times can be a few milliseconds coarse, and two files written within that would tie)."""
+    now = time.time_ns()
     with contextlib.suppress(OSError):
-        os.utime(path)  # most recently used
+        os.utime(path, ns=(now, now))
 
 
 def _keep(folder: Path, path: Path, data: bytes, limit: int) -> None:
@@ -106,6 +110,7 @@ def _keep(folder: Path, path: Path, data: bytes, limit: int) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         tmp.write_bytes(data)
         os.replace(tmp, path)
+        _touch(path)
         _evict(folder, limit)
     except OSError as exc:
         log.warning("Could not keep the built download in %s (%s); the next click builds it again.", folder, exc)

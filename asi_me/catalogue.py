@@ -23,7 +23,7 @@ from asi_me.certifications import run_query
 from asi_me.contract import TABLES
 from asi_me.filters import Filters, Viewer
 from asi_me.snapshot import read_log
-from asi_me.store import Store
+from asi_me.store import Store, frame_of_arrow
 from asi_me.vocab import Role
 
 PUBLIC = Viewer.public()
@@ -218,19 +218,7 @@ def table_for_download(store: Store, viewer: Viewer, name: str, filters: Filters
     batches = list(store.record_batches(sql, params))
     if not batches:
         return store.query(sql, params)  # no rows: DuckDB's own empty frame keeps the column types
-    return _frame_of_arrow(pa.Table.from_batches(batches))
-
-
-def _frame_of_arrow(table: pa.Table) -> pd.DataFrame:
-    """A DataFrame with the dtypes DuckDB's `.df()` gives (dates as datetime64[us], booleans
-    with nulls as the nullable boolean dtype), converted from Arrow: at 100x a whole table
-    converts about 6x faster this way than through `.df()`."""
-    columns = [c.cast(pa.timestamp("us")) if pa.types.is_date(c.type) else c for c in table.columns]
-    frame = pa.Table.from_arrays(columns, names=table.column_names).to_pandas()
-    for name, column in zip(table.column_names, columns, strict=True):
-        if pa.types.is_boolean(column.type) and column.null_count:
-            frame[name] = frame[name].astype("boolean")
-    return frame
+    return frame_of_arrow(pa.Table.from_batches(batches))
 
 
 QUERY_FUNCTIONS = [table_catalogue, table_for_download]

@@ -101,7 +101,7 @@ def coc_lines(
 ) -> pd.DataFrame:
     """Report lines of `years` (filtered), optionally only one member's. Not for display as is."""
     params = {"years": years, "member_id": member_id, **_filter_params(filters)}
-    return store.run("coc_lines", params)
+    return store.run_via_arrow("coc_lines", params)
 
 
 # --- the view model of one year -----------------------------------------------------------

@@ -88,3 +88,20 @@ def test_every_query_runs_inside_the_wait_hook(tmp_path):
         assert entered == ["in", "in"]
     finally:
         store_module.set_wait_hook(previous)
+
+
+def test_a_result_fetched_through_arrow_has_the_dtypes_of_duckdbs_own_conversion(tmp_path):
+    # CoC lines and whole-table downloads go through Arrow (less memory); callers see the same frame.
+    write_snapshot(tmp_path, {"members": _members(3)})
+    store = Store.open_current(tmp_path)
+    sql = ("select member_id, joined_on, left_on, 2.5 as share, 7 as n, "
+           "case when member_id = 'M000' then null else member_id = 'M001' end as is_first "
+           "from members order by member_id")
+    direct = store.query(sql)
+    from asi_me.store import frame_of_arrow
+
+    via_arrow = frame_of_arrow(store.query_arrow(sql))
+    assert dict(via_arrow.dtypes) == dict(direct.dtypes)
+    assert via_arrow["joined_on"].tolist() == direct["joined_on"].tolist()
+    assert via_arrow["is_first"].tolist()[1:] == [True, False]
+    assert via_arrow["is_first"].isna().tolist() == [True, False, False]

@@ -22,8 +22,8 @@ def _fmt(value: Any, digits: int = 0) -> str:
 def queries_table(runs: dict[str, Any]) -> list[str]:
     factors = sorted(runs, key=int)
     head = "| query function | variant | " + " | ".join(
-        f"x{f} median ms | x{f} p95 ms | x{f} CPU ms" for f in factors) + " |"
-    lines = [head, "|" + "---|" * (2 + 3 * len(factors))]
+        f"x{f} median ms | x{f} p95 ms | x{f} CPU ms | x{f} first call ms" for f in factors) + " |"
+    lines = [head, "|" + "---|" * (2 + 4 * len(factors))]
     keys: dict[tuple[str, str], dict[str, dict[str, Any]]] = {}
     for f in factors:
         for row in runs[f].get("queries", {}).get("functions", []):
@@ -33,9 +33,10 @@ def queries_table(runs: dict[str, Any]) -> list[str]:
         for f in factors:
             row = by_factor.get(f, {})
             if "median_ms" in row:
-                cells += [_fmt(row["median_ms"], 1), _fmt(row["p95_ms"], 1), _fmt(row.get("cpu_median_ms"), 1)]
+                cells += [_fmt(row["median_ms"], 1), _fmt(row["p95_ms"], 1), _fmt(row.get("cpu_median_ms"), 1),
+                          _fmt(row.get("first_ms"), 1)]
             else:
-                cells += [str(row.get("error") or row.get("skipped") or "-")[:60], "", ""]
+                cells += [str(row.get("error") or row.get("skipped") or "-")[:60], "", "", ""]
         lines.append(f"| `{function}` | {variant} | " + " | ".join(cells) + " |")
     return lines
 

@@ -1,6 +1,7 @@
 """Pure builders for the certification map: DataFrames in, a pydeck.Deck out.
 
-The map draws without internet: no basemap tiles (``map_provider=None``). Land and
+The map draws without internet: no basemap (``map_provider=None`` and an empty style, so
+nothing is fetched from the web). Land and
 country borders come from the bundled Natural Earth outlines (asi_me/ui/country_outlines.py),
 under a lat/lon graticule, the facility points, the country choropleth and the smelter
 emissions layer. Facility colours follow the Okabe-Ito palette and the choropleth a
@@ -14,6 +15,7 @@ from __future__ import annotations
 import bisect
 import json
 import math
+import urllib.parse
 import weakref
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -434,6 +436,12 @@ def _sent(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     return out
 
 
+# A basemap style with nothing in it. Without a style Streamlit's deck.gl chart fetches Carto's
+# basemap from the internet (drawn under the outlines when online, a failed request offline);
+# this one draws nothing and fetches nothing, so the map looks the same everywhere.
+EMPTY_MAP_STYLE = "data:application/json," + urllib.parse.quote('{"version":8,"sources":{},"layers":[]}')
+
+
 class CompactDeck(pdk.Deck):
     """A pydeck Deck whose JSON (what st.pydeck_chart sends) has no indentation or spaces.
 
@@ -622,7 +630,7 @@ def build_certification_deck(
         layers=layers,
         initial_view_state=view,
         map_provider=None,
-        map_style=None,
+        map_style=EMPTY_MAP_STYLE,
         tooltip=TOOLTIP,
         parameters=None,
     )

@@ -60,15 +60,8 @@ BENIGN_CONSOLE: list[tuple[str, str, str]] = [
     (
         r"Failed to load resource: net::ERR_FAILED",
         r"^(?!http://127\.0\.0\.1:)",
-        "The test blocks every request to another host (Streamlit fetches the :material/ page "
-        "icon from fonts.gstatic.com and deck.gl its Carto basemap style) to prove the app works "
-        "offline; Chromium logs each blocked request.",
-    ),
-    (
-        r"^Error: Failed to fetch",
-        r"/static/js/DeckGlJsonChart\.[\w-]+\.js$",
-        "Streamlit's deck.gl chart fetches its default Carto basemap style even when the app "
-        "asks for no basemap; the test blocks that request, and the layers still draw.",
+        "The test blocks every request to another host to prove the app works offline; Chromium "
+        "logs each blocked request (tests that care assert AppPage.external_requests).",
     ),
 ]
 
@@ -285,6 +278,7 @@ class AppPage:
     server: StreamlitServer
     console: list[ConsoleEntry] = field(default_factory=list)
     log_offset: int = 0
+    external_requests: list[str] = field(default_factory=list)  # blocked: another host than the server
 
     @property
     def server_url(self) -> str:
@@ -427,15 +421,17 @@ def new_app_page(browser: Browser) -> Iterator[Callable[..., AppPage]]:
         contexts.append(context)
         local = urlsplit(server.url).netloc
 
+        page = context.new_page()
+        app_page = AppPage(page, server)
+
         def route(route: Route) -> None:
             if urlsplit(route.request.url).netloc == local or route.request.url.startswith(("data:", "blob:")):
                 route.continue_()
             else:
+                app_page.external_requests.append(route.request.url)
                 route.abort()
 
         context.route("**/*", route)
-        page = context.new_page()
-        app_page = AppPage(page, server)
 
         def on_console(message: ConsoleMessage) -> None:
             if message.type == "error":

@@ -104,6 +104,8 @@ def test_map_draws_its_layers_without_internet(
         app.page.wait_for_timeout(250)
     assert coloured >= 50, f"the map canvas shows only {coloured} pixels in the facility colours"
     app.assert_healthy()
+    # No basemap style, tiles or fonts from the internet: the outlines ship with the app.
+    assert app.external_requests == []
     app.screenshot("map-canvas")
 
 

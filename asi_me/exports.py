@@ -274,15 +274,18 @@ def table_csv(store: Store, viewer: Viewer, name: str, filters: Filters | None =
     (built once per snapshot, viewer scope and filters; see asi_me/download_cache.py).
 
     Raises KeyError for an unknown name and PermissionError when the role may not have it."""
-    source = _Source(store, viewer, name, filters)  # checks the name and the role first
+    is_table = name not in PUBLISHED_AGGREGATES
+    if is_table:
+        table_rows_sql(store, viewer, name)  # the name and the role are checked before any file is served
 
     def build() -> bytes:
+        source = _Source(store, viewer, name, filters)
         sink = io.BytesIO()
         _write_csv(source.batches(), source.columns, sink)
         return sink.getvalue()
 
     # A whole table is the same for every filter; a published aggregate depends on them.
-    parts = [name, *_scope(viewer), *([] if source.is_table else [repr(filters or Filters())])]
+    parts = [name, *_scope(viewer), *([] if is_table else [repr(filters or Filters())])]
     return cached_bytes(store, "csv", parts, build)
 
 

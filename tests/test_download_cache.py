@@ -138,3 +138,23 @@ def test_zero_keeps_nothing_and_a_bad_size_names_the_variable(store, folder, mon
     monkeypatch.setenv("ASI_DOWNLOAD_CACHE_MB", "lots")
     with pytest.raises(ValueError, match=r"ASI_DOWNLOAD_CACHE_MB='lots' is not a size in MB"):
         download_cache.cached_bytes(store, "csv", ["a"], lambda: b"data")
+
+
+def test_a_served_aggregate_csv_is_not_computed_again_and_a_forbidden_table_is_still_refused(store, folder,
+                                                                                            monkeypatch):
+    computed: list[str] = []
+    real = exports.table_for_download
+
+    def counting(store_, viewer, name, filters=None):
+        computed.append(name)
+        return real(store_, viewer, name, filters)
+
+    monkeypatch.setattr(exports, "table_for_download", counting)
+    first = exports.table_csv(store, PUBLIC, "outcomes_dashboard")
+    assert exports.table_csv(store, PUBLIC, "outcomes_dashboard") == first
+    assert computed == ["outcomes_dashboard"]
+    exports.table_csv(store, Viewer.secretariat(), "members")  # built and kept for the secretariat
+    with pytest.raises(PermissionError):
+        exports.table_csv(store, PUBLIC, "members")
+    with pytest.raises(KeyError):
+        exports.table_csv(store, PUBLIC, "no_such_table")

@@ -471,16 +471,21 @@ def format_value(value: float | None, *, percent: bool = False, unit: str = "") 
     return f"{text} {unit}" if unit in PHYSICAL_UNITS or "/" in unit else text
 
 
+def _signed(change: float, *, percent: bool) -> str:
+    """A change as a signed number with its unit: "+3", "−2", "+0.7 pp" (a true minus sign)."""
+    unit = " pp" if percent else ""
+    number = f"{abs(change):,.1f}" if percent or not float(change).is_integer() else f"{abs(change):,.0f}"
+    return f"{'+' if change > 0 else '−'}{number}{unit}"
+
+
 def format_change(change: float | None, *, percent: bool = False) -> str | None:
     """Signed change with an arrow, so direction does not rely on colour: "▲ +3", "▼ −2", "► 0"."""
     if change is None or (isinstance(change, float) and math.isnan(change)):
         return None
-    unit = " pp" if percent else ""
-    number = f"{abs(change):,.1f}" if percent or not float(change).is_integer() else f"{abs(change):,.0f}"
     if change > 0:
-        return f"▲ +{number}{unit}"
+        return f"▲ {_signed(change, percent=percent)}"
     if change < 0:
-        return f"▼ −{number}{unit}"
+        return f"▼ {_signed(change, percent=percent)}"
     return "► no change"
 
 
@@ -513,13 +518,13 @@ def tile_html(tile: Tile) -> str:
     with an arrow and a sign, so direction is not told by colour alone), sparkline, and a line
     with the change vs a year earlier and a note. `data-*` attributes carry what it shows."""
     value = format_value(tile.value, percent=tile.percent, unit=tile.unit)
-    month = format_change(tile.change_month, percent=tile.percent)
-    if month is None or tile.change_month is None:
+    change = tile.change_month
+    if change is None or (isinstance(change, float) and math.isnan(change)):
         direction, delta = "none", ""
-    elif tile.change_month > 0:
-        direction, delta = "up", "↑ " + month.split(" ", 1)[1]
-    elif tile.change_month < 0:
-        direction, delta = "down", "↓ " + month.split(" ", 1)[1]
+    elif change > 0:
+        direction, delta = "up", "↑ " + _signed(change, percent=tile.percent)
+    elif change < 0:
+        direction, delta = "down", "↓ " + _signed(change, percent=tile.percent)
     else:
         direction, delta = "flat", "0"
     trend = [float(v) for v in tile.trend if v is not None and not pd.isna(v)]
@@ -551,10 +556,7 @@ def tiles_html(tiles: Sequence[Tile]) -> str:
     return '<div class="asi-tiles">' + "".join(tile_html(t) for t in tiles) + "</div>"
 
 
-def kpi_grid(tiles: Sequence[Tile], *, content_key: Hashable | None = None) -> None:
-    """The tiles as one element. With `content_key` (everything the tiles depend on), the HTML is
-    built once and shared by every session: one element instead of about fifty per run."""
-    if content_key is None:
-        st.html(tiles_html(tiles))
-    else:
-        st.html(cache.cached_view("kpi-grid", content_key, lambda: tiles_html(tiles)))
+def kpi_grid(tiles: Sequence[Tile], *, content_key: Hashable) -> None:
+    """The tiles as one element, its HTML built once per `content_key` (everything the tiles
+    depend on) and shared by every session: one element instead of about fifty per run."""
+    st.html(cache.cached_view("kpi-grid", content_key, lambda: tiles_html(tiles)))

@@ -133,7 +133,7 @@ def _holds_lists(series: pd.Series) -> bool:
 
 
 def _join_items(value: object, labelled: bool) -> str | None:
-    """A list cell as text: "Primary aluminium production (smelting); Casthouse"; none -> empty."""
+    """A list cell as text, items joined as in every download: "Primary aluminium production;Casthouse"."""
     if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
         return None
     items = [label(str(v)) if labelled else str(v) for v in value]  # type: ignore[attr-defined]

@@ -22,6 +22,7 @@ from asi_me import certifications, outcomes, toc
 from asi_me.certifications import run_query
 from asi_me.contract import TABLES
 from asi_me.filters import Filters, Viewer
+from asi_me.publish.gate import gated_table, is_gated
 from asi_me.snapshot import read_log
 from asi_me.store import Store, frame_of_arrow
 from asi_me.vocab import Role
@@ -174,15 +175,9 @@ def table_catalogue(store: Store, viewer: Viewer) -> pd.DataFrame:
     return frame
 
 
-def table_rows_sql(store: Store, viewer: Viewer, name: str) -> tuple[str, dict[str, Any]]:
-    """The SQL and parameters selecting the rows of table `name` this viewer may download:
-    a whole table in its stored order, a member's own rows in key order. The member
-    firewall is a bound `where` clause, so DuckDB picks a member's rows rather than
-    pandas after loading the whole table.
-
-    Raises KeyError for an unknown table and PermissionError when the role may not have it.
-    """
-    if name not in TABLES:
+def download_scope_or_raise(viewer: Viewer, name: str) -> str:
+    """download_scope, or KeyError for an unknown name and PermissionError when the role may not have it."""
+    if name not in TABLES and name not in PUBLISHED_AGGREGATES:
         known = ", ".join([*TABLES, *PUBLISHED_AGGREGATES])
         raise KeyError(f"There is no table or published aggregate named {name!r}; choose one of {known}.")
     scope = download_scope(viewer, name)
@@ -191,6 +186,25 @@ def table_rows_sql(store: Store, viewer: Viewer, name: str) -> tuple[str, dict[s
             f"The table {name!r} is not public, so a {viewer.role} viewer cannot download it; "
             "download the published aggregates instead, or log in with a role that may see it."
         )
+    return scope
+
+
+def table_rows_sql(store: Store, viewer: Viewer, name: str) -> tuple[str, dict[str, Any]]:
+    """The SQL and parameters selecting the rows of table `name` this viewer may download:
+    a whole table in its stored order, a member's own rows in key order. The member
+    firewall is a bound `where` clause, so DuckDB picks a member's rows rather than
+    pandas after loading the whole table.
+
+    Raises KeyError for an unknown table and PermissionError when the role may not have it,
+    and PermissionError for a table this viewer may only have through the disclosure gate.
+    """
+    if name not in TABLES:
+        known = ", ".join([*TABLES, *PUBLISHED_AGGREGATES])
+        raise KeyError(f"There is no table or published aggregate named {name!r}; choose one of {known}.")
+    scope = download_scope_or_raise(viewer, name)
+    if is_gated(viewer, name):
+        raise PermissionError(f"The table {name!r} holds company magnitudes: serve it through the disclosure "
+                              "gate (asi_me.publish.gate.gated_table), never from the snapshot as stored.")
     # the name and the id column are keys of the contract, never free text from a user
     if scope == "all rows":
         return f"select * from {name}", {}
@@ -214,6 +228,9 @@ def table_for_download(store: Store, viewer: Viewer, name: str, filters: Filters
     """
     if name in PUBLISHED_AGGREGATES:
         return PUBLISHED_AGGREGATES[name].build(store, filters)
+    if is_gated(viewer, name):
+        download_scope_or_raise(viewer, name)
+        return gated_table(store, viewer, name)
     sql, params = table_rows_sql(store, viewer, name)
     batches = list(store.record_batches(sql, params))
     if not batches:

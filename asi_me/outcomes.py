@@ -442,20 +442,8 @@ def protected_workers(
     filters ignored and a frame indexed by on_date with ps_workers (NaN where hidden) and
     suppression_note.
     """
-    policy = policy or DisclosurePolicy.from_settings()
     key, ignored = workers_cell(filters)
-    cells = _protected_worker_cells(store, policy, sorted(set(dates)))
-    on_dates = sorted(set(dates))
-    shown = [cells[on].get(key, (0.0, None)) for on in on_dates]
-    frame = pd.DataFrame(
-        {
-            "ps_workers": np.array(
-                [float("nan") if note else value for value, note in shown], dtype="float64" if shown else object
-            ),
-            "suppression_note": pd.array([note for _, note in shown], dtype=object),
-        },
-        index=pd.Index(on_dates, dtype=object, name="on_date"),
-    )
+    _, frame = protected_workers_for(store, key, dates, policy)
     return key, ignored, frame
 
 
@@ -601,6 +589,41 @@ def _worker_cells_by_date(table: _CompanyWorkers, policy: DisclosurePolicy) -> d
         protection = protect_cells(cells, relations, policy, forced=forced)
         out[on] = {key: (cell.value, protection.note(key)) for key, cell in cells.items()}
     return out
+
+
+def protected_worker_cells(store: Store, policy: DisclosurePolicy, dates: list[date]) -> dict[date, _Cells]:
+    """Value and note of every world, region and country cell of the workers figures on each date."""
+    return _protected_worker_cells(store, policy, dates)
+
+
+def worker_dates(store: Store) -> list[date]:
+    """The dates the workers figures are published for: every month end from the first
+    PS certification to the data's as-of date, and that date."""
+    as_of = store.as_of(None)
+    return sorted({*month_ends(CERTIFICATION_START, as_of), as_of})
+
+
+def company_workers(store: Store, dates: list[date]) -> _CompanyWorkers:
+    """Each covered facility's company, place and workers on each date (see _company_workers_on_dates)."""
+    return _company_workers_on_dates(store, dates)
+
+
+def protected_workers_for(
+    store: Store, key: GeoKey, dates: list[date], policy: DisclosurePolicy | None = None
+) -> tuple[GeoKey, pd.DataFrame]:
+    """The protected workers of one world, region or country cell on each date."""
+    policy = policy or DisclosurePolicy.from_settings()
+    cells = _protected_worker_cells(store, policy, sorted(set(dates)))
+    on_dates = sorted(set(dates))
+    shown = [cells[on].get(key, (0.0, None)) for on in on_dates]
+    frame = pd.DataFrame(
+        {
+            "ps_workers": np.array([float("nan") if note else value for value, note in shown], dtype="float64"),
+            "suppression_note": pd.array([note for _, note in shown], dtype=object),
+        },
+        index=pd.Index(on_dates, dtype=object, name="on_date"),
+    )
+    return key, frame
 
 
 def _primary_note(volumes: np.ndarray, policy: DisclosurePolicy, above: float = 0.0) -> str | None:

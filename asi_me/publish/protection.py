@@ -1,0 +1,306 @@
+"""Secondary suppression judged by what an attacker can prove (τ-ARGUS's model).
+
+A `FigureSystem` holds every figure of a family of company magnitudes that a
+non-secretariat viewer can obtain (every view, every filter a public URL accepts), each
+as a linear function of atoms, with the figures that fail the policy by themselves
+(primary suppression) and the unions of atoms that must stay protected although no view
+shows them (e.g. the world minus one region). `protect_system` hides further figures
+until, for the public and for every member (who also knows its own rows), the interval
+that linear programming can prove for each hidden non-zero figure and each sensitive
+union reaches the protection level on both sides. Hiding a figure removes an equality,
+so intervals only widen: a figure that passed stays passed, and one pass over the
+targets, re-checking only what failed, is enough.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Iterable, Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from asi_me.publish.lp import Interval, IntervalSolver, Vector
+
+NO_REPORTS = "no reports"
+# Members left unscreened by the public's extreme points above which one search for a
+# deeper witness point (two larger programmes) is cheaper than a programme per member.
+DEEP_POINTS_FROM = 40
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One published figure: its atoms, value and primary note (None when it passes).
+
+    `reported` figures hold reported volumes; derived ones (a residual such as attrition)
+    are hidden first when a complement is needed, since hiding them withholds nothing a
+    company reported. `no_reports` marks a figure nobody reported into: a known zero that
+    is published as "no reports" and never hidden.
+    """
+
+    key: Hashable
+    vector: Vector
+    value: float
+    primary: str | None = None
+    reported: bool = True
+    no_reports: bool = False
+    weight: float = 1.0
+
+
+@dataclass(frozen=True)
+class Sensitive:
+    """A union of atoms no view shows but that fails the policy by itself (the world minus
+    one region, say): it must not become provable either."""
+
+    key: Hashable
+    vector: Vector
+    value: float
+    note: str
+
+
+@dataclass
+class FigureSystem:
+    """The atoms of one independent family of figures and everything published over them."""
+
+    atoms: list[Hashable]
+    values: np.ndarray
+    lower: np.ndarray
+    figures: dict[Hashable, Figure] = field(default_factory=dict)
+    sensitive: list[Sensitive] = field(default_factory=list)
+    linked: list[list[Hashable]] = field(default_factory=list)
+    dependents: dict[Hashable, list[Hashable]] = field(default_factory=dict)
+    own: dict[str, np.ndarray] = field(default_factory=dict)
+    index: dict[Hashable, int] = field(default_factory=dict)
+
+    def atom(self, key: Hashable, value: float = 0.0, lower: float = 0.0) -> int:
+        """The index of atom `key`, added (with its true value and lower bound) if new."""
+        if key not in self.index:
+            self.index[key] = len(self.atoms)
+            self.atoms.append(key)
+            self.values = np.append(self.values, value)
+            self.lower = np.append(self.lower, lower)
+        return self.index[key]
+
+    @classmethod
+    def empty(cls) -> FigureSystem:
+        return cls([], np.zeros(0), np.zeros(0))
+
+    def value_of(self, vector: Vector) -> float:
+        return float(sum(self.values[a] * c for a, c in vector.items()))
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A hidden figure (or sensitive union) an attacker can pin down too closely."""
+
+    key: Hashable
+    value: float
+    interval: Interval
+    attacker: str
+
+
+def close_hidden(system: FigureSystem, notes: dict[Hashable, str | None]) -> None:
+    """Hide every figure linked to a hidden one, and the dependents of a hidden figure."""
+    changed = True
+    while changed:
+        changed = False
+        for group in system.linked:
+            first = next((notes[k] for k in group if notes.get(k)), None)
+            if first is None:
+                continue
+            for k in group:
+                if notes.get(k) is None and not system.figures[k].no_reports:
+                    notes[k] = first
+                    changed = True
+        for leader, followers in system.dependents.items():
+            if notes.get(leader):
+                for k in followers:
+                    if k in notes and notes[k] is None and not system.figures[k].no_reports:
+                        notes[k] = notes[leader]
+                        changed = True
+
+
+def _solver(system: FigureSystem, notes: Mapping[Hashable, str | None]) -> IntervalSolver:
+    rows = [(f.vector, f.value, f.value) for k, f in system.figures.items() if notes.get(k) is None]
+    return IntervalSolver(len(system.atoms), rows, system.lower)
+
+
+def _targets(system: FigureSystem) -> list[tuple[Hashable, Vector, float]]:
+    """What must stay unprovable: every figure that fails the policy by itself, and every
+    sensitive union. A figure hidden only to protect another is not confidential itself."""
+    sensitive = [(k, f.vector, f.value) for k, f in system.figures.items() if f.primary and abs(f.value) > 1e-9]
+    return [*sensitive, *((s.key, s.vector, s.value) for s in system.sensitive if abs(s.value) > 1e-9)]
+
+
+def _complement(system: FigureSystem, notes: Mapping[Hashable, str | None], vector: Vector) -> Hashable | None:
+    """The visible figure to hide next to protect a figure over `vector`.
+
+    Figures that share an atom with it come first, the cheapest to withhold: the smallest
+    by value times the figure's weight (a headline figure weighs more than a breakdown),
+    a derived figure at half the cost of a reported one. With none left, the cheapest
+    visible figure sharing an atom with any hidden figure or sensitive union (the figure
+    is pinned through a chain), then any.
+    """
+    order = {k: i for i, k in enumerate(system.figures)}
+
+    def best(atoms: set[int]) -> Hashable | None:
+        found = [
+            (abs(f.value) * f.weight * (1.0 if f.reported else 0.5), order[k], k)
+            for k, f in system.figures.items()
+            if notes.get(k) is None and not f.no_reports and atoms.intersection(f.vector)
+        ]
+        return min(found)[2] if found else None
+
+    choice = best(set(vector))
+    if choice is None:
+        hidden_atoms = {a for k, f in system.figures.items() if notes.get(k) for a in f.vector}
+        hidden_atoms |= {a for s in system.sensitive for a in s.vector}
+        choice = best(hidden_atoms) or best(set(range(len(system.atoms))))
+    return choice
+
+
+def _attackers(system: FigureSystem) -> list[tuple[str, np.ndarray]]:
+    members = [(f"member {m}", np.maximum(system.lower, own)) for m, own in system.own.items()]
+    return [("public", system.lower), *members]
+
+
+def _rest(vector: Vector, value: float, interval: Interval, lower: np.ndarray, name: str) -> tuple[float, Interval]:
+    """What the attacker does not already know: a member's own share is taken off both the
+    figure and its interval, so the protection level applies to the other companies' part."""
+    if name == "public":
+        return value, interval
+    known = float(sum(max(lower[a], 0.0) * c for a, c in vector.items()))
+    return value - known, Interval(interval.low - known, interval.high - known)
+
+
+def protect_system(
+    system: FigureSystem, level: float, complementary_note: str, *, max_rounds: int = 10_000
+) -> dict[Hashable, str | None]:
+    """The note of every figure after primary and secondary suppression (None: published).
+
+    Primary notes come from the figures; `complementary_note` marks the figures hidden to
+    protect others. Every attacker (the public, then each member with its own rows) is
+    checked in turn; a member's check only reruns a programme where the public's extreme
+    points fall below what the member knows.
+    """
+    notes: dict[Hashable, str | None] = {
+        k: (NO_REPORTS if f.no_reports else f.primary) for k, f in system.figures.items()
+    }
+    hidden_notes = {k: n for k, n in notes.items() if n != NO_REPORTS}
+    close_hidden(system, hidden_notes)
+    notes.update(hidden_notes)
+    if not system.atoms:
+        return notes
+
+    def hidden_view() -> dict[Hashable, str | None]:
+        return {k: (None if n == NO_REPORTS else n) for k, n in notes.items()}
+
+    members = list(system.own)
+    own = np.array([np.maximum(system.lower, system.own[m]) for m in members]) if members else np.zeros((0, 0))
+    state = {"solver": _solver(system, hidden_view()), "rounds": 0}
+
+    def hide_more(vector: Vector) -> bool:
+        """Hide the next complement for a figure over `vector`; False when none is left."""
+        state["rounds"] += 1
+        if state["rounds"] > max_rounds:
+            raise RuntimeError("Secondary suppression did not converge; report this data set to the developers.")
+        choice = _complement(system, hidden_view(), vector)
+        if choice is None:
+            return False
+        view = hidden_view()
+        view[choice] = complementary_note
+        close_hidden(system, view)
+        for k, n in view.items():
+            if n and notes.get(k) is None:
+                notes[k] = n
+        state["solver"] = _solver(system, hidden_view())
+        return True
+
+    for key, vector, value in _targets(system):
+        # The public first: hide more until its interval reaches the level.
+        while True:
+            solver: IntervalSolver = state["solver"]  # type: ignore[assignment]
+            solver.set_lower(system.lower)
+            interval, at_low, at_high = solver.interval_with_points(vector)
+            if interval.protects(value, level) or not hide_more(vector):
+                break
+        if not members:
+            continue
+        # Then each member, with what it knows of its own rows. Hiding a figure only widens
+        # what is feasible, so points found earlier stay valid witnesses.
+        pending = [i for i in range(len(members)) if not _covers((at_low, at_high), own[i])]
+        if len(pending) > DEEP_POINTS_FROM:
+            deep = _deep_points(state["solver"], vector, value, level, system.values, system.lower)  # type: ignore[arg-type]
+            pending = [i for i in pending if not _screened(deep, own[i])]
+        for i in pending:
+            while True:
+                solver = state["solver"]  # type: ignore[assignment]
+                solver.set_lower(own[i])
+                interval = solver.interval(vector)
+                rest_value, rest_interval = _rest(vector, value, interval, own[i], "member")
+                if rest_interval.protects(rest_value, level) or not hide_more(vector):
+                    break
+    # A complement hidden for a later target may have been the cheapest for an earlier
+    # one too; nothing published was added, so earlier targets stay protected.
+    return notes
+
+
+def audit_system(
+    system: FigureSystem, published: Mapping[Hashable, bool], level: float, attackers: Iterable[str] | None = None
+) -> list[Finding]:
+    """Every hidden non-zero figure and sensitive union an attacker can pin within `level`.
+
+    `published` says, per figure, whether the viewer can obtain its value; the attackers
+    are the public and every member of `system.own` (or those named).
+    """
+    findings: list[Finding] = []
+    if not system.atoms:
+        return findings
+    rows = [(f.vector, f.value, f.value) for k, f in system.figures.items() if published.get(k)]
+    solver = IntervalSolver(len(system.atoms), rows, system.lower)
+    targets = [
+        (k, f.vector, f.value) for k, f in system.figures.items() if not published.get(k) and abs(f.value) > 1e-9
+    ]
+    targets += [(s.key, s.vector, s.value) for s in system.sensitive if abs(s.value) > 1e-9]
+    wanted = None if attackers is None else set(attackers)
+    public_points: dict[Hashable, tuple[np.ndarray, np.ndarray]] = {}
+    for name, lower in _attackers(system):
+        if wanted is not None and name not in wanted:
+            continue
+        solver.set_lower(lower)
+        for key, vector, value in targets:
+            points = public_points.get(key)
+            if name != "public" and points is not None and _covers(points, lower):
+                continue  # the public's extreme points respect what this member knows
+            interval, at_low, at_high = solver.interval_with_points(vector)
+            if name == "public":
+                public_points[key] = (at_low, at_high)
+            rest_value, rest_interval = _rest(vector, value, interval, lower, name)
+            if not rest_interval.protects(rest_value, level):
+                findings.append(Finding(key, rest_value, rest_interval, name))
+    return findings
+
+
+def _deep_points(
+    solver: IntervalSolver, vector: Vector, value: float, level: float, truth: np.ndarray, lower: np.ndarray
+) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """For a figure the public cannot pin: a point at or below its lower protection limit
+    and one at or above its upper one, each with every atom as large as it can be."""
+    size = abs(value)
+    solver.set_lower(lower)
+    return (solver.deep_point(vector, value - level * size, truth, below=True),
+            solver.deep_point(vector, value + level * size, truth, below=False))
+
+
+def _screened(points: tuple[np.ndarray | None, np.ndarray | None] | None, lower: np.ndarray) -> bool:
+    """Whether a member whose own rows give these lower bounds still faces both points."""
+    if points is None or points[0] is None or points[1] is None:
+        return False
+    return bool(np.all(points[0] >= lower - 1e-6 * np.maximum(1.0, np.abs(lower)))
+                and np.all(points[1] >= lower - 1e-6 * np.maximum(1.0, np.abs(lower))))
+
+
+def _covers(points: tuple[np.ndarray, np.ndarray], lower: np.ndarray) -> bool:
+    low, high = points
+    with np.errstate(invalid="ignore"):
+        return bool(np.all(~np.isnan(low)) and np.all(low >= lower - 1e-9) and np.all(~np.isnan(high))
+                    and np.all(high >= lower - 1e-9))

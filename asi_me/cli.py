@@ -35,6 +35,14 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--json", type=Path, default=Path("benchmarks/results.json"))
     bench.add_argument("--strict", action="store_true", help="exit 1 when a part, page or query was not measured")
 
+    audit = sub.add_parser("audit-disclosure", help="prove what a role can work out about hidden figures; exit 1 if "
+                           "anything lies inside the protection level")
+    audit.add_argument("--role", choices=["public", "member"], default="public")
+    audit.add_argument("--member", action="append", default=None,
+                       help="with --role member: audit only these member ids (default: every member)")
+    audit.add_argument("--family", action="append", choices=["coc", "workers"], default=None,
+                       help="audit only these families of figures (default: all)")
+
     dictionary = sub.add_parser("dictionary", help="write docs/data-dictionary.md from the contract")
     dictionary.add_argument("--check", action="store_true", help="exit 1 if the file is out of date")
     return parser
@@ -77,6 +85,18 @@ def main(argv: list[str] | None = None) -> int:
         from asi_me.bench import run_bench
 
         return run_bench(factors=args.factor or [1, 100], quick=args.quick, json_path=args.json, strict=args.strict)
+    if args.command == "audit-disclosure":
+        from asi_me.publish.audit import audit_disclosure
+        from asi_me.store import Store
+
+        store = Store.open_current(data_dir)
+        try:
+            report = audit_disclosure(store, args.role, members=args.member,
+                                      families=args.family or ("coc", "workers"))
+        finally:
+            store.close()
+        print(report.text())
+        return 0 if report.ok else 1
     if args.command == "dictionary":
         from asi_me.dictionary import write_dictionary
 

@@ -46,6 +46,7 @@ from asi_me.policy import (
     protect_cells,
 )
 from asi_me.publish.coc_system import coc_year_system
+from asi_me.publish.counts import mask_jointly
 from asi_me.publish.protection import NO_REPORTS, protect_system
 from asi_me.store import Store
 from asi_me.vocab import COC_INPUT_SOURCE, COC_STAGE_OUTPUT, COC_YIELD_FACTOR, CocMaterial, CocStage, Role, label
@@ -381,6 +382,7 @@ class _Hierarchy:
     year: int
     systems: dict[tuple[str, str], _ViewSystem]
     notes: dict[Hashable, str | None]
+    count_notes: dict[tuple[tuple[str, str], CocStage], str | None] = field(default_factory=dict)
 
     @classmethod
     def build(cls, lines: pd.DataFrame, year: int, policy: DisclosurePolicy) -> _Hierarchy:
@@ -394,7 +396,20 @@ class _Hierarchy:
         # atoms, judged by what the public and each member can prove (asi_me.publish).
         joint = coc_year_system(lines, policy, list(views))
         notes = protect_system(joint, policy.protection_level, policy.note_complementary)
-        return cls(year, systems, {k: (None if n == NO_REPORTS else n) for k, n in notes.items()})
+        hierarchy = cls(year, systems, {k: (None if n == NO_REPORTS else n) for k, n in notes.items()})
+        # Reporter and entity counts: masked per view, then across views until no masked
+        # count can be recovered from the others (world = sum of classes, of regions).
+        per_view = {v: _year_view(year, system, Protection(), policy) for v, system in systems.items()}
+        for stage in STAGES:
+            joint_notes = mask_jointly(
+                {v: view.reporters[stage] for v, view in per_view.items()},
+                {v: view.entities[stage] for v, view in per_view.items()},
+                {v: view.count_notes[stage] for v, view in per_view.items()},
+                policy.min_reporters, policy.note_complementary,
+            )
+            for v, note in joint_notes.items():
+                hierarchy.count_notes[(v, stage)] = note
+        return hierarchy
 
     def view(self, part: tuple[str, str], policy: DisclosurePolicy) -> CocYearView:
         """The view of the world, one region or one class, with its share of the joint protection."""
@@ -405,7 +420,11 @@ class _Hierarchy:
             system = _view_system(empty, policy)
             return _year_view(self.year, system, Protection(dict.fromkeys(system.cells)), policy)
         notes = {k: self.notes.get((part, k)) for k in system.cells}
-        return _year_view(self.year, system, Protection(notes), policy)
+        view = _year_view(self.year, system, Protection(notes), policy)
+        for stage in STAGES:
+            if (part, stage) in self.count_notes:
+                view.count_notes[stage] = self.count_notes[(part, stage)]
+        return view
 
 
 def _in_view(view: tuple[str, str], block: tuple[str, str]) -> bool:

@@ -20,14 +20,13 @@ from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field
 from typing import Literal
 
-import numpy as np
 import pandas as pd
 
 from asi_me import coc, outcomes
 from asi_me.filters import Filters, Viewer
 from asi_me.policy import DisclosurePolicy
 from asi_me.publish.coc_system import WORLD, View, coc_year_system
-from asi_me.publish.lp import IntervalSolver
+from asi_me.publish.counts import recoverable
 from asi_me.publish.protection import FigureSystem, Finding, audit_system
 from asi_me.publish.workers_system import workers_date_system
 from asi_me.store import Store
@@ -193,39 +192,19 @@ def _collect_indicators(
 
 
 def _count_findings(store: Store, viewer: Viewer, policy: DisclosurePolicy, year: int) -> list[CountFinding]:
-    """Masked reporter and entity counts that one year's public views let an attacker pin.
-
-    Exact relations: the world's companies are the sum of the classes' (a company has one
-    class); the world's entities are the sum of the regions' and of the classes'. A count
-    shown as "fewer than N" lies in 1..N-1; any other masked count is at least 0.
-    """
+    """Masked reporter and entity counts that one year's public views let an attacker pin
+    (relations and bounds in asi_me.publish.counts)."""
     frames = {v: coc.coc_stage_summary(store, viewer, year, view_filters(v), policy=policy) for v in public_views()}
     findings: list[CountFinding] = []
     for stage in CocStage:
-        for column, families in (("reporters", ("class",)), ("entities", ("region", "class"))):
-            values: dict[View, tuple[float, float]] = {}
-            for view, frame in frames.items():
-                row = frame[frame["stage"] == stage.value].iloc[0]
-                value = row[column]
-                if pd.isna(value):
-                    few = str(row["reporters_label"]).startswith("fewer than")
-                    values[view] = (1.0, policy.min_reporters - 1.0) if few else (0.0, math.inf)
-                else:
-                    values[view] = (float(value), float(value))
-            views = list(values)
-            index = {v: i for i, v in enumerate(views)}
-            rows = [({index[WORLD]: 1.0, **{index[v]: -1.0 for v in views if v[0] == family}}, 0.0, 0.0)
-                    for family in families]
-            lower = np.array([values[v][0] for v in views])
-            upper = np.array([values[v][1] for v in views])
-            masked = [v for v in views if values[v][0] != values[v][1]]
-            if not masked:
-                continue
-            solver = IntervalSolver(len(views), rows, lower, upper, scale=1.0)
-            for view in masked:
-                interval = solver.interval({index[view]: 1.0})
-                if interval.high - interval.low < 1 - 1e-6:
-                    findings.append(CountFinding(f"{column} {year} {stage.value} {view}", interval.low, interval.high))
+        rows = {v: frame[frame["stage"] == stage.value].iloc[0] for v, frame in frames.items()}
+        notes = {v: (None if not pd.isna(row["reporters"]) else
+                     ("suppressed (fewer than" if str(row["reporters_label"]).startswith("fewer than")
+                      else "suppressed (to protect another)")) for v, row in rows.items()}
+        for measure in ("reporters", "entities"):
+            shown = {v: (0 if pd.isna(row[measure]) else int(row[measure])) for v, row in rows.items()}
+            for view, low, high in recoverable(shown, notes, measure, policy.min_reporters):
+                findings.append(CountFinding(f"{measure} {year} {stage.value} {view}", low, high))
     return findings
 
 

@@ -247,7 +247,9 @@ def protect_system(
 def audit_system(
     system: FigureSystem, published: Mapping[Hashable, bool], level: float, attackers: Iterable[str] | None = None
 ) -> list[Finding]:
-    """Every hidden non-zero figure and sensitive union an attacker can pin within `level`.
+    """Every hidden figure that fails the policy by itself, and every sensitive union, that an
+    attacker can pin within `level` (a figure hidden only to protect another is not
+    confidential itself). A sensitive figure that is published is the caller's to report.
 
     `published` says, per figure, whether the viewer can obtain its value; the attackers
     are the public and every member of `system.own` (or those named).
@@ -257,10 +259,7 @@ def audit_system(
         return findings
     rows = [(f.vector, f.value, f.value) for k, f in system.figures.items() if published.get(k)]
     solver = IntervalSolver(len(system.atoms), rows, system.lower)
-    targets = [
-        (k, f.vector, f.value) for k, f in system.figures.items() if not published.get(k) and abs(f.value) > 1e-9
-    ]
-    targets += [(s.key, s.vector, s.value) for s in system.sensitive if abs(s.value) > 1e-9]
+    targets = [t for t in _targets(system) if not published.get(t[0])]
     wanted = None if attackers is None else set(attackers)
     public_points: dict[Hashable, tuple[np.ndarray, np.ndarray]] = {}
     for name, lower in _attackers(system):

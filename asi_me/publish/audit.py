@@ -22,12 +22,14 @@ from typing import Literal
 
 import pandas as pd
 
-from asi_me import coc, outcomes
+from asi_me import catalogue, coc, outcomes
 from asi_me.filters import Filters, Viewer
 from asi_me.policy import DisclosurePolicy
+from asi_me.publish import indicators
 from asi_me.publish.coc_system import WORLD, View, coc_year_system
 from asi_me.publish.counts import recoverable
 from asi_me.publish.protection import FigureSystem, Finding, audit_system
+from asi_me.publish.workers_system import WORLD as WORKERS_WORLD
 from asi_me.publish.workers_system import workers_date_system
 from asi_me.store import Store
 from asi_me.vocab import CocStage, MembershipClass, Region
@@ -124,7 +126,7 @@ def _mark(
 
 def _collect_coc_year(
     store: Store, viewer: Viewer, year: int, system: FigureSystem, policy: DisclosurePolicy, problems: list[str]
-) -> tuple[dict[Hashable, float], list[tuple[dict[int, float], float]]]:
+) -> tuple[dict[Hashable, float], list[tuple[dict[int, float], float, float]]]:
     """What `viewer` is served of one CoC year, in every public view: figure -> value (NaN
     where hidden), and the extra equations ratios give where neither side is served."""
     served: dict[Hashable, float] = {}
@@ -159,7 +161,7 @@ def _collect_coc_year(
         for row in yoy.itertuples(index=False):
             if not pd.isna(row.change_t) and (pd.isna(row.output_t) or pd.isna(row.previous_output_t)):
                 problems.append(f"YEAR-OVER-YEAR {year} {view} {row.stage}: a change is served beside a hidden output")
-    rows: list[tuple[dict[int, float], float]] = []
+    rows: list[tuple[dict[int, float], float, float]] = []
     for key, source_key, share in ratios:
         a, b = served.get(key), served.get(source_key)
         known_a, known_b = a is not None and not math.isnan(a), b is not None and not math.isnan(b)
@@ -171,24 +173,43 @@ def _collect_coc_year(
             vector = dict(system.figures[key].vector)
             for atom, c in system.figures[source_key].vector.items():
                 vector[atom] = vector.get(atom, 0.0) - share * c
-            rows.append(({a: c for a, c in vector.items() if c}, 0.0))
+            rows.append(({a: c for a, c in vector.items() if c}, 0.0, 0.0))
     return served, rows
+
+
+def _served_observations(store: Store, viewer: Viewer, code: str) -> pd.DataFrame:
+    """One indicator's observations exactly as the viewer downloads them (the table CSV route)."""
+    frame = catalogue.table_for_download(store, viewer, "indicator_observations")
+    codes = frame["indicator_code"].map(indicators.base_code)
+    return frame[codes == code]
 
 
 def _collect_indicators(
     store: Store, viewer: Viewer, systems: dict[int, FigureSystem], served: dict[int, dict[Hashable, float]],
-    problems: list[str],
+    extra: dict[int, list[tuple[dict[int, float], float, float]]], problems: list[str],
 ) -> None:
-    """Indicator series that are CoC magnitudes (MT-11 tonnes converted, ST-07 shares of
-    global production), as the viewer gets them."""
-    from asi_me.publish import indicators  # noqa: PLC0415 - avoids an import cycle at load
-
-    for row in indicators.coc_indicator_figures(store, viewer).itertuples(index=False):
-        system = systems.get(int(row.reporting_year))
-        if system is None:
+    """Indicator series that are CoC magnitudes, as the viewer downloads them: MT-11 is the
+    world's material-conversion output in tonnes; ST-07 is each stage's output as a share
+    of IAI's public global total, stored to two decimals, so it proves an interval."""
+    globals_t = store.query("select year, stage, global_t from global_totals")
+    total_of = {(int(y), s): float(g) for y, s, g in globals_t.itertuples(index=False, name=None)}
+    stage_of = {a: s for s, a in indicators.STAGE_ACTIVITY.items()}
+    for row in _served_observations(store, viewer, "MT-11").itertuples(index=False):
+        year = pd.Timestamp(row.period_on).year
+        if year in systems and row.dimension == "total":
+            _mark(served[year], (WORLD, ("out", CocStage.MATERIAL_CONVERSION.value)), row.value, systems[year],
+                  problems, f"indicator MT-11 {year}")
+    for row in _served_observations(store, viewer, "ST-07").itertuples(index=False):
+        year = pd.Timestamp(row.period_on).year
+        stage = CocStage.PRIMARY_PRODUCTION.value if row.dimension == "total" else stage_of.get(row.dimension_value)
+        if year not in systems or stage is None or pd.isna(row.value) or (year, stage) not in total_of:
             continue
-        _mark(served[int(row.reporting_year)], (WORLD, ("out", row.stage)), row.output_t, system, problems,
-              f"indicator {row.indicator_code} {row.reporting_year}")
+        figure = systems[year].figures.get((WORLD, ("out", stage)))
+        if figure is None:
+            continue
+        global_t = total_of[(year, stage)]
+        low, high = (row.value - 0.005) * global_t / 100, (row.value + 0.005) * global_t / 100
+        extra[year].append((dict(figure.vector), low, high))
 
 
 def _count_findings(store: Store, viewer: Viewer, policy: DisclosurePolicy, year: int) -> list[CountFinding]:
@@ -213,29 +234,25 @@ def _coc_audit(store: Store, role: AuditRole, policy: DisclosurePolicy, report: 
     viewer = Viewer.public()
     systems: dict[int, FigureSystem] = {}
     served: dict[int, dict[Hashable, float]] = {}
-    extra: dict[int, list[tuple[dict[int, float], float]]] = {}
+    extra: dict[int, list[tuple[dict[int, float], float, float]]] = {}
     for year in coc.coc_years(store):
         lines = coc.coc_lines(store, [year], None).assign(volume_t=lambda f: f["input_t"] + f["output_t"])
         systems[year] = coc_year_system(lines, policy, public_views())
         served[year], extra[year] = _collect_coc_year(store, viewer, year, systems[year], policy, report.problems)
         report.counts += _count_findings(store, viewer, policy, year)
-    _collect_indicators(store, viewer, systems, served, report.problems)
+    _collect_indicators(store, viewer, systems, served, extra, report.problems)
     for year, system in systems.items():
         _audit_family(system, served[year], extra[year], role, policy, report, members, f"CoC {year}")
 
 
 def _audit_family(
-    system: FigureSystem, served: dict[Hashable, float], extra: list[tuple[dict[int, float], float]],
+    system: FigureSystem, served: dict[Hashable, float], extra: list[tuple[dict[int, float], float, float]],
     role: AuditRole, policy: DisclosurePolicy, report: AuditReport, members: Iterable[str] | None, family: str,
 ) -> None:
     published = {k: not math.isnan(v) for k, v in served.items()}
     for key, figure in system.figures.items():
         if figure.primary and published.get(key):
             report.problems.append(f"SENSITIVE SERVED {family} {_describe(key)}: {figure.primary}, yet served")
-    for vector, value in extra:
-        key = ("ratio", len(system.figures))
-        system.figures[key] = type(next(iter(system.figures.values())))(key, vector, value, None, False)
-        published[key] = True
     if role == "public":
         attackers = ["public"]
     else:
@@ -245,7 +262,7 @@ def _audit_family(
     report.figures_checked += sum(published.values())
     report.hidden_checked += sum(1 for f in system.figures.values() if f.primary and abs(f.value) > 1e-9)
     report.hidden_checked += sum(1 for s in system.sensitive if abs(s.value) > 1e-9)
-    found = audit_system(system, published, policy.protection_level, attackers)
+    found = audit_system(system, published, policy.protection_level, attackers, extra_rows=extra)
     report.findings += [Finding((family, f.key), f.value, f.interval, f.attacker) for f in found]
 
 
@@ -253,11 +270,16 @@ def _workers_audit(store: Store, role: AuditRole, policy: DisclosurePolicy, repo
                    members: Iterable[str] | None) -> None:
     """People working in PS-certified facilities: the tile (world, each region, each
     country) and the indicator series, on every month end a viewer can pick."""
-    from asi_me.publish import indicators  # noqa: PLC0415
-
     dates = outcomes.worker_dates(store)
     table = outcomes.company_workers(store, dates)
-    series = indicators.worker_indicator_figures(store, Viewer.public())
+    series = _served_observations(store, Viewer.public(), "ST-02")
+    kinds = {"total": "world", "region": "region", "country": "country"}  # countries must not be served
+    series = series[series["dimension"].isin(list(kinds))].assign(
+        on=lambda f: [(pd.Timestamp(p) + pd.offsets.MonthEnd(0)).date() for p in f["period_on"]],
+        kind=lambda f: f["dimension"].map(kinds),
+        place=lambda f: [WORKERS_WORLD if d == "total" else v for d, v in zip(f["dimension"], f["dimension_value"],
+                                                                              strict=True)],
+    )
     for on in dates:
         system = workers_date_system(table, on, policy)
         if not system.atoms:
@@ -266,7 +288,10 @@ def _workers_audit(store: Store, role: AuditRole, policy: DisclosurePolicy, repo
         for key in system.figures:
             _, frame = outcomes.protected_workers_for(store, key, [on], policy)
             _mark(served, key, frame["ps_workers"].iloc[0], system, report.problems, f"workers tile {on}")
-        for row in series[series["period_on"] == on].itertuples(index=False):
+        for row in series[series["on"] == on].itertuples(index=False):
+            if row.kind == "country" and not pd.isna(row.value):
+                report.problems.append(f"WORKERS BY COUNTRY served: {row.place} {on}")
+                continue
             _mark(served, (row.kind, row.place), row.value, system, report.problems, f"indicator ST-02 {on}")
         _audit_family(system, served, [], role, policy, report, members, f"workers {on}")
 

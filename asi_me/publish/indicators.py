@@ -8,7 +8,7 @@ and share below the threshold (MT-01, MT-02). For everyone but the secretariat t
 stored observations are never served: each value is recomputed from the same protected
 cells the dashboard, the CoC screen and the map show, so a figure hidden on a screen is
 hidden in every series, file and route, and only the disaggregations those cells cover
-are published (ST-02 by region and country, ST-07 by stage, MT-01/MT-02 by region).
+are published (ST-02 by region, ST-07 by stage, MT-01/MT-02 by region).
 An indicator in a unit of tonnes or emissions that is not declared here is withheld
 from them altogether (fail closed).
 """
@@ -79,22 +79,6 @@ def coc_indicator_figures(store: Store, viewer: Viewer, policy: DisclosurePolicy
     return frame
 
 
-def worker_indicator_figures(store: Store, viewer: Viewer, policy: DisclosurePolicy | None = None) -> pd.DataFrame:
-    """ST-02 at each month end: the world, each region and each country as the dashboard
-    tile shows them (NaN where hidden)."""
-    del viewer
-    dates = outcomes.worker_dates(store)
-    table = outcomes.company_workers(store, dates)
-    cells = outcomes.protected_worker_cells(store, policy or DisclosurePolicy.from_settings(), dates)
-    rows = []
-    for on in dates:
-        for (kind, place), (value, note) in sorted(cells.get(on, {}).items()):
-            rows.append({"period_on": on, "kind": kind, "place": place,
-                         "value": float("nan") if note else value, "suppression_note": note})
-    del table
-    return pd.DataFrame(rows, columns=["period_on", "kind", "place", "value", "suppression_note"])
-
-
 def _month_end(on: date) -> date:
     return (pd.Timestamp(on) + pd.offsets.MonthEnd(0)).date()
 
@@ -115,14 +99,12 @@ def _protected_rows(store: Store, code: str, source: str, observed: pd.DataFrame
                      "suppression_note": note if note else ("no reports" if missing else None)})
 
     if source == "workers":
-        wanted = observed[observed["dimension"].isin(["total", "region", "country"])]
+        wanted = observed[observed["dimension"].isin(["total", "region"])]
         periods = sorted(set(wanted["period_on"]))
         ends = {p: _month_end(p) for p in periods}
         cells = outcomes.protected_worker_cells(store, policy, sorted(set(ends.values())))
-        kind_of = {"total": "world", "region": "region", "country": "country"}
         for row in wanted.itertuples(index=False):
-            key = ("world", certifications.WORLD) if row.dimension == "total" else (kind_of[row.dimension],
-                                                                                    row.dimension_value)
+            key = ("world", certifications.WORLD) if row.dimension == "total" else ("region", row.dimension_value)
             value, note = cells.get(ends[row.period_on], {}).get(key, (None, None))
             add(row.period_on, row.dimension, row.dimension_value, value, note)
         return rows

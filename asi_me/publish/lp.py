@@ -97,12 +97,6 @@ class IntervalSolver:
         lp.a_matrix_.index_ = np.array([r for c in columns for r, _ in c], dtype=np.int32)
         lp.a_matrix_.value_ = np.array([v for c in columns for _, v in c], dtype="float64")
         self.highs.passModel(lp)
-        from scipy.sparse import coo_matrix  # noqa: PLC0415 - kept for deep_point
-        rows_of = np.repeat(np.arange(n_atoms), [len(c) for c in columns])
-        self._matrix = coo_matrix(
-            (lp.a_matrix_.value_, (lp.a_matrix_.index_, rows_of)), shape=(len(rows), n_atoms)
-        )
-        self._rhs = np.asarray(lp.row_lower_, dtype="float64")
         self._cost_index = np.arange(n_atoms, dtype=np.int32)
         self._last_cost: np.ndarray = np.zeros(n_atoms)
 
@@ -125,37 +119,6 @@ class IntervalSolver:
         if status == highspy.HighsModelStatus.kInfeasible:
             raise InfeasibleKnowledge("The published figures and bounds admit no solution: the data is inconsistent.")
         raise RuntimeError(f"HiGHS stopped with {self.highs.modelStatusToString(status)}.")
-
-    def deep_point(self, vector: Vector, bound: float, truth: np.ndarray, *, below: bool) -> np.ndarray | None:
-        """A point where `vector` is at most (below) or at least `bound` and as many atoms
-        as possible stay at or above their true value (the sum of min(x / truth, 1) is
-        maximised): a member whose own rows all lie under it cannot rule that side out.
-        None where no such point exists."""
-        from scipy.optimize import linprog  # noqa: PLC0415 - only the screening needs it
-        from scipy.sparse import coo_matrix, vstack  # noqa: PLC0415
-
-        positive = np.flatnonzero(truth > 0)
-        n, k = self.n, len(positive)
-        a = self._matrix
-        eq = coo_matrix((a.data, (a.row, a.col)), shape=(a.shape[0], n + k))
-        cost_row = np.zeros(n + k)
-        for atom, coefficient in vector.items():
-            cost_row[atom] += coefficient
-        sign = 1.0 if below else -1.0
-        # z_j - x_a / truth_a <= 0 for each positive atom a = positive[j]
-        link = coo_matrix(
-            (np.r_[np.ones(k), -self.scale / truth[positive]],
-             (np.r_[np.arange(k), np.arange(k)], np.r_[n + np.arange(k), positive])),
-            shape=(k, n + k),
-        )
-        a_ub = vstack([coo_matrix(sign * cost_row[None, :]), link]).tocsr()
-        b_ub = np.r_[sign * bound / self.scale, np.zeros(k)]
-        bounds = [(lo if np.isfinite(lo) else None, None) for lo in self._lower] + [(0.0, 1.0)] * k
-        result = linprog(
-            np.r_[np.zeros(n), -np.ones(k)], A_ub=a_ub, b_ub=b_ub, A_eq=eq.tocsr(), b_eq=self._rhs,
-            bounds=bounds, method="highs",
-        )
-        return result.x[:n] * self.scale if result.status == 0 else None
 
     def interval(self, vector: Vector) -> Interval:
         return self.interval_with_points(vector)[0]

@@ -22,9 +22,6 @@ import numpy as np
 from asi_me.publish.lp import Interval, IntervalSolver, Vector
 
 NO_REPORTS = "no reports"
-# Members left unscreened by the public's extreme points above which one search for a
-# deeper witness point (two larger programmes) is cheaper than a programme per member.
-DEEP_POINTS_FROM = 40
 
 
 @dataclass(frozen=True)
@@ -227,10 +224,7 @@ def protect_system(
             continue
         # Then each member, with what it knows of its own rows. Hiding a figure only widens
         # what is feasible, so points found earlier stay valid witnesses.
-        pending = [i for i in range(len(members)) if not _covers((at_low, at_high), own[i])]
-        if len(pending) > DEEP_POINTS_FROM:
-            deep = _deep_points(state["solver"], vector, value, level, system.values, system.lower)  # type: ignore[arg-type]
-            pending = [i for i in pending if not _screened(deep, own[i])]
+        pending = _unscreened(vector, value, level, system, own, (at_low, at_high), interval)
         for i in pending:
             while True:
                 solver = state["solver"]  # type: ignore[assignment]
@@ -244,62 +238,83 @@ def protect_system(
     return notes
 
 
+def _unscreened(
+    vector: Vector, value: float, level: float, system: FigureSystem, own: np.ndarray,
+    points: tuple[np.ndarray, np.ndarray], interval: Interval,
+) -> list[int]:
+    """Rows of `own` (members' lower bounds) that need a programme of their own.
+
+    The true atoms satisfy every published equation and bound, and so does each extreme
+    point of the public's interval; so does any mix of the two. For each member the mix
+    that just reaches its protection limit (on the other companies' part of the figure)
+    keeps every atom as near its true value as can be, and a true value is at least any
+    member's own part of it: a member whose own rows lie under both mixes cannot rule
+    either limit out, so the level holds for it. Only the rest need a programme each.
+    """
+    if own.size == 0:
+        return []
+    low_point, high_point = points
+    if np.isnan(low_point).any() or np.isnan(high_point).any():
+        return list(range(len(own)))
+    coefficients = np.zeros(own.shape[1])
+    for atom, c in vector.items():
+        coefficients[atom] += c
+    rest = np.abs(value - own @ coefficients)
+    truth = system.values
+    covered = np.ones(len(own), dtype=bool)
+    for point, reached in ((low_point, interval.low), (high_point, interval.high)):
+        gap = abs(value - reached)
+        share = np.ones(len(own)) if gap < 1e-12 else np.clip(level * rest / gap, 0.0, 1.0)
+        mix = truth[None, :] - share[:, None] * (truth - point)[None, :]
+        covered &= np.all(own <= mix + 1e-6 * np.maximum(1.0, np.abs(own)), axis=1)
+    return np.flatnonzero(~covered).tolist()
+
+
+def _covered_rows(own: np.ndarray, points: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    """Per row of `own`: whether both points lie at or above it (NaN points cover nothing)."""
+    low, high = points
+    if own.size == 0:
+        return np.zeros(len(own), dtype=bool)
+    if np.isnan(low).any() or np.isnan(high).any():
+        return np.zeros(len(own), dtype=bool)
+    slack = 1e-6 * np.maximum(1.0, np.abs(own))
+    return np.all(own <= np.minimum(low, high) + slack, axis=1)
+
+
 def audit_system(
-    system: FigureSystem, published: Mapping[Hashable, bool], level: float, attackers: Iterable[str] | None = None
+    system: FigureSystem, published: Mapping[Hashable, bool], level: float, attackers: Iterable[str] | None = None,
+    extra_rows: Iterable[tuple[Vector, float, float]] = (),
 ) -> list[Finding]:
     """Every hidden figure that fails the policy by itself, and every sensitive union, that an
     attacker can pin within `level` (a figure hidden only to protect another is not
     confidential itself). A sensitive figure that is published is the caller's to report.
 
-    `published` says, per figure, whether the viewer can obtain its value; the attackers
-    are the public and every member of `system.own` (or those named).
+    `published` says, per figure, whether the viewer can obtain its value; `extra_rows` are
+    further (vector, low, high) facts the viewer can derive (a rounded share, a ratio); the
+    attackers are the public and every member of `system.own` (or those named).
     """
     findings: list[Finding] = []
     if not system.atoms:
         return findings
     rows = [(f.vector, f.value, f.value) for k, f in system.figures.items() if published.get(k)]
+    rows += list(extra_rows)
     solver = IntervalSolver(len(system.atoms), rows, system.lower)
     targets = [t for t in _targets(system) if not published.get(t[0])]
-    wanted = None if attackers is None else set(attackers)
-    public_points: dict[Hashable, tuple[np.ndarray, np.ndarray]] = {}
-    for name, lower in _attackers(system):
-        if wanted is not None and name not in wanted:
+    names = list(system.own)
+    wanted = set(attackers) if attackers is not None else {"public", *(f"member {m}" for m in names)}
+    chosen = [i for i, m in enumerate(names) if f"member {m}" in wanted]
+    own = np.array([np.maximum(system.lower, system.own[names[i]]) for i in chosen]) if chosen else np.zeros((0, 0))
+    for key, vector, value in targets:
+        solver.set_lower(system.lower)
+        interval, at_low, at_high = solver.interval_with_points(vector)
+        if "public" in wanted and not interval.protects(value, level):
+            findings.append(Finding(key, value, interval, "public"))
+        if not chosen:
             continue
-        solver.set_lower(lower)
-        for key, vector, value in targets:
-            points = public_points.get(key)
-            if name != "public" and points is not None and _covers(points, lower):
-                continue  # the public's extreme points respect what this member knows
-            interval, at_low, at_high = solver.interval_with_points(vector)
-            if name == "public":
-                public_points[key] = (at_low, at_high)
-            rest_value, rest_interval = _rest(vector, value, interval, lower, name)
+        for row in _unscreened(vector, value, level, system, own, (at_low, at_high), interval):
+            solver.set_lower(own[row])
+            member_interval = solver.interval(vector)
+            rest_value, rest_interval = _rest(vector, value, member_interval, own[row], "member")
             if not rest_interval.protects(rest_value, level):
-                findings.append(Finding(key, rest_value, rest_interval, name))
+                findings.append(Finding(key, rest_value, rest_interval, f"member {names[chosen[row]]}"))
     return findings
-
-
-def _deep_points(
-    solver: IntervalSolver, vector: Vector, value: float, level: float, truth: np.ndarray, lower: np.ndarray
-) -> tuple[np.ndarray | None, np.ndarray | None]:
-    """For a figure the public cannot pin: a point at or below its lower protection limit
-    and one at or above its upper one, each with every atom as large as it can be."""
-    size = abs(value)
-    solver.set_lower(lower)
-    return (solver.deep_point(vector, value - level * size, truth, below=True),
-            solver.deep_point(vector, value + level * size, truth, below=False))
-
-
-def _screened(points: tuple[np.ndarray | None, np.ndarray | None] | None, lower: np.ndarray) -> bool:
-    """Whether a member whose own rows give these lower bounds still faces both points."""
-    if points is None or points[0] is None or points[1] is None:
-        return False
-    return bool(np.all(points[0] >= lower - 1e-6 * np.maximum(1.0, np.abs(lower)))
-                and np.all(points[1] >= lower - 1e-6 * np.maximum(1.0, np.abs(lower))))
-
-
-def _covers(points: tuple[np.ndarray, np.ndarray], lower: np.ndarray) -> bool:
-    low, high = points
-    with np.errstate(invalid="ignore"):
-        return bool(np.all(~np.isnan(low)) and np.all(low >= lower - 1e-9) and np.all(~np.isnan(high))
-                    and np.all(high >= lower - 1e-9))

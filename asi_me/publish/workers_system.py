@@ -1,10 +1,12 @@
 """People working in PS-certified facilities on one date as one system of atoms.
 
-Atoms are the workers of one country (every company's certified facilities there). The
-figures a viewer can get are the world, each region and each country (the dashboard tile
-for each geographic filter, and the ST-02 indicator series by region and country). The
+Atoms are the workers of one region (every company's certified facilities there). The
+figures a viewer can get are the world and each region (the dashboard tile for no or one
+region filter, and the ST-02 indicator series by region). Workforce is never published by
+country: in most countries one or two companies hold every certified facility, so a
+country figure would be a company's workforce or would have to be suppressed. The
 sensitive unions are the complements a subtraction would give: the world minus a region,
-a region minus one of its countries, wherever they fail the policy by themselves.
+wherever it fails the policy by itself.
 """
 
 from __future__ import annotations
@@ -39,46 +41,38 @@ def _note(policy: DisclosurePolicy, volumes: dict[int, float]) -> str | None:
 
 
 def workers_date_system(table: CompanyWorkers, on: date, policy: DisclosurePolicy) -> FigureSystem:
-    """The world, region and country figures of `on` over its country atoms."""
+    """The world and region figures of `on` over its region atoms."""
     at = table.days == (on - _EPOCH).days
     companies = table.companies[at].tolist()
-    countries = [table.country_names[c] for c in table.countries_at[at].tolist()]
     regions = [table.region_names[r] for r in table.regions_at[at].tolist()]
     workers = table.workers[at].tolist()
     system = FigureSystem.empty()
-    by_country: dict[str, dict[int, float]] = defaultdict(lambda: defaultdict(float))
-    region_of: dict[str, str] = {}
-    for company, country, region, amount in zip(companies, countries, regions, workers, strict=True):
-        by_country[country][company] += float(amount)
-        region_of[country] = region
+    by_region: dict[str, dict[int, float]] = defaultdict(lambda: defaultdict(float))
+    for company, region, amount in zip(companies, regions, workers, strict=True):
+        by_region[region][company] += float(amount)
     own: dict[int, dict[int, float]] = defaultdict(dict)
-    for country in sorted(by_country):
-        index = system.atom(country, float(sum(by_country[country].values())))
-        for company, amount in by_country[country].items():
+    for region in sorted(by_region):
+        index = system.atom(region, float(sum(by_region[region].values())))
+        for company, amount in by_region[region].items():
             own[company][index] = amount
     system.own = {str(c): _dense(v, len(system.atoms)) for c, v in own.items()}
 
     def volumes(of: list[str]) -> dict[int, float]:
         merged: dict[int, float] = defaultdict(float)
-        for country in of:
-            for company, amount in by_country[country].items():
+        for region in of:
+            for company, amount in by_region[region].items():
                 merged[company] += amount
         return merged
 
     def add(key: tuple[str, str], of: list[str], weight: float) -> None:
-        vector = {system.index[c]: 1.0 for c in of}
+        vector = {system.index[r]: 1.0 for r in of}
         system.figures[key] = Figure(key, vector, system.value_of(vector), _note(policy, volumes(of)), weight=weight)
 
-    everywhere = sorted(by_country)
+    everywhere = sorted(by_region)
     add(("world", WORLD), everywhere, 1000.0)
-    for region in sorted(set(region_of.values())):
-        inside = [c for c in everywhere if region_of[c] == region]
-        add(("region", region), inside, 10.0)
-        rest = [c for c in everywhere if region_of[c] != region]
-        _sensitive(system, policy, ("rest", "world", region), rest, volumes)
-        for country in inside:
-            add(("country", country), [country], 1.0)
-            _sensitive(system, policy, ("rest", region, country), [c for c in inside if c != country], volumes)
+    for region in everywhere:
+        add(("region", region), [region], 1.0)
+        _sensitive(system, policy, ("rest", "world", region), [r for r in everywhere if r != region], volumes)
     return system
 
 

@@ -39,7 +39,7 @@ from asi_me.contract import LIST_SEPARATOR, TABLES
 from asi_me.download_cache import cached_bytes
 from asi_me.filters import Filters, Viewer
 from asi_me.policy import DisclosurePolicy
-from asi_me.publish.gate import is_gated
+from asi_me.publish.gate import gated_table, is_gated
 from asi_me.store import Store
 from asi_me.xlsx import XlsxWriter
 
@@ -468,6 +468,8 @@ def tables_left_out_of_workbook(store: Store, viewer: Viewer) -> list[dict[str, 
     out: list[dict[str, Any]] = []
     for name in TABLES:
         rows = int(store.manifest.tables.get(name, {}).get("rows", 0))
+        if is_gated(viewer, name) and rows > EXCEL_MAX_ROWS - 1:
+            rows = len(gated_table(store, viewer, name))  # what this viewer gets is the gate's rows
         if download_scope(viewer, name) == "all rows" and rows > EXCEL_MAX_ROWS - 1:
             title = TABLES[name].title
             note = excel_left_out_note(title, name, rows, in_workbook=False)

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from asi_me.publish.lp import Interval, IntervalSolver, Vector
+from asi_me.publish.lp import InfeasibleKnowledge, Interval, IntervalSolver, Vector
 
 NO_REPORTS = "no reports"
 
@@ -225,6 +225,7 @@ def protect_system(
         # Then each member, with what it knows of its own rows. Hiding a figure only widens
         # what is feasible, so points found earlier stay valid witnesses.
         pending = _unscreened(vector, value, level, system, own, (at_low, at_high), interval)
+        pending = _failing_members(state["solver"], vector, value, level, own, pending)  # type: ignore[arg-type]
         for i in pending:
             while True:
                 solver = state["solver"]  # type: ignore[assignment]
@@ -270,6 +271,44 @@ def _unscreened(
     return np.flatnonzero(~covered).tolist()
 
 
+def _failing_members(
+    solver: IntervalSolver, vector: Vector, value: float, level: float, own: np.ndarray, rows: list[int]
+) -> list[int]:
+    """The rows of `own` that may fail, found by checking groups of members at once.
+
+    A group's componentwise largest own rows bound every member's knowledge from above, so
+    the interval under them lies inside each member's: if it still reaches the level for
+    the member with the most to protect, the whole group passes. Otherwise the group is
+    halved, down to single members, whose own interval decides.
+    """
+    if not rows:
+        return []
+    coefficients = np.zeros(own.shape[1])
+    for atom, c in vector.items():
+        coefficients[atom] += c
+    failing: list[int] = []
+    stack = [np.array(rows)]
+    while stack:
+        group = stack.pop()
+        bound = own[group].max(axis=0)
+        rest = float(np.max(np.abs(value - own[group] @ coefficients)))
+        try:
+            solver.set_lower(bound)
+            interval = solver.interval(vector)
+            passes = (value - interval.low >= level * rest - 1e-7 * max(1.0, abs(value))
+                      and interval.high - value >= level * rest - 1e-7 * max(1.0, abs(value)))
+        except InfeasibleKnowledge:
+            passes = False
+        if passes:
+            continue
+        if len(group) == 1:
+            failing.append(int(group[0]))
+        else:
+            half = len(group) // 2
+            stack += [group[half:], group[:half]]
+    return sorted(failing)
+
+
 def _covered_rows(own: np.ndarray, points: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
     """Per row of `own`: whether both points lie at or above it (NaN points cover nothing)."""
     low, high = points
@@ -311,7 +350,8 @@ def audit_system(
             findings.append(Finding(key, value, interval, "public"))
         if not chosen:
             continue
-        for row in _unscreened(vector, value, level, system, own, (at_low, at_high), interval):
+        pending = _unscreened(vector, value, level, system, own, (at_low, at_high), interval)
+        for row in _failing_members(solver, vector, value, level, own, pending):
             solver.set_lower(own[row])
             member_interval = solver.interval(vector)
             rest_value, rest_interval = _rest(vector, value, member_interval, own[row], "member")

@@ -84,7 +84,8 @@ class DisclosurePolicy:
         positive = sorted((float(v) for v in volumes.values() if v and v > 0), reverse=True)
         if not positive:
             return None
-        return self.primary_note_of(len(positive), positive[0], sum(positive), positive[1] if len(positive) > 1 else 0.0)
+        second = positive[1] if len(positive) > 1 else 0.0
+        return self.primary_note_of(len(positive), positive[0], sum(positive), second)
 
     def primary_note_of(self, reporters: int, largest: float, total: float, second: float | None = None) -> str | None:
         """`primary_note` from a cell's summary: the number of companies with a positive

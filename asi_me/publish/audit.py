@@ -70,11 +70,11 @@ class AuditReport:
             f"{self.hidden_checked} sensitive figures and unions checked against ±{self.level * 100:g}% "
             f"for the public and {self.members_checked} member(s), in {self.seconds:.1f} s."
         ]
-        for f in self.findings:
-            lines.append(
-                f"NARROW  {_describe(f.key)}: true {f.value:,.1f}, provable [{f.interval.low:,.1f}, "
-                f"{f.interval.high:,.1f}] by the {f.attacker}"
-            )
+        lines += [
+            f"NARROW  {_describe(f.key)}: true {f.value:,.1f}, provable [{f.interval.low:,.1f}, "
+            f"{f.interval.high:,.1f}] by the {f.attacker}"
+            for f in self.findings
+        ]
         lines += [f"COUNT   {c.where}: provable [{c.low:g}, {c.high:g}]" for c in self.counts]
         lines += [f"PROBLEM {p}" for p in self.problems]
         verdict = "PASS: nothing provable inside the protection level." if self.ok else (
@@ -105,7 +105,7 @@ def view_filters(view: View) -> Filters:
     return Filters()
 
 
-def _mark(
+def _mark(  # noqa: PLR0917 - one private step of the algorithm
     served: dict[Hashable, float], key: Hashable, value: object, system: FigureSystem, problems: list[str], route: str
 ) -> None:
     """Record a served figure (None/NaN: hidden on this route) and check it against the data."""
@@ -124,7 +124,7 @@ def _mark(
     served[key] = number
 
 
-def _collect_coc_year(
+def _collect_coc_year(  # noqa: PLR0917 - one private step of the algorithm
     store: Store, viewer: Viewer, year: int, system: FigureSystem, policy: DisclosurePolicy, problems: list[str]
 ) -> tuple[dict[Hashable, float], list[tuple[dict[int, float], float, float]]]:
     """What `viewer` is served of one CoC year, in every public view: figure -> value (NaN
@@ -158,9 +158,11 @@ def _collect_coc_year(
             if source_key is not None and not pd.isna(row.share_of_source):
                 ratios.append((key, source_key, float(row.share_of_source)))
         yoy = coc.coc_year_over_year(store, viewer, year, filters, policy=policy)
-        for row in yoy.itertuples(index=False):
-            if not pd.isna(row.change_t) and (pd.isna(row.output_t) or pd.isna(row.previous_output_t)):
-                problems.append(f"YEAR-OVER-YEAR {year} {view} {row.stage}: a change is served beside a hidden output")
+        problems += [
+            f"YEAR-OVER-YEAR {year} {view} {row.stage}: a change is served beside a hidden output"
+            for row in yoy.itertuples(index=False)
+            if not pd.isna(row.change_t) and (pd.isna(row.output_t) or pd.isna(row.previous_output_t))
+        ]
     rows: list[tuple[dict[int, float], float, float]] = []
     for key, source_key, share in ratios:
         a, b = served.get(key), served.get(source_key)
@@ -184,7 +186,7 @@ def _served_observations(store: Store, viewer: Viewer, code: str) -> pd.DataFram
     return frame[codes == code]
 
 
-def _collect_indicators(
+def _collect_indicators(  # noqa: PLR0917 - one private step of the algorithm
     store: Store, viewer: Viewer, systems: dict[int, FigureSystem], served: dict[int, dict[Hashable, float]],
     extra: dict[int, list[tuple[dict[int, float], float, float]]], problems: list[str],
 ) -> None:
@@ -245,7 +247,7 @@ def _coc_audit(store: Store, role: AuditRole, policy: DisclosurePolicy, report: 
         _audit_family(system, served[year], extra[year], role, policy, report, members, f"CoC {year}")
 
 
-def _audit_family(
+def _audit_family(  # noqa: PLR0917 - one private step of the algorithm
     system: FigureSystem, served: dict[Hashable, float], extra: list[tuple[dict[int, float], float, float]],
     role: AuditRole, policy: DisclosurePolicy, report: AuditReport, members: Iterable[str] | None, family: str,
 ) -> None:

@@ -71,9 +71,9 @@ def coc_indicator_figures(store: Store, viewer: Viewer, policy: DisclosurePolicy
     rows = []
     for year in coc.coc_years(store):
         summary = coc.coc_stage_summary(store, viewer, year, Filters(), policy=policy)
-        for row in summary.itertuples(index=False):
-            rows.append({"reporting_year": year, "stage": row.stage, "output_t": row.output_t,
-                         "global_t": row.global_t, "suppression_note": row.suppression_note})
+        rows += [{"reporting_year": year, "stage": row.stage, "output_t": row.output_t,
+                  "global_t": row.global_t, "suppression_note": row.suppression_note}
+                 for row in summary.itertuples(index=False)]
     frame = pd.DataFrame(rows, columns=["reporting_year", "stage", "output_t", "global_t", "suppression_note"])
     frame["indicator_code"] = np.where(frame["stage"] == CocStage.MATERIAL_CONVERSION.value, "MT-11", "ST-07")
     return frame
@@ -88,8 +88,8 @@ def _protected_rows(store: Store, code: str, source: str, observed: pd.DataFrame
     """The observations of one company-magnitude indicator, recomputed from protected cells
     at the periods and (covered) disaggregations the stored series has."""
     rows: list[dict[str, object]] = []
-    status = dict(zip(zip(observed["period_on"], observed["dimension"], observed["dimension_value"]),
-                      observed["status"], strict=True))
+    keys = zip(observed["period_on"], observed["dimension"], observed["dimension_value"], strict=True)
+    status = dict(zip(keys, observed["status"], strict=True))
 
     def add(period: date, dimension: str, value_name: str, value: float | None, note: str | None) -> None:
         missing = value is None or (isinstance(value, float) and np.isnan(value))

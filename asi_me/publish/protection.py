@@ -212,7 +212,7 @@ def protect_system(
         state["solver"] = _solver(system, hidden_view())
         return True
 
-    for key, vector, value in _targets(system):
+    for _key, vector, value in _targets(system):
         # The public first: hide more until its interval reaches the level.
         while True:
             solver: IntervalSolver = state["solver"]  # type: ignore[assignment]
@@ -239,7 +239,7 @@ def protect_system(
     return notes
 
 
-def _unscreened(
+def _unscreened(  # noqa: PLR0917 - one private step of the algorithm
     vector: Vector, value: float, level: float, system: FigureSystem, own: np.ndarray,
     points: tuple[np.ndarray, np.ndarray], interval: Interval,
 ) -> list[int]:
@@ -271,7 +271,7 @@ def _unscreened(
     return np.flatnonzero(~covered).tolist()
 
 
-def _failing_members(
+def _failing_members(  # noqa: PLR0917 - one private step of the algorithm
     solver: IntervalSolver, vector: Vector, value: float, level: float, own: np.ndarray, rows: list[int]
 ) -> list[int]:
     """The rows of `own` that may fail, found by checking groups of members at once.

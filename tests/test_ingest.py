@@ -25,6 +25,7 @@ FIXTURES = Path(__file__).parent / "fixtures" / "ingest_valid"
 LIST_COLUMNS = {
     ("facilities", "activities"),
     ("certifications", "external_certifications"),
+    ("certifications", "derived_columns"),
     ("auditing_firms", "countries"),
     ("evidence", "toc_node_ids"),
 }
@@ -135,8 +136,8 @@ BAD_CELLS = {
         ("certifications.csv", "2", "standard_version", "PS-2019", "vocabulary"),
     ),
     "vocabulary in a list": (
-        ("facilities.csv", 4, "activities", "primary_production;smelting"),
-        ("facilities.csv", "4", "activities", "smelting", "vocabulary"),
+        ("facilities.csv", 4, "activities", "primary_production;anodising"),
+        ("facilities.csv", "4", "activities", "anodising", "vocabulary"),
     ),
     "range": (("facilities.csv", 2, "workers", "-5"), ("facilities.csv", "2", "workers", "-5", "range")),
     "pattern": (
@@ -161,8 +162,8 @@ BAD_CELLS = {
     ),
     "country code": (("members.csv", 2, "country", "XX"), ("members.csv", "2", "country", "XX", "country code")),
     "country code in a list": (
-        ("auditing_firms.csv", 2, "countries", "AU;UK"),
-        ("auditing_firms.csv", "2", "countries", "UK", "country code"),
+        ("auditing_firms.csv", 2, "countries", "AU;ZZ"),
+        ("auditing_firms.csv", "2", "countries", "ZZ", "country code"),
     ),
     "version of standard": (
         ("certifications.csv", 4, "standard", "CoC"),
@@ -232,7 +233,9 @@ def test_vocabulary_message_reads_as_a_sentence(exports, data_dir, tmp_path, cap
     assert code == 1
     assert [p["message"] for p in problems] == [
         "certifications.csv row 14, column standard_version: value 'PS-2019' is not allowed "
-        "(rule: vocabulary StandardVersion); use one of PS-2014, PS-2017, PS-2022, CoC-2017, CoC-2022."
+        "(rule: vocabulary StandardVersion); did you mean PS-2014 ('PS V1 (2014)'), PS-2017 ('PS V2 (2017)') or "
+        "PS-2022 ('PS V3 (2022)')? Otherwise use one of PS-2014, PS-2017, PS-2022, CoC-2017, CoC-2022 (the codes, "
+        "or their labels in the data dictionary, in any case)."
     ]
 
 
@@ -439,13 +442,13 @@ def test_xlsx_workbook_with_sheets_named_after_tables(data_dir, tmp_path):
     assert current_manifest(data_dir).tables["members"]["sources"] == ["crm_export.xlsx sheet members"]
 
     firms["C3"] = "soon"
-    sheet["D6"] = "Norway"
+    sheet["D6"] = "Atlantis"
     workbook.save(path)
     before = fingerprint(data_dir)
     code, problems = run([path], data_dir, tmp_path)
     assert code == 1
     assert [(p["file"], p["row"], p["column"], p["value"], p["rule"]) for p in problems] == [
-        ("crm_export.xlsx sheet members", "6", "country", "Norway", "country code"),
+        ("crm_export.xlsx sheet members", "6", "country", "Atlantis", "country code"),
         ("crm_export.xlsx sheet auditing_firms", "3", "accredited_on", "soon", "type"),
     ]
     assert fingerprint(data_dir) == before

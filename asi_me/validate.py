@@ -445,6 +445,7 @@ class Frame:
     base: pa.Table | None = None  # rows of the current snapshot kept beside the supplied ones (an update)
     order_index: np.ndarray | None = None  # (update) positions in concat(base, supplied) of the result's rows
     removes_keys: bool = False  # (update) keys of the current snapshot are removed (replace or deletion list)
+    explained: dict[str, np.ndarray] = field(default_factory=dict)  # rows whose empty cell is reported already
 
     @property
     def num_rows(self) -> int:
@@ -754,8 +755,8 @@ def derive_fields(frame: Frame, problems: ProblemLog) -> None:
         frame.present["certification_type"] = type_given | from_span
         frame.present["expires_on"] = expiry_given | from_type
         for column, other in (("certification_type", "expires_on"), ("expires_on", "certification_type")):
-            if column not in frame.given and frame.base is None:
-                continue  # reported once as a missing column
+            if column not in frame.given:
+                continue  # reported once as a missing column, or (an update) taken from the current snapshot
             missing = _where(~frame.present[column])
             problems.add(
                 frame, missing, column, None, RULE_REQUIRED, "", "the cell is empty and cannot be derived",
@@ -777,7 +778,8 @@ def _parse_scalar(frame: Frame, rule: ColumnRule, column: pa.Array, problems: Pr
     frame.raw[rule.name] = text
     frame.present[rule.name] = present
     if not rule.nullable and rule.name not in DERIVABLE.get(frame.table, ()):
-        missing = _where(~present)
+        explained = frame.explained.get(rule.name)
+        missing = _where(~present if explained is None else ~present & ~explained)
         problems.add(
             frame, missing, rule.name, None, RULE_REQUIRED, "", "the cell is empty but a value is required",
             f"fill in {rule.name} ({rule.description.rstrip('.')})",
@@ -1124,13 +1126,15 @@ def check_references(frames: dict[str, Frame], problems: ProblemLog) -> None:
                 continue
             keys = _key_values(parent, parent_column)
             index = _where(child.ok[column])
-            values = _take(child.typed[column], index)
+            values = _take(child.typed[column], index).cast(pa.string())
             bad = index[~_mask(pc.is_in(values, keys))]
             problems.add(
                 child, bad, column, _take(child.typed[column], bad), RULE_REFERENCE, f"{parent_name}.{parent_column}",
                 f"matches no {parent_column} in {parent_name}{_where_from(parent, parent_name)}",
                 f"add it to {parent_name} or correct {column}",
             )
+            if child.base is not None and parent is not None and parent.removes_keys:
+                _check_kept_rows(child, column, parent_name, parent_column, keys, problems)
     for (name, column), (parent_name, parent_column) in LIST_REFERENCES.items():
         child = frames.get(name)
         if child is None or child.num_rows == 0:
@@ -1152,18 +1156,50 @@ def check_references(frames: dict[str, Frame], problems: ProblemLog) -> None:
 
 
 def _needs_check(child: Frame, parent: Frame | None, parent_column: str) -> bool:
-    if parent is not None and parent.num_rows and not parent.present[parent_column].any():
+    if parent is not None and parent.num_rows and not parent.present[parent_column].any() and \
+            parent_column not in parent.given and parent.base is None:
         return False  # the key column is missing from the parent's file: reported once there, not per child row
-    # Two tables kept unchanged from the current snapshot were checked together when it was made.
-    return child.is_supplied or (parent is not None and parent.is_supplied)
+    # Rows kept unchanged from the current snapshot were checked together when it was made; they are
+    # checked again only when the parent loses rows (a replaced table or a deletion list).
+    return child.is_supplied or (parent is not None and parent.is_supplied and parent.removes_keys)
+
+
+def _kept_base(frame: Frame) -> np.ndarray:
+    """Positions in `frame.base` of the snapshot rows an update keeps (updated or not)."""
+    if frame.base is None or frame.order_index is None:
+        return np.zeros(0, dtype=np.int64)
+    kept = frame.order_index[frame.order_index < frame.base.num_rows]
+    return kept
 
 
 def _key_values(parent: Frame | None, column: str) -> pa.Array:
-    if parent is None or parent.num_rows == 0:
+    if parent is None or (parent.num_rows == 0 and parent.base is None):
         return pa.array([], pa.string())
     # Keys that failed their own check still count here, so one bad key is reported once, not again per child.
     values = parent.raw[column] if parent.is_supplied else parent.typed[column]
+    values = values.cast(pa.string())
+    if parent.base is not None:
+        base_values = parent.base[column].combine_chunks().take(pa.array(_kept_base(parent), pa.int64()))
+        values = pa.concat_arrays([values, base_values.cast(pa.string())])
     return pc.unique(values.drop_null())
+
+
+def _check_kept_rows(  # noqa: PLR0917
+    child: Frame, column: str, parent_name: str, parent_column: str, keys: pa.Array, problems: ProblemLog
+) -> None:
+    """An update keeps snapshot rows of `child` that point at rows the parent has just lost: name them."""
+    kept = _kept_base(child)
+    values = child.base[column].combine_chunks().take(pa.array(kept, pa.int64())).cast(pa.string())
+    bad = _where(_mask(pc.is_valid(values)) & ~_mask(pc.is_in(values, keys)))
+    if not bad.size:
+        return
+    label = f"{child.table}.parquet (current snapshot, kept by the update of {child.label})"
+    shadow = Frame(table=child.table, label=label, order=child.order, rows=kept + 1, is_supplied=False)
+    problems.add(
+        shadow, bad, column, _take(values, bad), RULE_REFERENCE, f"{parent_name}.{parent_column}",
+        f"matches no {parent_column} in {parent_name} after this update",
+        f"keep the {parent_name} row, or update or delete this {child.table} row too",
+    )
 
 
 def _where_from(parent: Frame | None, parent_name: str) -> str:
@@ -1182,9 +1218,13 @@ def validate_frames(frames: dict[str, Frame], problems: ProblemLog, mass_balance
 
 
 def check_header(  # noqa: PLR0917
-    frame_label: str, order: int, table: str, header: list[str], problems: ProblemLog, header_row: int | None = None
+    frame_label: str, order: int, table: str, header: list[str], problems: ProblemLog, header_row: int | None = None,
+    update: bool = False,
 ) -> list[str]:
-    """Missing required, unexpected and repeated columns; returns the usable column names."""
+    """Missing required, unexpected and repeated columns; returns the usable column names.
+
+    In an update only the key columns must be present: rows already in the snapshot keep the
+    values of the columns a file leaves out, and new rows are checked one by one."""
     rules = RULES[table]
     seen: set[str] = set()
     usable: list[str] = []
@@ -1202,7 +1242,7 @@ def check_header(  # noqa: PLR0917
         problems.add_file(frame_label, order, name, name, RULE_UNEXPECTED_COLUMN, table,
                           f"is not a column of {table}", hint, row=header_row)
     for name, rule in rules.items():
-        if rule.required and name not in seen:
+        if rule.required and name not in seen and (not update or name in TABLES[table].key):
             problems.add_file(frame_label, order, name, None, RULE_MISSING_COLUMN, table, "the column is missing",
                               f"add a column named {name} ({rule.description.rstrip('.')})")
     return usable
@@ -1235,10 +1275,11 @@ def validate_tables(
 
 def build_frame(  # noqa: PLR0917
     table: str, label: str, order: int, data: pa.Table, rows: np.ndarray, problems: ProblemLog,
-    header_row: int | None = None,
+    header_row: int | None = None, *, update: bool = False, explained: dict[str, np.ndarray] | None = None,
 ) -> Frame:
-    """Check the header and every cell of one supplied table."""
-    usable = check_header(label, order, table, list(data.column_names), problems, header_row)
+    """Check the header and every cell of one supplied table (`explained`: rows per column whose empty
+    cell a source profile has reported already)."""
+    usable = check_header(label, order, table, list(data.column_names), problems, header_row, update)
     columns: dict[str, pa.Array] = {}
     for name in usable:
         column = data.column(data.column_names.index(name))
@@ -1250,9 +1291,42 @@ def build_frame(  # noqa: PLR0917
                 f"the column has type {column.type}, which cannot be read as {RULES[table][name].type_text()}",
                 "export it as text, numbers, dates or a list of text",
             )
-    frame = Frame(table=table, label=label, order=order, rows=np.asarray(rows, dtype=np.int64))
+    frame = Frame(table=table, label=label, order=order, rows=np.asarray(rows, dtype=np.int64),
+                  explained=dict(explained or {}))
     parse_frame(frame, columns, problems)
     return frame
+
+
+def build_key_frame(  # noqa: PLR0917
+    table: str, label: str, order: int, data: pa.Table, rows: np.ndarray, problems: ProblemLog,
+    header_row: int | None = None,
+) -> dict[str, pa.Array] | None:
+    """The typed keys of a deletion list (a file holding a table's key columns); None if a key column is
+    missing. Rows with a bad key are reported and left out."""
+    key = TABLES[table].key
+    header = list(data.column_names)
+    missing = [c for c in key if c not in header]
+    for column in missing:
+        problems.add_file(label, order, column, None, RULE_DELETION, table, "the key column is missing",
+                          f"a deletion list for {table} holds its key columns: " + ", ".join(key))
+    for column in header:
+        if column not in key:
+            problems.add_file(label, order, column, column, RULE_DELETION, table, f"is not a key column of {table}",
+                              "a deletion list holds only " + ", ".join(key), row=header_row)
+    if missing:
+        return None
+    frame = Frame(table=table, label=label, order=order, rows=np.asarray(rows, dtype=np.int64))
+    rules = RULES[table]
+    for column in key:
+        _parse_scalar(frame, rules[column], _as_text(data[column].combine_chunks()), problems)
+    ok = np.logical_and.reduce([frame.ok[c] for c in key])
+    return {c: frame.typed[c].filter(pa.array(ok)) for c in key}
+
+
+def key_strings(columns: Mapping[str, pa.Array], key: tuple[str, ...]) -> pa.Array:
+    """One text per row standing for a (possibly multi-column) key; null where a part is null."""
+    parts = [pc.cast(columns[c], pa.string()) for c in key]
+    return parts[0] if len(parts) == 1 else pc.binary_join_element_wise(*parts, "\x1f")
 
 
 def trusted_frame(table: str, label: str, order: int, data: pa.Table) -> Frame:

@@ -470,7 +470,8 @@ def test_xlsx_single_sheet_takes_the_file_name(data_dir, tmp_path):
     assert run([path], data_dir, tmp_path) == (0, [])
     store = Store.open_current(data_dir)
     # An update: the new meeting is added after the three kept ones.
-    assert list(store.query("select meeting_id from governance_meetings").meeting_id) == ["G001", "G002", "G003", "G010"]
+    ids = list(store.query("select meeting_id from governance_meetings").meeting_id)
+    assert ids == ["G001", "G002", "G003", "G010"]
     assert store.query("select location from governance_meetings where meeting_id = 'G010'").location[0] == "Zürich"
 
 

@@ -79,6 +79,7 @@ from asi_me.xlsx import XlsxWriter
 __all__ = ["IngestResult", "Problem", "UnreadableInputError", "ingest", "run_cli", "validate_tables"]
 
 SUFFIXES = (".csv", ".xlsx", ".parquet")
+TEMPLATE_DESCRIPTION = "ⓘ "  # the first characters of a template's description row (asi_me.template)
 PRINTED_PROBLEMS = 200
 STALE_STAGING_SECONDS = 15 * 60
 # Inside snapshots/ and named like staging folders, so the data folder's ignore rules already cover it.
@@ -331,6 +332,8 @@ def read_xlsx(path: Path, limits: Limits | None = None) -> list[Source]:
     sheets: list[tuple[str, list[str], list[list[str | None]], list[int]]] = []
     try:
         for sheet in workbook.worksheets:
+            if getattr(sheet, "sheet_state", "visible") != "visible":
+                continue  # a template's hidden lists of allowed values
             header: list[str] | None = None
             records: list[list[str | None]] = []
             numbers: list[int] = []
@@ -351,6 +354,8 @@ def read_xlsx(path: Path, limits: Limits | None = None) -> list[Source]:
                 cells = (cells + [None] * len(header))[: len(header)]
                 if all(c is None for c in cells):
                     continue
+                if number == 2 and any(c and c.startswith(TEMPLATE_DESCRIPTION) for c in cells):
+                    continue  # a template's description row
                 records.append(cells)
                 numbers.append(number)
             if header is not None:
@@ -863,7 +868,7 @@ def grouped_problems(problems: pd.DataFrame, examples: int = 3) -> pd.DataFrame:
 
 
 def _count(n: int, noun: str) -> str:
-    return f"{n:,} {noun}" + ("" if n == 1 else "s")
+    return f"{n:,} {noun}" + ("" if n == 1 or noun == QUARANTINED else "s")
 
 
 def summary_lines(result: IngestResult, dry_run: bool, data_dir: Path, report: Path | None) -> list[str]:

@@ -757,7 +757,11 @@ def derive_fields(frame: Frame, problems: ProblemLog) -> None:
         for column, other in (("certification_type", "expires_on"), ("expires_on", "certification_type")):
             if column not in frame.given:
                 continue  # reported once as a missing column, or (an update) taken from the current snapshot
-            missing = _where(~frame.present[column])
+            # A row whose issue date is itself refused is reported for that, not again here.
+            issued_refused = frame.present["issued_on"] & ~frame.ok["issued_on"]
+            # Without a type the expiry cannot be derived either: the type's problem says so once.
+            no_type = ~frame.present["certification_type"] if column == "expires_on" else np.zeros(n, dtype=bool)
+            missing = _where(~frame.present[column] & ~issued_refused & ~no_type)
             problems.add(
                 frame, missing, column, None, RULE_REQUIRED, "", "the cell is empty and cannot be derived",
                 f"fill in {column}, or give {other} and issued_on so that it can be derived",

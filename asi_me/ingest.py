@@ -158,7 +158,7 @@ def _check_file(path: Path, limits: Limits) -> None:
     size_mb = path.stat().st_size / 1e6
     if size_mb > limits.max_file_mb:
         raise UnreadableInputError(
-            f"{path.name} is {size_mb:,.1f} MB, over the limit of {limits.max_file_mb:,.0f} MB per input file "
+            f"{path.name} is {size_mb:,.4g} MB, over the limit of {limits.max_file_mb:g} MB per input file "
             "(ASI_INGEST_MAX_FILE_MB); split the export, or raise the limit if the machine has the memory."
         )
 
@@ -315,7 +315,7 @@ def _check_xlsx_size(path: Path, limits: Limits) -> None:
     if expanded / 1e6 > limits.max_xlsx_mb:
         raise UnreadableInputError(
             f"{path.name} expands to {expanded / 1e6:,.0f} MB when unpacked, over the limit of "
-            f"{limits.max_xlsx_mb:,.0f} MB (ASI_INGEST_MAX_XLSX_MB); export the table as CSV instead."
+            f"{limits.max_xlsx_mb:g} MB (ASI_INGEST_MAX_XLSX_MB); export the table as CSV instead."
         )
 
 

@@ -195,7 +195,12 @@ def write_snapshot(
         table_info: dict[str, dict[str, Any]] = {}
         content = hashlib.sha256()
         for name in TABLES:
-            table = tables.get(name, empty_table(name)).cast(arrow_schema(TABLES[name]))
+            schema = arrow_schema(TABLES[name])
+            table = tables.get(name, empty_table(name))
+            for field in schema:  # an optional column the caller does not know about is written empty
+                if field.name not in table.column_names and field.nullable:
+                    table = table.append_column(field.name, pa.nulls(table.num_rows, field.type))
+            table = table.select(schema.names).cast(schema)
             path = staging / f"{name}.parquet"
             pq.write_table(
                 table, path, compression="zstd", write_page_checksum=True, write_statistics=True

@@ -844,7 +844,13 @@ def _parse_scalar(frame: Frame, rule: ColumnRule, column: pa.Array, problems: Pr
 
 
 def _control_characters(text: pa.Array, ok: np.ndarray, fail: Any) -> None:
-    bad = ok & _mask(pc.match_substring_regex(text, _CONTROL))
+    # Printable text (nearly every cell) skips the regular expression.
+    suspect = ok & ~_mask(pc.utf8_is_printable(text))
+    if not suspect.any():
+        return
+    bad = np.zeros(len(ok), dtype=bool)
+    index = _where(suspect)
+    bad[index] = _mask(pc.match_substring_regex(_take(text, index), _CONTROL))
     if bad.any():
         fail(bad, RULE_CONTROL, "", "contains a control character (shown as \\xNN)",
              "remove it: text cells take printable characters, tabs and line breaks only")
@@ -944,6 +950,8 @@ def check_unique_key(frame: Frame, problems: ProblemLog) -> None:
         return
     index = _where(ok)
     keys = pa.table({c: _take(frame.typed[c], index) for c in key})
+    if len(key) == 1 and pc.count_distinct(keys.column(0)).as_py() == keys.num_rows:
+        return  # every key distinct: the usual case, without building a DataFrame
     df = keys.to_pandas()
     repeated = df.duplicated(keep="first").to_numpy()
     if not repeated.any():

@@ -136,9 +136,8 @@ def _column(data: pa.Table, headers: tuple[str, ...]) -> pa.Array | None:
 
 
 def _text(array: pa.Array) -> pa.Array:
-    text = array.cast(pa.string()) if not pa.types.is_string(array.type) else array
-    trimmed = pc.utf8_trim_whitespace(text)
-    return pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, pa.string()), trimmed)
+    # Trimming and blank cells are the validation's business; here only the type.
+    return array.cast(pa.string()) if not pa.types.is_string(array.type) else array
 
 
 def _map_words(text: pa.Array, words: dict[str, str]) -> pa.Array:

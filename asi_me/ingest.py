@@ -440,8 +440,21 @@ def _snapshot_tables(data_dir: Path) -> tuple[str | None, dict[str, pa.Table]]:
     if snapshot_id is None:
         return None, {}
     folder = current_folder(data_dir)
-    return snapshot_id, {name: trusted_frame(name, "", 0, read_table(folder, name)).supplied_arrow()
-                         for name in TABLES}
+    return snapshot_id, {name: _conform(name, read_table(folder, name)) for name in TABLES}
+
+
+def _conform(name: str, data: pa.Table) -> pa.Table:
+    """A table of the current snapshot in today's schema (a column the contract has gained is added empty)."""
+    schema = arrow_schema(TABLES[name])
+    columns = []
+    for column in schema:
+        if column.name in data.column_names:
+            columns.append(data[column.name].cast(column.type))
+        elif pa.types.is_list(column.type):
+            columns.append(pa.array([[]] * data.num_rows, column.type))
+        else:
+            columns.append(pa.nulls(data.num_rows, column.type))
+    return pa.table(columns, schema=schema)
 
 
 def _choose_profile(source: Source, profile_name: str | None) -> Profile | str | None:

@@ -950,8 +950,6 @@ def check_unique_key(frame: Frame, problems: ProblemLog) -> None:
         return
     index = _where(ok)
     keys = pa.table({c: _take(frame.typed[c], index) for c in key})
-    if len(key) == 1 and pc.count_distinct(keys.column(0)).as_py() == keys.num_rows:
-        return  # every key distinct: the usual case, without building a DataFrame
     df = keys.to_pandas()
     repeated = df.duplicated(keep="first").to_numpy()
     if not repeated.any():

@@ -107,6 +107,12 @@ def main() -> int:
         print(f"generated {args.rows:,} rows ({size_mb:.1f} MB) in {time.perf_counter() - started:.1f} s")
         seconds, code = timed([csv_path], data_dir, dry_run=True)
         print(f"validate: {seconds:.2f} s, exit {code} ({args.rows / seconds:,.0f} rows/s)")
+        export = root / "educationAl_completions.csv"
+        write_training_export(export, args.rows)
+        print(f"generated an educationAl export of {args.rows:,} rows ({export.stat().st_size / 1e6:.1f} MB)")
+        seconds, code = timed([export], data_dir, dry_run=True, profile="educational-training")
+        print(f"validate with profile educational-training: {seconds:.2f} s, exit {code} "
+              f"({args.rows / seconds:,.0f} rows/s)")
         if args.bad:
             report = pd.read_csv(root / "report.csv")
             print(f"problems in report: {len(report):,}")
@@ -117,12 +123,6 @@ def main() -> int:
             print(f"current snapshot holds {rows:,} indicator_observations rows")
         seconds, code = timed([csv_path], data_dir, dry_run=False)
         print(f"re-ingest of identical file: {seconds:.2f} s, exit {code}")
-        export = root / "educationAl_completions.csv"
-        write_training_export(export, args.rows)
-        print(f"generated an educationAl export of {args.rows:,} rows ({export.stat().st_size / 1e6:.1f} MB)")
-        seconds, code = timed([export], data_dir, dry_run=True, profile="educational-training")
-        print(f"validate with profile educational-training: {seconds:.2f} s, exit {code} "
-              f"({args.rows / seconds:,.0f} rows/s)")
         shutil.rmtree(data_dir, ignore_errors=True)
     return 0
 

@@ -21,7 +21,20 @@ def _parser() -> argparse.ArgumentParser:
     ):
         cmd = sub.add_parser(name, help=text)
         cmd.add_argument("paths", nargs="+", type=Path, help="CSV, XLSX or Parquet files, or folders of them")
-        cmd.add_argument("--report", type=Path, default=None, help="write every problem to this CSV file")
+        cmd.add_argument("--report", type=Path, default=None,
+                         help="write every problem to this file (.csv, or .xlsx with a summary sheet)")
+        cmd.add_argument("--replace", action="append", default=[], metavar="TABLE",
+                         help="the file is the whole TABLE (rows not in it are removed); default: add and update")
+        cmd.add_argument("--profile", default=None, help="read the files with this source profile (default: detect)")
+        cmd.add_argument("--keep-valid", action="store_true",
+                         help="publish the valid rows and set the others aside in the quarantine file")
+        cmd.add_argument("--quarantine", type=Path, default=None,
+                         help="where --keep-valid writes the rows it sets aside (default quarantine.csv)")
+
+    template = sub.add_parser("template", help="write an XLSX template for a table (headers, descriptions, drop-downs)")
+    template.add_argument("table", help="table name, e.g. certifications")
+    template.add_argument("--out", type=Path, default=None, help="file to write (default <table>-template.xlsx)")
+    sub.add_parser("profiles", help="list the source profiles")
 
     scale = sub.add_parser("scale", help="write a snapshot N times the demo's size (not committed)")
     scale.add_argument("--factor", type=int, required=True)
@@ -62,7 +75,19 @@ def main(argv: list[str] | None = None) -> int:
     if args.command in {"ingest", "validate"}:
         from asi_me.ingest import run_cli
 
-        return run_cli(args.paths, data_dir, dry_run=args.command == "validate", report=args.report)
+        return run_cli(args.paths, data_dir, dry_run=args.command == "validate", report=args.report,
+                       replace=args.replace, profile=args.profile, keep_valid=args.keep_valid,
+                       quarantine=args.quarantine)
+    if args.command == "template":
+        from asi_me.template import write_template
+
+        return write_template(args.table, args.out)
+    if args.command == "profiles":
+        from asi_me.profiles import profiles
+
+        for profile in profiles().values():
+            print(f"{profile.name}: {profile.title} -> {profile.table} ({profile.path.name})")
+        return 0
     if args.command == "scale":
         from asi_me.scale import write_scaled
 

@@ -172,6 +172,7 @@ def write_snapshot(
     note: str = "",
     *,
     fixed_time: str | None = None,
+    make_current: bool = True,
     _before_switch: typing.Callable[[], None] | None = None,
     _after_table: typing.Callable[[str], None] | None = None,
 ) -> tuple[str, bool]:
@@ -180,18 +181,26 @@ def write_snapshot(
     Returns (snapshot id, whether anything changed). Tables missing from `tables`
     are written empty. Values must already be valid: this function does not check.
     `_before_switch` and `_after_table` (called with each table name once its file
-    is written in the staging folder) exist so tests can interrupt a write.
+    is written in the staging folder) exist so tests can interrupt a write. With
+    `make_current=False` the snapshot is written but CURRENT stays as it is (a preview
+    that a person publishes later).
     """
     data_dir.mkdir(parents=True, exist_ok=True)
     snapshots = data_dir / "snapshots"
     snapshots.mkdir(exist_ok=True)
-    staging = snapshots / f".staging-{uuid.uuid4().hex}"
+    # The writer's pid in the name lets a later ingest tell a dead writer's leftovers from a live one's.
+    staging = snapshots / f".staging-{os.getpid()}-{uuid.uuid4().hex}"
     staging.mkdir()
     try:
         table_info: dict[str, dict[str, Any]] = {}
         content = hashlib.sha256()
         for name in TABLES:
-            table = tables.get(name, empty_table(name)).cast(arrow_schema(TABLES[name]))
+            schema = arrow_schema(TABLES[name])
+            table = tables.get(name, empty_table(name))
+            for field in schema:  # an optional column the caller does not know about is written empty
+                if field.name not in table.column_names and field.nullable:
+                    table = table.append_column(field.name, pa.nulls(table.num_rows, field.type))
+            table = table.select(schema.names).cast(schema)
             path = staging / f"{name}.parquet"
             pq.write_table(
                 table, path, compression="zstd", write_page_checksum=True, write_statistics=True
@@ -209,7 +218,7 @@ def write_snapshot(
             if _after_table is not None:
                 _after_table(name)
         snapshot_id = content.hexdigest()[:16]
-        if current_id(data_dir) == snapshot_id and (snapshots / snapshot_id / MANIFEST).exists():
+        if (snapshots / snapshot_id / MANIFEST).exists() and (current_id(data_dir) == snapshot_id or not make_current):
             shutil.rmtree(staging)
             # Same data: only derived tables of newer SQL may be missing (each written atomically).
             write_derived(snapshots / snapshot_id)
@@ -232,6 +241,8 @@ def write_snapshot(
             shutil.rmtree(final)
         staging.rename(final)
         _fsync_dir(snapshots)
+        if not make_current:
+            return snapshot_id, True
         if _before_switch is not None:
             _before_switch()
         pointer_tmp = data_dir / f".{CURRENT}.{uuid.uuid4().hex}"

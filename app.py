@@ -8,6 +8,7 @@ pages the viewer's role may open. Pages are layout only; see asi_me/ui.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -16,12 +17,12 @@ import streamlit as st
 
 from asi_me.members import member_companies
 from asi_me.snapshot import Manifest, NoSnapshotError
-from asi_me.ui import auth, cache, filter_bar, presentation, process, widgets
+from asi_me.ui import auth, cache, filter_bar, observe, presentation, process, widgets
 from asi_me.ui.context import PageContext, frame_done, set_page_context
 from asi_me.ui.screens import FAVICON_URL, SCREENS, Screen
 from asi_me.vocab import Role, label
 
-logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+observe.configure_logging(default_format="text")  # JSON lines under the ASGI entrypoint (asi_me/ui/asgi.py)
 log = logging.getLogger("asi_me.app")
 
 ROOT = Path(__file__).resolve().parent
@@ -86,6 +87,9 @@ def main() -> None:
     # The menu is drawn with page links: with client.showSidebarNavigation off, Streamlit's
     # legacy pages/ menu never shows, not even on a process's first request (see context.py).
     page = st.navigation(pages, position="hidden")
+    observe.set_run_field("page", page.url_path)
+    observe.set_run_field("role", str(access.viewer.role))
+    observe.set_run_field("snapshot", manifest.snapshot_id if manifest else None)
     filters = filter_bar.render(data_as_of)
     presenting = presentation.toggle()
     presentation.inject_css()
@@ -138,7 +142,13 @@ def main() -> None:
     process.freeze_heap_once(page.url_path)
 
 
-if __name__ == "__main__":  # streamlit runs the script as __main__; tests import SCREENS
-    # A few runs at a time, the rest queued in order (see asi_me/ui/process.py).
-    with process.run_slot():
+def run_page() -> None:
+    """One page run: queued for a run slot, tagged in the logs, counted in the metrics."""
+    started = time.perf_counter()
+    # A few runs at a time, the rest queued in order (see asi_me/ui/process.py); the wait counts.
+    with observe.page_run(started), process.run_slot():
         main()
+
+
+if __name__ == "__main__":  # streamlit runs the script as __main__; tests import SCREENS
+    run_page()

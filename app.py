@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 import streamlit as st
+from streamlit.navigation.page import StreamlitPage
 
 from asi_me.members import member_companies
 from asi_me.snapshot import Manifest, NoSnapshotError
@@ -26,6 +27,7 @@ observe.configure_logging(default_format="text")  # JSON lines under the ASGI en
 log = logging.getLogger("asi_me.app")
 
 ROOT = Path(__file__).resolve().parent
+HOME_SUFFIX = "-home"  # the default page's internal url_path; see _home_twins
 
 
 def screens_for(role: Role) -> list[Screen]:
@@ -39,6 +41,16 @@ def screens_for(role: Role) -> list[Screen]:
             continue
         out.append(screen)
     return out
+
+
+def _home_twins(screens: Sequence[Screen]) -> list[StreamlitPage]:
+    """Hidden twins of the home screen at its own url_path (/outcomes): Streamlit serves a default
+    page only at "/", so its named URL would otherwise show "Page not found" over the dashboard.
+    The default page itself takes an internal path no link shows (its URL is "/")."""
+    return [
+        st.Page(ROOT / s.file, title=s.title, icon=s.icon, url_path=s.url_path, visibility="hidden")
+        for s in screens if s.default
+    ]
 
 
 def _pairs(companies: pd.DataFrame) -> tuple[tuple[str, str], ...]:
@@ -82,12 +94,15 @@ def main() -> None:
     access = auth.resolve_access(manifest, config.allow_role_switch, _member_choices(manifest) if switching else ())
     screens = screens_for(access.viewer.role)
     pages = [
-        st.Page(ROOT / s.file, title=s.title, icon=s.icon, url_path=s.url_path, default=s.default) for s in screens
+        st.Page(ROOT / s.file, title=s.title, icon=s.icon, default=s.default,
+                url_path=f"{s.url_path}{HOME_SUFFIX}" if s.default else s.url_path)
+        for s in screens
     ]
+    routes = [*pages, *_home_twins(screens)]
     # The menu is drawn with page links: with client.showSidebarNavigation off, Streamlit's
     # legacy pages/ menu never shows, not even on a process's first request (see context.py).
-    page = st.navigation(pages, position="hidden")
-    observe.set_run_field("page", page.url_path)
+    page = st.navigation(routes, position="hidden")
+    observe.set_run_field("page", page.url_path or "home")
     observe.set_run_field("role", str(access.viewer.role))
     observe.set_run_field("snapshot", manifest.snapshot_id if manifest else None)
     filters = filter_bar.render(data_as_of)

@@ -16,9 +16,12 @@ extra routes and middleware when it is built; its own routes (`/_stcore/...`, `/
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import logging
 import os
+import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping, Sequence
 from contextlib import asynccontextmanager
@@ -159,17 +162,26 @@ class RequestMetrics:
 
 # ---------------------------------------------------------------- security headers
 
+def _inline_script_hashes() -> list[str]:
+    """CSP hashes of the inline scripts in Streamlit's index.html (one line today), read from the
+    installed package so that an upgrade that changes them keeps the page working."""
+    html = (Path(st.__file__).parent / "static" / "index.html").read_text(encoding="utf-8")
+    bodies = re.findall(r"<script(?![^>]*\bsrc=)[^>]*>(.*?)</script>", html, flags=re.DOTALL)
+    return [f"'sha256-{base64.b64encode(hashlib.sha256(body.encode()).digest()).decode()}'" for body in bodies]
+
+
 # What the app's own pages need: Streamlit's bundle and its lazily loaded chunks ('self'),
-# Vega's expression compiler ('unsafe-eval'), emotion's style tags ('unsafe-inline' styles),
+# the inline scripts of its index.html (by hash), Vega's expression compiler ('unsafe-eval'),
+# emotion's style tags ('unsafe-inline' styles),
 # data: and blob: images (the favicon, chart exports), blob: workers (deck.gl), the
-# WebSocket back to this origin. Nothing from another host: the app works offline.
+# WebSocket back to this origin, deck.gl's data: basemap style. Nothing from another host: the app works offline.
 CONTENT_SECURITY_POLICY = "; ".join([
     "default-src 'self'",
-    "script-src 'self' 'unsafe-eval'",
+    " ".join(["script-src 'self' 'unsafe-eval'", *_inline_script_hashes()]),
     "style-src 'self' 'unsafe-inline'",
     "img-src 'self' data: blob:",
     "font-src 'self' data:",
-    "connect-src 'self' ws: wss:",
+    "connect-src 'self' data: blob:",
     "worker-src 'self' blob:",
     "child-src 'self' blob:",
     "frame-src 'self' blob: data:",

@@ -270,7 +270,6 @@ async def lifespan(app: Any) -> AsyncIterator[dict[str, Any]]:
 
 def build_app(extra_routes: Sequence[BaseRoute] = ()) -> st.App:
     """The Streamlit app with the readiness and metrics routes, `extra_routes` and the headers."""
-    configure_logging()
     return st.App(
         APP_SCRIPT,
         routes=[*app_routes(), *extra_routes],

@@ -213,6 +213,8 @@ async def _session(port: int, page: str, started: float | None = None) -> Render
                 if msg.script_finished == ForwardMsg.FINISHED_SUCCESSFULLY:
                     render.seconds = time.perf_counter() - began
                     return render
+                if msg.script_finished == ForwardMsg.FINISHED_EARLY_FOR_RERUN:
+                    continue  # a rerun follows at once (a deep link's first run reroutes through app.py)
                 raise RuntimeError(f"the run ended with {ForwardMsg.ScriptFinishedStatus.Name(msg.script_finished)}")
         raise TimeoutError(f"no finished run within {LIMITS['run_timeout_s']:.0f} s")
 

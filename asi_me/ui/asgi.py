@@ -269,7 +269,11 @@ async def lifespan(app: Any) -> AsyncIterator[dict[str, Any]]:
 
 
 def build_app(extra_routes: Sequence[BaseRoute] = ()) -> st.App:
-    """The Streamlit app with the readiness and metrics routes, `extra_routes` and the headers."""
+    """The Streamlit app with the readiness and metrics routes, `extra_routes` and the headers.
+
+    Logging is set up here, when uvicorn imports the module, so that its own start-up lines
+    are JSON lines too."""
+    configure_logging()
     return st.App(
         APP_SCRIPT,
         routes=[*app_routes(), *extra_routes],

@@ -104,22 +104,26 @@ def page_run(started: float) -> Iterator[None]:
     `st.rerun()` and `st.stop()` end a run early by raising; they are not failures.
     """
     ctx = get_script_run_ctx()
-    failed = False
     with run_fields(session=ctx.session_id if ctx else None, page=None, role=None, snapshot=None):
         try:
             yield
         except ScriptControlException:
+            # st.rerun() / st.stop(): the run is cut short on purpose; the run that follows is counted.
+            run_log.debug("page run ended early (rerun or stop)")
             raise
         except Exception:
-            failed = True
+            _finish_run(started, failed=True)
             raise
-        finally:
-            seconds = time.perf_counter() - started
-            page = getattr(_run_fields, "page", None) or "unknown"
-            role = getattr(_run_fields, "role", None) or "unknown"
-            record_page_run(page, role, seconds, failed=failed)
-            run_log.info("page run %s", "failed" if failed else "finished",
-                         extra={"duration_ms": round(seconds * 1000, 1)})
+        else:
+            _finish_run(started, failed=False)
+
+
+def _finish_run(started: float, *, failed: bool) -> None:
+    seconds = time.perf_counter() - started
+    page = getattr(_run_fields, "page", None) or "unknown"
+    role = getattr(_run_fields, "role", None) or "unknown"
+    record_page_run(page, role, seconds, failed=failed)
+    run_log.info("page run %s", "failed" if failed else "finished", extra={"duration_ms": round(seconds * 1000, 1)})
 
 
 def set_run_field(name: str, value: str | None) -> None:

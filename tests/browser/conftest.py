@@ -499,3 +499,9 @@ def asgi_demo_server(browser: Browser, artifacts: Path) -> Iterator[StreamlitSer
         yield server
     finally:
         stop_server(server)
+
+
+@pytest.fixture(scope="session")
+def asgi_server_control() -> tuple[Callable[..., StreamlitServer], Callable[[StreamlitServer], None]]:
+    """(start_asgi_server, stop_server), for tests that start a server with their own settings."""
+    return start_asgi_server, stop_server

@@ -130,11 +130,10 @@ class LoginApp:
 
 @pytest.fixture(scope="module")
 def login_app(provider: Provider, member: Member, artifacts: Path, tmp_path_factory: pytest.TempPathFactory,
-              browser: Browser) -> Iterator[LoginApp]:
+              browser: Browser, asgi_server_control) -> Iterator[LoginApp]:
     """The app through uvicorn (asi_me.ui.asgi) with a generated secrets.toml whose [auth] points at
     the provider; role switching off, as on real data."""
-    from conftest import start_asgi_server, stop_server
-
+    start_asgi_server, stop_server = asgi_server_control
     home = tmp_path_factory.mktemp("login-home")
     cookie_secret = secrets.token_urlsafe(32)
     # The redirect URI names the app's port: choose it before writing the secrets.

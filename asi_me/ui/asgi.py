@@ -248,7 +248,10 @@ def api_routes() -> list[BaseRoute]:
     Add a module's routes here, e.g. `routes.extend(asi_me.publish.api.routes())`. Paths
     under /_stcore/, /static/, /media/ and /component/ are Streamlit's and are refused.
     """
+    from asi_me.publish import api  # noqa: PLC0415 - the data API is built with the app, not on import
+
     routes: list[BaseRoute] = []
+    routes.extend(api.routes())
     return routes
 
 

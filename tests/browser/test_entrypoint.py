@@ -168,3 +168,27 @@ def test_readiness_and_metrics_answer_for_probes(
     assert re.search(r'^asi_websocket_sessions_total (\d+)$', text, re.MULTILINE)
     assert re.search(r'^asi_http_requests_total\{kind="page",status="2xx"\} \d+$', text, re.MULTILINE)
     assert f'asi_snapshot_info{{snapshot_id="{body["snapshot_id"]}"}} 1' in text
+
+
+def test_the_public_data_api_is_served_by_the_same_process(asgi_demo_server: StreamlitServer) -> None:
+    """/api/datasets lists the published datasets; a dataset's CSV and metadata come through
+    the disclosure gate of the running app, with the security headers of every answer."""
+    import csv
+    import io
+    import json
+
+    with urllib.request.urlopen(f"{asgi_demo_server.url}/api/datasets", timeout=30) as answer:
+        listing = json.loads(answer.read())
+        assert answer.headers["X-Content-Type-Options"] == "nosniff"
+    names = {d["name"] for d in listing["datasets"]}
+    assert {"coc_flows", "indicator_observations", "workers_in_ps_certified_facilities"} <= names
+    assert "coc_reports" not in names
+    url = f"{asgi_demo_server.url}/api/datasets/coc_stage_summary.csv?region=Europe"
+    with urllib.request.urlopen(url, timeout=120) as answer:
+        rows = list(csv.DictReader(io.StringIO(answer.read().decode("utf-8"))))
+        assert answer.headers["X-Data-Version"] == listing["data_version"]
+    assert rows and all(r["suppression_note"] or r["output_t"] for r in rows)
+    meta_url = f"{asgi_demo_server.url}/api/datasets/coc_stage_summary.metadata.json"
+    with urllib.request.urlopen(meta_url, timeout=30) as answer:
+        meta = json.loads(answer.read())
+    assert meta["data_version"] == listing["data_version"] and "Antitrust" in meta["suppression_note"]

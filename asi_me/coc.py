@@ -761,6 +761,11 @@ def coc_year_over_year(
     return mark(frame, ["change_t", "change_pct"], change_notes, applies, prefix="change_")
 
 
+def coc_drawable(flows: pd.DataFrame) -> bool:
+    """Whether a Sankey of these flows draws anything: a published link with tonnes."""
+    return bool(len(flows)) and bool(flows["value_t"].fillna(0.0).abs().gt(0).any())
+
+
 def yield_factor_params() -> dict[str, Any]:
     pairs = list(COC_YIELD_FACTOR.items())
     return {

@@ -9,6 +9,7 @@ import streamlit as st
 
 from asi_me.coc import (
     coc_default_year,
+    coc_drawable,
     coc_filter_note,
     coc_mass_balance,
     coc_member_reports,
@@ -170,6 +171,12 @@ def main() -> None:
     text = cache.cached_view("coc_sankey_text", view, lambda: sankey_summary(flows, year=year, min_reporters=minimum))
     table = cache.cached_view("coc_sankey_table", (*view, unit),
                               lambda: sankey_table(flows, unit=unit, min_reporters=minimum))
+    if not coc_drawable(flows):
+        widgets.empty_state(
+            f"No flow of {year} can be published: too few companies reported each link, or one dominated it, "
+            "under the ASI Antitrust Compliance Policy.",
+            hint="The withheld links are listed in the table below; later years have more reporters.",
+        )
     figure_card(
         f"ASI CoC material flow, {year} ({UNITS[unit].lower()})",
         table,

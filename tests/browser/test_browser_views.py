@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import expect
 
 # Imported when the tests are collected, before any server starts, so both run the same code.
-from asi_me.coc import coc_stage_flows, coc_years
+from asi_me.coc import coc_drawable, coc_stage_flows, coc_years
 from asi_me.filters import Viewer
 from asi_me.store import Store
 from asi_me.ui.sankey import node_label
@@ -112,7 +112,8 @@ def test_map_draws_its_layers_without_internet(
 def _coc_years_to_check(data_dir: Path) -> list[tuple[int, list[str]]]:
     """Reporting years to open, each with the suppression lines the query layer says the public sees.
 
-    The first two years where the policy withholds links, and the latest year.
+    The first two years where the policy withholds links and some link can be drawn, and the
+    latest year.
     """
     store = Store.open_current(data_dir)
     try:
@@ -122,6 +123,8 @@ def _coc_years_to_check(data_dir: Path) -> list[tuple[int, list[str]]]:
             if len(checks) == 2 and year != years[-1]:
                 continue
             flows = coc_stage_flows(store, Viewer.public(), year)
+            if not coc_drawable(flows):
+                continue
             hidden = flows[flows["is_suppressed"].fillna(False).astype(bool)]
             lines = [
                 f"{node_label(row.source)} → {node_label(row.target)}: {row.suppression_note}"
@@ -132,6 +135,23 @@ def _coc_years_to_check(data_dir: Path) -> list[tuple[int, list[str]]]:
     finally:
         store.close()
     return checks
+
+
+def test_a_year_with_no_publishable_flow_says_so(
+    demo_server: StreamlitServer, new_app_page: Callable[..., AppPage]
+) -> None:
+    store = Store.open_current(demo_server.data_dir)
+    try:
+        quiet = [y for y in coc_years(store) if not coc_drawable(coc_stage_flows(store, Viewer.public(), y))]
+    finally:
+        store.close()
+    assert quiet, "the demo's first reporting years have too few companies for any flow to be published"
+    app = new_app_page(demo_server).open(
+        demo_server.page_url("coc_flow", role="public", year=str(quiet[0])), heading="CoC material flow"
+    )
+    app.assert_healthy()
+    expect(app.main.get_by_text(f"No flow of {quiet[0]} can be published", exact=False)).to_be_visible()
+    app.assert_healthy()
 
 
 def test_coc_sankey_marks_the_stages_the_policy_withholds(

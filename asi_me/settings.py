@@ -7,6 +7,7 @@
 | ASI_MAX_DOMINANCE | largest share one company may hold in a published cell | 0.25 |
 | ASI_ALLOW_ROLE_SWITCH | let a local run switch role (demo data only) | 1 |
 | ASI_MASS_BALANCE | CoC mass-balance failure at ingest: `error` blocks, `warn` only reports | error |
+| ASI_SNAPSHOTS_KEEP | snapshots `python -m asi_me snapshots prune` keeps besides CURRENT's | 5 |
 
 Server-side knobs read where they act: ASI_CONCURRENT_RUNS (asi_me/ui/process.py),
 ASI_MAP_REGISTER_ROWS (pages/map.py), ASI_DOWNLOAD_CACHE_DIR and ASI_DOWNLOAD_CACHE_MB
@@ -55,3 +56,11 @@ class Settings:
         if mass_balance not in {"error", "warn"}:
             raise ValueError(f"ASI_MASS_BALANCE={mass_balance!r} must be 'error' or 'warn'.")
         return cls(data_dir, min_reporters, max_dominance, allow, mass_balance)
+
+
+def snapshots_keep() -> int:
+    """How many of the most recent snapshots `snapshots prune` keeps by default (ASI_SNAPSHOTS_KEEP)."""
+    keep = int(_float("ASI_SNAPSHOTS_KEEP", 5))
+    if keep < 0:
+        raise ValueError(f"ASI_SNAPSHOTS_KEEP={keep} must be 0 or more; set it to e.g. 5.")
+    return keep

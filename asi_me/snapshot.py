@@ -606,7 +606,10 @@ def serve(data_dir: Path) -> Served:
         return Served(snapshot_id, verification)
     created, demo = _created(folder), _is_demo(folder)
     for candidate in snapshot_folders(data_dir.resolve()):
-        if candidate.name == snapshot_id or (created[0] and _created(candidate) > created):
+        # Only a snapshot written before CURRENT's (by its manifest, else by folder time; none when
+        # the folder is gone) is a fallback: never one an operator rolled back from.
+        earlier = _created(candidate) < created if created[0] else _created(candidate)[1] < created[1]
+        if candidate.name == snapshot_id or not earlier:
             continue
         if demo is not None and _is_demo(candidate) is not demo:
             continue

@@ -117,6 +117,7 @@ def main() -> None:
     if (notice := cache.snapshot_notice(config)) and access.viewer.role is Role.SECRETARIAT:
         st.error(notice, icon=":material/gpp_bad:")
     if missing:
+        frame_done()  # no page runs: a page run by URL alone must come back through this frame
         widgets.empty_state(
             "No figures can be shown: the data failed its integrity check." if "failed verification" in missing
             else "There is no data to show yet: no snapshot has been loaded.",

@@ -394,7 +394,7 @@ def _relative(path: Path) -> str:
 
 
 def _short(digest: str) -> str:
-    return f"sha256 {digest[:12]}…"
+    return f"sha256 {digest[:12]}"  # enough to tell two digests apart
 
 
 def verify_snapshot(folder: Path) -> Verification:

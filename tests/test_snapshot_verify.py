@@ -224,3 +224,19 @@ def test_readiness_is_503_when_current_names_a_missing_snapshot(data_dir) -> Non
     result = readiness(data_dir)
     assert result.status == 503
     assert "snapshots/0000000000000000/manifest.json" in result.reason
+
+
+# ---------------------------------------------------------------- the benchmark part
+
+
+def test_the_benchmark_measures_verification_once_and_no_hashing_on_page_runs(data_dir) -> None:
+    from asi_me.bench import bench_verification, unmeasured
+
+    part = bench_verification(data_dir, reps=3)
+    assert part["files_hashed_first_open"] == part["files"] >= 16
+    assert part["files_hashed_on_page_runs"] == 0
+    assert part["page_run_recheck"]["runs"] >= 3
+    assert unmeasured({"factors": {"1": {"verification": part}}}) == []
+    nothing = {**part, "files_hashed_first_open": 0}
+    assert unmeasured({"factors": {"1": {"verification": nothing}}}) == [
+        "x1 verification: hashed 0 files on first open and 0 on page runs"]

@@ -218,7 +218,6 @@ def write_snapshot(
             table_info[name] = {
                 "file": path.name,
                 "sha256": sha,
-                "bytes": path.stat().st_size,
                 "rows": table.num_rows,
                 "sources": sorted((sources or {}).get(name, [])),
             }
@@ -228,7 +227,7 @@ def write_snapshot(
         if current_id(data_dir) == snapshot_id and (snapshots / snapshot_id / MANIFEST).exists():
             shutil.rmtree(staging)
             # Same data: only derived tables of newer SQL may be missing (each written atomically).
-            store_derived(snapshots / snapshot_id)
+            _add_missing_derived(snapshots / snapshot_id)
             return snapshot_id, False
         record_derived(staging, write_derived(staging))
         manifest = Manifest(
@@ -445,8 +444,7 @@ def _verify(folder: Path, files: dict[str, os.stat_result], derived_files: dict[
             continue
         digest = file_digest(path, stat)
         if digest != info.get("sha256"):
-            problems.append(FileProblem(where, expected, (f"{stat.st_size:,} bytes, " if expected_size is not None
-                                                          else "") + _short(digest)))
+            problems.append(FileProblem(where, expected, f"{stat.st_size:,} bytes, {_short(digest)}"))
             continue
         rows = int(info.get("rows", 0))
         try:
@@ -528,6 +526,16 @@ def store_derived(folder: Path) -> dict[str, int]:
     written = write_derived(folder)
     record_derived(folder, written)
     return written
+
+
+def _add_missing_derived(folder: Path) -> None:
+    """After an identical re-write: store (and record) derived tables of newer SQL, leaving the rest
+    of the snapshot as it is. Nothing is derived from tables that fail verification."""
+    verification = verify_snapshot(folder)
+    if not verification.ok:
+        log.error("Not storing derived tables: %s", verification.summary())
+        return
+    record_derived(folder, write_derived(folder))
 
 
 # --------------------------------------------------------------------------- serving

@@ -86,7 +86,8 @@ def test_the_two_snapshots_differ_by_the_new_members(data_dir, two_snapshots) ->
 def test_a_damaged_snapshot_is_never_opened(data_dir, two_snapshots) -> None:
     newer = two_snapshots[2]
     flip_byte(data_dir / "snapshots" / newer / "members.parquet")
-    with pytest.raises(SnapshotVerificationError, match=r"members\.parquet: expected [\d,]+ bytes, sha256"):
+    damage = r"members\.parquet: expected sha256 \w{12}, found [\d,]+ bytes, sha256 \w{12}"
+    with pytest.raises(SnapshotVerificationError, match=damage):
         Store(data_dir / "snapshots" / newer)
 
 

@@ -14,7 +14,7 @@ the data (scaled-data/x<N>, generated from the current snapshot when missing or 
 Each part that cannot run (a module or page not written yet, no Chromium) is reported
 with the reason and the rest goes on; only a crash of the suite itself exits non-zero.
 The targets are checked at the largest factor measured and printed as met / missed.
-ASI_BENCH_PARTS=queries,pandas,pages,server,verification (any subset) runs only those parts.
+ASI_BENCH_PARTS=queries,pandas,pages,disclosure,server,verification (any subset) runs only those parts.
 """
 
 from __future__ import annotations
@@ -358,6 +358,9 @@ def bench_factor(factor: int, source: Path, quick: bool, work: Path) -> dict[str
         ("pages", lambda: {"skipped": missing} if (missing := _app_missing()) else _script(
             "page_runs", ["--data-dir", str(data_dir), "--reps", "1" if quick else ("3" if big else "5")],
             work / f"pages-x{factor}.json", 1800)),
+        ("disclosure", lambda: _script(
+            "disclosure_bench", ["--data-dir", str(data_dir), "--members", "20" if quick else "0"],
+            work / f"disclosure-x{factor}.json", 3600)),
         ("server", lambda: {"skipped": missing} if (missing := _app_missing()) else _script(
             "server_bench", ["--data-dir", str(data_dir),
                              *[a for n in ([1, 5] if quick else [1, 10, 25, 50]) for a in ("--sessions", str(n))]],
@@ -481,6 +484,17 @@ def print_report(result: dict[str, Any]) -> None:
             print(f"  {c['computation']:<40} {c['query']['median_ms']:>9.1f} {c['pandas']['median_ms']:>10.1f} "
                   f"{c['pandas_load_ms']:>8.0f} {c['time_ratio']:>7.1f} {qm if qm is not None else '-':>7} "
                   f"{pm if pm is not None else '-':>7} {c.get('memory_ratio', '-'):>6}")
+        disclosure = run.get("disclosure", {})
+        if "audit_public" in disclosure:
+            print(f"\n  disclosure protection from cold: CoC {disclosure['protect_coc_s']} s "
+                  f"({disclosure['coc_years']} years), workforce {disclosure['protect_workers_s']} s "
+                  f"({disclosure['worker_dates']} month ends), gated indicator series "
+                  f"{disclosure['gate_indicator_series_s']} s")
+            for role in ("audit_public", "audit_member"):
+                a = disclosure[role]
+                who = f" ({a['members']} members)" if "members" in a else ""
+                print(f"  {role.replace('_', '-')}{who}: {a['seconds']} s, "
+                      f"{'PASS' if a['ok'] else 'FAIL'}, {a['findings']} finding(s)")
         pages = run.get("pages", {})
         if pages.get("pages"):
             print(f"\n  {'page (AppTest)':<40} {'cold ms':>9} {'warm ms':>9} exceptions")
@@ -525,7 +539,7 @@ def unmeasured(result: dict[str, Any]) -> list[str]:
     for factor, parts in result.get("factors", {}).items():
         problems += [
             f"x{factor} {name}: {part[key]}"
-            for name in ("queries", "pandas", "pages", "server", "verification")
+            for name in ("queries", "pandas", "pages", "disclosure", "server", "verification")
             if isinstance(part := parts.get(name), dict)
             for key in ("skipped", "error")
             if part.get(key)
@@ -540,6 +554,9 @@ def unmeasured(result: dict[str, Any]) -> list[str]:
             for page in (parts.get("pages") or {}).get("pages", [])
             if page.get("error") or page.get("exceptions")
         ]
+        disclosure = parts.get("disclosure")
+        if isinstance(disclosure, dict) and not disclosure.get("skipped") and "audit_public" not in disclosure:
+            problems.append(f"x{factor} disclosure: the audit was not timed")
         verification = parts.get("verification")
         if isinstance(verification, dict) and not verification.get("skipped") and not verification.get("error") and (
                 not verification.get("files_hashed_first_open") or verification.get("files_hashed_on_page_runs")):

@@ -10,18 +10,17 @@ downloads them ("anything exported for publication passes the same policy").
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import pyarrow as pa
 
-from asi_me import certifications, outcomes, toc
 from asi_me.certifications import run_query
 from asi_me.contract import TABLES
 from asi_me.filters import Filters, Viewer
+from asi_me.publish.datasets import DATASETS, PublishedDataset
+from asi_me.publish.gate import gated_table, is_gated
 from asi_me.snapshot import read_log
 from asi_me.store import Store, frame_of_arrow
 from asi_me.vocab import Role
@@ -29,67 +28,9 @@ from asi_me.vocab import Role
 PUBLIC = Viewer.public()
 
 
-@dataclass(frozen=True)
-class PublishedAggregate:
-    """A figure set ASI publishes, downloadable by every role."""
+# Every published aggregate is a declared published dataset (asi_me.publish.datasets).
+PUBLISHED_AGGREGATES: dict[str, PublishedDataset] = DATASETS
 
-    name: str
-    title: str
-    description: str
-    build: Callable[[Store, Filters | None], pd.DataFrame]
-
-
-def _smelters_by_region(store: Store, filters: Filters | None) -> pd.DataFrame:
-    return certifications.smelter_emissions(store, PUBLIC, filters).by_region
-
-
-PUBLISHED_AGGREGATES: dict[str, PublishedAggregate] = {
-    a.name: a
-    for a in (
-        PublishedAggregate(
-            "outcomes_dashboard", "Outcomes dashboard tiles",
-            "Each published tile at the as-of date, a month and a year earlier, with its definition and source.",
-            lambda s, f: outcomes.dashboard_tiles(s, PUBLIC, f).to_frame(),
-        ),
-        PublishedAggregate(
-            "members_by_class", "Members by membership class",
-            "Members per membership class at each month end.",
-            lambda s, f: outcomes.members_by_class(s, PUBLIC, f),
-        ),
-        PublishedAggregate(
-            "certificates_by_standard", "Certificates by standard over time",
-            "Certificates issued (cumulative) and valid at each month end, per standard, with version breaks.",
-            lambda s, f: outcomes.certificates_over_time(s, PUBLIC, f, by="standard"),
-        ),
-        PublishedAggregate(
-            "certification_register", "Register of certifications",
-            "The public register: one row per certification issued by the as-of date, with its status then.",
-            lambda s, f: certifications.certification_register(s, PUBLIC, f),
-        ),
-        PublishedAggregate(
-            "certified_countries", "Certifications by country",
-            "Per country: facilities with a valid certification and valid certificates by standard.",
-            lambda s, f: certifications.country_aggregates(s, PUBLIC, f),
-        ),
-        PublishedAggregate(
-            "nc_closure_by_principle", "Non-conformance closure by PS principle",
-            "Share of non-conformances closed at the next audit, per Performance Standard principle "
-            "(disclosure policy applied).",
-            lambda s, f: outcomes.nc_closure_by_principle(s, PUBLIC, f),
-        ),
-        PublishedAggregate(
-            "smelter_emissions_by_region", "Smelter GHG intensity by region",
-            "Smelters above and at or below 8 t CO2e/t Al (scope 1+2) and the median, per region "
-            "(disclosure policy applied).",
-            _smelters_by_region,
-        ),
-        PublishedAggregate(
-            "indicator_status", "Indicator status",
-            "Each M&E indicator with baseline, target, latest value and on-track status.",
-            lambda s, f: toc.indicator_status(s, PUBLIC, f),
-        ),
-    )
-}
 
 # Tables whose rows belong to one member company, and the id column that says which.
 _MEMBER_SCOPE: dict[str, tuple[str, str]] = {
@@ -174,15 +115,9 @@ def table_catalogue(store: Store, viewer: Viewer) -> pd.DataFrame:
     return frame
 
 
-def table_rows_sql(store: Store, viewer: Viewer, name: str) -> tuple[str, dict[str, Any]]:
-    """The SQL and parameters selecting the rows of table `name` this viewer may download:
-    a whole table in its stored order, a member's own rows in key order. The member
-    firewall is a bound `where` clause, so DuckDB picks a member's rows rather than
-    pandas after loading the whole table.
-
-    Raises KeyError for an unknown table and PermissionError when the role may not have it.
-    """
-    if name not in TABLES:
+def download_scope_or_raise(viewer: Viewer, name: str) -> str:
+    """download_scope, or KeyError for an unknown name and PermissionError when the role may not have it."""
+    if name not in TABLES and name not in PUBLISHED_AGGREGATES:
         known = ", ".join([*TABLES, *PUBLISHED_AGGREGATES])
         raise KeyError(f"There is no table or published aggregate named {name!r}; choose one of {known}.")
     scope = download_scope(viewer, name)
@@ -191,6 +126,25 @@ def table_rows_sql(store: Store, viewer: Viewer, name: str) -> tuple[str, dict[s
             f"The table {name!r} is not public, so a {viewer.role} viewer cannot download it; "
             "download the published aggregates instead, or log in with a role that may see it."
         )
+    return scope
+
+
+def table_rows_sql(store: Store, viewer: Viewer, name: str) -> tuple[str, dict[str, Any]]:
+    """The SQL and parameters selecting the rows of table `name` this viewer may download:
+    a whole table in its stored order, a member's own rows in key order. The member
+    firewall is a bound `where` clause, so DuckDB picks a member's rows rather than
+    pandas after loading the whole table.
+
+    Raises KeyError for an unknown table and PermissionError when the role may not have it,
+    and PermissionError for a table this viewer may only have through the disclosure gate.
+    """
+    if name not in TABLES:
+        known = ", ".join([*TABLES, *PUBLISHED_AGGREGATES])
+        raise KeyError(f"There is no table or published aggregate named {name!r}; choose one of {known}.")
+    scope = download_scope_or_raise(viewer, name)
+    if is_gated(viewer, name):
+        raise PermissionError(f"The table {name!r} holds company magnitudes: serve it through the disclosure "
+                              "gate (asi_me.publish.gate.gated_table), never from the snapshot as stored.")
     # the name and the id column are keys of the contract, never free text from a user
     if scope == "all rows":
         return f"select * from {name}", {}
@@ -214,6 +168,9 @@ def table_for_download(store: Store, viewer: Viewer, name: str, filters: Filters
     """
     if name in PUBLISHED_AGGREGATES:
         return PUBLISHED_AGGREGATES[name].build(store, filters)
+    if is_gated(viewer, name):
+        download_scope_or_raise(viewer, name)
+        return gated_table(store, viewer, name)
     sql, params = table_rows_sql(store, viewer, name)
     batches = list(store.record_batches(sql, params))
     if not batches:

@@ -21,7 +21,20 @@ def _parser() -> argparse.ArgumentParser:
     ):
         cmd = sub.add_parser(name, help=text)
         cmd.add_argument("paths", nargs="+", type=Path, help="CSV, XLSX or Parquet files, or folders of them")
-        cmd.add_argument("--report", type=Path, default=None, help="write every problem to this CSV file")
+        cmd.add_argument("--report", type=Path, default=None,
+                         help="write every problem to this file (.csv, or .xlsx with a summary sheet)")
+        cmd.add_argument("--replace", action="append", default=[], metavar="TABLE",
+                         help="the file is the whole TABLE (rows not in it are removed); default: add and update")
+        cmd.add_argument("--profile", default=None, help="read the files with this source profile (default: detect)")
+        cmd.add_argument("--keep-valid", action="store_true",
+                         help="publish the valid rows and set the others aside in the quarantine file")
+        cmd.add_argument("--quarantine", type=Path, default=None,
+                         help="where --keep-valid writes the rows it sets aside (default quarantine.csv)")
+
+    template = sub.add_parser("template", help="write an XLSX template for a table (headers, descriptions, drop-downs)")
+    template.add_argument("table", help="table name, e.g. certifications")
+    template.add_argument("--out", type=Path, default=None, help="file to write (default <table>-template.xlsx)")
+    sub.add_parser("profiles", help="list the source profiles")
 
     scale = sub.add_parser("scale", help="write a snapshot N times the demo's size (not committed)")
     scale.add_argument("--factor", type=int, required=True)
@@ -34,6 +47,14 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--quick", action="store_true", help="smoke run: demo size, few repetitions")
     bench.add_argument("--json", type=Path, default=Path("benchmarks/results.json"))
     bench.add_argument("--strict", action="store_true", help="exit 1 when a part, page or query was not measured")
+
+    audit = sub.add_parser("audit-disclosure", help="prove what a role can work out about hidden figures; exit 1 if "
+                           "anything lies inside the protection level")
+    audit.add_argument("--role", choices=["public", "member"], default="public")
+    audit.add_argument("--member", action="append", default=None,
+                       help="with --role member: audit only these member ids (default: every member)")
+    audit.add_argument("--family", action="append", choices=["coc", "workers"], default=None,
+                       help="audit only these families of figures (default: all)")
 
     data_dir_here = {"type": Path, "default": argparse.SUPPRESS, "help": "data folder (same as before the command)"}
     verify = sub.add_parser("verify", help="check a snapshot's files against its manifest (exit 1 naming the file)")
@@ -68,7 +89,19 @@ def main(argv: list[str] | None = None) -> int:
     if args.command in {"ingest", "validate"}:
         from asi_me.ingest import run_cli
 
-        return run_cli(args.paths, data_dir, dry_run=args.command == "validate", report=args.report)
+        return run_cli(args.paths, data_dir, dry_run=args.command == "validate", report=args.report,
+                       replace=args.replace, profile=args.profile, keep_valid=args.keep_valid,
+                       quarantine=args.quarantine)
+    if args.command == "template":
+        from asi_me.template import write_template
+
+        return write_template(args.table, args.out)
+    if args.command == "profiles":
+        from asi_me.profiles import profiles
+
+        for profile in profiles().values():
+            print(f"{profile.name}: {profile.title} -> {profile.table} ({profile.path.name})")
+        return 0
     if args.command == "scale":
         from asi_me.scale import write_scaled
 
@@ -90,6 +123,18 @@ def main(argv: list[str] | None = None) -> int:
         from asi_me.bench import run_bench
 
         return run_bench(factors=args.factor or [1, 100], quick=args.quick, json_path=args.json, strict=args.strict)
+    if args.command == "audit-disclosure":
+        from asi_me.publish.audit import audit_disclosure
+        from asi_me.store import Store
+
+        store = Store.open_current(data_dir)
+        try:
+            report = audit_disclosure(store, args.role, members=args.member,
+                                      families=args.family or ("coc", "workers"))
+        finally:
+            store.close()
+        print(report.text())
+        return 0 if report.ok else 1
     if args.command == "verify":
         from asi_me.snapshot_commands import run_verify
 

@@ -45,6 +45,9 @@ from asi_me.policy import (
     policy_applies,
     protect_cells,
 )
+from asi_me.publish.coc_system import coc_year_system
+from asi_me.publish.counts import mask_jointly
+from asi_me.publish.protection import NO_REPORTS, protect_system
 from asi_me.store import Store
 from asi_me.vocab import COC_INPUT_SOURCE, COC_STAGE_OUTPUT, COC_YIELD_FACTOR, CocMaterial, CocStage, Role, label
 
@@ -379,6 +382,7 @@ class _Hierarchy:
     year: int
     systems: dict[tuple[str, str], _ViewSystem]
     notes: dict[Hashable, str | None]
+    count_notes: dict[tuple[tuple[str, str], CocStage], str | None] = field(default_factory=dict)
 
     @classmethod
     def build(cls, lines: pd.DataFrame, year: int, policy: DisclosurePolicy) -> _Hierarchy:
@@ -388,67 +392,24 @@ class _Hierarchy:
         for member_class in sorted(lines["membership_class"].dropna().unique()):
             views[("class", str(member_class))] = lines[lines["membership_class"] == member_class]
         systems = {v: _view_system(frame, policy) for v, frame in views.items()}
-        cells: dict[Hashable, Cell] = {}
-        forced: dict[Hashable, str] = {}
-        relations: list[Relation] = []
-        linked: list[list[Hashable]] = []
-        dependents: dict[Hashable, list[Hashable]] = {}
-        for v, system in systems.items():
-            cells.update({(v, k): c for k, c in system.cells.items()})
-            forced.update({(v, k): n for k, n in system.forced.items()})
-            relations += [Relation((v, r.total), tuple((v, p) for p in r.parts)) for r in system.relations]
-            linked += [[(v, k) for k in group] for group in system.linked]
-            dependents.update({(v, k): [(v, f) for f in fs] for k, fs in system.dependents.items()})
-        latent: dict[Hashable, bool] = {}
-        # Blocks (lines of one region and one class) are not cells: they tell which
-        # views nest in which for a figure, and what the difference holds.
-        block_lines = lines.assign(
-            region=lines["region"].fillna("?"), membership_class=lines["membership_class"].fillna("?")
-        )
-        blocks: dict[tuple[str, str], _CompanyVolumes] = {
-            (str(r), str(c)): _CompanyVolumes.of(frame)
-            for (r, c), frame in block_lines.groupby(["region", "membership_class"], sort=True)
-        }
-        members: dict[Hashable, list[tuple[str, str]]] = {}
-        for b, vol in blocks.items():
-            for key in _BLOCK_KEYS:
-                if _block_figure(vol, key):
-                    members.setdefault(key, []).append(b)
-        regions = [v for v in systems if v[0] == "region"]
-        classes = [v for v in systems if v[0] == "class"]
-        for key in _BLOCK_KEYS:
-            for parts in (regions, classes):
-                terms = [(v, key) for v in parts]
-                outside = [b for b in members.get(key, []) if not any(_in_view(v, b) for v in parts)]
-                if outside:
-                    # Lines of no known region: an unknown that is never shown.
-                    cell = ("outside", parts[0][0] if parts else "", key)
-                    value = cells[(("world", ""), key)].value - sum(cells[t].value for t in terms)
-                    cells[cell] = Cell(value)
-                    latent[cell] = _rest_note([blocks[b] for b in outside], key, policy) is not None
-                    terms.append(cell)
-                if terms:
-                    relations.append(Relation((("world", ""), key), tuple(terms)))
-        # Differences of nested views that fail the policy by themselves.
-        for key in _BLOCK_KEYS:
-            present = members.get(key, [])
-            sets = {v: frozenset(b for b in present if _in_view(v, b)) for v in systems}
-            for outer, outer_set in sets.items():
-                for inner, inner_set in sets.items():
-                    if outer == inner or not inner_set or not inner_set < outer_set:
-                        continue
-                    rest = outer_set - inner_set
-                    note = _rest_note([blocks[b] for b in rest], key, policy)
-                    if note is None:
-                        continue
-                    cell = ("rest", outer, inner, key)
-                    cells[cell] = Cell(cells[(outer, key)].value - cells[(inner, key)].value)
-                    latent[cell] = True
-                    relations.append(Relation((outer, key), ((inner, key), cell)))
-        protection = protect_cells(
-            cells, relations, policy, linked=linked, forced=forced, dependents=dependents, latent=latent
-        )
-        return cls(year, systems, protection.notes)
+        # The protection itself: every view's figures over the year's (region, class)
+        # atoms, judged by what the public and each member can prove (asi_me.publish).
+        joint = coc_year_system(lines, policy, list(views))
+        notes = protect_system(joint, policy.protection_level, policy.note_complementary)
+        hierarchy = cls(year, systems, {k: (None if n == NO_REPORTS else n) for k, n in notes.items()})
+        # Reporter and entity counts: masked per view, then across views until no masked
+        # count can be recovered from the others (world = sum of classes, of regions).
+        per_view = {v: _year_view(year, system, Protection(), policy) for v, system in systems.items()}
+        for stage in STAGES:
+            joint_notes = mask_jointly(
+                {v: view.reporters[stage] for v, view in per_view.items()},
+                {v: view.entities[stage] for v, view in per_view.items()},
+                {v: view.count_notes[stage] for v, view in per_view.items()},
+                policy.min_reporters, policy.note_complementary,
+            )
+            for v, note in joint_notes.items():
+                hierarchy.count_notes[(v, stage)] = note
+        return hierarchy
 
     def view(self, part: tuple[str, str], policy: DisclosurePolicy) -> CocYearView:
         """The view of the world, one region or one class, with its share of the joint protection."""
@@ -459,7 +420,11 @@ class _Hierarchy:
             system = _view_system(empty, policy)
             return _year_view(self.year, system, Protection(dict.fromkeys(system.cells)), policy)
         notes = {k: self.notes.get((part, k)) for k in system.cells}
-        return _year_view(self.year, system, Protection(notes), policy)
+        view = _year_view(self.year, system, Protection(notes), policy)
+        for stage in STAGES:
+            if (part, stage) in self.count_notes:
+                view.count_notes[stage] = self.count_notes[(part, stage)]
+        return view
 
 
 def _in_view(view: tuple[str, str], block: tuple[str, str]) -> bool:

@@ -22,6 +22,7 @@ from asi_me.vocab import (
     CertificationType,
     CocMaterial,
     CocStage,
+    DatePrecision,
     Dimension,
     Direction,
     EvaluationStatus,
@@ -59,6 +60,10 @@ class Member(_Row):
     country: CountryCode = Field(description="Headquarters country, ISO 3166-1 alpha-2.")
     joined_on: date = Field(description="Date membership began.")
     left_on: date | None = Field(None, description="Date membership ended; empty while a member.")
+    joined_on_precision: DatePrecision | None = Field(
+        None, description="month or year where the export states only that much of joined_on (then the first "
+        "day of the period is stored); empty for an exact date."
+    )
 
 
 class Facility(_Row):
@@ -73,7 +78,10 @@ class Facility(_Row):
         None, description="WGS84 longitude; may be missing."
     )
     activities: list[Activity] = Field(min_length=1, description="Supply-chain activities carried out.")
-    workers: Annotated[int, Field(ge=0, le=1_000_000)] = Field(description="People working at the facility.")
+    workers: Annotated[int, Field(ge=0, le=1_000_000)] | None = Field(
+        None, description="People working at the facility; empty where an export does not report it (the "
+        "workers tile and the certification detail count it as not reported)."
+    )
 
 
 class Certification(_Row):
@@ -96,6 +104,16 @@ class Certification(_Row):
     auditing_firm_id: Id = Field(description="Accredited auditing firm that audited it.")
     external_certifications: list[Text] = Field(
         default_factory=list, description="External certifications leveraged (e.g. ISO 14001)."
+    )
+    issued_on_precision: DatePrecision | None = Field(
+        None, description="month or year where the export states only that much of issued_on (then the first "
+        "day of the period is stored); empty for an exact date."
+    )
+    derived_columns: list[Id] | None = Field(
+        None,
+        description="Columns ingest derived rather than read: expires_on (issued_on plus one year for a provisional, "
+        "three for a full certificate), certification_type (from the span of the dates), certification_id (made "
+        "by a source profile from the row's facts).",
     )
 
 
@@ -196,6 +214,10 @@ class TrainingRecord(_Row):
     course: Text = Field(description="Course name.")
     completed_on: date = Field(description="Completion date.")
     country: CountryCode | None = Field(None, description="Participant's country, where known.")
+    completed_on_precision: DatePrecision | None = Field(
+        None, description="month or year where the export states only that much of completed_on; empty for an "
+        "exact date."
+    )
 
 
 class GovernanceMeeting(_Row):

@@ -1000,7 +1000,10 @@ def seeded_cases(world: World) -> dict[str, object]:
 def _table(name: str, rows: list[dict]) -> pa.Table:
     schema = arrow_schema(TABLES[name])
     cols = schema.names
-    return pa.Table.from_pylist([{c: r.get(c) for c in cols} for r in rows], schema=schema)
+    lists = {f.name for f in schema if pa.types.is_list(f.type)}  # a list column a record leaves out is empty
+    return pa.Table.from_pylist(
+        [{c: r.get(c, [] if c in lists else None) for c in cols} for r in rows], schema=schema
+    )
 
 
 def build_world() -> World:

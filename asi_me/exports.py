@@ -28,11 +28,18 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
-from asi_me.catalogue import PUBLISHED_AGGREGATES, download_scope, table_for_download, table_rows_sql
+from asi_me.catalogue import (
+    PUBLISHED_AGGREGATES,
+    download_scope,
+    download_scope_or_raise,
+    table_for_download,
+    table_rows_sql,
+)
 from asi_me.contract import LIST_SEPARATOR, TABLES
 from asi_me.download_cache import cached_bytes
 from asi_me.filters import Filters, Viewer
 from asi_me.policy import DisclosurePolicy
+from asi_me.publish.gate import gated_table, is_gated
 from asi_me.store import Store
 from asi_me.xlsx import XlsxWriter
 
@@ -248,7 +255,7 @@ class _Source:
         self.name = name
         self.is_table = name in TABLES
         self._store = store
-        if self.is_table:
+        if self.is_table and not is_gated(viewer, name):
             self._sql, self._params = table_rows_sql(store, viewer, name)
             self._frame: pa.Table | None = None
             self.columns = list(TABLES[name].model.model_fields)
@@ -276,7 +283,7 @@ def table_csv(store: Store, viewer: Viewer, name: str, filters: Filters | None =
     Raises KeyError for an unknown name and PermissionError when the role may not have it."""
     is_table = name not in PUBLISHED_AGGREGATES
     if is_table:
-        table_rows_sql(store, viewer, name)  # the name and the role are checked before any file is served
+        download_scope_or_raise(viewer, name)  # the name and the role are checked before any file is served
 
     def build() -> bytes:
         source = _Source(store, viewer, name, filters)
@@ -461,6 +468,8 @@ def tables_left_out_of_workbook(store: Store, viewer: Viewer) -> list[dict[str, 
     out: list[dict[str, Any]] = []
     for name in TABLES:
         rows = int(store.manifest.tables.get(name, {}).get("rows", 0))
+        if is_gated(viewer, name) and rows > EXCEL_MAX_ROWS - 1:
+            rows = len(gated_table(store, viewer, name))  # what this viewer gets is the gate's rows
         if download_scope(viewer, name) == "all rows" and rows > EXCEL_MAX_ROWS - 1:
             title = TABLES[name].title
             note = excel_left_out_note(title, name, rows, in_workbook=False)

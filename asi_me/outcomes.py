@@ -30,13 +30,14 @@ from asi_me.certifications import (
     run_query,
 )
 from asi_me.filters import Filters, Viewer
-from asi_me.policy import Cell, DisclosurePolicy, Relation, protect_cells
+from asi_me.policy import DisclosurePolicy
+from asi_me.publish.protection import protect_system
+from asi_me.publish.workers_system import workers_date_system
 from asi_me.store import Store, sql_text
 from asi_me.vocab import (
     PS_PRINCIPLES,
     STANDARD_OF_VERSION,
     VERSION_EFFECTIVE_ON,
-    countries,
     country_name,
     label,
 )
@@ -412,21 +413,18 @@ def workers_cell(filters: Filters | None) -> tuple[GeoKey, list[str]]:
     """The geographic cell the protected workers tile shows for these filters, and the URL
     names of the active filters that do not apply to it.
 
-    Only the world, one region or one country: a list of countries, several regions or a
-    combination with class, activity, standard, version or status would let a visitor
-    subtract two selections (Europe minus Europe-without-Austria) down to one company.
+    Only the world or one region: a country's workforce is in most countries one or two
+    companies' (asi_me.publish.workers_system), and a list of regions or a combination
+    with class, activity, standard, version or status would let a visitor subtract two
+    selections down to one company.
     """
     filters = filters or Filters()
-    ignored = [p for p in ("activity", "standard", "version", "class", "status") if p in filters.active]
-    if len(filters.countries) == 1:
-        country = filters.countries[0]
-        if filters.regions and countries()[country][1] not in filters.regions:
-            ignored.insert(0, "region")
-        return ("country", country), ignored
-    if not filters.countries and len(filters.regions) == 1:
+    ignored = [p for p in ("country", "activity", "standard", "version", "class", "status") if p in filters.active]
+    if len(filters.regions) == 1:
         return ("region", filters.regions[0]), ignored
-    geo = [p for p in ("region", "country") if p in filters.active]
-    return ("world", WORLD), geo + ignored
+    if len(filters.regions) > 1:
+        ignored.insert(0, "region")
+    return ("world", WORLD), ignored
 
 
 def protected_workers(
@@ -442,20 +440,8 @@ def protected_workers(
     filters ignored and a frame indexed by on_date with ps_workers (NaN where hidden) and
     suppression_note.
     """
-    policy = policy or DisclosurePolicy.from_settings()
     key, ignored = workers_cell(filters)
-    cells = _protected_worker_cells(store, policy, sorted(set(dates)))
-    on_dates = sorted(set(dates))
-    shown = [cells[on].get(key, (0.0, None)) for on in on_dates]
-    frame = pd.DataFrame(
-        {
-            "ps_workers": np.array(
-                [float("nan") if note else value for value, note in shown], dtype="float64" if shown else object
-            ),
-            "suppression_note": pd.array([note for _, note in shown], dtype=object),
-        },
-        index=pd.Index(on_dates, dtype=object, name="on_date"),
-    )
+    _, frame = protected_workers_for(store, key, dates, policy)
     return key, ignored, frame
 
 
@@ -546,61 +532,57 @@ def _islands(keys: np.ndarray, first: np.ndarray, last: np.ndarray, size: int) -
 
 
 def _worker_cells_by_date(table: _CompanyWorkers, policy: DisclosurePolicy) -> dict[date, _Cells]:
-    """certifications.protect_geography for every date at once, from per-company arrays.
-
-    The same cells (the world, each region, each country), the same relations and the same
-    notes, but each cell's primary check and the check of its complement within its parent
-    (world minus region, region minus country) come from company volume arrays instead of
-    one dict per cell and date: at 100x that is 50,000 companies on 140 dates.
-    """
-    days, companies, workers = table.days, table.companies, table.workers
-    countries_at, country_names = table.countries_at, table.country_names
-    regions_at, region_names = table.regions_at, table.region_names
-    if days.size == 0:
-        return {}
-    region_of_country = dict(zip(countries_at.tolist(), regions_at.tolist(), strict=True))
-    starts = np.flatnonzero(np.r_[True, days[1:] != days[:-1]])
+    """The world, region and country cells of every date, protected by what the public and
+    each member could prove about them (asi_me.publish.workers_system). Dates whose
+    facilities, companies and workers are those of an earlier date share its result."""
     out: dict[date, _Cells] = {}
-    for start, end in zip(starts, [*starts[1:], len(days)], strict=True):
-        on = _EPOCH + timedelta(days=int(days[start]))
-        _, company = np.unique(companies[start:end], return_inverse=True)
-        amount = workers[start:end]
-        n = int(company.max()) + 1
-        world = np.bincount(company, weights=amount, minlength=n)
-        by_region = np.bincount(company * len(region_names) + regions_at[start:end], weights=amount,
-                                minlength=n * len(region_names)).reshape(n, len(region_names))
-        by_country = np.bincount(company * len(country_names) + countries_at[start:end], weights=amount,
-                                 minlength=n * len(country_names)).reshape(n, len(country_names))
-        present = sorted(set(countries_at[start:end].tolist()), key=lambda c: country_names[c])
-        regions = sorted({region_of_country[c] for c in present}, key=lambda r: region_names[r])
-        world_key: GeoKey = ("world", WORLD)
-        cells: dict[GeoKey, Cell] = {world_key: Cell(float(world.sum()), {})}
-        forced: dict[GeoKey, str] = {}
-        relations: list[Relation] = []
-
-        def check(key: GeoKey, volumes: np.ndarray, parent: np.ndarray, cells: dict[GeoKey, Cell] = cells,
-                  forced: dict[GeoKey, str] = forced) -> None:
-            # contributions stay empty (not None): the primary note is forced from the arrays
-            cells[key] = Cell(float(volumes.sum()), {})
-            note = _primary_note(volumes, policy) or (
-                policy.note_complementary if _primary_note(parent - volumes, policy, 1e-9) else None
-            )
-            if note:
-                forced[key] = note
-
-        if note := _primary_note(world, policy):
-            forced[world_key] = note
-        for region in regions:
-            region_key: GeoKey = ("region", region_names[region])
-            check(region_key, by_region[:, region], world)
-            inside = [c for c in present if region_of_country[c] == region]
-            for country in inside:
-                check(("country", country_names[country]), by_country[:, country], by_region[:, region])
-            relations.append(Relation(region_key, tuple(("country", country_names[c]) for c in inside)))
-        relations.append(Relation(world_key, tuple(("region", region_names[r]) for r in regions)))
-        protection = protect_cells(cells, relations, policy, forced=forced)
-        out[on] = {key: (cell.value, protection.note(key)) for key, cell in cells.items()}
+    seen: dict[bytes, _Cells] = {}
+    for day in np.unique(table.days).tolist():
+        on = _EPOCH + timedelta(days=int(day))
+        at = table.days == day
+        order = np.lexsort((table.workers[at], table.countries_at[at], table.companies[at]))
+        signature = b"".join(a[at][order].tobytes() for a in (table.companies, table.countries_at, table.workers))
+        if signature not in seen:
+            system = workers_date_system(table, on, policy)
+            notes = protect_system(system, policy.protection_level, policy.note_complementary)
+            seen[signature] = {key: (figure.value, notes.get(key)) for key, figure in system.figures.items()}
+        out[on] = seen[signature]
     return out
+
+
+def protected_worker_cells(store: Store, policy: DisclosurePolicy, dates: list[date]) -> dict[date, _Cells]:
+    """Value and note of every world, region and country cell of the workers figures on each date."""
+    return _protected_worker_cells(store, policy, dates)
+
+
+def worker_dates(store: Store) -> list[date]:
+    """The dates the workers figures are published for: every month end from the first
+    PS certification to the data's as-of date, and that date."""
+    as_of = store.as_of(None)
+    return sorted({*month_ends(CERTIFICATION_START, as_of), as_of})
+
+
+def company_workers(store: Store, dates: list[date]) -> _CompanyWorkers:
+    """Each covered facility's company, place and workers on each date (see _company_workers_on_dates)."""
+    return _company_workers_on_dates(store, dates)
+
+
+def protected_workers_for(
+    store: Store, key: GeoKey, dates: list[date], policy: DisclosurePolicy | None = None
+) -> tuple[GeoKey, pd.DataFrame]:
+    """The protected workers of one world, region or country cell on each date."""
+    policy = policy or DisclosurePolicy.from_settings()
+    cells = _protected_worker_cells(store, policy, sorted(set(dates)))
+    on_dates = sorted(set(dates))
+    shown = [cells[on].get(key, (0.0, None)) for on in on_dates]
+    frame = pd.DataFrame(
+        {
+            "ps_workers": np.array([float("nan") if note else value for value, note in shown], dtype="float64"),
+            "suppression_note": pd.array([note for _, note in shown], dtype=object),
+        },
+        index=pd.Index(on_dates, dtype=object, name="on_date"),
+    )
+    return key, frame
 
 
 def _primary_note(volumes: np.ndarray, policy: DisclosurePolicy, above: float = 0.0) -> str | None:
@@ -627,7 +609,7 @@ def _protected_workers_tile(tile: Tile, store: Store, filters: Filters | None, d
     note = None if note is None or pd.isna(note) else str(note)
     policy = DisclosurePolicy.from_settings()
     words = [spec.definition,
-             f"Shown for {_place(key)}: published for the world, one region or one country only, and only where "
+             f"Shown for {_place(key)}: published for the world or one region only (never by country), and only where "
              f"at least {policy.min_reporters} companies are represented and none holds more than "
              f"{policy.max_dominance * 100:g}%, so that no company's workforce can be worked out by subtracting "
              "one selection from another."]

@@ -35,18 +35,25 @@ class DisclosurePolicy:
 
     min_reporters: int = 5
     max_dominance: float = 0.25
+    p_percent: float = 10.0
+    protection_level: float = 0.15
 
     def __post_init__(self) -> None:
         if self.min_reporters < 1:
             raise ValueError(f"min_reporters={self.min_reporters} must be at least 1.")
         if not 0 < self.max_dominance <= 1:
             raise ValueError(f"max_dominance={self.max_dominance} must be in (0, 1].")
+        if not 0 <= self.p_percent < 100:
+            raise ValueError(f"p_percent={self.p_percent} must be at least 0 and below 100.")
+        if not 0 <= self.protection_level < 1:
+            raise ValueError(f"protection_level={self.protection_level} must be at least 0 and below 1.")
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None) -> DisclosurePolicy:
-        """The policy configured by ASI_MIN_REPORTERS and ASI_MAX_DOMINANCE."""
+        """The policy configured by ASI_MIN_REPORTERS, ASI_MAX_DOMINANCE, ASI_P_PERCENT and
+        ASI_PROTECTION_LEVEL."""
         settings = settings or Settings.from_env()
-        return cls(settings.min_reporters, settings.max_dominance)
+        return cls(settings.min_reporters, settings.max_dominance, settings.p_percent, settings.protection_level)
 
     @property
     def note_few_reporters(self) -> str:
@@ -55,6 +62,10 @@ class DisclosurePolicy:
     @property
     def note_dominance(self) -> str:
         return f"suppressed (one reporter above {self.max_dominance * 100:g}% share)"
+
+    @property
+    def note_p_percent(self) -> str:
+        return f"suppressed (the largest reporter could be estimated within {self.p_percent:g}%)"
 
     @property
     def note_complementary(self) -> str:
@@ -70,15 +81,22 @@ class DisclosurePolicy:
         Zero-volume companies do not count as reporters. A cell nobody reported into
         is a true zero and is published.
         """
-        positive = [float(v) for v in volumes.values() if v and v > 0]
+        positive = sorted((float(v) for v in volumes.values() if v and v > 0), reverse=True)
         if not positive:
             return None
-        return self.primary_note_of(len(positive), max(positive), sum(positive))
+        second = positive[1] if len(positive) > 1 else 0.0
+        return self.primary_note_of(len(positive), positive[0], sum(positive), second)
 
-    def primary_note_of(self, reporters: int, largest: float, total: float) -> str | None:
+    def primary_note_of(self, reporters: int, largest: float, total: float, second: float | None = None) -> str | None:
         """`primary_note` from a cell's summary: the number of companies with a positive
-        volume, the largest such volume and their sum (for callers that aggregate many
-        cells at once instead of building one dict per cell)."""
+        volume, the largest such volume, their sum and (for the p% rule) the second
+        largest, for callers that aggregate many cells at once.
+
+        The p% rule: the second-largest company, subtracting its own volume from the
+        total, learns the largest within what the others hold; that must exceed p% of the
+        largest. Without `second` the rule is judged with the second largest as large as
+        the dominance rule allows (the largest itself), which is the strictest reading.
+        """
         if reporters == 0:
             return None
         if reporters < self.min_reporters:
@@ -86,6 +104,10 @@ class DisclosurePolicy:
         # A small tolerance so that exactly max_dominance (e.g. 4 equal companies at 25%) passes.
         if largest / total > self.max_dominance + 1e-12:
             return self.note_dominance
+        if self.p_percent > 0:
+            runner_up = largest if second is None else second
+            if total - largest - runner_up < self.p_percent / 100 * largest - 1e-9:
+                return self.note_p_percent
         return None
 
 

@@ -5,6 +5,8 @@
 | ASI_DATA_DIR | folder holding snapshots/, CURRENT and the ingest log | <repo>/data |
 | ASI_MIN_REPORTERS | fewest distinct reporting companies for a published cell | 5 |
 | ASI_MAX_DOMINANCE | largest share one company may hold in a published cell | 0.25 |
+| ASI_P_PERCENT | p% rule: the rest of a cell after its two largest companies must exceed p% of the largest | 10 |
+| ASI_PROTECTION_LEVEL | how far (share of its value, each side) a hidden figure must stay unprovable | 0.15 |
 | ASI_ALLOW_ROLE_SWITCH | let a local run switch role (demo data only) | 1 |
 | ASI_MASS_BALANCE | CoC mass-balance failure at ingest: `error` blocks, `warn` only reports | error |
 | ASI_SNAPSHOTS_KEEP | snapshots `python -m asi_me snapshots prune` keeps besides CURRENT's | 5 |
@@ -41,6 +43,8 @@ class Settings:
     max_dominance: float = 0.25
     allow_role_switch: bool = True
     mass_balance: str = "error"
+    p_percent: float = 10.0
+    protection_level: float = 0.15
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -55,7 +59,13 @@ class Settings:
         mass_balance = (os.environ.get("ASI_MASS_BALANCE") or "error").strip().lower()
         if mass_balance not in {"error", "warn"}:
             raise ValueError(f"ASI_MASS_BALANCE={mass_balance!r} must be 'error' or 'warn'.")
-        return cls(data_dir, min_reporters, max_dominance, allow, mass_balance)
+        p_percent = _float("ASI_P_PERCENT", 10.0)
+        if not 0 <= p_percent < 100:
+            raise ValueError(f"ASI_P_PERCENT={p_percent} must be at least 0 and below 100 (0 turns the rule off).")
+        protection_level = _float("ASI_PROTECTION_LEVEL", 0.15)
+        if not 0 <= protection_level < 1:
+            raise ValueError(f"ASI_PROTECTION_LEVEL={protection_level} must be at least 0 and below 1, e.g. 0.15.")
+        return cls(data_dir, min_reporters, max_dominance, allow, mass_balance, p_percent, protection_level)
 
 
 def snapshots_keep() -> int:

@@ -146,6 +146,14 @@ def current_folder(data_dir: Path) -> Path:
     folder = data_dir / "snapshots" / snapshot_id
     if not (folder / MANIFEST).exists():
         raise NoSnapshotError(f"{data_dir / CURRENT} names snapshot {snapshot_id!r}, but {folder} has no manifest.")
+    # Nothing reads or builds on a damaged snapshot (an update ingest would carry the damage forward).
+    verification = verify_snapshot(folder)
+    if not verification.ok:
+        raise NoVerifiedSnapshotError(
+            f"The current {verification.summary()}. Nothing is read from it: roll back to a snapshot that verifies "
+            "(`python -m asi_me snapshots list`, then `snapshots rollback ID`) or restore the data folder.",
+            verification,
+        )
     return folder
 
 
@@ -186,6 +194,7 @@ def write_snapshot(
     note: str = "",
     *,
     fixed_time: str | None = None,
+    make_current: bool = True,
     _before_switch: typing.Callable[[], None] | None = None,
     _after_table: typing.Callable[[str], None] | None = None,
 ) -> tuple[str, bool]:
@@ -194,7 +203,9 @@ def write_snapshot(
     Returns (snapshot id, whether anything changed). Tables missing from `tables`
     are written empty. Values must already be valid: this function does not check.
     `_before_switch` and `_after_table` (called with each table name once its file
-    is written in the staging folder) exist so tests can interrupt a write.
+    is written in the staging folder) exist so tests can interrupt a write. With
+    `make_current=False` the snapshot is written but CURRENT stays as it is (a preview
+    that a person publishes later).
     """
     data_dir.mkdir(parents=True, exist_ok=True)
     snapshots = data_dir / "snapshots"
@@ -206,7 +217,12 @@ def write_snapshot(
         table_info: dict[str, dict[str, Any]] = {}
         content = hashlib.sha256()
         for name in TABLES:
-            table = tables.get(name, empty_table(name)).cast(arrow_schema(TABLES[name]))
+            schema = arrow_schema(TABLES[name])
+            table = tables.get(name, empty_table(name))
+            for field in schema:  # an optional column the caller does not know about is written empty
+                if field.name not in table.column_names and field.nullable:
+                    table = table.append_column(field.name, pa.nulls(table.num_rows, field.type))
+            table = table.select(schema.names).cast(schema)
             path = staging / f"{name}.parquet"
             pq.write_table(
                 table, path, compression="zstd", write_page_checksum=True, write_statistics=True
@@ -224,7 +240,7 @@ def write_snapshot(
             if _after_table is not None:
                 _after_table(name)
         snapshot_id = content.hexdigest()[:16]
-        if current_id(data_dir) == snapshot_id and (snapshots / snapshot_id / MANIFEST).exists():
+        if (snapshots / snapshot_id / MANIFEST).exists() and (current_id(data_dir) == snapshot_id or not make_current):
             shutil.rmtree(staging)
             # Same data: only derived tables of newer SQL may be missing (each written atomically).
             _add_missing_derived(snapshots / snapshot_id)
@@ -247,6 +263,8 @@ def write_snapshot(
             shutil.rmtree(final)
         staging.rename(final)
         _fsync_dir(snapshots)
+        if not make_current:
+            return snapshot_id, True
         if _before_switch is not None:
             _before_switch()
         pointer_tmp = data_dir / f".{CURRENT}.{uuid.uuid4().hex}"
@@ -613,7 +631,10 @@ def serve(data_dir: Path) -> Served:
     if verification.ok:
         return Served(snapshot_id, verification)
     created, demo = _created(folder), _is_demo(folder)
+    previews = never_published(data_dir)
     for candidate in snapshot_folders(data_dir.resolve()):
+        if candidate.name in previews:
+            continue  # prepared for review and never published: nobody has approved its figures
         # Only a snapshot written before CURRENT's (by its manifest, else by folder time; none when
         # the folder is gone) is a fallback: never one an operator rolled back from.
         earlier = _created(candidate) < created if created[0] else _created(candidate)[1] < created[1]
@@ -632,6 +653,24 @@ def serve(data_dir: Path) -> Served:
                "`python -m asi_me verify` for details, then re-run the ingest or restore the data folder.")
     _report_once(data_dir, message)
     raise NoVerifiedSnapshotError(message, verification)
+
+
+_PUBLISHING = {"publish", "roll back", "rollback", "ingest"}
+
+
+def never_published(data_dir: Path) -> set[str]:
+    """Snapshots the ingest log shows as prepared for review (Data › Update) but never made current."""
+    prepared: set[str] = set()
+    published: set[str] = set()
+    for entry in read_log(data_dir):
+        sid, command = entry.get("snapshot_id"), entry.get("command")
+        if not sid or not entry.get("ok"):
+            continue
+        if command == "prepare":
+            prepared.add(str(sid))
+        elif command in _PUBLISHING:
+            published.add(str(sid))
+    return prepared - published
 
 
 def _report_once(data_dir: Path, message: str) -> None:

@@ -13,6 +13,8 @@ from pydantic import BaseModel, ConfigDict
 
 from asi_me.certifications import filter_params, run_query
 from asi_me.filters import Filters, Viewer
+from asi_me.publish.gate import gated_table
+from asi_me.publish.indicators import sensitivity
 from asi_me.store import Store
 from asi_me.vocab import Dimension, Direction, EvaluationStatus, EvidenceKind, label
 
@@ -142,8 +144,10 @@ def indicator_status(store: Store, viewer: Viewer, filters: Filters | None = Non
     with its period, the value expected by the trajectory then, and the status
     (on_track / off_track / no_target / no_data, rule in `track_status`). Only the as-of
     date applies: headline values are not disaggregated."""
-    del viewer
-    frame = run_query(store, "toc_indicator_latest", filter_params(store, filters))
+    params = filter_params(store, filters)
+    frame = run_query(store, "toc_indicator_latest", params)
+    if not viewer.sees_everything:
+        frame = _protected_latest(store, viewer, frame, params["as_of"])
     expected, statuses = _track(frame)
     frame["expected_value"] = pd.array(expected, dtype="Float64")
     frame["track_status"] = statuses
@@ -153,6 +157,28 @@ def indicator_status(store: Store, viewer: Viewer, filters: Filters | None = Non
          "3": "3 Independent evaluations"}
     )
     return frame
+
+
+def _protected_latest(store: Store, viewer: Viewer, frame: pd.DataFrame, as_of: date) -> pd.DataFrame:
+    """Latest values of company-magnitude indicators from the gated series (asi_me.publish):
+    the latest total on or before the as-of date, hidden where its cell is hidden, and no
+    baseline (a past company magnitude) for them."""
+    gated = gated_table(store, viewer, "indicator_observations")
+    out = frame.copy()
+    for i, row in out.iterrows():
+        if sensitivity(row["indicator_code"], row["unit"]) == "programme":
+            continue
+        out.at[i, "baseline_value"] = None
+        rows = gated[(gated["indicator_code"] == row["indicator_code"]) & (gated["dimension"] == "total")
+                     & (pd.to_datetime(gated["period_on"]) <= pd.Timestamp(as_of))]
+        if rows.empty:
+            out.at[i, "latest_period_on"], out.at[i, "latest_value"], out.at[i, "latest_status"] = None, None, None
+            continue
+        last = rows.iloc[-1]
+        out.at[i, "latest_period_on"] = pd.Timestamp(last["period_on"])
+        out.at[i, "latest_value"] = None if pd.isna(last["value"]) else float(last["value"])
+        out.at[i, "latest_status"] = last["suppression_note"] or last["status"]
+    return out
 
 
 def _days(later: pd.Series, earlier: pd.Series) -> np.ndarray:
@@ -224,18 +250,39 @@ def indicator_series(
 ) -> pd.DataFrame:
     """One indicator's values over time for one disaggregation (allow-listed: the Dimension
     vocabulary), from the period start to the as-of date. The region, membership-class,
-    activity and standard filters narrow the matching disaggregation's values."""
-    del viewer
+    activity and standard filters narrow the matching disaggregation's values. For everyone
+    but the secretariat a company-magnitude indicator comes through the disclosure gate
+    (hidden values are NaN with a suppression_note; uncovered disaggregations are empty)."""
     allowed = [d.value for d in Dimension]
     if dimension not in allowed:
         raise ValueError(f"Cannot break indicator {indicator_code} down by {dimension!r}; use one of "
                          f"{', '.join(allowed)}.")
     params = filter_params(store, filters)
     narrowing = params[_DIMENSION_FILTER[dimension]] if dimension in _DIMENSION_FILTER else []
+    if not viewer.sees_everything and sensitivity(indicator_code, _unit(store, indicator_code)) != "programme":
+        # A company magnitude: its values come from the protected cells, never the stored series.
+        gated = gated_table(store, viewer, "indicator_observations")
+        on = pd.to_datetime(gated["period_on"])
+        keep = (gated["indicator_code"] == indicator_code) & (gated["dimension"] == dimension)
+        keep &= on <= pd.Timestamp(params["as_of"])
+        if params["period_from"]:
+            keep &= on >= pd.Timestamp(params["period_from"])
+        if len(narrowing):
+            keep &= gated["dimension_value"].isin(list(narrowing))
+        frame = gated.loc[keep, ["period_on", "dimension", "dimension_value", "value", "status",
+                                 "suppression_note"]].reset_index(drop=True)
+        frame["period_on"] = pd.to_datetime(frame["period_on"])
+        frame["dimension_value_label"] = frame["dimension_value"].map(label)
+        return frame
     frame = run_query(store, "toc_indicator_series", {**params, "indicator_code": indicator_code,
                                                       "dimension": dimension, "dimension_values": narrowing})
     frame["dimension_value_label"] = frame["dimension_value"].map(label)
     return frame
+
+
+def _unit(store: Store, indicator_code: str) -> str | None:
+    found = store.query("select unit from indicators where indicator_code = $code", {"code": indicator_code})
+    return None if found.empty else str(found.iloc[0, 0])
 
 
 class EvidenceCounts(BaseModel):

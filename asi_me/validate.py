@@ -14,6 +14,7 @@ both are normalised to text first so one parser applies to every source.
 from __future__ import annotations
 
 import difflib
+import re
 import types
 import typing
 from collections.abc import Mapping
@@ -58,6 +59,10 @@ RULE_DUPLICATE_COLUMN = "duplicate column"
 RULE_UNKNOWN_TABLE = "unknown table"
 RULE_DUPLICATE_TABLE = "one file per table"
 RULE_ROW_SHAPE = "cells per row"
+RULE_ONE_VALUE = "one value per cell"
+RULE_CONTROL = "control character"
+RULE_PRECISION = "date precision"
+RULE_DELETION = "deletion list"
 
 ERROR = "error"
 WARNING = "warning"
@@ -68,6 +73,11 @@ _VALUE_SHOWN = 120  # longest value quoted in a message
 _INT = r"^[+-]?\d{1,15}(\.0*)?$"
 _FLOAT = r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d{1,3})?$"
 _DATE = r"^\d{4}-\d{2}-\d{2}([ T]00:00(:00(\.0+)?)?Z?)?$"
+_CONTROL = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
+# Columns a row may leave empty because ingest derives them from the row's other cells.
+DERIVABLE: dict[str, frozenset[str]] = {"certifications": frozenset({"expires_on", "certification_type"})}
+# Years a certificate of each type lasts (BRIEF: provisional one year, full three).
+CERTIFICATE_YEARS = {"provisional": 1, "full": 3}
 _TRUE = ["true", "1", "yes", "y", "t"]
 _FALSE = ["false", "0", "no", "n", "f"]
 
@@ -327,6 +337,7 @@ class ProblemLog:
         out = pd.concat(parts, ignore_index=True)
         out = out.sort_values(["_order", "row", "_position"], na_position="first", kind="stable")
         out = out.drop(columns=["_order", "_position"]).reset_index(drop=True)
+        out["value"] = _escape_control(out["value"])
         out["message"] = _messages(out)
         return out
 
@@ -348,6 +359,18 @@ def _text_values(values: Any, size: int) -> Any:
     if len(series) != size:
         raise ValueError(f"{len(series)} values for {size} problems")
     return series.where(series.notna(), None)
+
+
+def _escape_control(values: pd.Series) -> pd.Series:
+    """Control characters in quoted values written as \\xNN, so a report never carries a raw NUL."""
+    text = _text_column(values)
+    has = _mask(pc.match_substring_regex(text, _CONTROL))
+    if not has.any():
+        return values
+    out = values.astype(object).copy()
+    pattern = re.compile(_CONTROL)
+    out[has] = [pattern.sub(lambda m: f"\\x{ord(m.group()):02x}", v) for v in out[has]]
+    return out
 
 
 def _text_column(series: pd.Series) -> pa.Array:
@@ -417,15 +440,30 @@ class Frame:
     ok: dict[str, np.ndarray] = field(default_factory=dict)  # cell present and valid
     present: dict[str, np.ndarray] = field(default_factory=dict)  # cell not empty in the file
     is_supplied: bool = True  # False for tables kept from the current snapshot (already validated)
+    given: set[str] = field(default_factory=set)  # columns the file holds
+    precision: dict[str, pa.Array] = field(default_factory=dict)  # month/year precision of date columns read
+    base: pa.Table | None = None  # rows of the current snapshot kept beside the supplied ones (an update)
+    order_index: np.ndarray | None = None  # (update) positions in concat(base, supplied) of the result's rows
+    removes_keys: bool = False  # (update) keys of the current snapshot are removed (replace or deletion list)
+    explained: dict[str, np.ndarray] = field(default_factory=dict)  # rows whose empty cell is reported already
 
     @property
     def num_rows(self) -> int:
         return len(self.rows)
 
-    def to_arrow(self) -> pa.Table:
-        """The typed table in the snapshot schema (only meaningful when it has no errors)."""
+    def supplied_arrow(self) -> pa.Table:
+        """The supplied rows, typed, in the snapshot schema."""
         schema = arrow_schema(TABLES[self.table])
         return pa.table([self.typed[name] for name in schema.names], schema=schema)
+
+    def to_arrow(self) -> pa.Table:
+        """The resulting table in the snapshot schema (only meaningful when it has no errors): the supplied
+        rows, or, for an update, the kept rows with the supplied ones updated in place and new ones appended."""
+        supplied = self.supplied_arrow()
+        if self.base is None or self.order_index is None:
+            return supplied
+        combined = pa.concat_tables([self.base.cast(supplied.schema), supplied])
+        return combined.take(pa.array(self.order_index, type=pa.int64()))
 
 
 def _as_text(array: pa.Array) -> pa.Array:
@@ -472,6 +510,176 @@ def _one_of(rule: ColumnRule) -> str:
     return "use one of " + ", ".join(rule.allowed)
 
 
+def _map_unique(text: pa.Array, mapper: Any) -> pa.Array:
+    """`mapper` applied to each distinct value once, spread back over every row (nulls stay null)."""
+    uniques = pc.unique(text)
+    mapped = [None if v is None else mapper(v) for v in uniques.to_pylist()]
+    return pa.array(mapped, type=pa.string()).take(pc.index_in(text, value_set=uniques))
+
+
+# Separators people use to put several values in one cell.
+_SEVERAL = re.compile(r"\s*(?:;|,|\+|&|/|\band\b|\bund\b|\bet\b)\s*", re.IGNORECASE)
+
+
+def _shown_code(rule: ColumnRule, code: str) -> str:
+    if rule.is_country:
+        return f"{code} ({vocab.country_name(code)})"
+    words = vocab.label(code)
+    return code if vocab.lookup_key(words) == vocab.lookup_key(code) else f"{code} ('{words}')"
+
+
+def _vocabulary(rule: ColumnRule, text: pa.Array, ok: np.ndarray, fail: Any, *, in_list: bool) -> pa.Array:
+    """Codes for a vocabulary or country column, read from codes, labels, aliases or country names in any
+    case; refused values get the nearest allowed ones as a suggestion, and a cell holding several values
+    is named as such."""
+    table = vocab.country_lookup() if rule.is_country else vocab.code_lookup(rule.enum)
+    codes = _map_unique(text, lambda v: table.get(vocab.lookup_key(v)))
+    unknown = ok & ~_mask(pc.is_valid(codes))
+    if not unknown.any():
+        return codes
+    if rule.is_country:
+        rule_name, constraint = RULE_COUNTRY, "ISO 3166-1 alpha-2"
+        detail = "is not a known country (an ISO 3166-1 alpha-2 code or an English name)"
+        tail = "write an ISO 3166-1 alpha-2 code such as DE, NO, AU or BR, or the country's English name"
+    else:
+        rule_name, constraint, detail = RULE_VOCABULARY, rule.enum.__name__, "is not allowed"
+        tail = _one_of(rule) + " (the codes, or their labels in the data dictionary, in any case)"
+
+    def several(value: str) -> str | None:
+        parts = [p for p in _SEVERAL.split(value) if p]
+        found = [table.get(vocab.lookup_key(p)) for p in parts]
+        if len(parts) >= 2 and all(found):
+            return ", ".join(dict.fromkeys(found))
+        return None
+
+    def hint(value: str) -> str:
+        near = vocab.suggestions(value, table)
+        if not near:
+            return tail
+        shown = [_shown_code(rule, c) for c in near]
+        listed = shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + " or " + shown[-1]
+        return "did you mean " + listed + "? Otherwise " + tail
+
+    index = _where(unknown)
+    bad = _take(text, index)
+    split = _map_unique(bad, several).to_numpy(zero_copy_only=False) if not in_list else np.full(len(index), None)
+    is_several = np.array([s is not None for s in split], dtype=bool)
+    if is_several.any():
+        mask = np.zeros(len(ok), dtype=bool)
+        mask[index[is_several]] = True
+        values = split[is_several].astype(str)
+        fail(mask, RULE_ONE_VALUE, "", "holds several values (" + values + ")",
+             "a cell takes one value: write one row per value, each with its own key "
+             "(with --keep-valid this row is quarantined until then)")
+    rest = index[~is_several]
+    if rest.size:
+        mask = np.zeros(len(ok), dtype=bool)
+        mask[rest] = True
+        hints = _map_unique(_take(text, rest), hint).to_numpy(zero_copy_only=False)
+        fail(mask, rule_name, constraint, detail, hints)
+    return codes
+
+
+# --------------------------------------------------------------------------- dates as people write them
+
+_MONTHS = {name: i for i, names in enumerate(
+    (("jan", "january"), ("feb", "february"), ("mar", "march"), ("apr", "april"), ("may",), ("jun", "june"),
+     ("jul", "july"), ("aug", "august"), ("sep", "sept", "september"), ("oct", "october"), ("nov", "november"),
+     ("dec", "december")), start=1) for name in names}
+_MONTH = r"(jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|" \
+         r"oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
+_DATE_FORMS = (  # (pattern, precision, groups -> (year, month, day))
+    (re.compile(r"\b(\d{4})-(\d{1,2})-(\d{1,2})\b"), "day", lambda g: (g[0], g[1], g[2])),
+    (re.compile(r"\b(\d{1,2})(?:st|nd|rd|th)?\s+" + _MONTH + r",?\s+(\d{4})\b", re.I), "day",
+     lambda g: (g[2], _MONTHS[g[1].lower().rstrip(".")], g[0])),
+    (re.compile(r"\b" + _MONTH + r"\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})\b", re.I), "day",
+     lambda g: (g[2], _MONTHS[g[0].lower().rstrip(".")], g[1])),
+    (re.compile(r"\b" + _MONTH + r",?\s+(\d{4})\b", re.I), "month",
+     lambda g: (g[1], _MONTHS[g[0].lower().rstrip(".")], 1)),
+    (re.compile(r"\b(\d{4})-(\d{1,2})\b(?!-)"), "month", lambda g: (g[0], g[1], 1)),
+    (re.compile(r"\b(\d{1,2})/(\d{4})\b"), "month", lambda g: (g[1], g[0], 1)),
+    (re.compile(r"\b((?:19|20)\d{2})\b"), "year", lambda g: (g[0], 1, 1)),
+)
+_NUMERIC_DMY = re.compile(r"\b(\d{1,2})[/.](\d{1,2})[/.](\d{4})\b")
+
+
+def read_date(text: str) -> tuple[date | None, str | None, str]:
+    """A date written as a person would: (date, precision 'day'/'month'/'year', '') when the text states
+    exactly one date, else (None, None, why) with a suggestion."""
+    numeric = _NUMERIC_DMY.search(text)
+    if numeric:
+        first, second, year = (int(x) for x in numeric.groups())
+        if first > 12 and second <= 12:
+            guess = f"; did you mean {year:04d}-{second:02d}-{first:02d}?"
+        elif second > 12 and first <= 12:
+            guess = f"; did you mean {year:04d}-{first:02d}-{second:02d}?"
+        else:
+            guess = ""
+        return None, None, "day/month order is ambiguous: write dates as YYYY-MM-DD" + guess
+    found: list[tuple[date, str]] = []
+    rest = text
+    for pattern, precision, parts in _DATE_FORMS:
+        for match in pattern.finditer(rest):
+            try:
+                year, month, day = (int(x) for x in parts(match.groups()))
+                found.append((date(year, month, day), precision))
+            except ValueError:
+                return None, None, f"'{match.group(0)}' is not a real date: write it as YYYY-MM-DD"
+        rest = pattern.sub(" ", rest)
+    distinct = list(dict.fromkeys(found))
+    if len(distinct) == 1:
+        return distinct[0][0], distinct[0][1], ""
+    if not distinct:
+        return None, None, "write dates in ISO 8601 form, e.g. 2021-03-14 for 14 March 2021 (or 2021-03 where only " \
+                           "the month is known)"
+    shown = ", ".join(d.isoformat()[: {"day": 10, "month": 7, "year": 4}[p]] for d, p in distinct)
+    return None, None, f"it names more than one date ({shown}): write the one date this column means, e.g. " \
+                       f"{distinct[0][0].isoformat()[: {'day': 10, 'month': 7, 'year': 4}[distinct[0][1]]]}"
+
+
+def _parse_date(frame: Frame, rule: ColumnRule, text: pa.Array, ok: np.ndarray, fail: Any) -> pa.Array:
+    """ISO dates at Arrow speed; other forms read once per distinct value, keeping month/year precision
+    where the table has a `<column>_precision` column and refusing them with a suggestion elsewhere."""
+    shape_ok = _mask(pc.match_substring_regex(text, _DATE))
+    head = pc.utf8_slice_codeunits(_null_where(text, ~(ok & shape_ok)), 0, 10)
+    days = pc.strptime(head, format="%Y-%m-%d", unit="s", error_is_null=True).cast(pa.date32())
+    # strptime rolls 2021-02-30 over to March; a real date prints back as itself.
+    real = _mask(pc.equal(days.cast(pa.string()), head))
+    other = ok & ~real
+    if not other.any():
+        return days
+    index = _where(other)
+    texts = _take(text, index)
+    uniques = pc.unique(texts)
+    read = [read_date(v) for v in uniques.to_pylist()]
+    at = pc.index_in(texts, value_set=uniques).to_numpy(zero_copy_only=False)
+    value = np.array([r[0] for r in read] + [None], dtype=object)[at]
+    precision = np.array([r[1] for r in read] + [None], dtype=object)[at]
+    why = np.array([r[2] for r in read] + [""], dtype=object)[at]
+    keeps_precision = f"{rule.name}_precision" in RULES[frame.table]
+    coarse = (precision != "day") & (value != None)  # noqa: E711 - element-wise
+    refused = value == None  # noqa: E711
+    mask = np.zeros(len(ok), dtype=bool)
+    mask[index[refused]] = True
+    fail(mask, RULE_TYPE, "date YYYY-MM-DD", "is not a date written as YYYY-MM-DD", why[refused])
+    if not keeps_precision and coarse.any():
+        mask = np.zeros(len(ok), dtype=bool)
+        mask[index[coarse]] = True
+        shown = np.where(precision[coarse] == "month", "the month", "the year")
+        fail(mask, RULE_PRECISION, "a full date", "states only " + shown + f" and {rule.name} needs the day",
+             "write the exact date as YYYY-MM-DD (the first day of the period is not assumed here)")
+        coarse[:] = False
+    accepted = ~refused & ((precision == "day") | keeps_precision)
+    full = days.to_numpy(zero_copy_only=False).astype("datetime64[D]").copy()
+    full[index[accepted]] = np.array(list(value[accepted]), dtype="datetime64[D]")
+    out = pa.array(full, type=pa.date32(), from_pandas=True)
+    if keeps_precision:
+        levels = np.full(len(ok), None, dtype=object)
+        levels[index[accepted & (precision != "day")]] = precision[accepted & (precision != "day")]
+        frame.precision[rule.name] = pa.array(levels, type=pa.string())
+    return out
+
+
 # --------------------------------------------------------------------------- cell checks
 
 
@@ -479,6 +687,7 @@ def parse_frame(frame: Frame, columns: dict[str, pa.Array], problems: ProblemLog
     """Type every column of a supplied table, recording each cell's first failed rule."""
     rules = RULES[frame.table]
     n = frame.num_rows
+    frame.given = set(columns)
     for name, rule in rules.items():
         if name in columns:
             if rule.is_list:
@@ -491,12 +700,78 @@ def parse_frame(frame: Frame, columns: dict[str, pa.Array], problems: ProblemLog
                 frame.typed[name] = pa.array([[] for _ in range(n)], type=schema_type) if n else pa.array(
                     [], schema_type
                 )
+            elif name.endswith("_precision") and name.removesuffix("_precision") in frame.precision:
+                frame.typed[name] = frame.precision[name.removesuffix("_precision")]
             else:
                 frame.typed[name] = pa.nulls(n, schema_type)
             frame.raw[name] = pa.nulls(n, pa.string())
             # A missing required column is reported once for the file, not per row.
             frame.ok[name] = np.full(n, not rule.required)
             frame.present[name] = np.zeros(n, dtype=bool)
+    if frame.table in DERIVABLE:
+        derive_fields(frame, problems)
+
+
+def derive_fields(frame: Frame, problems: ProblemLog) -> None:
+    """Fill what a certificate's other cells determine, and name each derived column in derived_columns:
+    certification_type from the span issued_on..expires_on (about one year: provisional, else full), and
+    expires_on from issued_on and the type (one or three years). What stays unknown is a required problem."""
+    n = frame.num_rows
+    derived = [[] for _ in range(n)]
+    issued_ok = frame.ok["issued_on"] & frame.present["issued_on"]
+    type_given = frame.present["certification_type"]
+    expiry_given = frame.present["expires_on"]
+    if "certification_type" not in frame.given or "expires_on" not in frame.given or (~type_given).any() or \
+            (~expiry_given).any():
+        issued = frame.typed["issued_on"].to_numpy(zero_copy_only=False).astype("datetime64[D]")
+        expires = frame.typed["expires_on"].to_numpy(zero_copy_only=False).astype("datetime64[D]")
+        kinds = np.array(frame.typed["certification_type"].to_pylist(), dtype=object)
+        # type from the span
+        from_span = ~type_given & issued_ok & expiry_given & frame.ok["expires_on"]
+        span = (expires - issued).astype("timedelta64[D]").astype(np.int64)
+        kinds[from_span] = np.where(span[from_span] <= 550, "provisional", "full")
+        # expiry from the type
+        with_type = np.array([k is not None for k in kinds], dtype=bool)
+        from_type = ~expiry_given & issued_ok & with_type
+        years = np.array([CERTIFICATE_YEARS.get(k, 0) for k in kinds[from_type]], dtype=np.int64)
+        if from_type.any():
+            issued_dates = [date.fromisoformat(str(d)) for d in issued[from_type]]
+            new = []
+            for day, add in zip(issued_dates, years, strict=True):
+                try:
+                    new.append(day.replace(year=day.year + int(add)))
+                except ValueError:  # 29 February
+                    new.append(day.replace(year=day.year + int(add), day=28))
+            expires = expires.copy()
+            expires[from_type] = np.array(new, dtype="datetime64[D]")
+        for i in _where(from_span):
+            derived[i].append("certification_type")
+        for i in _where(from_type):
+            derived[i].append("expires_on")
+        frame.typed["certification_type"] = pa.array(kinds.tolist(), pa.string())
+        frame.typed["expires_on"] = pa.array(expires, type=pa.date32())
+        frame.ok["certification_type"] = frame.ok["certification_type"] | from_span
+        frame.ok["expires_on"] = frame.ok["expires_on"] | from_type
+        frame.present["certification_type"] = type_given | from_span
+        frame.present["expires_on"] = expiry_given | from_type
+        for column, other in (("certification_type", "expires_on"), ("expires_on", "certification_type")):
+            if column not in frame.given:
+                continue  # reported once as a missing column, or (an update) taken from the current snapshot
+            # A row whose issue date is itself refused is reported for that, not again here.
+            issued_refused = frame.present["issued_on"] & ~frame.ok["issued_on"]
+            # Without a type the expiry cannot be derived either: the type's problem says so once.
+            no_type = ~frame.present["certification_type"] if column == "expires_on" else np.zeros(n, dtype=bool)
+            missing = _where(~frame.present[column] & ~issued_refused & ~no_type)
+            problems.add(
+                frame, missing, column, None, RULE_REQUIRED, "", "the cell is empty and cannot be derived",
+                f"fill in {column}, or give {other} and issued_on so that it can be derived",
+            )
+    if any(derived):
+        existing = frame.typed["derived_columns"].to_pylist()
+        frame.typed["derived_columns"] = pa.array(
+            [sorted(set(old or []) | set(new)) for old, new in zip(existing, derived, strict=True)],
+            pa.list_(pa.string()),
+        )
 
 
 def _parse_scalar(frame: Frame, rule: ColumnRule, column: pa.Array, problems: ProblemLog) -> None:
@@ -506,8 +781,9 @@ def _parse_scalar(frame: Frame, rule: ColumnRule, column: pa.Array, problems: Pr
     present = _mask(pc.is_valid(text))
     frame.raw[rule.name] = text
     frame.present[rule.name] = present
-    if not rule.nullable:
-        missing = _where(~present)
+    if not rule.nullable and rule.name not in DERIVABLE.get(frame.table, ()):
+        explained = frame.explained.get(rule.name)
+        missing = _where(~present if explained is None else ~present & ~explained)
         problems.add(
             frame, missing, rule.name, None, RULE_REQUIRED, "", "the cell is empty but a value is required",
             f"fill in {rule.name} ({rule.description.rstrip('.')})",
@@ -523,9 +799,10 @@ def _parse_scalar(frame: Frame, rule: ColumnRule, column: pa.Array, problems: Pr
     typed: pa.Array
     if rule.kind == "str":
         typed = text
-        if rule.enum is not None:
-            fail(ok & ~_mask(pc.is_in(text, pa.array(rule.allowed))), RULE_VOCABULARY, rule.enum.__name__,
-                 "is not allowed", _one_of(rule))
+        if rule.enum is not None or rule.is_country:
+            if rule.is_country:
+                _control_characters(text, ok, fail)
+            typed = _vocabulary(rule, text, ok, fail, in_list=False)
     elif rule.kind == "int":
         fail(ok & ~_mask(pc.match_substring_regex(text, _INT)), RULE_TYPE, "integer", "is not a whole number",
              "write a whole number without separators, e.g. 1200")
@@ -543,14 +820,7 @@ def _parse_scalar(frame: Frame, rule: ColumnRule, column: pa.Array, problems: Pr
              "write true or false (1/0 and yes/no are also accepted)")
         typed = _null_where(pa.array(is_true), ~ok)
     elif rule.kind == "date":
-        shape_ok = _mask(pc.match_substring_regex(text, _DATE))
-        head = pc.utf8_slice_codeunits(_null_where(text, ~(ok & shape_ok)), 0, 10)
-        days = pc.strptime(head, format="%Y-%m-%d", unit="s", error_is_null=True).cast(pa.date32())
-        # strptime rolls 2021-02-30 over to March; a real date prints back as itself.
-        real = _mask(pc.equal(days.cast(pa.string()), head))
-        fail(ok & ~real, RULE_TYPE, "date YYYY-MM-DD", "is not a date written as YYYY-MM-DD",
-             "write dates in ISO 8601 form, e.g. 2021-03-14 for 14 March 2021")
-        typed = _null_where(days, ~ok)
+        typed = _parse_date(frame, rule, text, ok, fail)
     else:  # pragma: no cover - column_rules only yields the kinds above
         raise AssertionError(rule.kind)
 
@@ -566,15 +836,29 @@ def _parse_scalar(frame: Frame, rule: ColumnRule, column: pa.Array, problems: Pr
                 within = _mask(getattr(pc, op)(numbers, pa.scalar(float(bound))))
                 fail(ok & ~within, RULE_RANGE, rule.range_text(), f"is out of range: it must be {words} {_num(bound)}",
                      f"enter a value {rule.range_text()} in {rule.name}")
-    if rule.kind == "str" and rule.enum is None:
+    if rule.kind == "str" and rule.enum is None and not rule.is_country:
         _string_constraints(rule, text, ok, fail)
     typed = _null_where(typed, ~ok)
     frame.typed[rule.name] = typed
     frame.ok[rule.name] = ok
 
 
+def _control_characters(text: pa.Array, ok: np.ndarray, fail: Any) -> None:
+    # Printable text (nearly every cell) skips the regular expression.
+    suspect = ok & ~_mask(pc.utf8_is_printable(text))
+    if not suspect.any():
+        return
+    bad = np.zeros(len(ok), dtype=bool)
+    index = _where(suspect)
+    bad[index] = _mask(pc.match_substring_regex(_take(text, index), _CONTROL))
+    if bad.any():
+        fail(bad, RULE_CONTROL, "", "contains a control character (shown as \\xNN)",
+             "remove it: text cells take printable characters, tabs and line breaks only")
+
+
 def _string_constraints(rule: ColumnRule, text: pa.Array, ok: np.ndarray, fail: Any) -> None:
-    """Length, pattern and ISO country checks, shared by scalar cells and list elements."""
+    """Control characters, length and pattern checks, shared by scalar cells and list elements."""
+    _control_characters(text, ok, fail)
     if rule.min_length is not None or rule.max_length is not None:
         length = pc.utf8_length(text)
         none = np.zeros(len(ok), dtype=bool)
@@ -583,19 +867,7 @@ def _string_constraints(rule: ColumnRule, text: pa.Array, ok: np.ndarray, fail: 
         limit = f"at most {rule.max_length} characters" if rule.max_length is not None else ""
         fail(ok & (too_short | too_long), RULE_LENGTH, limit, f"is too long ({limit})" if limit else "is too short",
              f"shorten it to {limit}" if limit else "enter a longer value")
-    if rule.is_country:
-        codes = pa.array(sorted(vocab.countries()))
-        unknown = ok & ~_mask(pc.is_in(text, codes))
-        upper_known = _mask(pc.is_in(pc.utf8_upper(text), codes))
-        hint = np.where(
-            upper_known[unknown],
-            "write the code in capitals, e.g. " + pd.Series(
-                pc.utf8_upper(text).to_numpy(zero_copy_only=False)[unknown], dtype=object
-            ).astype(str).to_numpy(),
-            "use an ISO 3166-1 alpha-2 country code in capitals, e.g. DE, NO, AU, BR",
-        ) if unknown.any() else ""
-        fail(unknown, RULE_COUNTRY, "ISO 3166-1 alpha-2", "is not an ISO 3166-1 alpha-2 country code", hint)
-    elif rule.pattern is not None:
+    if rule.pattern is not None:
         matches = _mask(pc.match_substring_regex(text, rule.pattern))
         example = _PATTERN_HINTS.get(rule.pattern, "correct the value")
         fail(ok & ~matches, RULE_PATTERN, rule.pattern, "does not have the required form", example)
@@ -643,13 +915,14 @@ def _parse_list(frame: Frame, rule: ColumnRule, column: pa.Array, problems: Prob
         nonlocal element_ok
         index = _where(bad)
         if index.size:
-            detail_text = "in the list " + detail if isinstance(detail, str) else detail
+            detail_text = "in the list " + detail
             problems.add(frame, parents[index], rule.name, _take(flat, index), rule_name, constraint, detail_text, hint)
         element_ok &= ~bad
 
-    if rule.enum is not None:
-        fail(~_mask(pc.is_in(flat, pa.array(rule.allowed))), RULE_VOCABULARY, rule.enum.__name__, "is not allowed",
-             _one_of(rule))
+    if rule.enum is not None or rule.is_country:
+        if rule.is_country:
+            _control_characters(flat, element_ok, fail)
+        flat = _vocabulary(rule, flat, element_ok.copy(), fail, in_list=True)
     else:
         _string_constraints(rule, flat, element_ok, fail)
     bad_rows = np.unique(parents[~element_ok])
@@ -659,6 +932,7 @@ def _parse_list(frame: Frame, rule: ColumnRule, column: pa.Array, problems: Prob
     typed = pa.ListArray.from_arrays(pa.array(offsets), flat)
     frame.typed[rule.name] = typed
     frame.ok[rule.name] = ok
+
 
 
 # --------------------------------------------------------------------------- table and cross-table checks
@@ -862,13 +1136,15 @@ def check_references(frames: dict[str, Frame], problems: ProblemLog) -> None:
                 continue
             keys = _key_values(parent, parent_column)
             index = _where(child.ok[column])
-            values = _take(child.typed[column], index)
+            values = _take(child.typed[column], index).cast(pa.string())
             bad = index[~_mask(pc.is_in(values, keys))]
             problems.add(
                 child, bad, column, _take(child.typed[column], bad), RULE_REFERENCE, f"{parent_name}.{parent_column}",
                 f"matches no {parent_column} in {parent_name}{_where_from(parent, parent_name)}",
                 f"add it to {parent_name} or correct {column}",
             )
+            if child.base is not None and parent is not None and parent.removes_keys:
+                _check_kept_rows(child, column, parent_name, parent_column, keys, problems)
     for (name, column), (parent_name, parent_column) in LIST_REFERENCES.items():
         child = frames.get(name)
         if child is None or child.num_rows == 0:
@@ -890,18 +1166,50 @@ def check_references(frames: dict[str, Frame], problems: ProblemLog) -> None:
 
 
 def _needs_check(child: Frame, parent: Frame | None, parent_column: str) -> bool:
-    if parent is not None and parent.num_rows and not parent.present[parent_column].any():
+    if parent is not None and parent.num_rows and not parent.present[parent_column].any() and \
+            parent_column not in parent.given and parent.base is None:
         return False  # the key column is missing from the parent's file: reported once there, not per child row
-    # Two tables kept unchanged from the current snapshot were checked together when it was made.
-    return child.is_supplied or (parent is not None and parent.is_supplied)
+    # Rows kept unchanged from the current snapshot were checked together when it was made; they are
+    # checked again only when the parent loses rows (a replaced table or a deletion list).
+    return child.is_supplied or (parent is not None and parent.is_supplied and parent.removes_keys)
+
+
+def _kept_base(frame: Frame) -> np.ndarray:
+    """Positions in `frame.base` of the snapshot rows an update keeps (updated or not)."""
+    if frame.base is None or frame.order_index is None:
+        return np.zeros(0, dtype=np.int64)
+    kept = frame.order_index[frame.order_index < frame.base.num_rows]
+    return kept
 
 
 def _key_values(parent: Frame | None, column: str) -> pa.Array:
-    if parent is None or parent.num_rows == 0:
+    if parent is None or (parent.num_rows == 0 and parent.base is None):
         return pa.array([], pa.string())
     # Keys that failed their own check still count here, so one bad key is reported once, not again per child.
     values = parent.raw[column] if parent.is_supplied else parent.typed[column]
+    values = values.cast(pa.string())
+    if parent.base is not None:
+        base_values = parent.base[column].combine_chunks().take(pa.array(_kept_base(parent), pa.int64()))
+        values = pa.concat_arrays([values, base_values.cast(pa.string())])
     return pc.unique(values.drop_null())
+
+
+def _check_kept_rows(  # noqa: PLR0917
+    child: Frame, column: str, parent_name: str, parent_column: str, keys: pa.Array, problems: ProblemLog
+) -> None:
+    """An update keeps snapshot rows of `child` that point at rows the parent has just lost: name them."""
+    kept = _kept_base(child)
+    values = child.base[column].combine_chunks().take(pa.array(kept, pa.int64())).cast(pa.string())
+    bad = _where(_mask(pc.is_valid(values)) & ~_mask(pc.is_in(values, keys)))
+    if not bad.size:
+        return
+    label = f"{child.table}.parquet (current snapshot, kept by the update of {child.label})"
+    shadow = Frame(table=child.table, label=label, order=child.order, rows=kept + 1, is_supplied=False)
+    problems.add(
+        shadow, bad, column, _take(values, bad), RULE_REFERENCE, f"{parent_name}.{parent_column}",
+        f"matches no {parent_column} in {parent_name} after this update",
+        f"keep the {parent_name} row, or update or delete this {child.table} row too",
+    )
 
 
 def _where_from(parent: Frame | None, parent_name: str) -> str:
@@ -920,9 +1228,13 @@ def validate_frames(frames: dict[str, Frame], problems: ProblemLog, mass_balance
 
 
 def check_header(  # noqa: PLR0917
-    frame_label: str, order: int, table: str, header: list[str], problems: ProblemLog, header_row: int | None = None
+    frame_label: str, order: int, table: str, header: list[str], problems: ProblemLog, header_row: int | None = None,
+    update: bool = False,
 ) -> list[str]:
-    """Missing required, unexpected and repeated columns; returns the usable column names."""
+    """Missing required, unexpected and repeated columns; returns the usable column names.
+
+    In an update only the key columns must be present: rows already in the snapshot keep the
+    values of the columns a file leaves out, and new rows are checked one by one."""
     rules = RULES[table]
     seen: set[str] = set()
     usable: list[str] = []
@@ -940,7 +1252,7 @@ def check_header(  # noqa: PLR0917
         problems.add_file(frame_label, order, name, name, RULE_UNEXPECTED_COLUMN, table,
                           f"is not a column of {table}", hint, row=header_row)
     for name, rule in rules.items():
-        if rule.required and name not in seen:
+        if rule.required and name not in seen and (not update or name in TABLES[table].key):
             problems.add_file(frame_label, order, name, None, RULE_MISSING_COLUMN, table, "the column is missing",
                               f"add a column named {name} ({rule.description.rstrip('.')})")
     return usable
@@ -973,10 +1285,11 @@ def validate_tables(
 
 def build_frame(  # noqa: PLR0917
     table: str, label: str, order: int, data: pa.Table, rows: np.ndarray, problems: ProblemLog,
-    header_row: int | None = None,
+    header_row: int | None = None, *, update: bool = False, explained: dict[str, np.ndarray] | None = None,
 ) -> Frame:
-    """Check the header and every cell of one supplied table."""
-    usable = check_header(label, order, table, list(data.column_names), problems, header_row)
+    """Check the header and every cell of one supplied table (`explained`: rows per column whose empty
+    cell a source profile has reported already)."""
+    usable = check_header(label, order, table, list(data.column_names), problems, header_row, update)
     columns: dict[str, pa.Array] = {}
     for name in usable:
         column = data.column(data.column_names.index(name))
@@ -988,9 +1301,42 @@ def build_frame(  # noqa: PLR0917
                 f"the column has type {column.type}, which cannot be read as {RULES[table][name].type_text()}",
                 "export it as text, numbers, dates or a list of text",
             )
-    frame = Frame(table=table, label=label, order=order, rows=np.asarray(rows, dtype=np.int64))
+    frame = Frame(table=table, label=label, order=order, rows=np.asarray(rows, dtype=np.int64),
+                  explained=dict(explained or {}))
     parse_frame(frame, columns, problems)
     return frame
+
+
+def build_key_frame(  # noqa: PLR0917
+    table: str, label: str, order: int, data: pa.Table, rows: np.ndarray, problems: ProblemLog,
+    header_row: int | None = None,
+) -> dict[str, pa.Array] | None:
+    """The typed keys of a deletion list (a file holding a table's key columns); None if a key column is
+    missing. Rows with a bad key are reported and left out."""
+    key = TABLES[table].key
+    header = list(data.column_names)
+    missing = [c for c in key if c not in header]
+    for column in missing:
+        problems.add_file(label, order, column, None, RULE_DELETION, table, "the key column is missing",
+                          f"a deletion list for {table} holds its key columns: " + ", ".join(key))
+    for column in header:
+        if column not in key:
+            problems.add_file(label, order, column, column, RULE_DELETION, table, f"is not a key column of {table}",
+                              "a deletion list holds only " + ", ".join(key), row=header_row)
+    if missing:
+        return None
+    frame = Frame(table=table, label=label, order=order, rows=np.asarray(rows, dtype=np.int64))
+    rules = RULES[table]
+    for column in key:
+        _parse_scalar(frame, rules[column], _as_text(data[column].combine_chunks()), problems)
+    ok = np.logical_and.reduce([frame.ok[c] for c in key])
+    return {c: frame.typed[c].filter(pa.array(ok)) for c in key}
+
+
+def key_strings(columns: Mapping[str, pa.Array], key: tuple[str, ...]) -> pa.Array:
+    """One text per row standing for a (possibly multi-column) key; null where a part is null."""
+    parts = [pc.cast(columns[c], pa.string()) for c in key]
+    return parts[0] if len(parts) == 1 else pc.binary_join_element_wise(*parts, "\x1f")
 
 
 def trusted_frame(table: str, label: str, order: int, data: pa.Table) -> Frame:

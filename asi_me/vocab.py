@@ -326,3 +326,139 @@ def country_name(code: str) -> str:
 def region_of(code: str) -> str | None:
     entry = countries().get(code)
     return entry[1] if entry else None
+
+
+class DatePrecision(StrEnum):
+    """How much of a date an export states: an empty precision means the exact day."""
+
+    MONTH = "month"
+    YEAR = "year"
+
+
+# Words people write for a code besides the code itself and its label (matched like
+# labels: case, spaces, hyphens and underscores ignored).
+ALIASES: dict[str, dict[str, str]] = {
+    "Activity": {
+        "smelting": "primary_production",
+        "smelter": "primary_production",
+        "primary aluminium": "primary_production",
+        "primary aluminum production": "primary_production",
+        "aluminium smelting": "primary_production",
+        "recycling": "remelting_refining",
+        "remelting": "remelting_refining",
+        "refining recycling": "remelting_refining",
+        "rolling": "semi_fabrication",
+        "extrusion": "semi_fabrication",
+        "foil": "semi_fabrication",
+        "manufacturing": "other_manufacturing",
+        "industrial user": "sale_of_products",
+        "mining": "bauxite_mining",
+        "refinery": "alumina_refining",
+    },
+    "Standard": {
+        "performance": "PS",
+        "chain of custody": "CoC",
+        "coc standard": "CoC",
+        "ps standard": "PS",
+    },
+    "StandardVersion": {
+        "ps v1": "PS-2014", "ps v1 2014": "PS-2014", "ps 2014": "PS-2014",
+        "ps v2": "PS-2017", "ps v2 2017": "PS-2017", "ps 2017": "PS-2017",
+        "ps v3": "PS-2022", "ps v3 2022": "PS-2022", "ps 2022": "PS-2022",
+        "coc v1": "CoC-2017", "coc v1 2017": "CoC-2017", "coc 2017": "CoC-2017",
+        "coc v2": "CoC-2022", "coc v2 2022": "CoC-2022", "coc 2022": "CoC-2022",
+    },
+    "CertificationType": {"full certification": "full", "provisional certification": "provisional"},
+    "AuditType": {"re certification": "recertification", "scope extension": "scope_change"},
+    "FindingRating": {"minor": "minor_nc", "major": "major_nc", "n a": "not_applicable", "na": "not_applicable",
+                      "conform": "conformance", "compliant": "conformance"},
+    "MembershipClass": {"production transformation": "production_transformation",
+                        "production and transformation": "production_transformation",
+                        "industrial user": "industrial_users", "downstream supporter": "downstream_supporters",
+                        "association": "associations", "general supporter": "general_supporters",
+                        "civil society organisation": "civil_society"},
+    "TrainingAudience": {"auditors": "auditor", "members": "member", "stakeholders": "stakeholder",
+                         "member company": "member"},
+    "GovernanceBody": {"standards committee": "standards_committee", "board of directors": "board"},
+}
+
+
+def lookup_key(text: str) -> str:
+    """A value as compared with codes and labels: lower case, runs of other characters as one space."""
+    out = []
+    space = False
+    for char in text.lower():
+        if char.isalnum():
+            if space and out:
+                out.append(" ")
+            out.append(char)
+            space = False
+        else:
+            space = True
+    return "".join(out)
+
+
+@cache
+def code_lookup(enum: type[StrEnum]) -> dict[str, str]:
+    """Every accepted spelling of an enum's codes (code, label, alias), keyed by `lookup_key`."""
+    table: dict[str, str] = {}
+    for alias, code in ALIASES.get(enum.__name__, {}).items():
+        table[lookup_key(alias)] = code
+    for member in enum:
+        table.setdefault(lookup_key(label(member.value)), member.value)
+    for member in enum:  # a code always means itself, whatever an alias says
+        table[lookup_key(member.value)] = member.value
+    return table
+
+
+# Names people write that ISO's lists spell otherwise (pycountry knows the ISO names).
+COUNTRY_ALIASES: dict[str, str] = {
+    "uk": "GB", "great britain": "GB", "england": "GB", "scotland": "GB", "wales": "GB",
+    "usa": "US", "u s a": "US", "u s": "US", "america": "US", "united states of america": "US",
+    "russia": "RU", "south korea": "KR", "korea": "KR", "north korea": "KP", "vietnam": "VN", "iran": "IR",
+    "syria": "SY", "laos": "LA", "bolivia": "BO", "venezuela": "VE", "tanzania": "TZ", "moldova": "MD",
+    "czech republic": "CZ", "ivory coast": "CI", "cote d ivoire": "CI", "turkey": "TR", "the netherlands": "NL",
+    "holland": "NL", "uae": "AE", "taiwan": "TW", "brunei": "BN", "macedonia": "MK", "swaziland": "SZ",
+}
+
+
+@cache
+def country_lookup() -> dict[str, str]:
+    """Every accepted spelling of a country (alpha-2, alpha-3, ISO names) -> alpha-2, keyed by `lookup_key`."""
+    import pycountry  # noqa: PLC0415 - loaded only when an ingest reads countries
+
+    known = countries()
+    table: dict[str, str] = {}
+    for country in pycountry.countries:
+        code = country.alpha_2
+        if code not in known:
+            continue
+        for attr in ("name", "official_name", "common_name", "alpha_3"):
+            value = getattr(country, attr, None)
+            if value:
+                table[lookup_key(value)] = code
+    for code, (name, _) in known.items():
+        table[lookup_key(name)] = code
+    for alias, code in COUNTRY_ALIASES.items():
+        table.setdefault(lookup_key(alias), code)
+    for code in known:
+        table[lookup_key(code)] = code
+    return table
+
+
+def suggestions(value: str, choices: dict[str, str], limit: int = 3) -> list[str]:
+    """The allowed values nearest to `value` (keys of `choices` are lookup keys, values what to write)."""
+    from rapidfuzz import fuzz, process  # noqa: PLC0415
+
+    key = lookup_key(value)
+    if not key:
+        return []
+    found = process.extract(key, list(choices), scorer=fuzz.WRatio, limit=limit * 3, score_cutoff=70)
+    out: list[str] = []
+    for match, _, _ in found:
+        target = choices[match]
+        if target not in out:
+            out.append(target)
+        if len(out) == limit:
+            break
+    return out

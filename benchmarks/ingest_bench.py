@@ -59,11 +59,34 @@ def write_observations(path: Path, rows: int, bad: int, seed: int = 7) -> None:
     frame.to_csv(path, index=False)
 
 
-def timed(args: list[Path], data_dir: Path, dry_run: bool) -> tuple[float, int]:
+def write_training_export(path: Path, rows: int, seed: int = 11) -> None:
+    """An educationAl export as it arrives: the learner's role as a label, countries as English names,
+    completion dates as full dates and (one row in ten) only a month, read through the educational-training
+    profile."""
+    rng = np.random.default_rng(seed)
+    roles = np.array(["Auditor", "Member company staff", "Stakeholder", "ASI Auditor", "member"])
+    countries = np.array(["Germany", "Norway", "Australia", "Brazil", "China", "Canada", "India", "GB", "france"])
+    days = pd.date_range("2017-01-01", periods=3000, freq="D")
+    full = days.strftime("%Y-%m-%d").to_numpy()
+    month = days.strftime("%B %Y").to_numpy()
+    pick = rng.integers(0, len(days), rows)
+    completed = np.where(rng.random(rows) < 0.9, full[pick], month[pick])
+    frame = pd.DataFrame({
+        "Completion ID": np.char.add("C", np.arange(rows).astype(str)),
+        "Learner": np.char.add("P", rng.integers(0, rows // 3 + 1, rows).astype(str)),
+        "Learner Role": roles[rng.integers(0, len(roles), rows)],
+        "Course Name": "ASI Performance Standard V3 auditor training",
+        "Completed": completed,
+        "Learner Country": countries[rng.integers(0, len(countries), rows)],
+    })
+    frame.to_csv(path, index=False)
+
+
+def timed(args: list[Path], data_dir: Path, dry_run: bool, **options) -> tuple[float, int]:
     out = io.StringIO()
     started = time.perf_counter()
     with contextlib.redirect_stdout(out):
-        code = run_cli(args, data_dir, dry_run=dry_run, report=data_dir.parent / "report.csv")
+        code = run_cli(args, data_dir, dry_run=dry_run, report=data_dir.parent / "report.csv", **options)
     return time.perf_counter() - started, code
 
 
@@ -84,6 +107,12 @@ def main() -> int:
         print(f"generated {args.rows:,} rows ({size_mb:.1f} MB) in {time.perf_counter() - started:.1f} s")
         seconds, code = timed([csv_path], data_dir, dry_run=True)
         print(f"validate: {seconds:.2f} s, exit {code} ({args.rows / seconds:,.0f} rows/s)")
+        export = root / "educationAl_completions.csv"
+        write_training_export(export, args.rows)
+        print(f"generated an educationAl export of {args.rows:,} rows ({export.stat().st_size / 1e6:.1f} MB)")
+        seconds, code = timed([export], data_dir, dry_run=True, profile="educational-training")
+        print(f"validate with profile educational-training: {seconds:.2f} s, exit {code} "
+              f"({args.rows / seconds:,.0f} rows/s)")
         if args.bad:
             report = pd.read_csv(root / "report.csv")
             print(f"problems in report: {len(report):,}")

@@ -25,6 +25,7 @@ FIXTURES = Path(__file__).parent / "fixtures" / "ingest_valid"
 LIST_COLUMNS = {
     ("facilities", "activities"),
     ("certifications", "external_certifications"),
+    ("certifications", "derived_columns"),
     ("auditing_firms", "countries"),
     ("evidence", "toc_node_ids"),
 }
@@ -95,9 +96,11 @@ def exports(tmp_path) -> Path:
     return target
 
 
-def run(paths: list[Path], data_dir: Path, tmp_path: Path, *, dry_run: bool = False) -> tuple[int, list[dict]]:
+def run(
+    paths: list[Path], data_dir: Path, tmp_path: Path, *, dry_run: bool = False, **options
+) -> tuple[int, list[dict]]:
     report = tmp_path / "report.csv"
-    code = run_cli(paths, data_dir, dry_run=dry_run, report=report)
+    code = run_cli(paths, data_dir, dry_run=dry_run, report=report, **options)
     return code, report_rows(report)
 
 
@@ -105,7 +108,9 @@ def run(paths: list[Path], data_dir: Path, tmp_path: Path, *, dry_run: bool = Fa
 
 
 def _drop_column(folder: Path) -> None:
+    """An update may leave a column out (kept rows keep their value), but a new row then lacks it."""
     rows = read_rows(folder / "governance_meetings.csv")
+    rows.append({"meeting_id": "G009", "location": "virtual", "body": "board"})
     write_rows(folder / "governance_meetings.csv", rows, ["meeting_id", "location", "body"])
 
 
@@ -135,8 +140,8 @@ BAD_CELLS = {
         ("certifications.csv", "2", "standard_version", "PS-2019", "vocabulary"),
     ),
     "vocabulary in a list": (
-        ("facilities.csv", 4, "activities", "primary_production;smelting"),
-        ("facilities.csv", "4", "activities", "smelting", "vocabulary"),
+        ("facilities.csv", 4, "activities", "primary_production;anodising"),
+        ("facilities.csv", "4", "activities", "anodising", "vocabulary"),
     ),
     "range": (("facilities.csv", 2, "workers", "-5"), ("facilities.csv", "2", "workers", "-5", "range")),
     "pattern": (
@@ -161,8 +166,8 @@ BAD_CELLS = {
     ),
     "country code": (("members.csv", 2, "country", "XX"), ("members.csv", "2", "country", "XX", "country code")),
     "country code in a list": (
-        ("auditing_firms.csv", 2, "countries", "AU;UK"),
-        ("auditing_firms.csv", "2", "countries", "UK", "country code"),
+        ("auditing_firms.csv", 2, "countries", "AU;ZZ"),
+        ("auditing_firms.csv", "2", "countries", "ZZ", "country code"),
     ),
     "version of standard": (
         ("certifications.csv", 4, "standard", "CoC"),
@@ -192,7 +197,7 @@ BAD_CELLS = {
         ("coc_reports.csv", 3, "output_t", "470000"),
         ("coc_reports.csv", "3", "output_t", "470000", "mass balance"),
     ),
-    "missing column": (_drop_column, ("governance_meetings.csv", "", "held_on", "", "missing column")),
+    "missing column (new row)": (_drop_column, ("governance_meetings.csv", "5", "held_on", "", "required")),
     "unexpected column": (_add_column, ("members.csv", "1", "notes", "notes", "unexpected column")),
     "unknown table": (_add_unknown_file, ("member.csv", "", "", "member", "unknown table")),
 }
@@ -232,7 +237,9 @@ def test_vocabulary_message_reads_as_a_sentence(exports, data_dir, tmp_path, cap
     assert code == 1
     assert [p["message"] for p in problems] == [
         "certifications.csv row 14, column standard_version: value 'PS-2019' is not allowed "
-        "(rule: vocabulary StandardVersion); use one of PS-2014, PS-2017, PS-2022, CoC-2017, CoC-2022."
+        "(rule: vocabulary StandardVersion); did you mean PS-2014 ('PS V1 (2014)'), PS-2017 ('PS V2 (2017)') or "
+        "PS-2022 ('PS V3 (2022)')? Otherwise use one of PS-2014, PS-2017, PS-2022, CoC-2017, CoC-2022 (the codes, "
+        "or their labels in the data dictionary, in any case)."
     ]
 
 
@@ -254,12 +261,12 @@ def test_every_problem_in_every_file_is_reported_at_once(exports, data_dir, tmp_
 
 
 def test_reference_into_a_kept_table_is_checked(exports, data_dir, tmp_path):
-    """Supplying only members without M002 breaks the current snapshot's facility F004 (row 4)."""
+    """Replacing members with a list without M002 breaks the current snapshot's facility F004 (row 4)."""
     rows = [r for r in read_rows(exports / "members.csv") if r["member_id"] != "M002"]
     write_rows(exports / "members.csv", rows)
     before = fingerprint(data_dir)
 
-    code, problems = run([exports / "members.csv"], data_dir, tmp_path)
+    code, problems = run([exports / "members.csv"], data_dir, tmp_path, replace=["members"])
 
     assert code == 1
     snapshot = current_id(data_dir)
@@ -436,16 +443,17 @@ def test_xlsx_workbook_with_sheets_named_after_tables(data_dir, tmp_path):
     assert list(store.query("select countries from auditing_firms where auditing_firm_id = 'AF01'").countries[0]) == [
         "AU", "DE", "BR", "NO",
     ]
-    assert current_manifest(data_dir).tables["members"]["sources"] == ["crm_export.xlsx sheet members"]
+    # The members table now holds rows of both files (an update keeps the earlier rows).
+    assert current_manifest(data_dir).tables["members"]["sources"] == ["crm_export.xlsx sheet members", "members.csv"]
 
     firms["C3"] = "soon"
-    sheet["D6"] = "Norway"
+    sheet["D6"] = "Atlantis"
     workbook.save(path)
     before = fingerprint(data_dir)
     code, problems = run([path], data_dir, tmp_path)
     assert code == 1
     assert [(p["file"], p["row"], p["column"], p["value"], p["rule"]) for p in problems] == [
-        ("crm_export.xlsx sheet members", "6", "country", "Norway", "country code"),
+        ("crm_export.xlsx sheet members", "6", "country", "Atlantis", "country code"),
         ("crm_export.xlsx sheet auditing_firms", "3", "accredited_on", "soon", "type"),
     ]
     assert fingerprint(data_dir) == before
@@ -461,7 +469,10 @@ def test_xlsx_single_sheet_takes_the_file_name(data_dir, tmp_path):
 
     assert run([path], data_dir, tmp_path) == (0, [])
     store = Store.open_current(data_dir)
-    assert list(store.query("select location from governance_meetings").location) == ["Zürich"]
+    # An update: the new meeting is added after the three kept ones.
+    ids = list(store.query("select meeting_id from governance_meetings").meeting_id)
+    assert ids == ["G001", "G002", "G003", "G010"]
+    assert store.query("select location from governance_meetings where meeting_id = 'G010'").location[0] == "Zürich"
 
 
 def test_unknown_sheet_is_named_with_the_table_names(data_dir, tmp_path):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -241,3 +242,34 @@ def test_the_benchmark_measures_verification_once_and_no_hashing_on_page_runs(da
     nothing = {**part, "files_hashed_first_open": 0}
     assert unmeasured({"factors": {"1": {"verification": nothing}}}) == [
         "x1 verification: hashed 0 files on first open and 0 on page runs"]
+
+
+def test_an_update_ingest_never_builds_on_a_damaged_snapshot(data_dir, two_snapshots, tmp_path, capsys) -> None:
+    newer = two_snapshots[2]
+    exports = tmp_path / "exports"
+    exports.mkdir()
+    shutil.copy(Path(__file__).parent / "fixtures" / "ingest_valid" / "governance_meetings.csv", exports)
+    flip_byte(data_dir / "snapshots" / newer / "facilities.parquet")
+    code = cli_main(["--data-dir", str(data_dir), "ingest", str(exports)])
+    err = capsys.readouterr().err
+    assert code != 0
+    assert f"snapshots/{newer}/facilities.parquet: expected" in err
+    assert "snapshots rollback ID" in err and "Nothing was changed." in err
+    assert current_id(data_dir) == newer
+    assert sorted(p.name for p in (data_dir / "snapshots").iterdir() if not p.name.startswith(".")) == sorted(
+        two_snapshots[1:])
+
+
+def test_a_preview_that_was_never_published_is_never_served(tmp_path) -> None:
+    from asi_me.snapshot import append_log
+    from tests.integrity import with_new_members
+
+    tables = demo_tables()
+    published, _ = write_snapshot(tmp_path, tables, note="demo: a", fixed_time="2026-01-01T00:00:00+00:00")
+    preview, _ = write_snapshot(tmp_path, with_new_members(tables, date(2026, 1, 15), 2), note="demo: preview",
+                                fixed_time="2026-02-01T00:00:00+00:00", make_current=False)
+    append_log(tmp_path, {"command": "prepare", "ok": True, "snapshot_id": preview})
+    newest, _ = write_snapshot(tmp_path, with_new_members(tables, date(2026, 1, 15), 3), note="demo: b",
+                               fixed_time="2026-03-01T00:00:00+00:00")
+    flip_byte(tmp_path / "snapshots" / newest / "members.parquet")
+    assert serve(tmp_path).snapshot_id == published

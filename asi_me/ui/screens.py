@@ -46,4 +46,6 @@ SCREENS: tuple[Screen, ...] = (
     Screen("pages/toc.py", "Theory of change", ":material/hub:", "toc"),
     Screen("pages/evaluations.py", "Evaluations & Stories of Change", ":material/menu_book:", "evaluations"),
     Screen("pages/data.py", "Data", ":material/database:", "data"),
+    Screen("pages/data_update.py", "Data › Update", ":material/upload_file:", "data_update",
+           roles=frozenset({Role.SECRETARIAT})),
 )

@@ -44,6 +44,7 @@ SCREENS: tuple[Screen, ...] = (
     Screen("toc", "toc", "Theory of change"),
     Screen("evaluations", "evaluations", "Evaluations & Stories of Change"),
     Screen("data", "data", "Data"),
+    Screen("data_update", "data_update", "Data › Update", frozenset({Role.SECRETARIAT})),
 )
 HIDDEN_FROM_PUBLIC = tuple(s for s in SCREENS if Role.PUBLIC not in s.roles)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+from asi_me.derived import DERIVED, derived_path
 from asi_me.settings import snapshots_keep
 from asi_me.snapshot import (
     NoSnapshotError,
@@ -39,6 +40,12 @@ def run_verify(data_dir: Path, snapshot_id: str | None) -> int:
     for problem in verification.derived_problems:
         print(f"derived table file {problem.sentence()} (not read: the app computes it from the verified tables; "
               "`python -m asi_me derive` stores it again)")
+    damaged = {Path(problem.file).name for problem in verification.derived_problems}
+    unrecorded = [name for name in DERIVED if derived_path(folder, name).name not in
+                  verification.trusted_derived | damaged]
+    if unrecorded:
+        print(f"derived tables not stored and recorded: {', '.join(unrecorded)} (computed in memory when the snapshot "
+              "is opened; `python -m asi_me derive` stores them)")
     if verification.ok:
         print(f"{verification.summary()} in {took:.2f} s")
         return 1 if verification.derived_problems else 0

@@ -8,23 +8,26 @@ pages the viewer's role may open. Pages are layout only; see asi_me/ui.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
 import streamlit as st
+from streamlit.navigation.page import StreamlitPage
 
 from asi_me.members import member_companies
 from asi_me.snapshot import Manifest, NoSnapshotError
-from asi_me.ui import auth, cache, filter_bar, presentation, process, widgets
+from asi_me.ui import auth, cache, filter_bar, observe, presentation, process, widgets
 from asi_me.ui.context import PageContext, frame_done, set_page_context
 from asi_me.ui.screens import FAVICON_URL, SCREENS, Screen
 from asi_me.vocab import Role, label
 
-logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+observe.configure_logging(default_format="text")  # JSON lines under the ASGI entrypoint (asi_me/ui/asgi.py)
 log = logging.getLogger("asi_me.app")
 
 ROOT = Path(__file__).resolve().parent
+HOME_SUFFIX = "-home"  # the default page's internal url_path; see _home_twins
 
 
 def screens_for(role: Role) -> list[Screen]:
@@ -38,6 +41,16 @@ def screens_for(role: Role) -> list[Screen]:
             continue
         out.append(screen)
     return out
+
+
+def _home_twins(screens: Sequence[Screen]) -> list[StreamlitPage]:
+    """Hidden twins of the home screen at its own url_path (/outcomes): Streamlit serves a default
+    page only at "/", so its named URL would otherwise show "Page not found" over the dashboard.
+    The default page itself takes an internal path no link shows (its URL is "/")."""
+    return [
+        st.Page(ROOT / s.file, title=s.title, icon=s.icon, url_path=s.url_path, visibility="hidden")
+        for s in screens if s.default
+    ]
 
 
 def _pairs(companies: pd.DataFrame) -> tuple[tuple[str, str], ...]:
@@ -81,11 +94,17 @@ def main() -> None:
     access = auth.resolve_access(manifest, config.allow_role_switch, _member_choices(manifest) if switching else ())
     screens = screens_for(access.viewer.role)
     pages = [
-        st.Page(ROOT / s.file, title=s.title, icon=s.icon, url_path=s.url_path, default=s.default) for s in screens
+        st.Page(ROOT / s.file, title=s.title, icon=s.icon, default=s.default,
+                url_path=f"{s.url_path}{HOME_SUFFIX}" if s.default else s.url_path)
+        for s in screens
     ]
+    routes = [*pages, *_home_twins(screens)]
     # The menu is drawn with page links: with client.showSidebarNavigation off, Streamlit's
     # legacy pages/ menu never shows, not even on a process's first request (see context.py).
-    page = st.navigation(pages, position="hidden")
+    page = st.navigation(routes, position="hidden")
+    observe.set_run_field("page", page.url_path or "home")
+    observe.set_run_field("role", str(access.viewer.role))
+    observe.set_run_field("snapshot", manifest.snapshot_id if manifest else None)
     filters = filter_bar.render(data_as_of)
     presenting = presentation.toggle()
     presentation.inject_css()
@@ -143,7 +162,13 @@ def main() -> None:
     process.freeze_heap_once(page.url_path)
 
 
-if __name__ == "__main__":  # streamlit runs the script as __main__; tests import SCREENS
-    # A few runs at a time, the rest queued in order (see asi_me/ui/process.py).
-    with process.run_slot():
+def run_page() -> None:
+    """One page run: queued for a run slot, tagged in the logs, counted in the metrics."""
+    started = time.perf_counter()
+    # A few runs at a time, the rest queued in order (see asi_me/ui/process.py); the wait counts.
+    with observe.page_run(started), process.run_slot():
         main()
+
+
+if __name__ == "__main__":  # streamlit runs the script as __main__; tests import SCREENS
+    run_page()

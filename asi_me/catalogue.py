@@ -160,18 +160,24 @@ def table_rows_sql(store: Store, viewer: Viewer, name: str) -> tuple[str, dict[s
             {"ids": [str(i) for i in own]})
 
 
-def table_for_download(store: Store, viewer: Viewer, name: str, filters: Filters | None = None) -> pd.DataFrame:
+def table_for_download(
+    store: Store, viewer: Viewer, name: str, filters: Filters | None = None, *, indicator_codes: list[str] | None = None
+) -> pd.DataFrame:
     """The rows of a table or published aggregate this viewer may download.
 
     Raises KeyError for an unknown name and PermissionError when the role may not have it.
-    Filters apply to published aggregates (as of, region, ...); tables come whole.
+    Filters apply to published aggregates (as of, region, ...); tables come whole, or only
+    the rows of some `indicator_codes` where the table has that column.
     """
     if name in PUBLISHED_AGGREGATES:
         return PUBLISHED_AGGREGATES[name].build(store, filters)
     if is_gated(viewer, name):
         download_scope_or_raise(viewer, name)
-        return gated_table(store, viewer, name)
+        return gated_table(store, viewer, name, codes=indicator_codes)
     sql, params = table_rows_sql(store, viewer, name)
+    if indicator_codes is not None and "indicator_code" in TABLES[name].columns:
+        sql, params = f"select * from ({sql}) where list_contains($only, indicator_code)", {**params,
+                                                                                           "only": indicator_codes}
     batches = list(store.record_batches(sql, params))
     if not batches:
         return store.query(sql, params)  # no rows: DuckDB's own empty frame keeps the column types

@@ -47,6 +47,10 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--quick", action="store_true", help="smoke run: demo size, few repetitions")
     bench.add_argument("--json", type=Path, default=Path("benchmarks/results.json"))
     bench.add_argument("--strict", action="store_true", help="exit 1 when a part, page or query was not measured")
+    bench.add_argument("--replicas", type=int, default=None,
+                       help="scale-out only: nginx in front of 1 and N replicas on loopback (benchmarks/replicas.py), "
+                            "at --factor (default 1); --sessions sets the waves (default 50, 100, 200)")
+    bench.add_argument("--sessions", type=int, action="append", help="with --replicas: concurrent sessions per wave")
 
     audit = sub.add_parser("audit-disclosure", help="prove what a role can work out about hidden figures; exit 1 if "
                            "anything lies inside the protection level")
@@ -119,6 +123,8 @@ def main(argv: list[str] | None = None) -> int:
         detail = ", ".join(f"{name} ({rows:,} rows)" for name, rows in written.items()) or "nothing to write"
         print(f"derived tables of snapshot {folder.name}: {detail} in {time.perf_counter() - started:.1f} s")
         return 0
+    if args.command == "bench" and args.replicas is not None:
+        return _bench_replicas(args)
     if args.command == "bench":
         from asi_me.bench import run_bench
 
@@ -148,3 +154,24 @@ def main(argv: list[str] | None = None) -> int:
 
         return write_dictionary(check=args.check)
     raise AssertionError(args.command)
+
+
+def _bench_replicas(args: argparse.Namespace) -> int:
+    """`bench --replicas N`: benchmarks/replicas.py on the x<factor> dataset, JSON to --json."""
+    import subprocess
+    import sys
+
+    from asi_me.bench import dataset_dir
+    from asi_me.settings import REPO_ROOT
+
+    if args.replicas < 1:
+        print(f"--replicas {args.replicas}: give at least 1 replica.", file=sys.stderr)
+        return 2
+    factor = (args.factor or [1])[0]
+    data_dir = Settings.from_env().data_dir if factor == 1 else dataset_dir(factor, Settings.from_env().data_dir)
+    json_path = args.json if args.json != Path("benchmarks/results.json") else Path("benchmarks/results-replicas.json")
+    command = [sys.executable, str(REPO_ROOT / "benchmarks" / "replicas.py"), "--data-dir", str(data_dir),
+               "--replicas", str(args.replicas), "--json", str(json_path),
+               *[a for n in (args.sessions or []) for a in ("--sessions", str(n))]]
+    print(f"scale-out at x{factor}: 1 and {args.replicas} replicas behind nginx", flush=True)
+    return subprocess.run(command, cwd=REPO_ROOT, check=False).returncode  # noqa: S603 (our own script, no shell)

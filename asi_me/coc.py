@@ -575,7 +575,7 @@ def coc_stage_summary(
                 "stage": stage.value,
                 "stage_label": label(stage),
                 "reporters": view.reporters[stage],
-                "reporters_label": str(view.reporters[stage]),
+                "reporters_label": str(view.reporters[stage]) if view.reporters[stage] else NO_REPORTS,
                 "entities": view.entities[stage],
                 "input_t": view.value(_in(stage)),
                 "output_t": out,
@@ -593,6 +593,12 @@ def coc_stage_summary(
     node_notes = [view.note(_out(s)) for s in STAGES]
     attr_notes = [view.note(_attr(s)) if _attr(s) in view.cells else None for s in STAGES]
     frame = mark(frame, ["input_t", "output_t", "share_of_global"], node_notes, applies)
+    if applies:
+        # A stage's input is hidden with its output, except where the published links
+        # already give it away (a zero input whose links have no reports): then it shows.
+        for i, stage in enumerate(STAGES):
+            if node_notes[i] and view.note(_in(stage)) is None:
+                frame.loc[i, "input_t"] = view.value(_in(stage))
     frame = mark(frame, ["attrition_t", "attrition_pct"], attr_notes, applies, prefix="attrition_")
     if applies:
         count_notes = [view.count_notes[s] for s in STAGES]
@@ -602,7 +608,7 @@ def coc_stage_summary(
         frame["reporters_label"] = [
             policy.reporters_label(view.reporters[s])
             if n == policy.note_few_reporters
-            else (n or str(view.reporters[s]))
+            else (n or (str(view.reporters[s]) if view.reporters[s] else NO_REPORTS))
             for s, n in zip(STAGES, count_notes, strict=True)
         ]
     return frame

@@ -39,7 +39,7 @@ from asi_me.contract import LIST_SEPARATOR, TABLES
 from asi_me.download_cache import cached_bytes
 from asi_me.filters import Filters, Viewer
 from asi_me.policy import DisclosurePolicy
-from asi_me.publish.gate import gated_table, is_gated
+from asi_me.publish.gate import gated_batches, gated_row_count, is_gated
 from asi_me.store import Store
 from asi_me.xlsx import XlsxWriter
 
@@ -255,7 +255,12 @@ class _Source:
         self.name = name
         self.is_table = name in TABLES
         self._store = store
-        if self.is_table and not is_gated(viewer, name):
+        self._gated = self.is_table and is_gated(viewer, name)
+        self._viewer = viewer
+        if self._gated:
+            self._frame = None
+            self.columns = [*TABLES[name].model.model_fields, "suppression_note"]
+        elif self.is_table:
             self._sql, self._params = table_rows_sql(store, viewer, name)
             self._frame: pa.Table | None = None
             self.columns = list(TABLES[name].model.model_fields)
@@ -265,12 +270,16 @@ class _Source:
             self._frame = _arrow_of_frame(frame)
 
     def row_count(self) -> int:
+        if self._gated:
+            return gated_row_count(self._store, self._viewer, self.name)
         if self._frame is not None:
             return self._frame.num_rows
         return int(self._store.query(f"select count(*) as n from ({self._sql})", self._params).iloc[0, 0])
 
     def batches(self) -> Iterator[pa.RecordBatch | pa.Table]:
-        if self._frame is not None:
+        if self._gated:
+            yield from gated_batches(self._store, self._viewer, self.name, BATCH_ROWS)
+        elif self._frame is not None:
             yield self._frame
         else:
             yield from self._store.record_batches(self._sql, self._params, BATCH_ROWS)
@@ -469,7 +478,7 @@ def tables_left_out_of_workbook(store: Store, viewer: Viewer) -> list[dict[str, 
     for name in TABLES:
         rows = int(store.manifest.tables.get(name, {}).get("rows", 0))
         if is_gated(viewer, name) and rows > EXCEL_MAX_ROWS - 1:
-            rows = len(gated_table(store, viewer, name))  # what this viewer gets is the gate's rows
+            rows = gated_row_count(store, viewer, name)  # what this viewer gets is the gate's rows
         if download_scope(viewer, name) == "all rows" and rows > EXCEL_MAX_ROWS - 1:
             title = TABLES[name].title
             note = excel_left_out_note(title, name, rows, in_workbook=False)

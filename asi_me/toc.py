@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict
 
 from asi_me.certifications import filter_params, run_query
 from asi_me.filters import Filters, Viewer
-from asi_me.publish.gate import gated_table
+from asi_me.publish.gate import protected_rows
 from asi_me.publish.indicators import sensitivity
 from asi_me.store import Store
 from asi_me.vocab import Dimension, Direction, EvaluationStatus, EvidenceKind, label
@@ -163,7 +163,7 @@ def _protected_latest(store: Store, viewer: Viewer, frame: pd.DataFrame, as_of: 
     """Latest values of company-magnitude indicators from the gated series (asi_me.publish):
     the latest total on or before the as-of date, hidden where its cell is hidden, and no
     baseline (a past company magnitude) for them."""
-    gated = gated_table(store, viewer, "indicator_observations")
+    gated = protected_rows(store, viewer, "indicator_observations")
     out = frame.copy()
     for i, row in out.iterrows():
         if sensitivity(row["indicator_code"], row["unit"]) == "programme":
@@ -261,7 +261,7 @@ def indicator_series(
     narrowing = params[_DIMENSION_FILTER[dimension]] if dimension in _DIMENSION_FILTER else []
     if not viewer.sees_everything and sensitivity(indicator_code, _unit(store, indicator_code)) != "programme":
         # A company magnitude: its values come from the protected cells, never the stored series.
-        gated = gated_table(store, viewer, "indicator_observations")
+        gated = protected_rows(store, viewer, "indicator_observations")
         on = pd.to_datetime(gated["period_on"])
         keep = (gated["indicator_code"] == indicator_code) & (gated["dimension"] == dimension)
         keep &= on <= pd.Timestamp(params["as_of"])

@@ -11,7 +11,6 @@ only when someone clicks the download.
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Callable
 from datetime import date
 
@@ -47,6 +46,11 @@ CERT_PARAM = "cert"
 REGISTER_ROW_LIMIT = 500
 REGISTER_LIMIT_ENV = "ASI_MAP_REGISTER_ROWS"
 MONTH_PARAM = "month"
+# Growth replay: at most this many frames, one every REPLAY_FRAME_SECONDS, drawn by a fragment
+# that the browser reruns on a timer; no server thread sleeps between frames.
+REPLAY_KEY = "map_replay_frames"
+REPLAY_MAX_FRAMES = 24
+REPLAY_FRAME_SECONDS = 0.25
 REGISTER_COLUMNS = {
     "certification_id": "Certificate",
     "facility_name": "Facility",
@@ -85,6 +89,24 @@ EMISSION_COLUMNS = {
     "at_or_below_threshold": "At or below threshold",
     "median_t_per_t": "Median t CO2e/t Al",
 }
+
+
+@st.fragment(run_every=REPLAY_FRAME_SECONDS)
+def _replay_growth(viewer: Viewer, filters: Filters) -> None:
+    """One frame of the growth replay per fragment run; the browser asks for the next one.
+
+    A fragment run is not a page run: it takes no run slot (asi_me/ui/process.py), so
+    other sessions' pages run while a replay plays. After the last frame a full rerun
+    draws the interactive map again.
+    """
+    frames: list[date] = st.session_state.get(REPLAY_KEY) or []
+    if not frames:
+        st.session_state.pop(REPLAY_KEY, None)
+        st.rerun(scope="app")
+    step = frames.pop(0)
+    frame = cache.cached(facility_points, viewer, filters.replace(as_of=step))
+    st.caption(f"Replaying: end of {_month_label(step)} · {len(frame):,} points")
+    st.pydeck_chart(build_certification_deck(frame), height=540)
 
 
 def _month_label(value: date) -> str:
@@ -300,17 +322,18 @@ def main() -> None:
         else None
     )
 
+    if replay:
+        steps = months[: months.index(month) + 1]
+        stride = max(1, len(steps) // REPLAY_MAX_FRAMES)
+        frames = steps[::stride]
+        st.session_state[REPLAY_KEY] = frames if frames[-1] == month else [*frames, month]
+
     def draw() -> None:
         holder = st.empty()
-        if replay:
-            steps = months[: months.index(month) + 1]
-            stride = max(1, len(steps) // 24)
-            for step in [*steps[::stride], month]:
-                frame = cache.cached(facility_points, viewer, filters.replace(as_of=step))
-                with holder.container():
-                    st.caption(f"Replaying: end of {_month_label(step)} · {len(frame):,} points")
-                    st.pydeck_chart(build_certification_deck(frame), height=540)
-                time.sleep(0.25)
+        if st.session_state.get(REPLAY_KEY):
+            with holder.container():
+                _replay_growth(viewer, filters)
+            return
         # Built once per view and shared by every session (2,920 markers at 100x take 150 ms).
         deck = cache.cached_view(
             "map-deck", (viewer, map_filters, show_countries, show_emissions),

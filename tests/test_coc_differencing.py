@@ -168,7 +168,8 @@ def test_no_public_figure_or_difference_of_two_gives_away_a_small_or_dominated_c
                         f"{year} {cell}: the difference of two public figures covers "
                         f"{lines.loc[sorted(rest), 'member_id'].nunique()} companies"
                     )
-    assert pairs, "world and region figures of the same cell nest"
+    if year >= 2022:  # from 2022 enough companies report for the world and some regions to show together
+        assert pairs, "world and region figures of the same cell nest"
 
 
 def test_the_reviewer_attack_on_2025_semi_fabrication_is_closed(demo_store):

@@ -134,8 +134,9 @@ def test_workers_tile_never_isolates_one_company(demo):
         assert len(volumes) >= POLICY.min_reporters, (request, key)
         assert volumes.max() / volumes.sum() <= POLICY.max_dominance + 1e-12, (request, key)
         visible[key] = float(value)
-    assert ("world", certifications.WORLD) in visible and any(k[0] == "country" for k in visible)
-    assert ("country", "AR") not in visible  # one company in Argentina: the reviewer's 1659
+    assert ("world", certifications.WORLD) in visible and any(k[0] == "region" for k in visible)
+    # workforce is never published by country: Argentina's one company (the reviewer's 1659) included
+    assert not any(k[0] == "country" for k in visible)
 
     by_company: dict[tuple[str, str], pd.Series] = defaultdict(lambda: pd.Series(dtype="float64"))
     for key in visible:
@@ -156,5 +157,6 @@ def test_the_public_tile_is_what_the_attack_enumerated(demo):
         expected = frame.loc[on, "ps_workers"]
         assert (pd.isna(tile.value) and pd.isna(expected)) or tile.value == expected
     argentina = outcomes.dashboard_tiles(demo, Viewer.member("M0001"), Filters(countries=("AR",))).tile("ps_workers")
-    assert argentina.suppression_note == "suppressed (fewer than 5 reporters)"
-    assert "figure for Argentina is suppressed (fewer than 5 reporters)" in argentina.definition
+    world = outcomes.dashboard_tiles(demo, Viewer.member("M0001")).tile("ps_workers")
+    assert argentina.value == world.value  # the country filter does not narrow it
+    assert "The country filter(s) do not apply to this figure." in argentina.definition

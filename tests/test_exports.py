@@ -248,7 +248,8 @@ def test_single_table_csv_is_what_the_zip_holds(store):
     archive = zipfile.ZipFile(io.BytesIO(exports.download_zip(store, M1, Filters())))
     assert exports.table_csv(store, M1, "certifications", Filters()) == archive.read("certifications.csv")
     csv = exports.table_csv(store, M1, "members").decode()
-    assert csv.splitlines()[0] == '"member_id","name","membership_class","country","joined_on","left_on"'
+    assert csv.splitlines()[0] == ('"member_id","name","membership_class","country","joined_on","left_on",'
+                                   '"joined_on_precision"')
     assert "'=HYPERLINK" in csv and "M2" not in csv
     with pytest.raises(PermissionError, match="'members' is not public"):
         exports.table_csv(store, PUBLIC, "members")

@@ -283,6 +283,10 @@ def test_public_nc_closure_hides_principles_from_few_companies(store, monkeypatc
     # principle 5: M1 has 2 of the 3 NCs, above the 25 % dominance limit
     assert dominated.loc[5, "suppression_note"] == "suppressed (one reporter above 25% share)"
     monkeypatch.setenv("ASI_MAX_DOMINANCE", "1")
+    two = outcomes.nc_closure_by_principle(store, PUBLIC, Filters(as_of=date(2020, 1, 1))).set_index("principle")
+    # with two companies, either one learns the other's count exactly: the p% rule hides it
+    assert two.loc[5, "suppression_note"] == "suppressed (the largest reporter could be estimated within 10%)"
+    monkeypatch.setenv("ASI_P_PERCENT", "0")
     relaxed = outcomes.nc_closure_by_principle(store, PUBLIC, Filters(as_of=date(2020, 1, 1))).set_index("principle")
     assert not relaxed.loc[5, "is_suppressed"] and relaxed.loc[9, "is_suppressed"]
     assert relaxed.loc[5, "closed_share"] == pytest.approx(2 / 3)
@@ -354,12 +358,15 @@ def test_public_workers_tile_passes_the_disclosure_policy(tmp_path):
     assert pd.isna(europe.value) and europe.is_suppressed
     assert europe.suppression_note == "suppressed (to protect another suppressed cell)"
     assert "figure for Europe is suppressed" in europe.definition
-    # One country with one or two companies: fewer than 5 reporters.
+    # Asia's one company: fewer than 5 reporters; its series shows only the true zeros of 2018,
+    # before any certificate; every month since is hidden.
+    asia = outcomes.dashboard_tiles(store, PUBLIC, Filters(as_of=on, regions=("Asia",))).tile("ps_workers")
+    assert asia.suppression_note == "suppressed (fewer than 5 reporters)" and pd.isna(asia.value)
+    assert asia.change_month is None and {p.value for p in asia.series} == {0.0}
+    assert max(p.on_date for p in asia.series) == date(2018, 12, 31)
+    # Workforce is never published by country: a country filter shows the world, and says so.
     at = outcomes.dashboard_tiles(store, PUBLIC, Filters(as_of=on, countries=("AT",))).tile("ps_workers")
-    assert at.suppression_note == "suppressed (fewer than 5 reporters)" and pd.isna(at.value)
-    # its series shows only the true zeros of 2018, before any certificate; every month since is hidden
-    assert at.change_month is None and {p.value for p in at.series} == {0.0}
-    assert max(p.on_date for p in at.series) == date(2018, 12, 31)
+    assert at.value == 600 and "The country filter(s) do not apply to this figure." in at.definition
     # The secretariat still sees the filtered figures.
     assert _values(store, on, SECRETARIAT, countries=("AT",))["ps_workers"] == 100
     assert _values(store, on, SECRETARIAT, regions=("Europe",))["ps_workers"] == 500
@@ -377,23 +384,24 @@ def test_public_workers_tile_ignores_lists_and_other_filters_and_says_so(tmp_pat
     by_class = outcomes.dashboard_tiles(store, PUBLIC, Filters(as_of=on, membership_classes=("civil_society",)))
     assert by_class.tile("ps_workers").value == 600
     assert "The class filter(s) do not apply" in by_class.tile("ps_workers").definition
-    assert outcomes.workers_cell(Filters(countries=("DE",), regions=("Asia",))) == (("country", "DE"), ["region"])
+    assert outcomes.workers_cell(Filters(countries=("DE",), regions=("Asia",))) == (("region", "Asia"), ["country"])
     assert outcomes.workers_cell(Filters(regions=("Europe", "Asia"))) == (("world", "All regions"), ["region"])
 
 
 def test_public_workers_series_hides_the_months_the_tile_would_hide(tmp_path):
     store = _workers_store(tmp_path)
-    # Until June 2020 six companies: 600 each month. From 2020-07-01 C4 is withdrawn:
-    # five companies with 100 each (20% each) -> 500 published.
+    # Until June 2020 six companies: 600 each month. From 2020-07-01 C4 is withdrawn: five
+    # companies of 100 pass the rules, but C5, Asia's only company, would subtract its own 100
+    # from the world's 500 and learn Europe's four companies' total: the world is hidden too.
     tile = outcomes.dashboard_tiles(store, PUBLIC, Filters(as_of=date(2020, 8, 31), period_from=date(2020, 5, 1)))
     points = {p.on_date: p.value for p in tile.tile("ps_workers").series}
-    assert points == {date(2020, 5, 31): 600, date(2020, 6, 30): 600, date(2020, 7, 31): 500,
-                      date(2020, 8, 31): 500}
-    # Germany (two companies) is hidden in every month, so its series is empty.
-    germany = outcomes.dashboard_tiles(
-        store, PUBLIC, Filters(as_of=date(2020, 8, 31), period_from=date(2020, 5, 1), countries=("DE",))
+    assert points == {date(2020, 5, 31): 600, date(2020, 6, 30): 600}
+    assert tile.tile("ps_workers").is_suppressed
+    # Europe (four companies from July) is hidden in every month, so its series is empty.
+    europe = outcomes.dashboard_tiles(
+        store, PUBLIC, Filters(as_of=date(2020, 8, 31), period_from=date(2020, 5, 1), regions=("Europe",))
     ).tile("ps_workers")
-    assert germany.series == [] and germany.value_month_ago is None and germany.value_year_ago is None
+    assert europe.series == [] and europe.value_month_ago is None and europe.value_year_ago is None
 
 
 def test_a_facility_with_overlapping_certificates_counts_once(tmp_path):

@@ -58,7 +58,8 @@ def _trap(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(coc, "protect_system", refuse)
     monkeypatch.setattr(outcomes, "protect_system", refuse)
     monkeypatch.setattr(certifications, "protect_geography", refuse)
-    monkeypatch.setattr(gate, "GATED_TABLES", {name: refuse for name in gate.GATED_TABLES})
+    monkeypatch.setattr(gate, "GATED_TABLES", {name: gate.GatedTable(table.stored_sql, refuse)
+                                               for name, table in gate.GATED_TABLES.items()})
 
 
 def test_every_published_company_magnitude_passes_through_the_protection(demo_store, monkeypatch):
@@ -79,6 +80,14 @@ def test_every_published_company_magnitude_passes_through_the_protection(demo_st
             toc.indicator_series(demo_store, PUBLIC, code)
     with pytest.raises(Bypass):
         outcomes.dashboard_tiles(demo_store, PUBLIC)
+
+
+def test_the_zip_streams_the_gated_table_for_the_public(demo_store, monkeypatch):
+    _trap(monkeypatch)
+    from asi_me import exports
+
+    with pytest.raises(Bypass):
+        exports._build_zip(demo_store, PUBLIC)
 
 
 def test_the_secretariat_route_needs_no_gate(demo_store, monkeypatch):

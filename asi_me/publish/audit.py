@@ -180,10 +180,10 @@ def _collect_coc_year(  # noqa: PLR0917 - one private step of the algorithm
 
 
 def _served_observations(store: Store, viewer: Viewer, code: str) -> pd.DataFrame:
-    """One indicator's observations exactly as the viewer downloads them (the table CSV route)."""
-    frame = catalogue.table_for_download(store, viewer, "indicator_observations")
-    codes = frame["indicator_code"].map(indicators.base_code)
-    return frame[codes == code]
+    """One indicator's observations (and its copies') exactly as the viewer downloads them."""
+    codes = [c for c in store.query("select indicator_code from indicators")["indicator_code"]
+             if indicators.base_code(c) == code]
+    return catalogue.table_for_download(store, viewer, "indicator_observations", indicator_codes=codes)
 
 
 def _collect_indicators(  # noqa: PLR0917 - one private step of the algorithm

@@ -3,35 +3,65 @@
 Tables that hold no company magnitude (the Theory of Change, indicators' metadata,
 governance meetings, auditing firms, evidence, IAI's global totals) are served as stored.
 A table that does hold one is never served as stored to anyone but the secretariat:
-`gated_table` rebuilds it from the protected cells (today the indicator observations,
-see asi_me.publish.indicators). Every download route (a table's CSV, the zip, the
-workbook, the data API) asks `is_gated` before it streams a table from the snapshot.
+it is served as the rows it may have as stored (streamed) plus the rows rebuilt from the
+protected cells (today the indicator observations, see asi_me.publish.indicators). Every
+download route (a table's CSV, the zip, the workbook, the data API) asks `is_gated` before
+it streams a table from the snapshot.
 """
 
 from __future__ import annotations
 
 import threading
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 
 import pandas as pd
+import pyarrow as pa
 
 from asi_me.filters import Viewer
 from asi_me.policy import DisclosurePolicy
 from asi_me.publish import indicators
 from asi_me.store import Store
 
+_ORDER = "order by indicator_code, period_on, dimension, dimension_value"
 
-def _indicator_observations(store: Store, viewer: Viewer, policy: DisclosurePolicy) -> pd.DataFrame:
-    observations = store.query("select * from indicator_observations order by indicator_code, period_on, "
-                               "dimension, dimension_value")
-    units = dict(store.query("select indicator_code, unit from indicators").itertuples(index=False, name=None))
-    return indicators.observations_for(store, viewer, observations, units, policy)
+
+def _split_codes(store: Store) -> tuple[list[str], list[str]]:
+    """Indicator codes published as stored (programme figures) and company-magnitude codes."""
+    units = store.query("select indicator_code, unit from indicators order by indicator_code")
+    kinds = {code: indicators.sensitivity(code, unit) for code, unit in units.itertuples(index=False, name=None)}
+    programme = [c for c, k in kinds.items() if k == "programme"]
+    return programme, [c for c, k in kinds.items() if k == "company_magnitude"]
+
+
+def _indicator_protected(store: Store, viewer: Viewer, policy: DisclosurePolicy) -> pd.DataFrame:
+    """The observations of every company-magnitude indicator, rebuilt from protected cells."""
+    _, magnitude = _split_codes(store)
+    observed = store.query(f"select * from indicator_observations where list_contains($codes, indicator_code) "
+                           f"{_ORDER}", {"codes": magnitude})
+    return indicators.observations_for(store, viewer, observed, {c: None for c in magnitude}, policy)
+
+
+def _indicator_stored_sql(store: Store) -> tuple[str, dict[str, object]]:
+    """The stored rows of programme indicators (served as they are), with an empty note."""
+    programme, _ = _split_codes(store)
+    return (f"select *, cast(null as varchar) as suppression_note from indicator_observations "
+            f"where list_contains($codes, indicator_code) {_ORDER}", {"codes": programme})
+
+
+@dataclass(frozen=True)
+class GatedTable:
+    """How a table holding company magnitudes reaches a non-secretariat viewer: the rows it
+    may have as stored (streamed from the snapshot) and the rows rebuilt from protected cells."""
+
+    stored_sql: Callable[[Store], tuple[str, dict[str, object]]]
+    protected: Callable[[Store, Viewer, DisclosurePolicy], pd.DataFrame]
 
 
 # Tables that carry company magnitudes, and how a non-secretariat viewer gets them.
-GATED_TABLES: dict[str, Callable[[Store, Viewer, DisclosurePolicy], pd.DataFrame]] = {
-    "indicator_observations": _indicator_observations,
+GATED_TABLES: dict[str, GatedTable] = {
+    "indicator_observations": GatedTable(_indicator_stored_sql, _indicator_protected),
 }
 
 _memo: weakref.WeakKeyDictionary[Store, dict[tuple[str, DisclosurePolicy], pd.DataFrame]] = (
@@ -45,15 +75,49 @@ def is_gated(viewer: Viewer, name: str) -> bool:
     return name in GATED_TABLES and not viewer.sees_everything
 
 
-def gated_table(store: Store, viewer: Viewer, name: str, policy: DisclosurePolicy | None = None) -> pd.DataFrame:
-    """Table `name` as a non-secretariat viewer may have it (the same for the public and
-    every member: it holds published aggregates only). Built once per snapshot and policy."""
+def protected_rows(store: Store, viewer: Viewer, name: str, policy: DisclosurePolicy | None = None) -> pd.DataFrame:
+    """The rows of table `name` rebuilt from protected cells (the same for the public and every
+    member: published aggregates only). Built once per snapshot and policy."""
     policy = policy or DisclosurePolicy.from_settings()
     with _lock:
         known = _memo.setdefault(store, {})
         if (name, policy) in known:
             return known[(name, policy)]
-    frame = GATED_TABLES[name](store, Viewer.public(), policy)
+    frame = GATED_TABLES[name].protected(store, Viewer.public(), policy)
     with _lock:
         known[(name, policy)] = frame
     return frame
+
+
+def gated_batches(store: Store, viewer: Viewer, name: str, batch_rows: int) -> Iterator[pa.RecordBatch | pa.Table]:
+    """Table `name` as a non-secretariat viewer may have it, batch by batch: the stored rows it
+    may have stream from the snapshot, then the rebuilt rows."""
+    sql, params = GATED_TABLES[name].stored_sql(store)
+    yield from store.record_batches(sql, params, batch_rows)
+    protected = protected_rows(store, viewer, name)
+    if len(protected):
+        yield pa.Table.from_pandas(protected, preserve_index=False)
+
+
+def gated_row_count(store: Store, viewer: Viewer, name: str) -> int:
+    sql, params = GATED_TABLES[name].stored_sql(store)
+    stored = int(store.query(f"select count(*) from ({sql})", params).iloc[0, 0])
+    return stored + len(protected_rows(store, viewer, name))
+
+
+def gated_table(
+    store: Store, viewer: Viewer, name: str, policy: DisclosurePolicy | None = None, *, codes: list[str] | None = None
+) -> pd.DataFrame:
+    """Table `name` as a non-secretariat viewer may have it, whole or for some indicator
+    `codes` (the zip, the workbook and the table CSV stream it with `gated_batches`)."""
+    sql, params = GATED_TABLES[name].stored_sql(store)
+    if codes is not None:
+        sql, params = f"select * from ({sql}) where list_contains($only, indicator_code)", {**params, "only": codes}
+    stored = store.query(sql, params)
+    protected = protected_rows(store, viewer, name, policy)
+    if codes is not None:
+        protected = protected[protected["indicator_code"].isin(codes)]
+    if stored.empty:
+        return protected.reset_index(drop=True)
+    frame = pd.concat([stored, protected], ignore_index=True) if len(protected) else stored
+    return frame.reset_index(drop=True)

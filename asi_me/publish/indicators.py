@@ -83,8 +83,8 @@ def _month_end(on: date) -> date:
     return (pd.Timestamp(on) + pd.offsets.MonthEnd(0)).date()
 
 
-def _protected_rows(store: Store, code: str, source: str, observed: pd.DataFrame,
-                    policy: DisclosurePolicy) -> list[dict[str, object]]:
+def _protected_rows(store: Store, code: str, source: str, observed: pd.DataFrame,  # noqa: PLR0917
+                    policy: DisclosurePolicy, shared: dict[str, object]) -> list[dict[str, object]]:
     """The observations of one company-magnitude indicator, recomputed from protected cells
     at the periods and (covered) disaggregations the stored series has."""
     rows: list[dict[str, object]] = []
@@ -109,7 +109,9 @@ def _protected_rows(store: Store, code: str, source: str, observed: pd.DataFrame
             add(row.period_on, row.dimension, row.dimension_value, value, note)
         return rows
     if source in ("coc_conversion", "coc_share"):
-        figures = coc_indicator_figures(store, PUBLIC, policy)
+        if "coc" not in shared:
+            shared["coc"] = coc_indicator_figures(store, PUBLIC, policy)
+        figures: pd.DataFrame = shared["coc"]  # type: ignore[assignment]
         for row in figures.itertuples(index=False):
             period = date(int(row.reporting_year), 1, 1)
             note = row.suppression_note if isinstance(row.suppression_note, str) else None
@@ -124,7 +126,10 @@ def _protected_rows(store: Store, code: str, source: str, observed: pd.DataFrame
     # Smelter emissions: the protected per-region figures of each year on the map.
     years = sorted({p.year for p in observed["period_on"]})
     for year in years:
-        table = certifications.smelter_emissions(store, PUBLIC, Filters(as_of=date(year, 12, 31))).by_region
+        if ("emissions", year) not in shared:
+            shared[("emissions", year)] = certifications.smelter_emissions(  # type: ignore[index]
+                store, PUBLIC, Filters(as_of=date(year, 12, 31))).by_region
+        table: pd.DataFrame = shared[("emissions", year)]  # type: ignore[index]
         for row in table.itertuples(index=False):
             total = row.region == certifications.WORLD
             if source == "emissions_median":
@@ -149,11 +154,12 @@ def observations_for(store: Store, viewer: Viewer, observations: pd.DataFrame,
     keep = out[out["indicator_code"].map(kinds) == "programme"].copy()
     keep["suppression_note"] = pd.array([None] * len(keep), dtype=object)
     parts = [keep]
+    shared: dict[str, object] = {}  # protected figures of one source, shared by its copies
     for code, kind in kinds.items():
         if kind != "company_magnitude":
             continue
         observed = out[out["indicator_code"] == code]
-        rows = _protected_rows(store, code, COMPANY_MAGNITUDE[base_code(code)], observed, policy)
+        rows = _protected_rows(store, code, COMPANY_MAGNITUDE[base_code(code)], observed, policy, shared)
         parts.append(pd.DataFrame(rows, columns=OBSERVATION_COLUMNS))
     frame = pd.concat([p for p in parts if len(p)], ignore_index=True) if any(len(p) for p in parts) else keep
     frame["value"] = frame["value"].astype("float64")

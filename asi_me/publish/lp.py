@@ -98,6 +98,8 @@ class IntervalSolver:
         lp.a_matrix_.value_ = np.array([v for c in columns for _, v in c], dtype="float64")
         self.highs.passModel(lp)
         self._cost_index = np.arange(n_atoms, dtype=np.int32)
+        # Rows whose equation limits the last interval (a non-zero dual at either end).
+        self.binding: set[int] = set()
         self._last_cost: np.ndarray = np.zeros(n_atoms)
 
     def set_lower(self, lower: np.ndarray) -> None:
@@ -112,7 +114,10 @@ class IntervalSolver:
         status = self.highs.getModelStatus()
         if status == highspy.HighsModelStatus.kOptimal:
             value = self.highs.getInfo().objective_function_value * self.scale
-            return value, np.asarray(self.highs.getSolution().col_value) * self.scale
+            solution = self.highs.getSolution()
+            duals = np.asarray(solution.row_dual)
+            self.binding.update(np.flatnonzero(np.abs(duals) > 1e-9).tolist())
+            return value, np.asarray(solution.col_value) * self.scale
         if status in (highspy.HighsModelStatus.kUnbounded, highspy.HighsModelStatus.kUnboundedOrInfeasible):
             sign = 1.0 if sense == highspy.ObjSense.kMaximize else -1.0
             return sign * np.inf, np.full(self.n, np.nan)
@@ -128,6 +133,7 @@ class IntervalSolver:
         cost = np.zeros(self.n)
         for atom, coefficient in vector.items():
             cost[atom] += coefficient
+        self.binding = set()
         low, at_low = self._optimum(cost, highspy.ObjSense.kMinimize)
         high, at_high = self._optimum(cost, highspy.ObjSense.kMaximize)
         return Interval(low, high), at_low, at_high

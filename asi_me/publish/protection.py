@@ -117,8 +117,11 @@ def close_hidden(system: FigureSystem, notes: dict[Hashable, str | None]) -> Non
 
 
 def _solver(system: FigureSystem, notes: Mapping[Hashable, str | None]) -> IntervalSolver:
-    rows = [(f.vector, f.value, f.value) for k, f in system.figures.items() if notes.get(k) is None]
-    return IntervalSolver(len(system.atoms), rows, system.lower)
+    keys = [k for k in system.figures if notes.get(k) is None]
+    solver = IntervalSolver(len(system.atoms), [(system.figures[k].vector, system.figures[k].value,
+                                                  system.figures[k].value) for k in keys], system.lower)
+    solver.row_keys = keys  # type: ignore[attr-defined]
+    return solver
 
 
 def _targets(system: FigureSystem) -> list[tuple[Hashable, Vector, float]]:
@@ -153,6 +156,18 @@ def _complement(system: FigureSystem, notes: Mapping[Hashable, str | None], vect
         hidden_atoms |= {a for s in system.sensitive for a in s.vector}
         choice = best(hidden_atoms) or best(set(range(len(system.atoms))))
     return choice
+
+
+def _cheapest(system: FigureSystem, notes: Mapping[Hashable, str | None], keys: Iterable[Hashable]) -> Hashable | None:
+    """Of the published figures whose equations pin the interval (non-zero duals), the
+    cheapest to withhold: value times weight, a derived figure at half the cost."""
+    order = {k: i for i, k in enumerate(system.figures)}
+    found = [
+        (abs(f.value) * f.weight * (1.0 if f.reported else 0.5), order[k], k)
+        for k in keys
+        if notes.get(k) is None and not (f := system.figures[k]).no_reports
+    ]
+    return min(found)[2] if found else None
 
 
 def _attackers(system: FigureSystem) -> list[tuple[str, np.ndarray]]:
@@ -200,7 +215,9 @@ def protect_system(
         state["rounds"] += 1
         if state["rounds"] > max_rounds:
             raise RuntimeError("Secondary suppression did not converge; report this data set to the developers.")
-        choice = _complement(system, hidden_view(), vector)
+        solver: IntervalSolver = state["solver"]  # type: ignore[assignment]
+        binding = [solver.row_keys[r] for r in solver.binding]  # type: ignore[attr-defined]
+        choice = _cheapest(system, hidden_view(), binding) or _complement(system, hidden_view(), vector)
         if choice is None:
             return False
         view = hidden_view()
@@ -234,9 +251,27 @@ def protect_system(
                 rest_value, rest_interval = _rest(vector, value, interval, own[i], "member")
                 if rest_interval.protects(rest_value, level) or not hide_more(vector):
                     break
-    # A complement hidden for a later target may have been the cheapest for an earlier
-    # one too; nothing published was added, so earlier targets stay protected.
+    _publish_what_is_known(system, notes, complementary_note)
     return notes
+
+
+def _publish_what_is_known(system: FigureSystem, notes: dict[Hashable, str | None], complementary_note: str) -> None:
+    """Publish each hidden figure that the published ones already determine exactly (a
+    complement, or a zero such as the input of a stage whose only link has no reports):
+    marking it "suppressed" would tell the reader something false, and publishing it adds
+    no equation an attacker did not have, so no interval changes. A figure that fails the
+    policy and is not zero is never determined: the protection saw to that."""
+    del complementary_note
+    hidden = [k for k, n in notes.items() if n and n != NO_REPORTS]
+    if not hidden:
+        return
+    solver = _solver(system, {k: (None if n == NO_REPORTS else n) for k, n in notes.items()})
+    solver.set_lower(system.lower)
+    for key in hidden:
+        figure = system.figures[key]
+        interval = solver.interval(figure.vector)
+        if interval.high - interval.low <= 1e-9 * max(1.0, abs(figure.value)):
+            notes[key] = None
 
 
 def _unscreened(  # noqa: PLR0917 - one private step of the algorithm

@@ -10,6 +10,11 @@ sessions finish far sooner, and none later. A run gives its slot back while it w
 DuckDB (`slot_released()`, installed as the store's wait hook): a query releases the
 GIL, so another session's Python runs meanwhile and the second core is not left idle.
 
+Only app.py's full page runs take a slot. Fragment runs (the map's growth replay, a
+`st.fragment` the browser reruns on a timer) take none, and nothing that waits on a clock
+may run while holding one: a session that slept in its run kept every other session of
+the process waiting (10 s for a Theory-of-change page during a replay, at 100x).
+
 Measured at 100x on 2 cores, 50 warm home-page sessions at once: with 2 slots every
 session finished at about the same time (p50 1.7-2.0 s, p95 1.7-2.1 s); with 1 slot p50
 0.9-1.2 s and p95 1.6 s, and 5-15 % less server CPU per session (fewer GIL hand-overs).

@@ -61,14 +61,18 @@ def test_outcome_tiles_show_the_published_figures(open_app, demo_dir, demo_store
 
 
 def test_a_withheld_tile_says_why_instead_of_showing_a_number(open_app, demo_dir, demo_store):
-    """One country's workforce is one facility's: the public tile is withheld, with the reason on it."""
+    """Oceania's certified workforce is fewer than 5 companies': the public tile is withheld,
+    with the reason on it; a country filter never narrows it to one country's companies."""
     from asi_me import outcomes
     from asi_me.filters import Filters, Viewer
 
-    board = outcomes.dashboard_tiles(demo_store, Viewer.public(), Filters(countries=("AR",)))
+    by_country = outcomes.dashboard_tiles(demo_store, Viewer.public(), Filters(countries=("AR",))).tile("ps_workers")
+    world = outcomes.dashboard_tiles(demo_store, Viewer.public()).tile("ps_workers")
+    assert by_country.value == world.value and "country filter(s) do not apply" in by_country.definition
+    board = outcomes.dashboard_tiles(demo_store, Viewer.public(), Filters(regions=("Oceania",)))
     workers = board.tile("ps_workers")
     assert workers.is_suppressed
-    at = open_app(demo_dir, params={"country": "AR"})
+    at = open_app(demo_dir, params={"region": "Oceania"})
     assert_clean(at)
     shown = tiles(at)[workers.label]
     assert shown["value"] == "–"

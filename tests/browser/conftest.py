@@ -446,3 +446,62 @@ def new_app_page(browser: Browser) -> Iterator[Callable[..., AppPage]]:
     for context in contexts:
         with contextlib.suppress(Exception):
             context.close()
+
+
+# ---------------------------------------------------------------- the production entrypoint
+
+
+def start_asgi_server(
+    data_dir: Path, log_path: Path, env: dict[str, str] | None = None, port: int | None = None
+) -> StreamlitServer:
+    """Start the app as production serves it (`uvicorn asi_me.ui.asgi:app`, see deploy/) on a free
+    local port and wait until `/_app/ready` answers 200. `env` adds or overrides variables
+    (e.g. HOME, whose .streamlit/secrets.toml configures login); `port` fixes the port (a login
+    redirect URI names it)."""
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    full_env = {
+        **os.environ, "ASI_DATA_DIR": str(data_dir), "ASI_ALLOW_ROLE_SWITCH": "1", "PYTHONUNBUFFERED": "1",
+        "ASI_LOG_FORMAT": "text", **(env or {}),
+    }
+    for _attempt in range(1 if port else 3):  # another process may grab a free port before uvicorn binds it
+        port = port or _free_port()
+        url = f"http://127.0.0.1:{port}"
+        command = [sys.executable, "-m", "uvicorn", "asi_me.ui.asgi:app", "--host", "127.0.0.1", "--port", str(port)]
+        with log_path.open("wb") as log:
+            process = subprocess.Popen(
+                command, cwd=APP_DIR, env=full_env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            )
+        server = StreamlitServer(url, data_dir, process, log_path)
+        deadline = time.monotonic() + SERVER_START_TIMEOUT_S
+        while time.monotonic() < deadline and process.poll() is None:
+            with (
+                contextlib.suppress(urllib.error.URLError, OSError),
+                urllib.request.urlopen(f"{url}/_app/ready", timeout=2) as response,
+            ):
+                if response.status == 200:
+                    return server
+            time.sleep(0.2)
+        stop_server(server)
+        if "address already in use" not in server.log_tail().lower():
+            break
+    pytest.fail(
+        f"uvicorn asi_me.ui.asgi:app did not become ready at {url} within {SERVER_START_TIMEOUT_S} s "
+        f"(exit code {process.poll()}); its log {log_path} ends with:\n{server.log_tail()}"
+    )
+
+
+@pytest.fixture(scope="session")
+def asgi_demo_server(browser: Browser, artifacts: Path) -> Iterator[StreamlitServer]:
+    """The demo snapshot served through the ASGI entrypoint (headers, readiness, metrics)."""
+    server = start_asgi_server(_demo_data_dir(), artifacts / "server-asgi.log")
+    try:
+        warm_up(server, browser)
+        yield server
+    finally:
+        stop_server(server)
+
+
+@pytest.fixture(scope="session")
+def asgi_server_control() -> tuple[Callable[..., StreamlitServer], Callable[[StreamlitServer], None]]:
+    """(start_asgi_server, stop_server), for tests that start a server with their own settings."""
+    return start_asgi_server, stop_server

@@ -273,3 +273,16 @@ def test_a_preview_that_was_never_published_is_never_served(tmp_path) -> None:
                                fixed_time="2026-03-01T00:00:00+00:00")
     flip_byte(tmp_path / "snapshots" / newest / "members.parquet")
     assert serve(tmp_path).snapshot_id == published
+
+
+def test_the_bundled_demo_verifies_with_every_derived_table_recorded() -> None:
+    """Otherwise every process computes the derived tables in memory when it opens the demo."""
+    from asi_me.derived import DERIVED
+    from asi_me.settings import REPO_ROOT
+    from asi_me.snapshot import current_folder
+
+    folder = current_folder(REPO_ROOT / "data")
+    verification = verify_snapshot(folder)
+    assert verification.ok, verification.summary()
+    missing = [name for name in DERIVED if derived_path(folder, name).name not in verification.trusted_derived]
+    assert not missing, f"data/ does not record derived tables {missing}: run `python -m asi_me derive`, commit data/."

@@ -132,9 +132,14 @@ def main() -> None:
             who = label(access.viewer.role) + (f" {access.viewer.member_id}" if access.viewer.member_id else "")
             st.caption(f"You are viewing as **{who}**. Public visitors see published aggregates only.")
 
+    # A snapshot that fails verification is never served (asi_me/snapshot.py, `serve`).
+    if (notice := cache.snapshot_notice(config)) and access.viewer.role is Role.SECRETARIAT:
+        st.error(notice, icon=":material/gpp_bad:")
     if missing:
+        frame_done()  # no page runs: a page run by URL alone must come back through this frame
         widgets.empty_state(
-            "There is no data to show yet: no snapshot has been loaded.",
+            "No figures can be shown: the data failed its integrity check." if "failed verification" in missing
+            else "There is no data to show yet: no snapshot has been loaded.",
             hint=missing,
         )
     else:

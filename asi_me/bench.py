@@ -7,12 +7,14 @@ the data (scaled-data/x<N>, generated from the current snapshot when missing or 
   for the public viewer with default filters and with one filtered variant (in process);
 - pandas baseline: benchmarks/pandas_baseline.py, time and peak-memory ratios;
 - page runs: benchmarks/page_runs.py, every page in AppTest, cold and warm;
-- payload and concurrency: benchmarks/server_bench.py against a real `streamlit run`.
+- payload and concurrency: benchmarks/server_bench.py against a real `streamlit run`;
+- verification: hashing a snapshot's files against its manifest when it is first opened
+  (once per snapshot and process) and the re-check every page run makes (a stat per file).
 
 Each part that cannot run (a module or page not written yet, no Chromium) is reported
 with the reason and the rest goes on; only a crash of the suite itself exits non-zero.
 The targets are checked at the largest factor measured and printed as met / missed.
-ASI_BENCH_PARTS=queries,pandas,pages,disclosure,server (any subset) runs only those parts.
+ASI_BENCH_PARTS=queries,pandas,pages,disclosure,server,verification (any subset) runs only those parts.
 """
 
 from __future__ import annotations
@@ -38,11 +40,11 @@ import duckdb
 import pandas
 import pyarrow
 
-from asi_me.derived import write_derived
+from asi_me import snapshot
 from asi_me.filters import Filters, Viewer
 from asi_me.scale import write_scaled
 from asi_me.settings import REPO_ROOT, Settings
-from asi_me.snapshot import NoSnapshotError, current_folder, current_manifest
+from asi_me.snapshot import NoSnapshotError, current_folder, current_manifest, store_derived
 from asi_me.store import Store
 
 QUERY_MODULES = ("outcomes", "certifications", "toc", "catalogue", "exports", "coc", "quality", "policy")
@@ -102,8 +104,8 @@ def dataset_dir(factor: int, source: Path) -> Path:
     target = SCALED_ROOT / f"x{factor}"
     try:
         if source_id in current_manifest(target).note:
-            # Same data; derived tables of newer SQL are stored before measuring, as an ingest would.
-            write_derived(current_folder(target))
+            # Same data; derived tables of newer SQL are stored (and recorded) before measuring, as an ingest would.
+            store_derived(current_folder(target))
             return target
     except (NoSnapshotError, FileNotFoundError):
         pass
@@ -266,6 +268,52 @@ def _bench_queries(data_dir: Path, reps: int, budget_s: float, deadline: float) 
     return {"functions": rows, "missing_modules": missing, "filtered_variant": filtered}
 
 
+# ---------------------------------------------------------------- verification
+
+
+def bench_verification(data_dir: Path, reps: int) -> dict[str, Any]:
+    """What checking a snapshot against its manifest costs: once when a process first opens it
+    (every file hashed), and on each page run after that (a stat per file, nothing hashed)."""
+    folder = current_folder(data_dir)
+    snapshot.forget_verifications()
+    hashed: list[str] = []
+    original = snapshot._sha256
+
+    def counting(path: Path) -> str:
+        hashed.append(path.name)
+        return original(path)
+
+    snapshot._sha256 = counting
+    try:
+        t0, c0 = time.perf_counter(), time.process_time()
+        first = snapshot.verify_snapshot(folder)
+        first_ms, first_cpu_ms = 1000 * (time.perf_counter() - t0), 1000 * (time.process_time() - c0)
+        files_hashed = len(hashed)
+        t0 = time.perf_counter()
+        store = Store(folder)  # the rest of opening: views, derived tables
+        open_ms = 1000 * (time.perf_counter() - t0)
+        store.close()
+        page_run = time_call(lambda: snapshot.serve(data_dir), max(reps, 20), 5.0)
+        hashed_on_page_runs = len(hashed) - files_hashed
+    finally:
+        snapshot._sha256 = original
+    if not first.ok:
+        return {"error": first.summary()}
+    return {
+        "snapshot_id": first.snapshot_id,
+        "files": first.files,
+        "bytes": first.bytes,
+        "first_open_ms": round(first_ms, 2),
+        "first_open_cpu_ms": round(first_cpu_ms, 2),
+        "mb_per_s": round(first.bytes / 1e6 / (first_ms / 1000), 1) if first_ms else None,
+        "files_hashed_first_open": files_hashed,
+        "store_open_after_verification_ms": round(open_ms, 2),
+        "page_run_recheck": page_run,
+        "files_hashed_on_page_runs": hashed_on_page_runs,
+        "when": "first open of a snapshot in a process; a page run re-checks file identities only",
+    }
+
+
 # ---------------------------------------------------------------- subprocess parts
 
 
@@ -317,6 +365,7 @@ def bench_factor(factor: int, source: Path, quick: bool, work: Path) -> dict[str
             "server_bench", ["--data-dir", str(data_dir),
                              *[a for n in ([1, 5] if quick else [1, 10, 25, 50]) for a in ("--sessions", str(n))]],
             work / f"server-x{factor}.json", 1800)),
+        ("verification", lambda: bench_verification(data_dir, 5 if quick else 50)),
     ]
     only = {p.strip() for p in os.environ.get("ASI_BENCH_PARTS", "").split(",") if p.strip()}
     for name, part in parts:
@@ -466,6 +515,14 @@ def print_report(result: dict[str, Any]) -> None:
         for w in server.get("concurrency", []):
             print(f"  {w['sessions']:>8} {w['finished']:>8} {w.get('time_median_ms', 0):>8.0f} "
                   f"{w.get('time_p95_ms', 0):>8.0f} {w['rss_per_session_mb']:>15.2f}")
+        verification = run.get("verification", {})
+        if "first_open_ms" in verification:
+            recheck = verification["page_run_recheck"]
+            print(f"\n  snapshot verification (once per snapshot per process, never per page run): "
+                  f"{verification['files']} files, {verification['bytes'] / 1e6:.1f} MB hashed in "
+                  f"{verification['first_open_ms']:.0f} ms ({verification['mb_per_s']} MB/s) at first open; "
+                  f"each page run re-checks file identities in {recheck['median_ms']:.2f} ms (p95 "
+                  f"{recheck['p95_ms']:.2f} ms), hashing {verification['files_hashed_on_page_runs']} files")
     print("\n=== targets ===")
     for t in result["targets"]:
         print(f"  [{t['status']:^12}] x{t['factor']} {t['target']}: {t['value']} (limit {t['limit']})"
@@ -482,7 +539,7 @@ def unmeasured(result: dict[str, Any]) -> list[str]:
     for factor, parts in result.get("factors", {}).items():
         problems += [
             f"x{factor} {name}: {part[key]}"
-            for name in ("queries", "pandas", "pages", "disclosure", "server")
+            for name in ("queries", "pandas", "pages", "disclosure", "server", "verification")
             if isinstance(part := parts.get(name), dict)
             for key in ("skipped", "error")
             if part.get(key)
@@ -500,6 +557,11 @@ def unmeasured(result: dict[str, Any]) -> list[str]:
         disclosure = parts.get("disclosure")
         if isinstance(disclosure, dict) and not disclosure.get("skipped") and "audit_public" not in disclosure:
             problems.append(f"x{factor} disclosure: the audit was not timed")
+        verification = parts.get("verification")
+        if isinstance(verification, dict) and not verification.get("skipped") and not verification.get("error") and (
+                not verification.get("files_hashed_first_open") or verification.get("files_hashed_on_page_runs")):
+            problems.append(f"x{factor} verification: hashed {verification.get('files_hashed_first_open')} files on "
+                            f"first open and {verification.get('files_hashed_on_page_runs')} on page runs")
         if isinstance(parts.get("pages"), dict) and "pages" in parts["pages"] and not parts["pages"]["pages"]:
             problems.append(f"x{factor} pages: no page was measured")
         problems += [

@@ -60,6 +60,20 @@ def _parser() -> argparse.ArgumentParser:
     audit.add_argument("--family", action="append", choices=["coc", "workers"], default=None,
                        help="audit only these families of figures (default: all)")
 
+    data_dir_here = {"type": Path, "default": argparse.SUPPRESS, "help": "data folder (same as before the command)"}
+    verify = sub.add_parser("verify", help="check a snapshot's files against its manifest (exit 1 naming the file)")
+    verify.add_argument("--data-dir", **data_dir_here)
+    verify.add_argument("--snapshot", default=None, help="snapshot id (default: the one CURRENT names)")
+    snapshots = sub.add_parser("snapshots", help="list, roll back or prune snapshots")
+    snapshots.add_argument("--data-dir", **data_dir_here)
+    action = snapshots.add_subparsers(dest="action", required=True)
+    action.add_parser("list", help="every snapshot: created, sources, rows, verification")
+    back = action.add_parser("rollback", help="make an earlier snapshot current (atomically, if it verifies)")
+    back.add_argument("snapshot_id")
+    prune = action.add_parser("prune", help="remove old snapshots and staging folders of dead ingests")
+    prune.add_argument("--keep", type=int, default=None,
+                       help="most recent snapshots to keep besides CURRENT's (default: $ASI_SNAPSHOTS_KEEP or 5)")
+
     dictionary = sub.add_parser("dictionary", help="write docs/data-dictionary.md from the contract")
     dictionary.add_argument("--check", action="store_true", help="exit 1 if the file is out of date")
     return parser
@@ -101,12 +115,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "derive":
         import time
 
-        from asi_me.derived import write_derived
-        from asi_me.snapshot import current_folder
+        from asi_me.snapshot import current_folder, store_derived
 
         folder = current_folder(data_dir)
         started = time.perf_counter()
-        written = write_derived(folder)
+        written = store_derived(folder)
         detail = ", ".join(f"{name} ({rows:,} rows)" for name, rows in written.items()) or "nothing to write"
         print(f"derived tables of snapshot {folder.name}: {detail} in {time.perf_counter() - started:.1f} s")
         return 0
@@ -128,6 +141,14 @@ def main(argv: list[str] | None = None) -> int:
             store.close()
         print(report.text())
         return 0 if report.ok else 1
+    if args.command == "verify":
+        from asi_me.snapshot_commands import run_verify
+
+        return run_verify(data_dir, args.snapshot)
+    if args.command == "snapshots":
+        from asi_me.snapshot_commands import run_snapshots
+
+        return run_snapshots(data_dir, args.action, getattr(args, "snapshot_id", None), getattr(args, "keep", None))
     if args.command == "dictionary":
         from asi_me.dictionary import write_dictionary
 

@@ -9,6 +9,7 @@
 | ASI_PROTECTION_LEVEL | how far (share of its value, each side) a hidden figure must stay unprovable | 0.15 |
 | ASI_ALLOW_ROLE_SWITCH | let a local run switch role (demo data only) | 1 |
 | ASI_MASS_BALANCE | CoC mass-balance failure at ingest: `error` blocks, `warn` only reports | error |
+| ASI_SNAPSHOTS_KEEP | snapshots `python -m asi_me snapshots prune` keeps besides CURRENT's | 5 |
 
 Server-side knobs read where they act: ASI_CONCURRENT_RUNS (asi_me/ui/process.py),
 ASI_MAP_REGISTER_ROWS (pages/map.py), ASI_DOWNLOAD_CACHE_DIR and ASI_DOWNLOAD_CACHE_MB
@@ -65,3 +66,11 @@ class Settings:
         if not 0 <= protection_level < 1:
             raise ValueError(f"ASI_PROTECTION_LEVEL={protection_level} must be at least 0 and below 1, e.g. 0.15.")
         return cls(data_dir, min_reporters, max_dominance, allow, mass_balance, p_percent, protection_level)
+
+
+def snapshots_keep() -> int:
+    """How many of the most recent snapshots `snapshots prune` keeps by default (ASI_SNAPSHOTS_KEEP)."""
+    keep = int(_float("ASI_SNAPSHOTS_KEEP", 5))
+    if keep < 0:
+        raise ValueError(f"ASI_SNAPSHOTS_KEEP={keep} must be 0 or more; set it to e.g. 5.")
+    return keep

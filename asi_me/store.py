@@ -1,7 +1,10 @@
 """Read-only DuckDB access to the current snapshot.
 
-One in-memory DuckDB database holds a view per table over the snapshot's Parquet
-files, and one per derived table (asi_me/derived.py). External access is then switched
+A Store opens only a snapshot whose files match its manifest (asi_me/snapshot.py,
+`verify_snapshot`; each file is hashed once per process). One in-memory DuckDB database
+holds a view per table over the snapshot's Parquet files, and one per derived table
+(asi_me/derived.py) whose file is recorded and intact; any other derived table is
+computed from the verified tables when the snapshot is opened. External access is then switched
 off except for the snapshot folder, and the configuration locked, so no query can read
 or write anything else. Each query runs on its own cursor (connections are not thread-safe across sessions) and every
 value is bound as a parameter.
@@ -9,6 +12,7 @@ value is bound as a parameter.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, nullcontext
@@ -21,9 +25,12 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
-from asi_me.derived import attach_base_tables, attach_derived_tables, quote
+from asi_me import derived
+from asi_me.derived import DERIVED, attach_base_tables, derived_path, quote
 from asi_me.settings import QUERIES_DIR
-from asi_me.snapshot import Manifest, current_folder
+from asi_me.snapshot import Manifest, SnapshotVerificationError, Verification, serve, verify_snapshot
+
+log = logging.getLogger(__name__)
 
 # Entered around every query's execution and fetch, while DuckDB works without the GIL. The
 # app installs asi_me.ui.process.slot_released, so another page run's Python goes on meanwhile.
@@ -66,23 +73,49 @@ def frame_of_arrow(table: pa.Table) -> pd.DataFrame:
 class Store:
     """The current snapshot, opened read-only."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, verification: Verification | None = None) -> None:
+        """Open the snapshot in `folder`. Raises SnapshotVerificationError if its files do not
+        match its manifest (`verification`, when given, is that check already done)."""
         self.folder = folder.resolve()
+        self.verification = verification or verify_snapshot(self.folder)
+        if not self.verification.ok:
+            raise SnapshotVerificationError(self.verification)
         self.manifest = Manifest.load(self.folder)
         self._lock = threading.Lock()
         con = duckdb.connect(":memory:")
         con.execute("set threads = 2")
         attach_base_tables(con, self.folder)
         # Facts computed once per snapshot (stored beside it, or computed now if missing).
-        attach_derived_tables(con, self.folder)
+        self._attach_derived(con)
         con.execute(f"set allowed_directories = ['{quote(self.folder)}/']")
         con.execute("set enable_external_access = false")
         con.execute("set lock_configuration = true")
         self._con = con
 
+    def _attach_derived(self, con: duckdb.DuckDBPyConnection) -> None:
+        """A view over each derived file recorded and verified; the others computed in memory."""
+        computed = []
+        for name in DERIVED:
+            path = derived_path(self.folder, name)
+            if path.name in self.verification.trusted_derived:
+                con.execute(f"create view {name} as select * from read_parquet('{quote(path)}')")
+            else:
+                con.execute(f"create table {name} as {derived.derived_sql(name)}")  # patched in tests
+                computed.append(name)
+        for problem in self.verification.derived_problems:
+            log.error("Derived table file %s; computed from the verified tables instead.", problem.sentence())
+        if computed:
+            log.warning(
+                "Snapshot %s has no stored and recorded %s; computed in memory. Run `python -m asi_me derive` to "
+                "store them.", self.folder.name, ", ".join(computed),
+            )
+
     @classmethod
     def open_current(cls, data_dir: Path) -> Store:
-        return cls(current_folder(data_dir))
+        """The snapshot the app serves: CURRENT's, or the latest earlier one that verifies if
+        CURRENT's does not (asi_me/snapshot.py, `serve`)."""
+        served = serve(data_dir)
+        return cls(served.folder, served.verification)
 
     @property
     def snapshot_id(self) -> str:

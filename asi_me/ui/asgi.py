@@ -25,7 +25,6 @@ import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
@@ -37,9 +36,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from asi_me.readiness import readiness
 from asi_me.settings import Settings
-from asi_me.snapshot import NoSnapshotError, current_folder, current_id
-from asi_me.store import Store
+from asi_me.snapshot import current_id
 from asi_me.ui.observe import METRICS, configure_logging
 
 log = logging.getLogger("asi_me.asgi")
@@ -55,36 +54,8 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 
 # ---------------------------------------------------------------- readiness
-# Replace this section by `from asi_me.readiness import readiness` once that core
-# function exists: it has the same shape (ok, status, snapshot_id, reason).
-
-
-@dataclass(frozen=True)
-class Readiness:
-    ok: bool
-    status: int
-    snapshot_id: str | None
-    reason: str
-
-
-_opened: set[tuple[str, str]] = set()  # (data_dir, snapshot_id) pairs that opened once
-
-
-def readiness(data_dir: Path) -> Readiness:
-    """Whether this replica can serve: data/CURRENT names a snapshot whose tables open."""
-    try:
-        snapshot_id = current_id(data_dir)
-        folder = current_folder(data_dir)
-    except (NoSnapshotError, OSError) as exc:
-        return Readiness(False, 503, None, str(exc))
-    key = (str(data_dir), str(snapshot_id))
-    if key not in _opened:
-        try:
-            Store(folder).close()
-        except Exception as exc:  # a damaged snapshot must read as "not ready", never crash the probe
-            return Readiness(False, 503, snapshot_id, f"Snapshot {snapshot_id} in {folder} does not open: {exc}")
-        _opened.add(key)
-    return Readiness(True, 200, snapshot_id, "ok")
+# asi_me/readiness.py: 200 only when a snapshot that verifies (CURRENT's, or the latest earlier
+# one when CURRENT's is damaged) opens; 503 otherwise.
 
 
 async def ready(request: Request) -> Response:

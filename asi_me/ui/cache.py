@@ -1,8 +1,10 @@
 """The only caching in the app: one Store per snapshot, query results and chart specs per snapshot.
 
-`current_store()` reads data/CURRENT on every rerun (one tiny file read) and opens a
-new read-only Store when it names another snapshot, so a finished ingest is served
-at the next click without restarting. `cached(fn, *args)` runs a query function
+`current_store()` reads data/CURRENT on every rerun (one tiny file read and a stat per
+snapshot file) and opens a new read-only Store when it names another snapshot, so a
+finished ingest is served at the next click without restarting. A snapshot is served
+only if it verifies; otherwise the latest earlier one that does (asi_me/snapshot.py,
+`serve`; files are hashed once per process, never again on a page run). `cached(fn, *args)` runs a query function
 `fn(store, *args, **kwargs)` once per (function, snapshot, arguments); arguments are
 keyed by their repr, which for Viewer, Filters and dates is exact.
 
@@ -29,7 +31,7 @@ import pandas as pd
 import streamlit as st
 
 from asi_me.settings import Settings
-from asi_me.snapshot import NoSnapshotError, current_id
+from asi_me.snapshot import NoSnapshotError, forget_verifications, serve
 from asi_me.store import Store
 from asi_me.ui import process
 
@@ -47,7 +49,7 @@ def _close_store(store: Store) -> None:
 @st.cache_resource(max_entries=3, show_spinner=False, on_release=_close_store)
 def _open_store(data_dir: str, snapshot_id: str) -> Store:
     log.info("Opening snapshot %s from %s", snapshot_id, data_dir)
-    return Store(Path(data_dir) / "snapshots" / snapshot_id)
+    return Store(Path(data_dir) / "snapshots" / snapshot_id)  # verifies it (once per process)
 
 
 @st.cache_resource(show_spinner=False)
@@ -61,20 +63,25 @@ _run = threading.local()
 
 
 def current_store(config: Settings | None = None) -> Store:
-    """The Store of the snapshot data/CURRENT names now. Raises NoSnapshotError if there is none.
+    """The Store of the snapshot data/CURRENT names now, or of the latest earlier one that
+    verifies if CURRENT's does not. Raises NoSnapshotError if there is none (its subclass
+    NoVerifiedSnapshotError when no snapshot verifies).
 
     Inside `pinned_store()` it is the run's Store, without reading CURRENT again.
     """
     if config is None and (pinned := getattr(_run, "store", None)) is not None:
         return pinned
     config = config or settings()
-    snapshot_id = current_id(config.data_dir)
-    if snapshot_id is None:
-        raise NoSnapshotError(
-            f"No snapshot is current in {config.data_dir}: "
-            "run `python -m asi_me demo` or `python -m asi_me ingest PATH`."
-        )
-    return _open_store(str(config.data_dir), snapshot_id)
+    return _open_store(str(config.data_dir), serve(config.data_dir).snapshot_id)
+
+
+def snapshot_notice(config: Settings | None = None) -> str | None:
+    """For the secretariat: why the served snapshot is not CURRENT's (None when it is)."""
+    config = config or settings()
+    try:
+        return serve(config.data_dir).notice()
+    except NoSnapshotError:
+        return None
 
 
 @contextmanager
@@ -213,6 +220,7 @@ def clear() -> None:
     _results.clear()
     _open_store.clear()
     settings.clear()
+    forget_verifications()
 
 
 def deferred(fn: Callable[..., T], *args: Any, **kwargs: Any) -> Callable[[], T]:

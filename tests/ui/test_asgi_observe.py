@@ -32,8 +32,8 @@ def test_a_damaged_snapshot_is_not_ready(tmp_path):
     (tmp_path / "CURRENT").write_text(snapshot_id)
     (tmp_path / "snapshots" / snapshot_id / "members.parquet").write_bytes(b"not parquet")
     result = readiness(tmp_path)
-    assert (result.ok, result.status, result.snapshot_id) == (False, 503, snapshot_id)
-    assert "does not open" in result.reason
+    assert (result.ok, result.status, result.snapshot_id) == (False, 503, None)  # nothing verified is served
+    assert f"snapshots/{snapshot_id}/members.parquet: expected" in result.reason
 
 
 def test_metrics_render_as_prometheus_text():

@@ -150,6 +150,7 @@ class _Client:
 
     def get(self, url: str) -> _Answer:
         import asyncio
+        import concurrent.futures
 
         path, _, query = url.partition("?")
         scope = {"type": "http", "method": "GET", "path": path, "raw_path": path.encode(), "root_path": "",
@@ -163,7 +164,9 @@ class _Client:
         async def send(message: dict) -> None:
             sent.append(message)
 
-        asyncio.run(self.app(scope, receive, send))
+        # on a thread of its own: a browser test earlier in the run may leave this thread's loop running
+        with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+            pool.submit(asyncio.run, self.app(scope, receive, send)).result()
         start = next(m for m in sent if m["type"] == "http.response.start")
         headers = {k.decode().lower(): v.decode() for k, v in start["headers"]}
         body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")

@@ -54,7 +54,10 @@ def _assert_no_dialog(app: AppPage) -> None:
 def test_every_page_url_opens_its_screen_within_the_security_policy(csp_page: AppPage, role: str) -> None:
     server = csp_page.server
     params = {"role": role} if role != "public" else {}
-    for path, title in [("", SCREENS[0].title), *[(s.url_path, s.title) for s in SCREENS]]:
+    from asi_me.vocab import Role
+
+    mine = [s for s in SCREENS if Role(role) in s.roles]
+    for path, title in [("", SCREENS[0].title), *[(s.url_path, s.title) for s in mine]]:
         csp_page.open(server.page_url(path, **params), heading=title)
         csp_page.page.wait_for_timeout(300)  # charts draw after the run ends
         _assert_no_dialog(csp_page)

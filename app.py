@@ -16,12 +16,12 @@ import pandas as pd
 import streamlit as st
 from streamlit.navigation.page import StreamlitPage
 
-from asi_me.members import member_companies
-from asi_me.snapshot import Manifest, NoSnapshotError
+from asi_me.data.snapshot import Manifest, NoSnapshotError
+from asi_me.data.vocab import Role, label
+from asi_me.queries.members import member_companies
 from asi_me.ui import auth, cache, filter_bar, observe, presentation, process, widgets
 from asi_me.ui.context import PageContext, frame_done, set_page_context
 from asi_me.ui.screens import FAVICON_URL, SCREENS, Screen
-from asi_me.vocab import Role, label
 
 observe.configure_logging(default_format="text")  # JSON lines under the ASGI entrypoint (asi_me/ui/asgi.py)
 log = logging.getLogger("asi_me.app")
@@ -132,7 +132,7 @@ def main() -> None:
             who = label(access.viewer.role) + (f" {access.viewer.member_id}" if access.viewer.member_id else "")
             st.caption(f"You are viewing as **{who}**. Public visitors see published aggregates only.")
 
-    # A snapshot that fails verification is never served (asi_me/snapshot.py, `serve`).
+    # A snapshot that fails verification is never served (asi_me/data/snapshot.py, `serve`).
     if (notice := cache.snapshot_notice(config)) and access.viewer.role is Role.SECRETARIAT:
         st.error(notice, icon=":material/gpp_bad:")
     if missing:

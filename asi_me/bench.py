@@ -40,14 +40,17 @@ import duckdb
 import pandas
 import pyarrow
 
-from asi_me import snapshot
+from asi_me.data import snapshot
+from asi_me.data.snapshot import NoSnapshotError, current_folder, current_manifest, store_derived
+from asi_me.data.store import Store
+from asi_me.demo.scale import write_scaled
 from asi_me.filters import Filters, Viewer
-from asi_me.scale import write_scaled
 from asi_me.settings import REPO_ROOT, Settings
-from asi_me.snapshot import NoSnapshotError, current_folder, current_manifest, store_derived
-from asi_me.store import Store
 
-QUERY_MODULES = ("outcomes", "certifications", "toc", "catalogue", "exports", "coc", "quality", "policy")
+QUERY_MODULES = (
+    "queries.outcomes", "queries.certifications", "queries.toc", "queries.catalogue", "publish.exports",
+    "queries.coc", "queries.quality", "publish.policy",
+)
 SCALED_ROOT = REPO_ROOT / "scaled-data"
 BENCH_DIR = REPO_ROOT / "benchmarks"
 FILTERED = {"regions": ("Europe",), "standards": ("PS",)}
@@ -216,7 +219,7 @@ def bench_queries(data_dir: Path, reps: int, budget_s: float, part_budget_s: flo
     A call slower than `budget_s` is timed once; after `part_budget_s` the remaining
     functions are reported as not measured."""
     deadline = time.perf_counter() + part_budget_s
-    # Downloads are built on the first call and served from disk after (asi_me/download_cache.py):
+    # Downloads are built on the first call and served from disk after (asi_me/publish/download_cache.py):
     # an empty folder of this run, so "first_ms" is a real build and the median a served file.
     downloads = Path(tempfile.mkdtemp(prefix="asi-bench-downloads-"))
     previous = os.environ.get("ASI_DOWNLOAD_CACHE_DIR")

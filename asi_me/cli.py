@@ -85,29 +85,29 @@ def main(argv: list[str] | None = None) -> int:
     data_dir: Path = (args.data_dir or settings.data_dir).resolve()
 
     if args.command == "demo":
-        from asi_me.demo import write_demo
+        from asi_me.demo.generate import write_demo
 
         snapshot_id, changed = write_demo(data_dir)
         print(f"demo snapshot {snapshot_id} {'written' if changed else 'unchanged'} in {data_dir}")
         return 0
     if args.command in {"ingest", "validate"}:
-        from asi_me.ingest import run_cli
+        from asi_me.ingest.pipeline import run_cli
 
         return run_cli(args.paths, data_dir, dry_run=args.command == "validate", report=args.report,
                        replace=args.replace, profile=args.profile, keep_valid=args.keep_valid,
                        quarantine=args.quarantine)
     if args.command == "template":
-        from asi_me.template import write_template
+        from asi_me.ingest.template import write_template
 
         return write_template(args.table, args.out)
     if args.command == "profiles":
-        from asi_me.profiles import profiles
+        from asi_me.ingest.profiles import profiles
 
         for profile in profiles().values():
             print(f"{profile.name}: {profile.title} -> {profile.table} ({profile.path.name})")
         return 0
     if args.command == "scale":
-        from asi_me.scale import write_scaled
+        from asi_me.demo.scale import write_scaled
 
         snapshot_id = write_scaled(args.factor, args.out.resolve())
         print(f"scaled snapshot {snapshot_id} (x{args.factor}) written in {args.out}")
@@ -115,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "derive":
         import time
 
-        from asi_me.snapshot import current_folder, store_derived
+        from asi_me.data.snapshot import current_folder, store_derived
 
         folder = current_folder(data_dir)
         started = time.perf_counter()
@@ -130,8 +130,8 @@ def main(argv: list[str] | None = None) -> int:
 
         return run_bench(factors=args.factor or [1, 100], quick=args.quick, json_path=args.json, strict=args.strict)
     if args.command == "audit-disclosure":
+        from asi_me.data.store import Store
         from asi_me.publish.audit import audit_disclosure
-        from asi_me.store import Store
 
         store = Store.open_current(data_dir)
         try:
@@ -142,15 +142,15 @@ def main(argv: list[str] | None = None) -> int:
         print(report.text())
         return 0 if report.ok else 1
     if args.command == "verify":
-        from asi_me.snapshot_commands import run_verify
+        from asi_me.data.snapshot_commands import run_verify
 
         return run_verify(data_dir, args.snapshot)
     if args.command == "snapshots":
-        from asi_me.snapshot_commands import run_snapshots
+        from asi_me.data.snapshot_commands import run_snapshots
 
         return run_snapshots(data_dir, args.action, getattr(args, "snapshot_id", None), getattr(args, "keep", None))
     if args.command == "dictionary":
-        from asi_me.dictionary import write_dictionary
+        from asi_me.data.dictionary import write_dictionary
 
         return write_dictionary(check=args.check)
     raise AssertionError(args.command)

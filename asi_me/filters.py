@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, fields
 from datetime import date
 from typing import Any
 
-from asi_me.vocab import (
+from asi_me.data.vocab import (
     Activity,
     CertificationStatus,
     MembershipClass,

@@ -13,7 +13,7 @@
 
 Server-side knobs read where they act: ASI_CONCURRENT_RUNS (asi_me/ui/process.py),
 ASI_MAP_REGISTER_ROWS (pages/map.py), ASI_DOWNLOAD_CACHE_DIR and ASI_DOWNLOAD_CACHE_MB
-(asi_me/download_cache.py); all are in docs/configuration.md.
+(asi_me/publish/download_cache.py); all are in docs/configuration.md.
 """
 
 from __future__ import annotations

@@ -25,12 +25,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, required=True)
     args = parser.parse_args(argv)
 
-    from asi_me import coc, outcomes
+    from asi_me.data.store import Store
     from asi_me.filters import Viewer
-    from asi_me.policy import DisclosurePolicy
     from asi_me.publish.audit import audit_disclosure
     from asi_me.publish.gate import gated_table
-    from asi_me.store import Store
+    from asi_me.publish.policy import DisclosurePolicy
+    from asi_me.queries import coc, outcomes
 
     policy = DisclosurePolicy.from_settings()
     store = Store.open_current(args.data_dir)

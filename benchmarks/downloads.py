@@ -25,7 +25,7 @@ import types
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-BASE_COMMIT = "13f2581"  # the pandas implementation of asi_me/exports.py and asi_me/catalogue.py
+BASE_COMMIT = "13f2581"  # the pandas implementation of asi_me/publish/exports.py and asi_me/queries/catalogue.py
 sys.path.insert(0, str(ROOT))
 TABLE = "indicator_observations"  # the largest table a public viewer may download
 
@@ -34,7 +34,7 @@ GIT_DIR = Path(os.environ.get("ASI_BENCH_GIT_DIR", ROOT))
 
 
 def _before_modules(commit: str) -> tuple[types.ModuleType, types.ModuleType]:
-    """asi_me.catalogue and asi_me.exports as they were at `commit`, loaded under other names."""
+    """asi_me.queries.catalogue and asi_me.publish.exports as they were at `commit`, loaded under other names."""
     def load(name: str, path: str, replace: tuple[str, str] | None = None) -> types.ModuleType:
         source = subprocess.run(["git", "show", f"{commit}:{path}"], cwd=GIT_DIR, check=True,
                                 capture_output=True, text=True).stdout
@@ -46,15 +46,16 @@ def _before_modules(commit: str) -> tuple[types.ModuleType, types.ModuleType]:
         exec(compile(source, str(ROOT / path), "exec"), module.__dict__)
         return module
 
-    catalogue = load("asi_me._before_catalogue", "asi_me/catalogue.py")
-    exports = load("asi_me._before_exports", "asi_me/exports.py",
-                   ("from asi_me.catalogue import", "from asi_me._before_catalogue import"))
+    catalogue = load("asi_me._before_catalogue", "asi_me/queries/catalogue.py")
+    exports = load("asi_me._before_exports", "asi_me/publish/exports.py",
+                   ("from asi_me.queries.catalogue import", "from asi_me._before_catalogue import"))
     return catalogue, exports
 
 
 def _call(kind: str, version: str, store, commit: str):
-    from asi_me import catalogue, exports
     from asi_me.filters import Filters, Viewer
+    from asi_me.publish import exports
+    from asi_me.queries import catalogue
 
     viewer, filters = (Viewer.secretariat() if kind.endswith("_secretariat") else Viewer.public()), Filters()
     kind = kind.removesuffix("_secretariat")
@@ -112,7 +113,7 @@ def child(kind: str, version: str, data_dir: str, commit: str) -> None:
         print(json.dumps(_data_page(data_dir) | {"rss_before_mb": _memory_mb("VmRSS"),
                                                   "peak_rss_mb": _memory_mb("VmHWM"), "bytes": 0}))
         return
-    from asi_me.store import Store
+    from asi_me.data.store import Store
 
     store = Store.open_current(Path(data_dir))
     store.query("select count(*) from indicator_observations")  # open the Parquet once, outside the timing

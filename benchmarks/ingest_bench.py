@@ -24,8 +24,8 @@ import pandas as pd
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from asi_me.ingest import run_cli  # noqa: E402
-from asi_me.snapshot import current_manifest  # noqa: E402
+from asi_me.data.snapshot import current_manifest  # noqa: E402
+from asi_me.ingest.pipeline import run_cli  # noqa: E402
 
 FIXTURES = REPO / "tests" / "fixtures" / "ingest_valid"
 

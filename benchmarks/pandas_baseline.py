@@ -32,9 +32,9 @@ import numpy as np
 import pandas as pd
 from _common import REPO_ROOT, peak_rss_mb, reset_peak_rss, rss_mb, time_call, write_json
 
+from asi_me.data.snapshot import current_folder
+from asi_me.data.store import Store
 from asi_me.filters import Filters, Viewer
-from asi_me.snapshot import current_folder
-from asi_me.store import Store
 
 PUBLIC = Viewer.public()
 MIN_REPORTERS = 5
@@ -259,25 +259,25 @@ class Computation:
 
 
 def _outcomes() -> Any:
-    from asi_me import outcomes
+    from asi_me.queries import outcomes
 
     return outcomes
 
 
 def _certifications() -> Any:
-    from asi_me import certifications
+    from asi_me.queries import certifications
 
     return certifications
 
 
 def _coc() -> Any:
-    from asi_me import coc
+    from asi_me.queries import coc
 
     return coc
 
 
 def _toc() -> Any:
-    from asi_me import toc
+    from asi_me.queries import toc
 
     return toc
 

@@ -297,7 +297,7 @@ async def _kill_one_replica(cluster: Cluster, sessions: int, page: str) -> dict[
 async def _switch_snapshot(cluster: Cluster, workers: int, seconds: float) -> dict[str, object]:
     """Sessions open the home page back to back while a new snapshot (fewer members, so other
     tiles) is published; every render's tiles must belong to the snapshot its stamp names."""
-    from asi_me.snapshot import TABLES, current_folder, read_table, write_snapshot
+    from asi_me.data.snapshot import TABLES, current_folder, read_table, write_snapshot
 
     folder = current_folder(cluster.data_dir)
     tables = {name: read_table(folder, name) for name in TABLES}

@@ -1,13 +1,14 @@
 """CoC material flow: the Sankey of ASI CoC material per reporting year, reporters and share of
 world production per stage, year-over-year comparison, mass-balance checks, and a member's own
-report lines. Every figure comes from asi_me.coc after the disclosure policy."""
+report lines. Every figure comes from asi_me.queries.coc after the disclosure policy."""
 
 from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
 
-from asi_me.coc import (
+from asi_me.data.vocab import Role
+from asi_me.queries.coc import (
     coc_default_year,
     coc_drawable,
     coc_filter_note,
@@ -30,7 +31,6 @@ from asi_me.ui.sankey import (
     stage_summary_table,
 )
 from asi_me.ui.widgets import figure_card
-from asi_me.vocab import Role
 
 COC_CERTIFICATION_BEGAN = 2018  # first CoC certificates were issued under CoC V1 (December 2017)
 UNITS = {"t": "Tonnes", "%": "% of source stage output"}

@@ -5,13 +5,14 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from asi_me import catalogue, exports, quality
-from asi_me.snapshot import read_log
+from asi_me.data.snapshot import read_log
+from asi_me.data.vocab import Role, label
+from asi_me.publish import exports
+from asi_me.queries import catalogue, quality
 from asi_me.ui import charts
 from asi_me.ui.cache import cached, deferred
 from asi_me.ui.context import page_context
 from asi_me.ui.widgets import chart_card, data_table, empty_state, friendly_errors
-from asi_me.vocab import Role, label
 
 # Rows of a flag-detail table sent to the browser (the CSV holds all): at 100x the indicator
 # outliers alone are 391,000 rows.

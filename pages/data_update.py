@@ -8,15 +8,15 @@ from pathlib import Path
 
 import streamlit as st
 
-from asi_me import release
-from asi_me.contract import TABLES
-from asi_me.ingest import Limits, UnreadableInputError, grouped_problems
-from asi_me.profiles import ProfileError, profiles
-from asi_me.template import template_bytes
+from asi_me.data.contract import TABLES
+from asi_me.data.vocab import Role
+from asi_me.ingest import release
+from asi_me.ingest.pipeline import Limits, UnreadableInputError, grouped_problems
+from asi_me.ingest.profiles import ProfileError, profiles
+from asi_me.ingest.template import template_bytes
 from asi_me.ui import cache
 from asi_me.ui.context import page_context
 from asi_me.ui.widgets import empty_state
-from asi_me.vocab import Role
 
 ctx = page_context()
 data_dir: Path = ctx.settings.data_dir

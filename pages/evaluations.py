@@ -7,12 +7,12 @@ import html
 import pandas as pd
 import streamlit as st
 
-from asi_me import toc
+from asi_me.data.vocab import EvaluationStatus, EvidenceKind, label
+from asi_me.queries import toc
 from asi_me.ui import charts
 from asi_me.ui.cache import cached
 from asi_me.ui.context import page_context
 from asi_me.ui.widgets import chart_card, empty_state, friendly_errors
-from asi_me.vocab import EvaluationStatus, EvidenceKind, label
 
 ctx = page_context()
 viewer = ctx.viewer

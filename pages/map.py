@@ -17,7 +17,9 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
-from asi_me.certifications import (
+from asi_me.data.vocab import Role, label
+from asi_me.filters import Filters, Viewer
+from asi_me.queries.certifications import (
     certification_detail,
     certification_register,
     certification_register_page,
@@ -27,8 +29,7 @@ from asi_me.certifications import (
     growth_replay,
     smelter_emissions,
 )
-from asi_me.filters import Filters, Viewer
-from asi_me.members import own_certifications
+from asi_me.queries.members import own_certifications
 from asi_me.ui import cache, widgets
 from asi_me.ui.charts import ranked_bars
 from asi_me.ui.context import page_context
@@ -40,7 +41,6 @@ from asi_me.ui.map_charts import (
     legend_markdown,
 )
 from asi_me.ui.tables import csv_bytes, display_frame
-from asi_me.vocab import Role, label
 
 CERT_PARAM = "cert"
 REGISTER_ROW_LIMIT = 500

@@ -7,12 +7,12 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
-from asi_me import members, outcomes
+from asi_me.data.vocab import Role
+from asi_me.queries import members, outcomes
 from asi_me.ui import charts
 from asi_me.ui.cache import cached, cached_view
 from asi_me.ui.context import page_context
 from asi_me.ui.widgets import Tile, chart_card, data_table, empty_state, friendly_errors, kpi_grid
-from asi_me.vocab import Role
 
 ctx = page_context()
 viewer, filters = ctx.viewer, ctx.filters

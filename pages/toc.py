@@ -8,12 +8,12 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from asi_me.toc import indicator_evidence, indicator_series, node_indicators, toc_graph
+from asi_me.data.vocab import Dimension, label
+from asi_me.queries.toc import indicator_evidence, indicator_series, node_indicators, toc_graph
 from asi_me.ui import cache, widgets
 from asi_me.ui.context import page_context
 from asi_me.ui.tables import display_frame
 from asi_me.ui.toc_graph import COLUMN_TITLES, build_indicator_series, build_toc_figure, status_text
-from asi_me.vocab import Dimension, label
 
 LEVELS = {
     "1": "Level 1: members' and certification data ASI holds",

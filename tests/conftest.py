@@ -20,10 +20,10 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from asi_me.contract import TABLES
+from asi_me.data.contract import TABLES
+from asi_me.data.snapshot import arrow_schema, write_snapshot
+from asi_me.data.store import Store
 from asi_me.filters import Filters, Viewer
-from asi_me.snapshot import arrow_schema, write_snapshot
-from asi_me.store import Store
 
 TableRows = list[dict[str, Any]] | pd.DataFrame
 
@@ -53,7 +53,7 @@ def _point_conftest_here(path: Path | None) -> None:
 
 @pytest.fixture(autouse=True, scope="session")
 def _downloads_built_in_a_temporary_folder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    """Built downloads go to a folder of the test session, never into data/ (asi_me/download_cache.py)."""
+    """Built downloads go to a folder of the test session, never into data/ (asi_me/publish/download_cache.py)."""
     import os
 
     previous = os.environ.get("ASI_DOWNLOAD_CACHE_DIR")
@@ -197,7 +197,10 @@ def auditing_firm(auditing_firm_id: str = "AF1", **overrides: Any) -> dict[str, 
 
 # --- calling every registered query function ------------------------------------------------
 
-QUERY_MODULES = ("coc", "quality", "outcomes", "certifications", "toc", "exports", "members")
+QUERY_MODULES = (
+    "queries.coc", "queries.quality", "queries.outcomes", "queries.certifications", "queries.toc",
+    "publish.exports", "queries.members",
+)
 
 
 def query_functions() -> list[Callable[..., Any]]:

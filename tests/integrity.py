@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from asi_me.contract import TABLES
+from asi_me.data.contract import TABLES
+from asi_me.data.snapshot import Manifest, current_folder, read_table, write_snapshot
 from asi_me.settings import REPO_ROOT
-from asi_me.snapshot import Manifest, current_folder, read_table, write_snapshot
 
 NEW_MEMBERS = 5
 

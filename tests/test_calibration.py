@@ -7,10 +7,10 @@ from datetime import date
 
 import pytest
 
-from asi_me import certifications, outcomes
+from asi_me.data.store import Store
 from asi_me.filters import Filters, Viewer
+from asi_me.queries import certifications, outcomes
 from asi_me.settings import REPO_ROOT
-from asi_me.store import Store
 
 PUBLIC = Viewer.public()
 

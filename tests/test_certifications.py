@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 from conftest import make_store as shared_make_store
 
-from asi_me import certifications as cert
+from asi_me.data.store import Store
 from asi_me.filters import Filters, Viewer
-from asi_me.store import Store
+from asi_me.queries import certifications as cert
 
 DEFAULTS: dict[str, dict] = {
     "members": {"name": "Member", "membership_class": "production_transformation", "country": "DE",

@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 from conftest import coc_line, facility, make_store, member
 
-from asi_me import coc
 from asi_me.filters import Filters, Viewer
-from asi_me.policy import DisclosurePolicy
+from asi_me.publish.policy import DisclosurePolicy
+from asi_me.queries import coc
 from asi_me.settings import REPO_ROOT
 
 FEW = "suppressed (fewer than 5 reporters)"
@@ -275,8 +275,8 @@ DEMO_DATA = REPO_ROOT / "data"
 
 @pytest.fixture(scope="module")
 def demo_store():
-    from asi_me.snapshot import current_id
-    from asi_me.store import Store
+    from asi_me.data.snapshot import current_id
+    from asi_me.data.store import Store
 
     if current_id(Path(DEMO_DATA)) is None:
         pytest.skip("data/ has no snapshot yet: run `python -m asi_me demo` to write the demo dataset.")
@@ -286,7 +286,7 @@ def demo_store():
 
 
 def test_demo_public_view_shows_the_published_reporter_counts(demo_store):
-    from asi_me.demo import SEEDED_CASES
+    from asi_me.demo.generate import SEEDED_CASES
 
     totals_2019 = coc.coc_reporting_summary(demo_store, Viewer.public(), 2019, policy=POLICY).iloc[0]
     totals_2020 = coc.coc_reporting_summary(demo_store, Viewer.public(), 2020, policy=POLICY).iloc[0]
@@ -307,7 +307,7 @@ def test_demo_public_view_shows_the_published_reporter_counts(demo_store):
 
 
 def test_demo_dominant_reporter_and_mass_balance_failure_are_caught(demo_store):
-    from asi_me.demo import SEEDED_CASES
+    from asi_me.demo.generate import SEEDED_CASES
 
     dominant = SEEDED_CASES["dominant_reporter"]
     summary = coc.coc_stage_summary(demo_store, Viewer.public(), dominant["reporting_year"], policy=POLICY)

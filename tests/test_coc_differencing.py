@@ -24,11 +24,11 @@ from conftest import coc_line, facility, make_store, member
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from asi_me import coc
+from asi_me.data.vocab import COC_INPUT_SOURCE, CocStage, MembershipClass, Region
 from asi_me.filters import Filters, Viewer
-from asi_me.policy import DisclosurePolicy, Relation, determined_cells
+from asi_me.publish.policy import DisclosurePolicy, Relation, determined_cells
+from asi_me.queries import coc
 from asi_me.settings import REPO_ROOT
-from asi_me.vocab import COC_INPUT_SOURCE, CocStage, MembershipClass, Region
 
 POLICY = DisclosurePolicy(5, 0.25)
 PAIRS = list(COC_INPUT_SOURCE)
@@ -36,8 +36,8 @@ PAIRS = list(COC_INPUT_SOURCE)
 
 @pytest.fixture(scope="module")
 def demo_store():
-    from asi_me.snapshot import current_id
-    from asi_me.store import Store
+    from asi_me.data.snapshot import current_id
+    from asi_me.data.store import Store
 
     data_dir = REPO_ROOT / "data"
     if current_id(data_dir) is None:

@@ -14,11 +14,11 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from asi_me.contract import TABLES
-from asi_me.demo import SEEDED_CASES, build_world, seeded_cases, write_demo
-from asi_me.snapshot import current_folder
-from asi_me.store import Store
-from asi_me.vocab import COC_INPUT_SOURCE, COC_YIELD_FACTOR, PS_PRINCIPLES, CocMaterial, CocStage
+from asi_me.data.contract import TABLES
+from asi_me.data.snapshot import current_folder
+from asi_me.data.store import Store
+from asi_me.data.vocab import COC_INPUT_SOURCE, COC_YIELD_FACTOR, PS_PRINCIPLES, CocMaterial, CocStage
+from asi_me.demo.generate import SEEDED_CASES, build_world, seeded_cases, write_demo
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = REPO / "data"
@@ -542,7 +542,7 @@ def test_data_as_of_late_october_2026(store):
 def test_regenerating_gives_the_committed_snapshot(tmp_path, monkeypatch, world):
     """A fresh build (this process) is byte-identical to the committed one (an earlier process)."""
     # Durability is not under test here; skipping fsync keeps the test fast on slow disks.
-    monkeypatch.setattr("asi_me.snapshot.os.fsync", lambda fd: None)
+    monkeypatch.setattr("asi_me.data.snapshot.os.fsync", lambda fd: None)
     snapshot_id, changed = write_demo(tmp_path, world)
     assert changed
     assert snapshot_id == (DATA / "CURRENT").read_text(encoding="utf-8").strip()

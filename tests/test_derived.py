@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from asi_me import derived
 from asi_me.cli import main as cli_main
-from asi_me.derived import DERIVED, DERIVED_DIR, derived_path
-from asi_me.snapshot import current_folder, store_derived
-from asi_me.store import Store
+from asi_me.data import derived
+from asi_me.data.derived import DERIVED, DERIVED_DIR, derived_path
+from asi_me.data.snapshot import current_folder, store_derived
+from asi_me.data.store import Store
 from tests.conftest import write_tables
 
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from asi_me.dictionary import DICTIONARY_PATH, render_dictionary, write_dictionary
+from asi_me.data.dictionary import DICTIONARY_PATH, render_dictionary, write_dictionary
 
 
 def test_committed_dictionary_matches_the_contract():
     committed = DICTIONARY_PATH.read_text(encoding="utf-8") if DICTIONARY_PATH.exists() else ""
     assert committed == render_dictionary(), (
-        "docs/data-dictionary.md is out of date with asi_me/contract.py: "
+        "docs/data-dictionary.md is out of date with asi_me/data/contract.py: "
         "run `python -m asi_me dictionary` and commit it."
     )
 

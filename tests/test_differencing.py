@@ -18,13 +18,13 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from asi_me import certifications, outcomes
-from asi_me.certifications import run_query
+from asi_me.data.store import Store
+from asi_me.data.vocab import Region, countries
 from asi_me.filters import Filters, Viewer
-from asi_me.policy import DisclosurePolicy
+from asi_me.publish.policy import DisclosurePolicy
+from asi_me.queries import certifications, outcomes
+from asi_me.queries.certifications import run_query
 from asi_me.settings import REPO_ROOT
-from asi_me.store import Store
-from asi_me.vocab import Region, countries
 
 PUBLIC = Viewer.public()
 POLICY = DisclosurePolicy()  # the published defaults: 5 companies, 25% dominance

@@ -12,13 +12,13 @@ from conftest import coc_line, facility, make_store, member
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from asi_me.data.vocab import COC_INPUT_SOURCE, CocStage
 from asi_me.filters import Viewer
-from asi_me.policy import DisclosurePolicy
 from asi_me.publish import audit, gate
 from asi_me.publish.coc_system import WORLD, coc_year_system
+from asi_me.publish.policy import DisclosurePolicy
 from asi_me.publish.protection import NO_REPORTS, audit_system, protect_system
 from asi_me.publish.workers_system import workers_date_system
-from asi_me.vocab import COC_INPUT_SOURCE, CocStage
 
 POLICY = DisclosurePolicy(5, 0.25, 10.0, 0.15)
 REC, PRIM, SEMI = CocStage.RECYCLING.value, CocStage.PRIMARY_PRODUCTION.value, CocStage.SEMI_FABRICATION.value
@@ -139,7 +139,7 @@ def test_no_attacker_pins_a_protected_coc_figure_on_generated_years(lines):
 
 
 class _Workers:
-    """A workers table for one date, shaped like asi_me.outcomes._CompanyWorkers."""
+    """A workers table for one date, shaped like asi_me.queries.outcomes._CompanyWorkers."""
 
     def __init__(self, rows: list[tuple[int, str, float]], on: date) -> None:
         regions = sorted({r for _, r, _ in rows})

@@ -11,9 +11,9 @@ import pandas as pd
 import pytest
 from conftest import certification, facility, make_store, member
 
-from asi_me import download_cache, exports
+from asi_me.data.store import Store
 from asi_me.filters import Filters, Viewer
-from asi_me.store import Store
+from asi_me.publish import download_cache, exports
 
 PUBLIC = Viewer.public()
 
@@ -126,7 +126,7 @@ def test_a_folder_that_cannot_be_written_only_means_building_every_time(store, t
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("a file where the folder should be")
     monkeypatch.setenv("ASI_DOWNLOAD_CACHE_DIR", str(blocker / "downloads"))
-    with caplog.at_level(logging.WARNING, logger="asi_me.download_cache"):
+    with caplog.at_level(logging.WARNING, logger="asi_me.publish.download_cache"):
         assert download_cache.cached_bytes(store, "csv", ["a"], lambda: b"data") == b"data"
     assert "Could not keep the built download" in caplog.text
 

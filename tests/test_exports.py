@@ -12,11 +12,12 @@ import pandas as pd
 import pytest
 from conftest import auditing_firm, certification, facility, make_store, member
 
-from asi_me import catalogue, certifications, exports, outcomes
-from asi_me.catalogue import data_dir_of
+from asi_me.data.snapshot import append_log
+from asi_me.data.store import Store
 from asi_me.filters import Filters, Viewer
-from asi_me.snapshot import append_log
-from asi_me.store import Store
+from asi_me.publish import exports
+from asi_me.queries import catalogue, certifications, outcomes
+from asi_me.queries.catalogue import data_dir_of
 
 PUBLIC = Viewer.public()
 SECRETARIAT = Viewer.secretariat()
@@ -173,7 +174,7 @@ def test_member_never_sees_another_members_non_public_detail(store):
 def test_every_query_runs_on_an_empty_snapshot(tmp_path, role):
     from conftest import call_query
 
-    from asi_me import toc
+    from asi_me.queries import toc
 
     store = make_store(tmp_path)
     viewer = Viewer.member("M1") if role == "member" else Viewer(role)

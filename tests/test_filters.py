@@ -6,8 +6,8 @@ from datetime import date
 
 import pytest
 
+from asi_me.data.vocab import Role
 from asi_me.filters import FilterError, Filters, Viewer
-from asi_me.vocab import Role
 
 
 def test_a_copied_link_reproduces_every_filter():

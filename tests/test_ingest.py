@@ -14,11 +14,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from asi_me.contract import TABLES
-from asi_me.ingest import LOCK, run_cli
-from asi_me.snapshot import LOG, current_id, current_manifest, read_log
-from asi_me.store import Store
-from asi_me.validate import validate_tables
+from asi_me.data.contract import TABLES
+from asi_me.data.snapshot import LOG, current_id, current_manifest, read_log
+from asi_me.data.store import Store
+from asi_me.ingest.pipeline import LOCK, run_cli
+from asi_me.ingest.validate import validate_tables
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).parent / "fixtures" / "ingest_valid"

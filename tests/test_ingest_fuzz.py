@@ -6,8 +6,8 @@ import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from asi_me.contract import TABLES
-from asi_me.validate import validate_tables
+from asi_me.data.contract import TABLES
+from asi_me.ingest.validate import validate_tables
 
 cell = st.one_of(
     st.none(),

@@ -12,8 +12,8 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from asi_me.ingest import run_cli
-from asi_me.snapshot import current_id
+from asi_me.data.snapshot import current_id
+from asi_me.ingest.pipeline import run_cli
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).parent / "fixtures" / "ingest_valid"
@@ -123,7 +123,7 @@ def test_a_nul_byte_in_a_text_cell_is_a_row_problem(data_dir, tmp_path):
 def test_a_second_ingest_says_whom_it_waits_for(data_dir, tmp_path):
     with subprocess.Popen(
         [sys.executable, "-c",
-         "import sys, time; from pathlib import Path; from asi_me.ingest import _ingest_lock\n"
+         "import sys, time; from pathlib import Path; from asi_me.ingest.pipeline import _ingest_lock\n"
          "with _ingest_lock(Path(sys.argv[1])):\n"
          "    print('locked', flush=True); time.sleep(3)\n",
          str(data_dir)],

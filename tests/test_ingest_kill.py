@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from asi_me.ingest import LOCK, run_cli
-from asi_me.snapshot import LOG, current_id
-from asi_me.store import Store
+from asi_me.data.snapshot import LOG, current_id
+from asi_me.data.store import Store
+from asi_me.ingest.pipeline import LOCK, run_cli
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).parent / "fixtures" / "ingest_valid"

@@ -10,11 +10,11 @@ import openpyxl
 import pyarrow.parquet as pq
 import pytest
 
-from asi_me import profiles
-from asi_me.contract import TABLES
-from asi_me.ingest import run_cli
-from asi_me.snapshot import LOG, current_folder, current_id, current_manifest
-from asi_me.template import template_bytes
+from asi_me.data.contract import TABLES
+from asi_me.data.snapshot import LOG, current_folder, current_id, current_manifest
+from asi_me.ingest import profiles
+from asi_me.ingest.pipeline import run_cli
+from asi_me.ingest.template import template_bytes
 
 REPO = Path(__file__).resolve().parent.parent
 DEMO = REPO / "data"
@@ -24,7 +24,7 @@ DEMO = REPO / "data"
 def _settings(monkeypatch):
     monkeypatch.delenv("ASI_MASS_BALANCE", raising=False)
     # Durability is not under test here; skipping fsync keeps these tests fast on slow disks.
-    monkeypatch.setattr("asi_me.snapshot.os.fsync", lambda fd: None)
+    monkeypatch.setattr("asi_me.data.snapshot.os.fsync", lambda fd: None)
 
 
 @pytest.fixture

@@ -7,9 +7,9 @@ from datetime import date
 import pytest
 from conftest import auditing_firm, certification, facility, make_store, member
 
-from asi_me import members
+from asi_me.data.store import Store
 from asi_me.filters import Filters, Viewer
-from asi_me.store import Store
+from asi_me.queries import members
 
 
 @pytest.fixture

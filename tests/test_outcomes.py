@@ -8,9 +8,9 @@ import pandas as pd
 import pytest
 from conftest import make_store as shared_make_store
 
-from asi_me import outcomes
+from asi_me.data.store import Store
 from asi_me.filters import Filters, Viewer
-from asi_me.store import Store
+from asi_me.queries import outcomes
 
 DEFAULTS: dict[str, dict] = {
     "members": {"name": "Member", "membership_class": "production_transformation", "country": "DE",

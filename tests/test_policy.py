@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from asi_me.filters import Viewer
-from asi_me.policy import (
+from asi_me.publish.policy import (
     Cell,
     DisclosurePolicy,
     Relation,

@@ -28,11 +28,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel
 
-from asi_me import coc
+from asi_me.data.vocab import COC_INPUT_SOURCE, CocStage, region_of
 from asi_me.filters import Filters, Viewer
-from asi_me.policy import DisclosurePolicy
+from asi_me.publish.policy import DisclosurePolicy
+from asi_me.queries import coc
 from asi_me.settings import REPO_ROOT
-from asi_me.vocab import COC_INPUT_SOURCE, CocStage, region_of
 
 POLICY = DisclosurePolicy(5, 0.25)
 PAIRS = list(COC_INPUT_SOURCE)
@@ -270,7 +270,8 @@ def test_public_and_member_views_never_show_or_leak_a_small_or_dominated_cell(da
             own = {f["facility_id"] for f in data["facilities"] if f["member_id"] == member_viewer.member_id}
             for fn in query_functions():
                 # Row-returning CoC and quality functions; the aggregates were checked above.
-                if fn.__module__ not in ("asi_me.coc", "asi_me.quality") or fn.__name__ in AGGREGATES_ONLY:
+                row_functions = ("asi_me.queries.coc", "asi_me.queries.quality")
+                if fn.__module__ not in row_functions or fn.__name__ in AGGREGATES_ONLY:
                     continue
                 result = call_query(fn, store, member_viewer)
                 _assert_only_own_rows(result, member_viewer.member_id, own, fn.__name__)
@@ -282,8 +283,8 @@ def test_public_and_member_views_never_show_or_leak_a_small_or_dominated_cell(da
 
 
 def _demo_store():
-    from asi_me.snapshot import current_id
-    from asi_me.store import Store
+    from asi_me.data.snapshot import current_id
+    from asi_me.data.store import Store
 
     data_dir = REPO_ROOT / "data"
     if current_id(data_dir) is None:
@@ -330,5 +331,5 @@ def test_a_member_never_receives_another_members_rows(fn):
 
 def test_query_modules_register_their_functions():
     names = {fn.__module__ for fn in query_functions()}
-    assert {"asi_me.coc", "asi_me.quality"} <= names
+    assert {"asi_me.queries.coc", "asi_me.queries.quality"} <= names
     assert all(name.split(".")[-1] in QUERY_MODULES for name in names)

@@ -11,13 +11,13 @@ import pytest
 from conftest import coc_line, facility, make_store, member
 from starlette.applications import Starlette
 
-from asi_me import catalogue, certifications, coc, outcomes, toc
-from asi_me.contract import TABLES
+from asi_me.data.contract import TABLES
+from asi_me.data.store import Store
 from asi_me.filters import Viewer
 from asi_me.publish import api, gate, indicators
 from asi_me.publish.datasets import DATASETS
+from asi_me.queries import catalogue, certifications, coc, outcomes, toc
 from asi_me.settings import REPO_ROOT
-from asi_me.store import Store
 
 PUBLIC = Viewer.public()
 # Columns of stored tables that hold one company's volumes, workforce or emissions.
@@ -84,7 +84,7 @@ def test_every_published_company_magnitude_passes_through_the_protection(demo_st
 
 def test_the_zip_streams_the_gated_table_for_the_public(demo_store, monkeypatch):
     _trap(monkeypatch)
-    from asi_me import exports
+    from asi_me.publish import exports
 
     with pytest.raises(Bypass):
         exports._build_zip(demo_store, PUBLIC)

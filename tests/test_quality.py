@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 from conftest import auditing_firm, certification, coc_line, facility, make_store, member
 
-from asi_me import quality
 from asi_me.filters import Filters, Viewer
+from asi_me.queries import quality
 
 
 def _observation(value: float, month: int) -> dict:
@@ -193,9 +193,9 @@ def test_public_report_counts_are_world_totals_whatever_the_place_filter(store):
 
 @pytest.fixture(scope="module")
 def demo_store():
+    from asi_me.data.snapshot import current_id
+    from asi_me.data.store import Store
     from asi_me.settings import REPO_ROOT
-    from asi_me.snapshot import current_id
-    from asi_me.store import Store
 
     if current_id(REPO_ROOT / "data") is None:
         pytest.skip("data/ has no snapshot yet: run `python -m asi_me demo` to write the demo dataset.")

@@ -8,10 +8,10 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
-from asi_me.contract import TABLES
-from asi_me.scale import ScaleError, scale_tables, write_scaled
-from asi_me.snapshot import arrow_schema, current_manifest
-from asi_me.store import Store
+from asi_me.data.contract import TABLES
+from asi_me.data.snapshot import arrow_schema, current_manifest
+from asi_me.data.store import Store
+from asi_me.demo.scale import ScaleError, scale_tables, write_scaled
 from tests.conftest import write_tables
 
 AS_OF = date(2026, 10, 31)

@@ -12,7 +12,7 @@ import pyarrow as pa
 import pytest
 
 from asi_me.cli import main as cli_main
-from asi_me.snapshot import current_id, serve, snapshot_folders, write_snapshot
+from asi_me.data.snapshot import current_id, serve, snapshot_folders, write_snapshot
 from tests.integrity import flip_byte
 
 
@@ -139,7 +139,7 @@ def test_an_ingest_killed_while_writing_leaves_a_folder_that_prune_removes(tmp_p
     script = (
         "import os, sys\n"
         "from pathlib import Path\n"
-        "from asi_me.snapshot import write_snapshot\n"
+        "from asi_me.data.snapshot import write_snapshot\n"
         "def stop(name):\n"
         "    os._exit(9)  # as if killed after the first table file\n"
         f"write_snapshot(Path({str(tmp_path)!r}), {{}}, _after_table=stop)\n"

@@ -8,8 +8,8 @@ import duckdb
 import pyarrow as pa
 import pytest
 
-from asi_me.snapshot import NoSnapshotError, current_id, current_manifest, write_snapshot
-from asi_me.store import Store
+from asi_me.data.snapshot import NoSnapshotError, current_id, current_manifest, write_snapshot
+from asi_me.data.store import Store
 
 
 def _members(n: int) -> pa.Table:
@@ -69,7 +69,7 @@ def test_every_query_runs_inside_the_wait_hook(tmp_path):
     # The app gives its page-run slot to another session while DuckDB works (asi_me/ui/process.py).
     from contextlib import contextmanager
 
-    from asi_me import store as store_module
+    from asi_me.data import store as store_module
 
     write_snapshot(tmp_path, {"members": _members(3)})
     store = Store.open_current(tmp_path)
@@ -98,7 +98,7 @@ def test_a_result_fetched_through_arrow_has_the_dtypes_of_duckdbs_own_conversion
            "case when member_id = 'M000' then null else member_id = 'M001' end as is_first "
            "from members order by member_id")
     direct = store.query(sql)
-    from asi_me.store import frame_of_arrow
+    from asi_me.data.store import frame_of_arrow
 
     via_arrow = frame_of_arrow(store.query_arrow(sql))
     assert dict(via_arrow.dtypes) == dict(direct.dtypes)

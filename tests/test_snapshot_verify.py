@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from asi_me import snapshot
 from asi_me.cli import main as cli_main
-from asi_me.derived import DERIVED_DIR, derived_path
-from asi_me.readiness import readiness
-from asi_me.snapshot import (
+from asi_me.data import snapshot
+from asi_me.data.derived import DERIVED_DIR, derived_path
+from asi_me.data.readiness import readiness
+from asi_me.data.snapshot import (
     NoSnapshotError,
     NoVerifiedSnapshotError,
     SnapshotVerificationError,
@@ -24,7 +24,7 @@ from asi_me.snapshot import (
     verify_snapshot,
     write_snapshot,
 )
-from asi_me.store import Store
+from asi_me.data.store import Store
 from tests.integrity import NEW_MEMBERS, demo_tables, flip_byte, write_two_snapshots
 
 MEMBERS_NOW = "select count(*) as n from members"
@@ -261,7 +261,7 @@ def test_an_update_ingest_never_builds_on_a_damaged_snapshot(data_dir, two_snaps
 
 
 def test_a_preview_that_was_never_published_is_never_served(tmp_path) -> None:
-    from asi_me.snapshot import append_log
+    from asi_me.data.snapshot import append_log
     from tests.integrity import with_new_members
 
     tables = demo_tables()
@@ -277,9 +277,9 @@ def test_a_preview_that_was_never_published_is_never_served(tmp_path) -> None:
 
 def test_the_bundled_demo_verifies_with_every_derived_table_recorded() -> None:
     """Otherwise every process computes the derived tables in memory when it opens the demo."""
-    from asi_me.derived import DERIVED
+    from asi_me.data.derived import DERIVED
+    from asi_me.data.snapshot import current_folder
     from asi_me.settings import REPO_ROOT
-    from asi_me.snapshot import current_folder
 
     folder = current_folder(REPO_ROOT / "data")
     verification = verify_snapshot(folder)

@@ -20,8 +20,8 @@ from conftest import (
     query_functions,
 )
 
-from asi_me import coc
 from asi_me.filters import FilterError, Filters, Viewer
+from asi_me.queries import coc
 
 NASTY = [
     "'",

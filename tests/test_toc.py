@@ -8,9 +8,9 @@ import pandas as pd
 import pytest
 from conftest import make_store
 
-from asi_me import toc
+from asi_me.data.store import Store
 from asi_me.filters import Filters, Viewer
-from asi_me.store import Store
+from asi_me.queries import toc
 
 PUBLIC = Viewer.public()
 

@@ -8,7 +8,7 @@ import pandas as pd
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from asi_me import toc
+from asi_me.queries import toc
 
 DAY = st.integers(min_value=0, max_value=4000).map(lambda d: date(2015, 1, 1) + timedelta(days=d))
 # Mostly a few round values, so that a latest value lands exactly on the line or the target.

@@ -7,7 +7,7 @@
 
 The filter parameters are the screens' (as_of, region, country, activity, standard,
 version, class, status, from, to), so a screen's URL query works here too. Every answer
-is built by the download functions the Data screen uses (asi_me.exports.table_csv), for a
+is built by the download functions the Data screen uses (asi_me.publish.exports.table_csv), for a
 public viewer: published aggregates only, after the disclosure gate. The routes are
 Starlette routes that the ASGI entrypoint serves beside the app.
 """
@@ -22,13 +22,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from asi_me import exports
-from asi_me.catalogue import PUBLISHED_AGGREGATES, download_scope
-from asi_me.contract import TABLES
+from asi_me.data.contract import TABLES
+from asi_me.data.snapshot import current_id
+from asi_me.data.store import Store
 from asi_me.filters import FilterError, Filters, Viewer
+from asi_me.publish import exports
+from asi_me.queries.catalogue import PUBLISHED_AGGREGATES, download_scope
 from asi_me.settings import Settings
-from asi_me.snapshot import current_id
-from asi_me.store import Store
 
 PUBLIC = Viewer.public()
 PREFIX = "/api/datasets"

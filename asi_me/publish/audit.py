@@ -22,17 +22,17 @@ from typing import Literal
 
 import pandas as pd
 
-from asi_me import catalogue, coc, outcomes
+from asi_me.data.store import Store
+from asi_me.data.vocab import CocStage, MembershipClass, Region
 from asi_me.filters import Filters, Viewer
-from asi_me.policy import DisclosurePolicy
 from asi_me.publish import indicators
 from asi_me.publish.coc_system import WORLD, View, coc_year_system
 from asi_me.publish.counts import recoverable
+from asi_me.publish.policy import DisclosurePolicy
 from asi_me.publish.protection import FigureSystem, Finding, audit_system
 from asi_me.publish.workers_system import WORLD as WORKERS_WORLD
 from asi_me.publish.workers_system import workers_date_system
-from asi_me.store import Store
-from asi_me.vocab import CocStage, MembershipClass, Region
+from asi_me.queries import catalogue, coc, outcomes
 
 AuditRole = Literal["public", "member"]
 

@@ -20,9 +20,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from asi_me.policy import DisclosurePolicy
+from asi_me.data.vocab import COC_INPUT_SOURCE, CocStage
+from asi_me.publish.policy import DisclosurePolicy
 from asi_me.publish.protection import Figure, FigureSystem, Sensitive
-from asi_me.vocab import COC_INPUT_SOURCE, CocStage
 
 STAGES: tuple[CocStage, ...] = tuple(CocStage)
 LINKS: tuple[tuple[CocStage, CocStage | None, str], ...] = tuple(

@@ -18,9 +18,9 @@ from typing import Literal
 
 import pandas as pd
 
-from asi_me import certifications, coc, outcomes, toc
+from asi_me.data.store import Store
 from asi_me.filters import Filters, Viewer
-from asi_me.store import Store
+from asi_me.queries import certifications, coc, outcomes, toc
 
 Sensitivity = Literal["company_magnitude", "company_count", "programme"]
 PUBLIC = Viewer.public()

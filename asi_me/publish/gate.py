@@ -19,10 +19,10 @@ from dataclasses import dataclass
 import pandas as pd
 import pyarrow as pa
 
+from asi_me.data.store import Store
 from asi_me.filters import Viewer
-from asi_me.policy import DisclosurePolicy
 from asi_me.publish import indicators
-from asi_me.store import Store
+from asi_me.publish.policy import DisclosurePolicy
 
 _ORDER = "order by indicator_code, period_on, dimension, dimension_value"
 

@@ -21,11 +21,11 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from asi_me import certifications, coc, outcomes
+from asi_me.data.store import Store
+from asi_me.data.vocab import CocStage
 from asi_me.filters import Filters, Viewer
-from asi_me.policy import DisclosurePolicy
-from asi_me.store import Store
-from asi_me.vocab import CocStage
+from asi_me.publish.policy import DisclosurePolicy
+from asi_me.queries import certifications, coc, outcomes
 
 # The company-magnitude indicators and where their protected values come from.
 COMPANY_MAGNITUDE: dict[str, str] = {
@@ -46,7 +46,7 @@ STAGE_ACTIVITY: dict[str, str] = {
     CocStage.MATERIAL_CONVERSION.value: "material_conversion",
     CocStage.RECYCLING.value: "remelting_refining",
 }
-_COPY_SUFFIX = re.compile(r"-x\d+$")  # copies in the scaled benchmark data (asi_me.scale)
+_COPY_SUFFIX = re.compile(r"-x\d+$")  # copies in the scaled benchmark data (asi_me.demo.scale)
 PUBLIC = Viewer.public()
 OBSERVATION_COLUMNS = ["indicator_code", "period_on", "dimension", "dimension_value", "value", "status",
                        "suppression_note"]

@@ -17,7 +17,7 @@ from typing import Protocol
 
 import numpy as np
 
-from asi_me.policy import DisclosurePolicy
+from asi_me.publish.policy import DisclosurePolicy
 from asi_me.publish.protection import Figure, FigureSystem, Sensitive
 
 WORLD = "All regions"

@@ -36,9 +36,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from asi_me.readiness import readiness
+from asi_me.data.readiness import readiness
+from asi_me.data.snapshot import current_id
 from asi_me.settings import Settings
-from asi_me.snapshot import current_id
 from asi_me.ui.observe import METRICS, configure_logging
 
 log = logging.getLogger("asi_me.asgi")
@@ -54,7 +54,7 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 
 # ---------------------------------------------------------------- readiness
-# asi_me/readiness.py: 200 only when a snapshot that verifies (CURRENT's, or the latest earlier
+# asi_me/data/readiness.py: 200 only when a snapshot that verifies (CURRENT's, or the latest earlier
 # one when CURRENT's is damaged) opens; 503 otherwise.
 
 

@@ -22,10 +22,10 @@ from typing import Any
 
 import streamlit as st
 
+from asi_me.data.snapshot import Manifest
+from asi_me.data.vocab import Role, label
 from asi_me.filters import FilterError, Viewer
-from asi_me.snapshot import Manifest
 from asi_me.ui import state
-from asi_me.vocab import Role, label
 
 log = logging.getLogger(__name__)
 

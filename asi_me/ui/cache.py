@@ -3,7 +3,7 @@
 `current_store()` reads data/CURRENT on every rerun (one tiny file read and a stat per
 snapshot file) and opens a new read-only Store when it names another snapshot, so a
 finished ingest is served at the next click without restarting. A snapshot is served
-only if it verifies; otherwise the latest earlier one that does (asi_me/snapshot.py,
+only if it verifies; otherwise the latest earlier one that does (asi_me/data/snapshot.py,
 `serve`; files are hashed once per process, never again on a page run). `cached(fn, *args)` runs a query function
 `fn(store, *args, **kwargs)` once per (function, snapshot, arguments); arguments are
 keyed by their repr, which for Viewer, Filters and dates is exact.
@@ -30,9 +30,9 @@ from typing import Any, TypeVar
 import pandas as pd
 import streamlit as st
 
+from asi_me.data.snapshot import NoSnapshotError, forget_verifications, serve
+from asi_me.data.store import Store
 from asi_me.settings import Settings
-from asi_me.snapshot import NoSnapshotError, forget_verifications, serve
-from asi_me.store import Store
 from asi_me.ui import process
 
 log = logging.getLogger(__name__)

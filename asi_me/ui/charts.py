@@ -12,8 +12,8 @@ from collections.abc import Sequence
 import altair as alt
 import pandas as pd
 
+from asi_me.data.vocab import VERSION_EFFECTIVE_ON, label
 from asi_me.ui.palette import BLUE, GREY, VERMILLION, domain_colors
-from asi_me.vocab import VERSION_EFFECTIVE_ON, label
 
 FONT = "Source Sans Pro, Helvetica, Arial, sans-serif"
 

@@ -12,9 +12,9 @@ from datetime import date
 import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 
+from asi_me.data.snapshot import Manifest
 from asi_me.filters import Filters, Viewer
 from asi_me.settings import Settings
-from asi_me.snapshot import Manifest
 
 _KEY = "asi_page_context"
 _ACTIVE = "asi_frame_active"

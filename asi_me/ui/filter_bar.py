@@ -14,9 +14,7 @@ from typing import Any
 
 import streamlit as st
 
-from asi_me.filters import FilterError, Filters
-from asi_me.ui import state
-from asi_me.vocab import (
+from asi_me.data.vocab import (
     Activity,
     CertificationStatus,
     MembershipClass,
@@ -27,6 +25,8 @@ from asi_me.vocab import (
     country_name,
     label,
 )
+from asi_me.filters import FilterError, Filters
+from asi_me.ui import state
 
 # URL parameter -> (session-state key of the widget, Filters field)
 FIELDS: dict[str, tuple[str, str]] = {

@@ -25,9 +25,9 @@ import plotly.graph_objects as go
 import pydeck as pdk
 from pydeck.bindings.json_tools import default_serialize
 
+from asi_me.data.vocab import CertificationStatus
 from asi_me.ui.country_outlines import country_outlines, outlined_countries
 from asi_me.ui.palette import status_style
-from asi_me.vocab import CertificationStatus
 
 # Okabe-Ito colours (RGB).
 OKABE_ITO: dict[str, tuple[int, int, int]] = {

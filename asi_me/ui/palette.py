@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from asi_me.vocab import CertificationStatus, label
+from asi_me.data.vocab import CertificationStatus, label
 
 # Okabe & Ito (2008), "Color Universal Design".
 BLACK = "#000000"

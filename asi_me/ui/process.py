@@ -38,7 +38,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from asi_me import store
+from asi_me.data import store
 
 log = logging.getLogger(__name__)
 

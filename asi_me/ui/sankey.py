@@ -1,6 +1,6 @@
 """Pure builders for the CoC material flow: the plotly Sankey, its table and its text summary.
 
-Input is the flow frame `asi_me.coc.coc_stage_flows` returns after the disclosure
+Input is the flow frame `asi_me.queries.coc.coc_stage_flows` returns after the disclosure
 policy: one row per link with source, target, value_t, share_of_source (0..1),
 is_suppressed / suppression_note and is_share_suppressed. A
 suppressed link is never drawn (a width would disclose or misstate it) and never
@@ -16,8 +16,8 @@ from typing import Literal
 import pandas as pd
 import plotly.graph_objects as go
 
+from asi_me.data.vocab import CocStage, label
 from asi_me.ui.palette import BLUE, BLUISH_GREEN, GREY, ORANGE, REDDISH_PURPLE, SKY_BLUE
-from asi_me.vocab import CocStage, label
 
 Unit = Literal["t", "%"]
 

@@ -10,7 +10,7 @@ import base64
 from dataclasses import dataclass
 from pathlib import Path
 
-from asi_me.vocab import Role
+from asi_me.data.vocab import Role
 
 # The browser tab's icon, a local image (a ":material/...:" icon is fetched from
 # fonts.gstatic.com, which fails offline). Given to st.set_page_config as a data URL made

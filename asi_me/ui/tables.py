@@ -11,9 +11,9 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from asi_me.contract import LIST_SEPARATOR
-from asi_me.exports import export_frame
-from asi_me.vocab import country_name, label
+from asi_me.data.contract import LIST_SEPARATOR
+from asi_me.data.vocab import country_name, label
+from asi_me.publish.exports import export_frame
 
 SUPPRESSED_FLAG = "is_suppressed"
 SUPPRESSED_NOTE = "suppression_note"

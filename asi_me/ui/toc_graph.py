@@ -16,8 +16,8 @@ from collections.abc import Iterable
 import pandas as pd
 import plotly.graph_objects as go
 
+from asi_me.data.vocab import TocNodeType, label
 from asi_me.ui.palette import BLUE, BLUISH_GREEN, CATEGORICAL, GREY, ORANGE, REDDISH_PURPLE, VERMILLION
-from asi_me.vocab import TocNodeType, label
 
 COLUMN_ORDER: tuple[str, ...] = tuple(t.value for t in TocNodeType)
 COLUMN_TITLES: dict[str, str] = {

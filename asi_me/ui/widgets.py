@@ -26,8 +26,8 @@ import pydeck as pdk
 import streamlit as st
 from streamlit.runtime.scriptrunner_utils.exceptions import ScriptControlException
 
+from asi_me.data.snapshot import NoSnapshotError
 from asi_me.filters import Filters
-from asi_me.snapshot import NoSnapshotError
 from asi_me.ui import cache, filter_bar
 from asi_me.ui.palette import DOWN, FLAT, UP
 from asi_me.ui.tables import (

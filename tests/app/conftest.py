@@ -24,10 +24,10 @@ import pytest
 import streamlit
 from streamlit.testing.v1 import AppTest
 
-from asi_me.contract import TABLES
+from asi_me.data.contract import TABLES
+from asi_me.data.snapshot import current_folder, read_table, write_snapshot
+from asi_me.data.store import Store
 from asi_me.settings import REPO_ROOT
-from asi_me.snapshot import current_folder, read_table, write_snapshot
-from asi_me.store import Store
 
 APP = REPO_ROOT / "app.py"
 TIMEOUT = 30
@@ -71,8 +71,8 @@ def demo_store(demo_dir: Path) -> Iterator[Store]:
 @pytest.fixture(scope="session")
 def demo_member(demo_store: Store) -> str:
     """A member company that holds certifications in the demo data."""
-    from asi_me.certifications import certification_register
     from asi_me.filters import Viewer
+    from asi_me.queries.certifications import certification_register
 
     register = certification_register(demo_store, Viewer.secretariat())
     return str(register["member_id"].value_counts().index[0])

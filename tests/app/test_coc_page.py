@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from asi_me.coc import FILTER_NOTE, coc_lines, coc_member_reports, coc_stage_flows, coc_stage_summary
 from asi_me.filters import Filters, Viewer
+from asi_me.queries.coc import FILTER_NOTE, coc_lines, coc_member_reports, coc_stage_flows, coc_stage_summary
 
 PAGE = "pages/coc_flow.py"
 ROLES = ("public", "member", "secretariat")

@@ -8,7 +8,7 @@ import zipfile
 
 import openpyxl
 
-from asi_me import exports
+from asi_me.publish import exports
 from tests.app.conftest import assert_clean, screen_text
 
 NOTE = ("Indicator observations (indicator_observations, {rows:,} rows) is left out of the Excel workbook: "
@@ -28,8 +28,8 @@ def test_downloads_are_built_only_on_click_and_nothing_is_left_out_at_demo_size(
 
 def test_a_table_longer_than_a_sheet_is_named_on_screen_left_out_of_the_workbook_and_whole_in_the_zip(
         open_app, demo_dir, demo_store, downloads, monkeypatch):
-    from asi_me.catalogue import table_for_download
     from asi_me.filters import Viewer
+    from asi_me.queries.catalogue import table_for_download
 
     monkeypatch.setattr(exports, "EXCEL_MAX_ROWS", 50_000)
     # the public gets the observations through the disclosure gate (no workforce by country)
@@ -53,9 +53,9 @@ def test_a_long_flag_detail_sends_its_first_rows_and_its_csv_holds_every_row(
         open_app, demo_dir, demo_store, downloads):
     import pandas as pd
 
-    from asi_me import quality
     from asi_me.filters import Viewer
-    from asi_me.quality import quality_indicator_outliers
+    from asi_me.queries import quality
+    from asi_me.queries.quality import quality_indicator_outliers
 
     outliers = quality_indicator_outliers(demo_store, Viewer.secretariat())
     total = len(outliers)

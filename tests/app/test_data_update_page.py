@@ -7,8 +7,8 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from asi_me.contract import TABLES
-from asi_me.snapshot import current_folder, current_id, read_log, read_table, write_snapshot
+from asi_me.data.contract import TABLES
+from asi_me.data.snapshot import current_folder, current_id, read_log, read_table, write_snapshot
 from tests.app.conftest import assert_clean
 
 PAGE = "pages/data_update.py"
@@ -42,10 +42,10 @@ def _frame(at, *columns: str):
 
 
 def _ps_tile(data_dir: Path) -> float:
+    from asi_me.data.store import Store
+    from asi_me.data.vocab import Role
     from asi_me.filters import Filters, Viewer
-    from asi_me.outcomes import dashboard_tiles
-    from asi_me.store import Store
-    from asi_me.vocab import Role
+    from asi_me.queries.outcomes import dashboard_tiles
 
     store = Store.open_current(data_dir)
     try:

@@ -7,9 +7,9 @@ import zipfile
 
 import pandas as pd
 
-from asi_me import outcomes
-from asi_me.contract import TABLES
+from asi_me.data.contract import TABLES
 from asi_me.filters import Filters, Viewer
+from asi_me.queries import outcomes
 from tests.app.conftest import assert_clean
 
 MARK = "suppressed ("
@@ -17,7 +17,7 @@ NC_COLUMNS = ["nonconformances", "followed_up", "closed_at_next_audit"]
 
 
 def _country_with_suppression(store) -> tuple[str, pd.DataFrame, pd.DataFrame]:
-    from asi_me.certifications import certification_register
+    from asi_me.queries.certifications import certification_register
 
     register = certification_register(store, Viewer.secretariat())
     for country in register["country"].value_counts().index:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from asi_me import outcomes
 from asi_me.filters import Filters, Viewer
+from asi_me.queries import outcomes
 from tests.app.conftest import assert_clean, screen_text, tile_values
 
 
@@ -100,7 +100,7 @@ def test_only_the_secretariat_sees_the_ingest_log_and_flag_detail(open_app, demo
 
 
 def test_a_member_sees_only_its_own_flag_detail(open_app, demo_dir, demo_member, demo_store):
-    from asi_me.certifications import certification_register
+    from asi_me.queries.certifications import certification_register
 
     register = certification_register(demo_store, Viewer.secretariat())
     own_names = set(register.loc[register["member_id"] == demo_member, "member_name"])
@@ -143,7 +143,7 @@ def test_a_login_maps_to_a_role(open_app, demo_dir):
 
 
 def test_a_member_sees_its_own_certifications_and_no_one_elses(open_app, demo_dir, demo_member, demo_store):
-    from asi_me.certifications import certification_register
+    from asi_me.queries.certifications import certification_register
 
     register = certification_register(demo_store, Viewer.secretariat())
     own = register[register["member_id"] == demo_member]
@@ -172,7 +172,7 @@ def test_a_screen_is_offered_only_to_the_roles_listed_for_it(monkeypatch):
     import importlib.util
     import sys
 
-    from asi_me.vocab import Role
+    from asi_me.data.vocab import Role
     from tests.app.conftest import APP
 
     spec = importlib.util.spec_from_file_location("asi_app", APP)

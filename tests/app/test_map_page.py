@@ -10,8 +10,8 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from asi_me.certifications import facilities_without_coordinates, facility_points, growth_replay
 from asi_me.filters import Filters, Viewer
+from asi_me.queries.certifications import facilities_without_coordinates, facility_points, growth_replay
 
 PAGE = "pages/map.py"
 ROLES = ("public", "member", "secretariat")
@@ -72,7 +72,7 @@ def test_month_in_the_url_replays_the_map_to_that_month(open_app, demo_dir, demo
 
 
 def test_a_certificate_in_the_url_opens_its_detail_with_audit_history(open_app, demo_dir, demo_store) -> None:
-    from asi_me.certifications import certification_register
+    from asi_me.queries.certifications import certification_register
 
     register = certification_register(demo_store, Viewer.public())
     cert = register.iloc[0]
@@ -104,7 +104,7 @@ def test_secretariat_sees_smelters_against_the_threshold_on_the_map(open_app, de
 
 
 def test_member_sees_its_own_certifications_and_nobody_elses(open_app, demo_dir, demo_store, demo_member) -> None:
-    from asi_me.certifications import certification_register
+    from asi_me.queries.certifications import certification_register
 
     register = certification_register(demo_store, Viewer.member(demo_member))
     own = register.loc[register["member_id"] == demo_member]
@@ -119,7 +119,7 @@ def test_member_sees_its_own_certifications_and_nobody_elses(open_app, demo_dir,
 def test_register_sends_only_the_first_rows_and_the_csv_holds_the_whole_filtered_register(
     open_app, demo_dir, demo_store, downloads
 ) -> None:
-    from asi_me.certifications import certification_register
+    from asi_me.queries.certifications import certification_register
 
     params = {"region": "Europe"}
     at = open_app(demo_dir, page=PAGE, params=params, env={"ASI_MAP_REGISTER_ROWS": "7"})
@@ -148,7 +148,7 @@ def test_register_sends_only_the_first_rows_and_the_csv_holds_the_whole_filtered
 
 
 def test_register_under_the_limit_shows_every_row_without_the_limit_caption(open_app, demo_dir, demo_store) -> None:
-    from asi_me.certifications import certification_register
+    from asi_me.queries.certifications import certification_register
 
     at = open_app(demo_dir, page=PAGE, env={"ASI_MAP_REGISTER_ROWS": "100000"})
     assert_clean(at)

@@ -43,8 +43,8 @@ def test_page_explains_an_empty_snapshot(open_app, empty_dir, page, role):
 
 
 def test_outcome_tiles_show_the_published_figures(open_app, demo_dir, demo_store):
-    from asi_me import outcomes
     from asi_me.filters import Filters, Viewer
+    from asi_me.queries import outcomes
 
     at = open_app(demo_dir)
     assert_clean(at)
@@ -63,8 +63,8 @@ def test_outcome_tiles_show_the_published_figures(open_app, demo_dir, demo_store
 def test_a_withheld_tile_says_why_instead_of_showing_a_number(open_app, demo_dir, demo_store):
     """Oceania's certified workforce is fewer than 5 companies': the public tile is withheld,
     with the reason on it; a country filter never narrows it to one country's companies."""
-    from asi_me import outcomes
     from asi_me.filters import Filters, Viewer
+    from asi_me.queries import outcomes
 
     by_country = outcomes.dashboard_tiles(demo_store, Viewer.public(), Filters(countries=("AR",))).tile("ps_workers")
     world = outcomes.dashboard_tiles(demo_store, Viewer.public()).tile("ps_workers")
@@ -80,7 +80,7 @@ def test_a_withheld_tile_says_why_instead_of_showing_a_number(open_app, demo_dir
 
 
 def test_a_broken_section_shows_a_sentence_not_a_traceback(open_app, demo_dir, monkeypatch):
-    from asi_me import outcomes
+    from asi_me.queries import outcomes
 
     def broken(*args, **kwargs):
         raise ZeroDivisionError("boom")
@@ -102,7 +102,7 @@ def test_a_new_current_snapshot_is_served_at_the_next_click(open_app, tmp_path):
 
     import pyarrow as pa
 
-    from asi_me.snapshot import write_snapshot
+    from asi_me.data.snapshot import write_snapshot
 
     write_snapshot(tmp_path, {}, note="demo: empty")
     at = open_app(tmp_path)

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from asi_me.snapshot import current_id, write_snapshot
+from asi_me.data.snapshot import current_id, write_snapshot
+from asi_me.data.vocab import Role
 from asi_me.ui.screens import SCREENS
-from asi_me.vocab import Role
 from tests.app.conftest import screen_text, tile_values
 from tests.integrity import NEW_MEMBERS, demo_tables, flip_byte, write_two_snapshots
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from asi_me.filters import Viewer
-from asi_me.toc import indicator_status
+from asi_me.queries.toc import indicator_status
 from asi_me.ui.toc_graph import status_text
 
 PAGE = "pages/toc.py"

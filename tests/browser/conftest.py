@@ -232,7 +232,7 @@ def cold_demo_server(browser: Browser, artifacts: Path) -> Iterator[StreamlitSer
 @pytest.fixture(scope="session")
 def empty_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A data folder whose current snapshot has every table, each with zero rows."""
-    from asi_me.snapshot import write_snapshot
+    from asi_me.data.snapshot import write_snapshot
 
     data_dir = tmp_path_factory.mktemp("empty-data")
     write_snapshot(data_dir, {}, note="empty dataset for browser tests")

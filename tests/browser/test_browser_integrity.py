@@ -10,9 +10,9 @@ from typing import TYPE_CHECKING
 import pytest
 from playwright.sync_api import Browser, expect
 
-from asi_me.snapshot import current_id, write_snapshot
+from asi_me.data.snapshot import current_id, write_snapshot
+from asi_me.data.vocab import Role
 from asi_me.ui.screens import SCREENS
-from asi_me.vocab import Role
 from tests.browser.conftest import start_server, stop_server, warm_up
 from tests.integrity import demo_tables, flip_byte
 

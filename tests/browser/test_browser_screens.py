@@ -16,8 +16,8 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import expect
 
-from asi_me.snapshot import current_folder, read_table
-from asi_me.vocab import Role
+from asi_me.data.snapshot import current_folder, read_table
+from asi_me.data.vocab import Role
 
 if TYPE_CHECKING:  # fixtures come from conftest.py; these names are for reading only
     from conftest import AppPage, StreamlitServer

@@ -12,10 +12,11 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from playwright.sync_api import expect
 
-# Imported when the tests are collected, before any server starts, so both run the same code.
-from asi_me.coc import coc_drawable, coc_stage_flows, coc_years
+from asi_me.data.store import Store
 from asi_me.filters import Viewer
-from asi_me.store import Store
+
+# Imported when the tests are collected, before any server starts, so both run the same code.
+from asi_me.queries.coc import coc_drawable, coc_stage_flows, coc_years
 from asi_me.ui.sankey import node_label
 
 if TYPE_CHECKING:  # fixtures come from conftest.py; these names are for reading only

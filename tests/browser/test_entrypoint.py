@@ -54,7 +54,7 @@ def _assert_no_dialog(app: AppPage) -> None:
 def test_every_page_url_opens_its_screen_within_the_security_policy(csp_page: AppPage, role: str) -> None:
     server = csp_page.server
     params = {"role": role} if role != "public" else {}
-    from asi_me.vocab import Role
+    from asi_me.data.vocab import Role
 
     mine = [s for s in SCREENS if Role(role) in s.roles]
     for path, title in [("", SCREENS[0].title), *[(s.url_path, s.title) for s in mine]]:
@@ -155,7 +155,7 @@ def test_readiness_and_metrics_answer_for_probes(
 ) -> None:
     import json
 
-    from asi_me.snapshot import current_id
+    from asi_me.data.snapshot import current_id
 
     with urllib.request.urlopen(asgi_demo_server.url + "/_app/ready", timeout=10) as response:
         body = json.loads(response.read())

@@ -30,10 +30,10 @@ import pytest
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
-from asi_me.certifications import certification_register
+from asi_me.data.store import Store
 from asi_me.filters import Viewer
-from asi_me.members import own_company_name
-from asi_me.store import Store
+from asi_me.queries.certifications import certification_register
+from asi_me.queries.members import own_company_name
 
 if TYPE_CHECKING:
     from conftest import StreamlitServer

@@ -12,6 +12,7 @@ import pandas as pd
 import pydeck as pdk
 import pytest
 
+from asi_me.data.vocab import CertificationStatus
 from asi_me.ui.country_outlines import OUTLINES_PATH, country_outlines, outlined_countries
 from asi_me.ui.map_charts import (
     GHG_THRESHOLD_T_PER_T,
@@ -29,7 +30,6 @@ from asi_me.ui.map_charts import (
     spaced_labels,
     status_legend,
 )
-from asi_me.vocab import CertificationStatus
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEMO_DATA = REPO_ROOT / "data"
@@ -262,8 +262,8 @@ def test_no_outline_jumps_across_the_whole_map_at_the_antimeridian() -> None:
 
 @pytest.fixture(scope="module")
 def demo_store():
-    from asi_me.snapshot import current_id
-    from asi_me.store import Store
+    from asi_me.data.snapshot import current_id
+    from asi_me.data.store import Store
 
     if current_id(DEMO_DATA) is None:
         pytest.skip("data/ has no snapshot yet: run `python -m asi_me demo` to write the demo dataset.")
@@ -273,8 +273,8 @@ def demo_store():
 
 
 def test_every_demo_facility_country_has_an_outline_or_a_circle(demo_store) -> None:
-    from asi_me.certifications import country_aggregates
     from asi_me.filters import Filters, Viewer
+    from asi_me.queries.certifications import country_aggregates
 
     facility_countries = set(demo_store.query("select distinct country from facilities")["country"])
     missing = facility_countries - outlined_countries()
@@ -296,8 +296,8 @@ OUTLINE_LAYERS_BUDGET_BYTES = 180_000
 
 
 def test_map_message_with_outlines_stays_within_its_byte_budget(demo_store) -> None:
-    from asi_me.certifications import country_aggregates, facility_points
     from asi_me.filters import Filters, Viewer
+    from asi_me.queries.certifications import country_aggregates, facility_points
 
     viewer, filters = Viewer.public(), Filters()
     deck = build_certification_deck(

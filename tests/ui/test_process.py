@@ -102,7 +102,7 @@ def _other_run_gets_a_slot_while(wait_inside: object) -> bool:
 def test_a_run_waiting_for_a_query_lets_the_next_run_in(tmp_path) -> None:
     import duckdb
 
-    from asi_me import store
+    from asi_me.data import store
 
     con = duckdb.connect()
     release = threading.Event()

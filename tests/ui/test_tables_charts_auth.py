@@ -112,13 +112,13 @@ def test_login_emails_map_to_roles():
 
 
 def test_only_a_demo_manifest_allows_role_switching():
-    from asi_me.snapshot import Manifest
+    from asi_me.data.snapshot import Manifest
 
     def manifest(note: str, sources: list[str]) -> Manifest:
         return Manifest("abc", "2026-01-01", None, {"members": {"rows": 1, "sources": sources}}, note)
 
     assert is_demo(manifest("Demo dataset (fictitious)", []))
-    assert is_demo(manifest("", ["asi_me.demo"]))
+    assert is_demo(manifest("", ["asi_me.demo.generate"]))
     assert not is_demo(manifest("ingest of elementAl export", ["members.csv"]))
     assert not is_demo(None)
 

@@ -20,7 +20,19 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pydantic import BaseModel, ConfigDict
 
-from asi_me.certifications import (
+from asi_me.data.store import Store, sql_text
+from asi_me.data.vocab import (
+    PS_PRINCIPLES,
+    STANDARD_OF_VERSION,
+    VERSION_EFFECTIVE_ON,
+    country_name,
+    label,
+)
+from asi_me.filters import Filters, Viewer
+from asi_me.publish.policy import DisclosurePolicy
+from asi_me.publish.protection import protect_system
+from asi_me.publish.workers_system import workers_date_system
+from asi_me.queries.certifications import (
     WORLD,
     GeoKey,
     apply_disclosure_policy,
@@ -28,18 +40,6 @@ from asi_me.certifications import (
     filter_params,
     month_ends,
     run_query,
-)
-from asi_me.filters import Filters, Viewer
-from asi_me.policy import DisclosurePolicy
-from asi_me.publish.protection import protect_system
-from asi_me.publish.workers_system import workers_date_system
-from asi_me.store import Store, sql_text
-from asi_me.vocab import (
-    PS_PRINCIPLES,
-    STANDARD_OF_VERSION,
-    VERSION_EFFECTIVE_ON,
-    country_name,
-    label,
 )
 
 GroupBy = Literal["standard", "standard_version", "status", "activity", "country"]

@@ -2,7 +2,7 @@
 
 `python -m asi_me ingest PATH...` reads CSV, XLSX and Parquet files (or folders of
 them), each named after a table, checks every cell and every cross-table rule
-(see `asi_me.validate`), and only if nothing fails writes a new snapshot and makes
+(see `asi_me.ingest.validate`), and only if nothing fails writes a new snapshot and makes
 it current. `python -m asi_me validate PATH...` runs the same checks and changes
 nothing. Both append one entry to the ingest log.
 
@@ -39,11 +39,8 @@ import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
 
-from asi_me import profiles
-from asi_me.contract import TABLES
-from asi_me.profiles import Profile, ProfileError
-from asi_me.settings import Settings
-from asi_me.snapshot import (
+from asi_me.data.contract import TABLES
+from asi_me.data.snapshot import (
     Manifest,
     NoSnapshotError,
     append_log,
@@ -53,7 +50,9 @@ from asi_me.snapshot import (
     read_table,
     write_snapshot,
 )
-from asi_me.validate import (
+from asi_me.ingest import profiles
+from asi_me.ingest.profiles import Profile, ProfileError
+from asi_me.ingest.validate import (
     DERIVABLE,
     ERROR,
     RULE_DELETION,
@@ -74,12 +73,13 @@ from asi_me.validate import (
     validate_frames,
     validate_tables,
 )
-from asi_me.xlsx import XlsxWriter
+from asi_me.publish.xlsx import XlsxWriter
+from asi_me.settings import Settings
 
 __all__ = ["IngestResult", "Problem", "UnreadableInputError", "ingest", "run_cli", "validate_tables"]
 
 SUFFIXES = (".csv", ".xlsx", ".parquet")
-TEMPLATE_DESCRIPTION = "ⓘ "  # the first characters of a template's description row (asi_me.template)
+TEMPLATE_DESCRIPTION = "ⓘ "  # the first characters of a template's description row (asi_me.ingest.template)
 PRINTED_PROBLEMS = 200
 STALE_STAGING_SECONDS = 15 * 60
 # Inside snapshots/ and named like staging folders, so the data folder's ignore rules already cover it.
@@ -397,7 +397,7 @@ DELETE_SUFFIX = ".delete"  # certifications.delete.csv: keys of certifications r
 class IngestResult:
     """What one run found and did."""
 
-    problems: pd.DataFrame  # every problem, see asi_me.validate.PROBLEM_COLUMNS (+ message)
+    problems: pd.DataFrame  # every problem, see asi_me.ingest.validate.PROBLEM_COLUMNS (+ message)
     sources: list[Source]
     frames: dict[str, Frame]
     snapshot_id: str | None = None

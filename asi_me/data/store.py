@@ -1,9 +1,9 @@
 """Read-only DuckDB access to the current snapshot.
 
-A Store opens only a snapshot whose files match its manifest (asi_me/snapshot.py,
+A Store opens only a snapshot whose files match its manifest (asi_me/data/snapshot.py,
 `verify_snapshot`; each file is hashed once per process). One in-memory DuckDB database
 holds a view per table over the snapshot's Parquet files, and one per derived table
-(asi_me/derived.py) whose file is recorded and intact; any other derived table is
+(asi_me/data/derived.py) whose file is recorded and intact; any other derived table is
 computed from the verified tables when the snapshot is opened. External access is then switched
 off except for the snapshot folder, and the configuration locked, so no query can read
 or write anything else. Each query runs on its own cursor (connections are not thread-safe across sessions) and every
@@ -25,10 +25,10 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
-from asi_me import derived
-from asi_me.derived import DERIVED, attach_base_tables, derived_path, quote
+from asi_me.data import derived
+from asi_me.data.derived import DERIVED, attach_base_tables, derived_path, quote
 from asi_me.settings import QUERIES_DIR
-from asi_me.snapshot import Manifest, SnapshotVerificationError, Verification, serve, verify_snapshot
+from asi_me.data.snapshot import Manifest, SnapshotVerificationError, Verification, serve, verify_snapshot
 
 log = logging.getLogger(__name__)
 
@@ -113,7 +113,7 @@ class Store:
     @classmethod
     def open_current(cls, data_dir: Path) -> Store:
         """The snapshot the app serves: CURRENT's, or the latest earlier one that verifies if
-        CURRENT's does not (asi_me/snapshot.py, `serve`)."""
+        CURRENT's does not (asi_me/data/snapshot.py, `serve`)."""
         served = serve(data_dir)
         return cls(served.folder, served.verification)
 

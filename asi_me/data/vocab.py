@@ -12,7 +12,7 @@ from enum import StrEnum
 from functools import cache
 from pathlib import Path
 
-_REFERENCE = Path(__file__).parent / "reference"
+_REFERENCE = Path(__file__).resolve().parent.parent / "reference"
 
 
 class Role(StrEnum):

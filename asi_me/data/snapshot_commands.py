@@ -1,6 +1,6 @@
 """`python -m asi_me verify` and `python -m asi_me snapshots list | rollback ID | prune --keep N`.
 
-Printing only: what they check and change lives in asi_me/snapshot.py.
+Printing only: what they check and change lives in asi_me/data/snapshot.py.
 """
 
 from __future__ import annotations
@@ -8,9 +8,8 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from asi_me.derived import DERIVED, derived_path
-from asi_me.settings import snapshots_keep
-from asi_me.snapshot import (
+from asi_me.data.derived import DERIVED, derived_path
+from asi_me.data.snapshot import (
     NoSnapshotError,
     SnapshotError,
     current_id,
@@ -20,6 +19,7 @@ from asi_me.snapshot import (
     serve,
     verify_snapshot,
 )
+from asi_me.settings import snapshots_keep
 
 
 def run_verify(data_dir: Path, snapshot_id: str | None) -> int:

@@ -15,7 +15,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from asi_me.vocab import (
+from asi_me.data.vocab import (
     Activity,
     AuditType,
     CertificationStatus,

@@ -26,9 +26,16 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from asi_me.contract import TABLES
+from asi_me.data.contract import TABLES
+from asi_me.data.snapshot import (
+    NoSnapshotError,
+    arrow_schema,
+    current_folder,
+    current_manifest,
+    read_table,
+    write_snapshot,
+)
 from asi_me.settings import REPO_ROOT, Settings
-from asi_me.snapshot import NoSnapshotError, arrow_schema, current_folder, current_manifest, read_table, write_snapshot
 
 SEED = 20260100
 MAX_SHIFT_DAYS = 30
@@ -179,7 +186,7 @@ def source_tables(data_dir: Path) -> tuple[dict[str, pa.Table], date | None, str
     try:
         folder = current_folder(data_dir)
     except NoSnapshotError:
-        from asi_me.demo import AS_OF, build_tables  # noqa: PLC0415 - only when no snapshot exists
+        from asi_me.demo.generate import AS_OF, build_tables  # noqa: PLC0415 - only when no snapshot exists
 
         tables = build_tables()
         return {name: tables.get(name, arrow_schema(TABLES[name]).empty_table()) for name in TABLES}, AS_OF, "demo"

@@ -21,11 +21,11 @@ from typing import Any
 
 import pandas as pd
 
-from asi_me.coc import STAGES, coc_year_view, coc_years, mass_balance_lines, public_filters, yield_factor_params
+from asi_me.data.store import Store, sql_text
+from asi_me.data.vocab import Role, label
 from asi_me.filters import Filters, Viewer
-from asi_me.policy import DisclosurePolicy, policy_applies
-from asi_me.store import Store, sql_text
-from asi_me.vocab import Role, label
+from asi_me.publish.policy import DisclosurePolicy, policy_applies
+from asi_me.queries.coc import STAGES, coc_year_view, coc_years, mass_balance_lines, public_filters, yield_factor_params
 
 # Robust z-score above which an observation is an outlier (Iglewicz and Hoaglin).
 OUTLIER_Z = 3.5

@@ -1,7 +1,7 @@
 """The data dictionary (docs/data-dictionary.md), generated from the data contract.
 
-Everything here is read off `asi_me.contract` (tables, keys, references, models)
-and the column rules ingest enforces (`asi_me.validate.RULES`), so the document
+Everything here is read off `asi_me.data.contract` (tables, keys, references, models)
+and the column rules ingest enforces (`asi_me.ingest.validate.RULES`), so the document
 cannot drift from what ingest checks. `python -m asi_me dictionary` rewrites it;
 `--check` fails when it is out of date.
 """
@@ -12,10 +12,10 @@ import inspect
 from enum import Enum
 from pathlib import Path
 
-from asi_me import vocab
-from asi_me.contract import LIST_REFERENCES, LIST_SEPARATOR, TABLES, TableSpec
+from asi_me.data import vocab
+from asi_me.data.contract import LIST_REFERENCES, LIST_SEPARATOR, TABLES, TableSpec
 from asi_me.settings import REPO_ROOT
-from asi_me.validate import DOMAIN_RULES, RULES, ColumnRule
+from asi_me.ingest.validate import DOMAIN_RULES, RULES, ColumnRule
 
 DICTIONARY_PATH = REPO_ROOT / "docs" / "data-dictionary.md"
 
@@ -134,7 +134,7 @@ def render_dictionary() -> str:
     lines = [
         "# Data dictionary",
         "",
-        "<!-- Generated from asi_me/contract.py by `python -m asi_me dictionary`. Do not edit by hand. -->",
+        "<!-- Generated from asi_me/data/contract.py by `python -m asi_me dictionary`. Do not edit by hand. -->",
         "",
         "One section per table of a snapshot. Exports are ingested with `python -m asi_me ingest PATH` "
         "(see [ingest.md](ingest.md)); every rule below is checked there.",
@@ -169,7 +169,7 @@ def write_dictionary(check: bool, path: Path = DICTIONARY_PATH) -> int:
     current = path.read_text(encoding="utf-8") if path.exists() else None
     if check:
         if current != text:
-            print(f"{path} is out of date with asi_me/contract.py; run `python -m asi_me dictionary` and commit it.")
+            print(f"{path} is out of date with asi_me/data/contract.py; run `python -m asi_me dictionary` and commit it.")
             return 1
         print(f"{path} is up to date.")
         return 0

@@ -1,6 +1,6 @@
 """CoC material flow (screen 3): stage summary, Sankey links, year over year, mass balance.
 
-Every volume a public or member viewer gets has passed `asi_me.policy` for the whole
+Every volume a public or member viewer gets has passed `asi_me.publish.policy` for the whole
 view at once: the stage nodes (input and output), the links between stages, the
 attrition links ("left the CoC chain"), the final-products sink, % of global, the
 % of source output and year-over-year changes are one system of additive relations,
@@ -34,8 +34,12 @@ from typing import Any
 
 import pandas as pd
 
+from asi_me.data.store import Store
+from asi_me.data.vocab import COC_INPUT_SOURCE, COC_STAGE_OUTPUT, COC_YIELD_FACTOR, CocMaterial, CocStage, Role, label
 from asi_me.filters import Filters, Viewer
-from asi_me.policy import (
+from asi_me.publish.coc_system import coc_year_system
+from asi_me.publish.counts import mask_jointly
+from asi_me.publish.policy import (
     Cell,
     DisclosurePolicy,
     Protection,
@@ -45,11 +49,7 @@ from asi_me.policy import (
     policy_applies,
     protect_cells,
 )
-from asi_me.publish.coc_system import coc_year_system
-from asi_me.publish.counts import mask_jointly
 from asi_me.publish.protection import NO_REPORTS, protect_system
-from asi_me.store import Store
-from asi_me.vocab import COC_INPUT_SOURCE, COC_STAGE_OUTPUT, COC_YIELD_FACTOR, CocMaterial, CocStage, Role, label
 
 # Sankey nodes that are not stages.
 LEFT_CHAIN = "left_chain"

@@ -13,8 +13,8 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from asi_me.snapshot import NoSnapshotError, serve
-from asi_me.store import Store
+from asi_me.data.snapshot import NoSnapshotError, serve
+from asi_me.data.store import Store
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,8 @@
 """Vectorised validation of tables against the data contract.
 
-Every rule is derived from the pydantic models and `TABLES` in `asi_me.contract`
+Every rule is derived from the pydantic models and `TABLES` in `asi_me.data.contract`
 (types, vocabularies, ranges, patterns, lengths, required columns, list lengths,
-keys and references) or from the domain vocabularies in `asi_me.vocab` (country
+keys and references) or from the domain vocabularies in `asi_me.data.vocab` (country
 codes, standard versions, criteria, CoC stage/material pairs, mass balance). The
 checks run column by column over whole Arrow arrays, never row by row, and every
 problem is collected: nothing stops at the first one.
@@ -31,9 +31,9 @@ import pyarrow.compute as pc
 from pydantic.fields import FieldInfo
 from pydantic.types import StringConstraints
 
-from asi_me import vocab
-from asi_me.contract import LIST_REFERENCES, LIST_SEPARATOR, TABLES, TableSpec
-from asi_me.snapshot import arrow_schema
+from asi_me.data import vocab
+from asi_me.data.contract import LIST_REFERENCES, LIST_SEPARATOR, TABLES, TableSpec
+from asi_me.data.snapshot import arrow_schema
 
 # Rule names, as printed in "(rule: ...)" and counted in the summary.
 RULE_REQUIRED = "required"

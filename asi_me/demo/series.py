@@ -15,11 +15,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from asi_me.demo import GLOBAL_T, IAI_SOURCE, SEED, next_audits
-from asi_me.vocab import CocStage, region_of
+from asi_me.data.vocab import CocStage, region_of
+from asi_me.demo.world import GLOBAL_T, IAI_SOURCE, SEED, next_audits
 
 if TYPE_CHECKING:
-    from asi_me.demo import World
+    from asi_me.demo.world import World
 
 AS_OF = date(2026, 10, 31)
 

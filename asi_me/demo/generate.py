@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import calendar
 from collections import defaultdict
-from dataclasses import dataclass, field
 from datetime import date, timedelta
 from itertools import pairwise
 from pathlib import Path
@@ -19,10 +18,9 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
-from asi_me import demo_sites
-from asi_me.contract import TABLES
-from asi_me.snapshot import arrow_schema, write_snapshot
-from asi_me.vocab import (
+from asi_me.data.contract import TABLES
+from asi_me.data.snapshot import arrow_schema, write_snapshot
+from asi_me.data.vocab import (
     COC_YIELD_FACTOR,
     Activity,
     CocMaterial,
@@ -30,8 +28,10 @@ from asi_me.vocab import (
     MembershipClass,
     countries,
 )
+from asi_me.demo import series as demo_extra
+from asi_me.demo import sites as demo_sites
+from asi_me.demo.world import SEED, World, next_audits
 
-SEED = 20151101
 AS_OF = date(2026, 10, 31)
 FIXED_TIME = "2026-11-01T00:00:00+00:00"
 NOTE = "ASI demo dataset (fictitious names)"
@@ -81,15 +81,6 @@ PASS_ON: dict[str, dict[int, float]] = {
     "semis_to_conversion": {2019: 0.5, 2020: 0.5, 2021: 0.5, 2022: 0.5, 2023: 0.5, 2024: 0.5, 2025: 0.5},
 }
 
-IAI_SOURCE = "IAI (demo values calibrated to published totals)"
-GLOBAL_T: dict[CocStage, list[float]] = {  # 2017..2025, million tonnes
-    CocStage.BAUXITE_MINING: [350, 355, 362, 390, 392, 385, 398, 400, 400],
-    CocStage.ALUMINA_REFINING: [135, 136, 136, 135, 139, 138, 142, 144, 145],
-    CocStage.PRIMARY_PRODUCTION: [63.4, 64.3, 63.7, 65.3, 67.092, 69.038, 70.593, 72.5, 73.8],
-    CocStage.SEMI_FABRICATION: [92, 95, 96, 94, 100, 101, 102, 104, 106],
-    CocStage.MATERIAL_CONVERSION: [86, 88, 89, 87, 93, 94, 95, 97, 99],
-    CocStage.RECYCLING: [30, 31, 32, 31, 33, 33.5, 34, 34.5, 35],
-}
 
 # The awkward records the screens must handle. The ids are produced by the generator;
 # tests/test_demo.py checks that this constant matches what `seeded_cases(build_world())` finds.
@@ -145,20 +136,6 @@ def _add_years(d: date, years: int) -> date:
 # --------------------------------------------------------------------------- members
 
 
-@dataclass
-class World:
-    """Everything generated so far, as plain Python rows."""
-
-    members: list[dict] = field(default_factory=list)
-    member_segment: dict[str, str] = field(default_factory=dict)
-    facilities: list[dict] = field(default_factory=list)
-    certifications: list[dict] = field(default_factory=list)
-    chains: list[dict] = field(default_factory=list)
-    audits: list[dict] = field(default_factory=list)
-    findings: list[dict] = field(default_factory=list)
-    coc_reports: list[dict] = field(default_factory=list)
-    firms: list[dict] = field(default_factory=list)
-    seeded: dict[str, object] = field(default_factory=dict)
 
 
 _CLASS_MIX_EARLY = {
@@ -734,17 +711,6 @@ NC_CLOSURE_DATE = date(2021, 6, 25)
 NC_CLOSURE_SHARE = 0.86
 
 
-def next_audits(world: World) -> dict[str, dict]:
-    """The next audit (by date) of the same facility and standard, for each audit."""
-    by_key: dict[tuple[str, str], list[dict]] = defaultdict(list)
-    for a in world.audits:
-        by_key[(a["_cert"]["facility_id"], a["_cert"]["standard"])].append(a)
-    nxt: dict[str, dict] = {}
-    for audits in by_key.values():
-        audits.sort(key=lambda a: (a["audited_on"], a["audit_id"]))
-        for a, b in pairwise(audits):
-            nxt[a["audit_id"]] = b
-    return nxt
 
 
 def _close_findings(world: World, findings: list[dict], rng: np.random.Generator) -> None:
@@ -1041,8 +1007,6 @@ def _drop_coordinates(world: World) -> None:
 
 def build_tables(world: World | None = None) -> dict[str, pa.Table]:
     """All tables of the contract as Arrow tables (from `world`, or a freshly built one)."""
-    # demo_extra builds on this module's world, so it is imported here, not at the top.
-    from asi_me import demo_extra  # noqa: PLC0415
 
     world = world or build_world()
     tables = {

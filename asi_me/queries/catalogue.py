@@ -16,14 +16,14 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 
-from asi_me.certifications import run_query
-from asi_me.contract import TABLES
+from asi_me.data.contract import TABLES
+from asi_me.data.snapshot import read_log
+from asi_me.data.store import Store, frame_of_arrow
+from asi_me.data.vocab import Role
 from asi_me.filters import Filters, Viewer
 from asi_me.publish.datasets import DATASETS, PublishedDataset
 from asi_me.publish.gate import gated_table, is_gated
-from asi_me.snapshot import read_log
-from asi_me.store import Store, frame_of_arrow
-from asi_me.vocab import Role
+from asi_me.queries.certifications import run_query
 
 PUBLIC = Viewer.public()
 

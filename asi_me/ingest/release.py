@@ -24,12 +24,12 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from asi_me.contract import TABLES
+from asi_me.data.contract import TABLES
+from asi_me.data.snapshot import CURRENT, MANIFEST, Manifest, NoSnapshotError, append_log, current_id, read_log
+from asi_me.data.store import Store
+from asi_me.data.vocab import Role
 from asi_me.filters import Filters, Viewer
-from asi_me.ingest import IngestResult, _ingest_lock, ingest
-from asi_me.snapshot import CURRENT, MANIFEST, Manifest, NoSnapshotError, append_log, current_id, read_log
-from asi_me.store import Store
-from asi_me.vocab import Role
+from asi_me.ingest.pipeline import IngestResult, _ingest_lock, ingest
 
 
 @dataclass
@@ -111,7 +111,7 @@ def table_changes(data_dir: Path, before_id: str | None, after_id: str) -> pd.Da
 
 
 def _tiles(folder: Path, on: date) -> pd.DataFrame:
-    from asi_me.outcomes import dashboard_tiles  # noqa: PLC0415 - heavy, and only the preview needs it
+    from asi_me.queries.outcomes import dashboard_tiles  # noqa: PLC0415 - heavy, and only the preview needs it
 
     store = Store(folder)
     try:

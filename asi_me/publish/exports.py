@@ -28,20 +28,20 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
-from asi_me.catalogue import (
+from asi_me.data.contract import LIST_SEPARATOR, TABLES
+from asi_me.data.store import Store
+from asi_me.filters import Filters, Viewer
+from asi_me.publish.download_cache import cached_bytes
+from asi_me.publish.gate import gated_batches, gated_row_count, is_gated
+from asi_me.publish.policy import DisclosurePolicy
+from asi_me.publish.xlsx import XlsxWriter
+from asi_me.queries.catalogue import (
     PUBLISHED_AGGREGATES,
     download_scope,
     download_scope_or_raise,
     table_for_download,
     table_rows_sql,
 )
-from asi_me.contract import LIST_SEPARATOR, TABLES
-from asi_me.download_cache import cached_bytes
-from asi_me.filters import Filters, Viewer
-from asi_me.policy import DisclosurePolicy
-from asi_me.publish.gate import gated_batches, gated_row_count, is_gated
-from asi_me.store import Store
-from asi_me.xlsx import XlsxWriter
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _FORMULA_PATTERN = r"^[=+\-@\t\r]"
@@ -287,7 +287,7 @@ class _Source:
 
 def table_csv(store: Store, viewer: Viewer, name: str, filters: Filters | None = None) -> bytes:
     """One table or published aggregate this viewer may download, as UTF-8 CSV bytes
-    (built once per snapshot, viewer scope and filters; see asi_me/download_cache.py).
+    (built once per snapshot, viewer scope and filters; see asi_me/publish/download_cache.py).
 
     Raises KeyError for an unknown name and PermissionError when the role may not have it."""
     is_table = name not in PUBLISHED_AGGREGATES

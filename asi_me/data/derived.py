@@ -23,7 +23,7 @@ from pathlib import Path
 import duckdb
 import pyarrow.parquet as pq
 
-from asi_me.contract import TABLES
+from asi_me.data.contract import TABLES
 from asi_me.settings import QUERIES_DIR
 
 log = logging.getLogger(__name__)
@@ -40,7 +40,7 @@ DERIVED: tuple[str, ...] = (
     "training_firsts",
 )
 DERIVED_DIR = "derived"
-COUNTRIES_CSV = Path(__file__).parent / "reference" / "countries.csv"
+COUNTRIES_CSV = Path(__file__).resolve().parent.parent / "reference" / "countries.csv"
 
 
 @cache

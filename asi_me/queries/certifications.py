@@ -19,10 +19,10 @@ import pandas as pd
 import pyarrow as pa
 from pydantic import BaseModel, ConfigDict
 
+from asi_me.data.store import Store, sql_text
+from asi_me.data.vocab import CertificationStatus, Role, label
 from asi_me.filters import Filters, Viewer
-from asi_me.policy import Cell, DisclosurePolicy, Relation, company_volumes, mark, policy_applies, protect_cells
-from asi_me.store import Store, sql_text
-from asi_me.vocab import CertificationStatus, Role, label
+from asi_me.publish.policy import Cell, DisclosurePolicy, Relation, company_volumes, mark, policy_applies, protect_cells
 
 # Best first: a facility with several certifications shows the best status on the map.
 STATUS_RANK: dict[str, int] = {s.value: i for i, s in enumerate(CertificationStatus)}
@@ -70,7 +70,7 @@ def run_arrow_query(store: Store, name: str, params: dict[str, Any]) -> pd.DataF
             table = table.set_column(i, column.name, table.column(i).cast(pa.timestamp("us")))
     # List columns (activities, external certifications) stay Arrow-backed: making a Python
     # list per row cost 40 of the whole register's 130 ms at 100x. Each value still reads as a
-    # list of strings; tables and CSVs join them (asi_me/ui/tables.py, asi_me/exports.py).
+    # list of strings; tables and CSVs join them (asi_me/ui/tables.py, asi_me/publish/exports.py).
     return table.to_pandas(types_mapper=_arrow_lists)
 
 
@@ -324,7 +324,7 @@ def smelter_emissions(store: Store, viewer: Viewer, filters: Filters | None = No
     threshold and the median, plus an "All regions" row. For the secretariat every filter
     applies and hidden cells are only flagged. For everyone else the aggregates are
     computed over ALL smelters on a fixed hierarchy, the world and each region, protected
-    as one view (asi_me.policy.protect_cells, each company's smelter count as its
+    as one view (asi_me.publish.policy.protect_cells, each company's smelter count as its
     contribution): country and class filters do not apply, or subtracting two selections
     (all regions minus all countries but one) would give one company's smelters. A region
     filter only picks rows of that view. `filters_not_applied` names the filters ignored.
@@ -410,7 +410,7 @@ def apply_disclosure_policy(
 ) -> pd.DataFrame:
     """Mark (and, for everyone but the secretariat, blank) rows the antitrust policy hides.
 
-    `contributions[i]` is the per-company amount behind row i (asi_me.policy counts
+    `contributions[i]` is the per-company amount behind row i (asi_me.publish.policy counts
     companies with a positive amount and checks dominance). With `total_row`, that row is
     the sum of the others, and complementary suppression keeps hidden rows underivable.
     Adds is_suppressed, suppression_note, would_be_suppressed and publication_note.
@@ -444,7 +444,7 @@ def protect_geography(
     The cells are the world, each region and, with `with_countries`, each country; `rows`
     holds one line per company contribution with `region`, `country` and `value` (None
     counts lines, e.g. smelters). They form ONE view: a visitor can request any of them
-    through the filters, so they are protected together with asi_me.policy.protect_cells
+    through the filters, so they are protected together with asi_me.publish.policy.protect_cells
     (world = sum of regions, region = sum of its countries). Contributions are per company.
     A cell is also hidden when its complement within its parent (world minus region,
     region minus country) fails the primary check: showing both would publish that

@@ -12,8 +12,8 @@ import io
 import sys
 from pathlib import Path
 
-from asi_me.contract import TABLES
-from asi_me.validate import RULES
+from asi_me.data.contract import TABLES
+from asi_me.ingest.validate import RULES
 
 DATA_ROWS = 5000  # rows the drop-downs cover
 DESCRIPTION_PREFIX = "ⓘ "  # marks the description row, which ingest skips

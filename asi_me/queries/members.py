@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pandas as pd
 
-from asi_me.certifications import certification_register, run_query
+from asi_me.data.store import Store
+from asi_me.data.vocab import Role
 from asi_me.filters import Filters, Viewer
-from asi_me.store import Store
-from asi_me.vocab import Role
+from asi_me.queries.certifications import certification_register, run_query
 
 
 def own_certifications(store: Store, viewer: Viewer, filters: Filters | None = None) -> pd.DataFrame:

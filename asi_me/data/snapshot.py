@@ -38,8 +38,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from asi_me.contract import TABLES, TableSpec
-from asi_me.derived import DERIVED, DERIVED_DIR, derived_path, write_derived
+from asi_me.data.contract import TABLES, TableSpec
+from asi_me.data.derived import DERIVED, DERIVED_DIR, derived_path, write_derived
 
 MANIFEST = "manifest.json"
 CURRENT = "CURRENT"
@@ -740,7 +740,7 @@ def snapshot_lock(data_dir: Path) -> Iterator[None]:
         os.close(fd)
 
 
-INGEST_LOCK = ".staging-ingest.lock"  # the same file asi_me/ingest.py locks
+INGEST_LOCK = ".staging-ingest.lock"  # the same file asi_me/ingest/pipeline.py locks
 
 
 def _point_current(data_dir: Path, snapshot_id: str) -> None:

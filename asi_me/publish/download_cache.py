@@ -23,8 +23,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from asi_me.data.store import Store
 from asi_me.settings import REPO_ROOT
-from asi_me.store import Store
 
 log = logging.getLogger(__name__)
 

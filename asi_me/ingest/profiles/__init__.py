@@ -22,8 +22,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from asi_me import vocab
-from asi_me.contract import TABLES
+from asi_me.data import vocab
+from asi_me.data.contract import TABLES
 
 FOLDER = Path(__file__).resolve().parent
 RULE_LOOKUP = "look-up by name"

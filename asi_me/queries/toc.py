@@ -11,12 +11,12 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict
 
-from asi_me.certifications import filter_params, run_query
+from asi_me.data.store import Store
+from asi_me.data.vocab import Dimension, Direction, EvaluationStatus, EvidenceKind, label
 from asi_me.filters import Filters, Viewer
 from asi_me.publish.gate import protected_rows
 from asi_me.publish.indicators import sensitivity
-from asi_me.store import Store
-from asi_me.vocab import Dimension, Direction, EvaluationStatus, EvidenceKind, label
+from asi_me.queries.certifications import filter_params, run_query
 
 TrackStatus = Literal["on_track", "off_track", "no_target", "no_data"]
 # Worst first: a node shows the worst status among its indicators.

@@ -1,0 +1,1 @@
+"""The deterministic demo dataset and the scaled data for benchmarks."""

@@ -1,0 +1,1 @@
+"""Typed query functions per subject: outcomes, certifications, CoC flows, theory of change, quality, members."""

@@ -220,3 +220,24 @@ def test_the_api_explains_a_bad_request(client):
     assert "Atlantis" in bad.json()["error"]
     shape = http.get("/api/datasets/coc_flows.json")
     assert shape.status_code == 404
+
+
+def test_emissions_series_agree_with_the_map(demo_store):
+    """MT-01 (median intensity) and MT-02 (share at or below 8 t) by region are the map's
+    protected per-region figures of the same year: hidden there, hidden here."""
+    from datetime import date
+
+    from asi_me.filters import Filters
+
+    served = gate.gated_table(demo_store, PUBLIC, "indicator_observations")
+    for code, column in (("MT-01", "median_t_per_t"), ("MT-02", None)):
+        rows = served[(served["indicator_code"] == code) & (served["dimension"] == "region")]
+        assert len(rows) > 0
+        for row in rows.itertuples(index=False):
+            year = pd.Timestamp(row.period_on).year
+            table = certifications.smelter_emissions(demo_store, PUBLIC, Filters(as_of=date(year, 12, 31))).by_region
+            on_map = table.set_index("region").loc[row.dimension_value]
+            assert pd.isna(row.value) == bool(on_map["is_suppressed"]), (code, year, row.dimension_value)
+            if not pd.isna(row.value):
+                expected = on_map[column] if column else 100 * on_map["at_or_below_threshold"] / on_map["smelters"]
+                assert row.value == pytest.approx(expected)

@@ -332,4 +332,4 @@ def test_a_member_never_receives_another_members_rows(fn):
 def test_query_modules_register_their_functions():
     names = {fn.__module__ for fn in query_functions()}
     assert {"asi_me.queries.coc", "asi_me.queries.quality"} <= names
-    assert all(name.split(".")[-1] in QUERY_MODULES for name in names)
+    assert all(name.removeprefix("asi_me.") in QUERY_MODULES for name in names)

@@ -12,8 +12,8 @@ wherever it fails the policy by itself.
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import date
-from typing import Protocol
 
 import numpy as np
 
@@ -24,8 +24,10 @@ WORLD = "All regions"
 _EPOCH = date(1970, 1, 1)
 
 
-class CompanyWorkers(Protocol):
-    """Per covered facility and date: its company, country and region codes and workers."""
+@dataclass(frozen=True)
+class CompanyWorkers:
+    """Per covered facility and date (sorted by day number): its company, country, region
+    (as codes into the name lists) and workers."""
 
     days: np.ndarray
     companies: np.ndarray

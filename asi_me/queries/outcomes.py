@@ -31,6 +31,7 @@ from asi_me.data.vocab import (
 from asi_me.filters import Filters, Viewer
 from asi_me.publish.policy import DisclosurePolicy
 from asi_me.publish.protection import protect_system
+from asi_me.publish.workers_system import CompanyWorkers as _CompanyWorkers
 from asi_me.publish.workers_system import workers_date_system
 from asi_me.queries.certifications import (
     WORLD,
@@ -476,20 +477,6 @@ def _codes(column: pa.ChunkedArray) -> tuple[np.ndarray, list[str]]:
     """Integer codes and the values they stand for."""
     encoded = pc.dictionary_encode(column.combine_chunks())
     return encoded.indices.to_numpy(zero_copy_only=False), [str(v) for v in encoded.dictionary.to_pylist()]
-
-
-@dataclass(frozen=True)
-class _CompanyWorkers:
-    """Per covered facility and date (sorted by day number): its company, country, region
-    (as codes into the name lists) and workers."""
-
-    days: np.ndarray
-    companies: np.ndarray
-    countries_at: np.ndarray
-    country_names: list[str]
-    regions_at: np.ndarray
-    region_names: list[str]
-    workers: np.ndarray
 
 
 def _company_workers_on_dates(store: Store, dates: list[date]) -> _CompanyWorkers:

@@ -33,10 +33,13 @@ def _app_test(data_dir: Path) -> Any:
 
 
 def _screens() -> list[tuple[str, str]]:
-    """(file, title) of the screens app.py routes to (asi_me.ui.screens.SCREENS) whose file exists."""
+    """(file, title) of the screens app.py routes the public viewer to (asi_me.ui.screens.SCREENS)
+    whose file exists: the benchmark runs as a public visitor, who never reaches Data > Update."""
+    from asi_me.data.vocab import Role
     from asi_me.ui.screens import SCREENS
 
-    return [(screen.file, screen.title) for screen in SCREENS if (REPO_ROOT / screen.file).is_file()]
+    return [(screen.file, screen.title) for screen in SCREENS
+            if Role.PUBLIC in screen.roles and (REPO_ROOT / screen.file).is_file()]
 
 
 def _run_page(data_dir: Path, file: str) -> tuple[float, Any]:

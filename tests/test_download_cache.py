@@ -158,3 +158,20 @@ def test_a_served_aggregate_csv_is_not_computed_again_and_a_forbidden_table_is_s
         exports.table_csv(store, PUBLIC, "members")
     with pytest.raises(KeyError):
         exports.table_csv(store, PUBLIC, "no_such_table")
+
+
+def test_a_file_built_again_later_the_same_day_is_the_same_bytes(store, folder, monkeypatch):
+    """Zip entries carry the day, not the clock: a rebuild (after eviction or a killed
+    build) hours later gives a visitor byte-identical files, and the same checksum."""
+    import time as clock
+
+    def built_at(hour: int, minute: int, second: int) -> tuple[bytes, bytes]:
+        moment = clock.mktime((2026, 6, 1, hour, minute, second, 0, 0, -1))
+        monkeypatch.setattr(clock, "time", lambda: moment)
+        return exports._build_zip(store, PUBLIC), exports._build_workbook(store, PUBLIC)
+
+    morning, afternoon = built_at(0, 0, 5), built_at(13, 47, 31)
+    assert afternoon == morning
+    for data in morning:
+        stamps = {info.date_time for info in zipfile.ZipFile(io.BytesIO(data)).infolist()}
+        assert stamps == {(2026, 6, 1, 0, 0, 0)}

@@ -34,7 +34,7 @@ from asi_me.filters import Filters, Viewer
 from asi_me.publish.download_cache import cached_bytes
 from asi_me.publish.gate import gated_batches, gated_row_count, is_gated
 from asi_me.publish.policy import DisclosurePolicy
-from asi_me.publish.xlsx import XlsxWriter
+from asi_me.publish.xlsx import XlsxWriter, zip_entry
 from asi_me.queries.catalogue import (
     PUBLISHED_AGGREGATES,
     download_scope,
@@ -373,10 +373,11 @@ def _build_zip(store: Store, viewer: Viewer, filters: Filters | None = None) -> 
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=ZIP_LEVEL) as archive:
         for name in _downloadable(viewer):
             source = _Source(store, viewer, name, filters)
-            with archive.open(f"{name}.csv", "w", force_zip64=True) as entry:
+            with archive.open(zip_entry(f"{name}.csv", ZIP_LEVEL), "w", force_zip64=True) as entry:
                 rows = _write_csv(source.batches(), source.columns, entry, ahead=True)
             files[name] = (rows, source.columns)
-        archive.writestr("README.md", _readme(store, viewer, files, store.as_of((filters or Filters()).as_of)))
+        readme = _readme(store, viewer, files, store.as_of((filters or Filters()).as_of))
+        archive.writestr(zip_entry("README.md", ZIP_LEVEL), readme)
     return buffer.getvalue()
 
 

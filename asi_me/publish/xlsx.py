@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import zipfile
 from collections.abc import Iterable
+from datetime import date
 from typing import IO
 from xml.sax.saxutils import escape, quoteattr
 
@@ -107,11 +108,22 @@ def _header_xml(columns: list[str]) -> str:
     return f'<row r="1">{cells}</row>'
 
 
+def zip_entry(name: str, level: int) -> zipfile.ZipInfo:
+    """A deflated zip entry stamped with today's date at midnight rather than the clock, so
+    two builds of the same download on one day are the same bytes."""
+    info = zipfile.ZipInfo(name, date_time=(*date.today().timetuple()[:3], 0, 0, 0))
+    info.compress_type = zipfile.ZIP_DEFLATED
+    # Python 3.11 reads an entry's level from here (3.13 names it compress_level).
+    info._compresslevel = level
+    return info
+
+
 class XlsxWriter:
     """Writes an .xlsx into a binary file object, one sheet at a time; call close()."""
 
     def __init__(self, sink: IO[bytes], compresslevel: int = 1) -> None:
         self._zip = zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=compresslevel)
+        self._level = compresslevel
         self._sheets: list[str] = []
 
     def add_sheet(self, name: str, columns: list[str] | None,
@@ -123,7 +135,7 @@ class XlsxWriter:
                 'state="frozen"/></sheetView></sheetViews>') if freeze_header and columns is not None else ""
         path = f"xl/worksheets/sheet{len(self._sheets)}.xml"
         rows = 0
-        with self._zip.open(path, "w", force_zip64=True) as entry:
+        with self._zip.open(zip_entry(path, self._level), "w", force_zip64=True) as entry:
             entry.write(f'{_XML}<worksheet xmlns="{_MAIN}">{pane}<sheetData>'.encode())
             first = 1
             if columns is not None:
@@ -153,7 +165,7 @@ class XlsxWriter:
             f'<Override PartName="/xl/worksheets/sheet{i}.xml" '
             'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
             for i in range(1, n + 1))
-        self._zip.writestr("[Content_Types].xml", (
+        self._zip.writestr(zip_entry("[Content_Types].xml", self._level), (
             f'{_XML}<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
             '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
             '<Default Extension="xml" ContentType="application/xml"/>'
@@ -162,18 +174,18 @@ class XlsxWriter:
             '<Override PartName="/xl/styles.xml" '
             'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>'
             f"{overrides}</Types>"))
-        self._zip.writestr("_rels/.rels", (
+        self._zip.writestr(zip_entry("_rels/.rels", self._level), (
             f'{_XML}<Relationships xmlns="{_PKG_REL}"><Relationship Id="rId1" '
             f'Type="{_REL}/officeDocument" Target="xl/workbook.xml"/></Relationships>'))
         sheets = "".join(f'<sheet name={quoteattr(name)} sheetId="{i}" r:id="rId{i}"/>'
                          for i, name in enumerate(self._sheets, start=1))
-        self._zip.writestr("xl/workbook.xml", (
+        self._zip.writestr(zip_entry("xl/workbook.xml", self._level), (
             f'{_XML}<workbook xmlns="{_MAIN}" xmlns:r="{_REL}"><bookViews><workbookView/></bookViews>'
             f"<sheets>{sheets}</sheets></workbook>"))
         relations = "".join(f'<Relationship Id="rId{i}" Type="{_REL}/worksheet" Target="worksheets/sheet{i}.xml"/>'
                             for i in range(1, n + 1))
-        self._zip.writestr("xl/_rels/workbook.xml.rels", (
+        self._zip.writestr(zip_entry("xl/_rels/workbook.xml.rels", self._level), (
             f'{_XML}<Relationships xmlns="{_PKG_REL}">{relations}'
             f'<Relationship Id="rId{n + 1}" Type="{_REL}/styles" Target="styles.xml"/></Relationships>'))
-        self._zip.writestr("xl/styles.xml", _STYLES)
+        self._zip.writestr(zip_entry("xl/styles.xml", self._level), _STYLES)
         self._zip.close()

@@ -23,6 +23,7 @@ from asi_me.data.store import Store
 from asi_me.filters import Viewer
 from asi_me.publish import indicators
 from asi_me.publish.policy import DisclosurePolicy
+from asi_me.queries.register_indicators import TOTAL, is_register_indicator, with_register_totals
 
 _ORDER = "order by indicator_code, period_on, dimension, dimension_value"
 
@@ -36,18 +37,34 @@ def _split_codes(store: Store) -> tuple[list[str], list[str]]:
 
 
 def _indicator_protected(store: Store, viewer: Viewer, policy: DisclosurePolicy) -> pd.DataFrame:
-    """The observations of every company-magnitude indicator, rebuilt from protected cells."""
-    _, magnitude = _split_codes(store)
+    """The observations of every company-magnitude indicator, rebuilt from protected cells,
+    and the headline rows of the indicators the register answers, rebuilt from it."""
+    programme, magnitude = _split_codes(store)
     observed = store.query(f"select * from indicator_observations where list_contains($codes, indicator_code) "
                            f"{_ORDER}", {"codes": magnitude})
-    return indicators.observations_for(store, viewer, observed, {c: None for c in magnitude}, policy)
+    protected = indicators.observations_for(store, viewer, observed, {c: None for c in magnitude}, policy)
+    answered = [c for c in programme if is_register_indicator(c)]
+    headline = store.query(
+        f"select *, cast(null as varchar) as suppression_note from indicator_observations "
+        f"where list_contains($codes, indicator_code) and dimension = '{TOTAL}' {_ORDER}", {"codes": answered})
+    headline = with_register_totals(store, headline)
+    if len(headline):
+        headline["period_on"] = pd.to_datetime(headline["period_on"]).dt.date
+    parts = [p for p in (protected, headline[protected.columns] if len(headline) else headline) if len(p)]
+    if not parts:
+        return protected
+    return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0].reset_index(drop=True)
 
 
 def _indicator_stored_sql(store: Store) -> tuple[str, dict[str, object]]:
-    """The stored rows of programme indicators (served as they are), with an empty note."""
+    """The stored rows of programme indicators (served as they are), with an empty note; the
+    headline rows of the indicators the register answers are rebuilt instead."""
     programme, _ = _split_codes(store)
+    answered = [c for c in programme if is_register_indicator(c)]
     return (f"select *, cast(null as varchar) as suppression_note from indicator_observations "
-            f"where list_contains($codes, indicator_code) {_ORDER}", {"codes": programme})
+            f"where list_contains($codes, indicator_code) "
+            f"and not (list_contains($answered, indicator_code) and dimension = '{TOTAL}') {_ORDER}",
+            {"codes": programme, "answered": answered})
 
 
 @dataclass(frozen=True)

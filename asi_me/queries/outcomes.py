@@ -189,6 +189,16 @@ def dashboard_tiles(store: Store, viewer: Viewer, filters: Filters | None = None
     as_of: date = params["as_of"]
     anchors = {as_of, _shift_months(as_of, 1), _shift_months(as_of, 12)}
     dates = sorted(anchors | set(month_ends(date(2015, 1, 1), as_of)))
+    columns = _tile_columns(store, params, dates)
+    months = _month_sets(store, filters)
+    tiles = [_tile(spec, columns[spec.query], as_of, months(spec.since)) for spec in TILES]
+    if not viewer.sees_everything:
+        tiles = [_protected_workers_tile(t, store, filters, dates) if t.code == "ps_workers" else t for t in tiles]
+    return DashboardTiles(as_of=as_of, data_as_of=store.data_as_of, tiles=tiles)
+
+
+def _tile_columns(store: Store, params: dict[str, Any], dates: list[date]) -> dict[str, dict[str, dict[date, object]]]:
+    """Every tile query's columns on each date: query -> column -> date -> value (unprotected)."""
     columns: dict[str, dict[str, dict[date, object]]] = {}
     for query in dict.fromkeys(spec.query for spec in TILES):
         if query in _COUNTED_IN_PYTHON:
@@ -197,11 +207,29 @@ def dashboard_tiles(store: Store, viewer: Viewer, filters: Filters | None = None
         frame = run_query(store, query, {**params, "dates": dates})
         on_dates = frame.pop("on_date").dt.date.tolist()
         columns[query] = {name: dict(zip(on_dates, frame[name].tolist(), strict=True)) for name in frame.columns}
-    months = _month_sets(store, filters)
-    tiles = [_tile(spec, columns[spec.query], as_of, months(spec.since)) for spec in TILES]
-    if not viewer.sees_everything:
-        tiles = [_protected_workers_tile(t, store, filters, dates) if t.code == "ps_workers" else t for t in tiles]
-    return DashboardTiles(as_of=as_of, data_as_of=store.data_as_of, tiles=tiles)
+    return columns
+
+
+def tile_figures_on(
+    store: Store, figures: list[tuple[str, str]], dates: list[date]
+) -> dict[tuple[str, str], dict[date, float | None]]:
+    """The unfiltered value of tile figures on each date, as the dashboard computes them: each
+    figure is (tile code, "value" or "secondary"). Only for figures every role sees alike (not
+    the workers tile, which is protected for everyone but the secretariat)."""
+    specs = {spec.code: spec for spec in TILES}
+    params = filter_params(store, Filters())
+    columns = _tile_columns(store, params, sorted(set(dates)))
+    out: dict[tuple[str, str], dict[date, float | None]] = {}
+    for code, part in figures:
+        spec = specs[code]
+        if code == "ps_workers":
+            raise ValueError("The workers tile is protected per viewer; take it from dashboard_tiles.")
+        column = spec.column if part == "value" else spec.secondary_column
+        if column is None:
+            raise ValueError(f"Tile {code!r} has no {part} figure.")
+        values = columns[spec.query][column]
+        out[(code, part)] = {on: _number(values.get(on)) if on >= spec.since else None for on in dates}
+    return out
 
 
 def _certificate_counts(store: Store, params: dict[str, Any], dates: list[date]) -> dict[str, dict[date, object]]:

@@ -17,6 +17,7 @@ from asi_me.filters import Filters, Viewer
 from asi_me.publish.gate import protected_rows
 from asi_me.publish.indicators import sensitivity
 from asi_me.queries.certifications import filter_params, run_query
+from asi_me.queries.register_indicators import is_register_indicator, with_register_totals
 
 TrackStatus = Literal["on_track", "off_track", "no_target", "no_data"]
 # Worst first: a node shows the worst status among its indicators.
@@ -146,6 +147,8 @@ def indicator_status(store: Store, viewer: Viewer, filters: Filters | None = Non
     date applies: headline values are not disaggregated."""
     params = filter_params(store, filters)
     frame = run_query(store, "toc_indicator_latest", params)
+    # The indicators the register answers carry the dashboard's figure (one answer per question).
+    frame = with_register_totals(store, frame, period="latest_period_on", value="latest_value", dimension=None)
     if not viewer.sees_everything:
         frame = _protected_latest(store, viewer, frame, params["as_of"])
     expected, statuses = _track(frame)
@@ -276,6 +279,9 @@ def indicator_series(
         return frame
     frame = run_query(store, "toc_indicator_series", {**params, "indicator_code": indicator_code,
                                                       "dimension": dimension, "dimension_values": narrowing})
+    if dimension == Dimension.TOTAL.value and is_register_indicator(indicator_code):
+        frame = with_register_totals(store, frame.assign(indicator_code=indicator_code)).drop(
+            columns="indicator_code")
     frame["dimension_value_label"] = frame["dimension_value"].map(label)
     return frame
 

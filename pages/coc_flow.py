@@ -19,6 +19,7 @@ from asi_me.queries.coc import (
     coc_stage_summary,
     coc_years,
 )
+from asi_me.queries.quality import quality_coc_flow_problems
 from asi_me.ui import cache, widgets
 from asi_me.ui.context import page_context
 from asi_me.ui.sankey import (
@@ -85,7 +86,8 @@ def main() -> None:
         )
         return
 
-    options = sorted({*range(COC_CERTIFICATION_BEGAN, years[-1] + 1), *years})
+    # Only years with reports are offered; a year given in the URL without reports opens with its reason.
+    options = list(years)
     # The screen opens on the latest year whose reports were due by the as-of date; ?year= wins.
     default_year = cache.cached(coc_default_year, filters.as_of) if filters.as_of else years[-1]
     if default_year is None:
@@ -98,9 +100,10 @@ def main() -> None:
     with st.container(key="controls_coc_bar"):
         c1, c2, c3 = st.columns([1, 1, 2], vertical_alignment="bottom")
         year = c1.selectbox("Reporting year", options, key="coc_year")
-        compare_options = [y for y in options if y != year]
+        compare_options = [y for y in years if y != year]
         url_compare = _url_int("compare")
-        default_compare = year - 1 if year - 1 in compare_options else (compare_options[0] if compare_options else None)
+        earlier = [y for y in compare_options if y < year]
+        default_compare = earlier[-1] if earlier else (compare_options[0] if compare_options else None)
         if st.session_state.get("coc_compare") not in compare_options:
             st.session_state["coc_compare"] = url_compare if url_compare in compare_options else default_compare
         compare = c2.selectbox(
@@ -262,6 +265,17 @@ def main() -> None:
             key=f"coc_mb_lines_{year}",
             min_reporters=minimum,
             download=f"coc_mass_balance_lines_{year}",
+        )
+
+    problems = cache.cached(quality_coc_flow_problems, viewer, filters, year=year)
+    if problems.empty:
+        st.caption(f"Flow checks: no flow of {year} is negative or leaves a stage that has no reports.")
+    else:
+        st.warning(
+            f"**{len(problems)} flow{'s' if len(problems) > 1 else ''} of {year} cannot be drawn as reported.** "
+            "The Sankey leaves a negative flow out; the table keeps it.\n\n"
+            + "\n".join(f"- {text}" for text in problems["explanation"]),
+            icon=":material/rule:",
         )
 
     if viewer.role is not Role.PUBLIC:

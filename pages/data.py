@@ -127,8 +127,11 @@ with friendly_errors("the data-quality flags"):
             "coc_reports_missing": ("CoC reports expected but not received", quality.quality_coc_reports_missing),
             "late_reports": ("Late CoC reports", quality.quality_late_reports),
             "mass_balance_failures": ("Mass-balance failures", quality.quality_mass_balance_failures),
-            "missing_coordinates": ("Facilities without coordinates", quality.quality_missing_coordinates),
+            "missing_coordinates": ("Facilities without coordinates (all, certified or not)",
+                                    quality.quality_missing_coordinates),
             "coc_yield_outliers": ("Implausible CoC yields", quality.quality_coc_yield_outliers),
+            "coc_flow_problems": ("CoC flows that are negative or leave a stage with no reports",
+                                  quality.quality_coc_flow_problems),
         }
         for code, (title, fn) in details.items():
             frame = cached(fn, viewer, filters)

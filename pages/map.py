@@ -293,12 +293,19 @@ def main() -> None:
         border=True,
         help="Every certification issued by this date, whatever its status now.",
     )
-    tiles[2].metric("Countries", f"{register.countries:,}", border=True)
+    tiles[2].metric(
+        "Countries in the register",
+        f"{register.countries:,}",
+        border=True,
+        help="Countries with any certified facility in the register by this date, including expired and "
+        "withdrawn certifications. The dashboard's “Countries with a valid certification” counts valid ones only.",
+    )
     tiles[3].metric(
-        "Facilities without coordinates",
+        "Certified facilities without coordinates",
         f"{unplaced.count:,}",
         border=True,
-        help="In the register but not on the map because their location is not recorded.",
+        help="Facilities in this register that are not on the map because their location is not recorded. The "
+        "Data screen counts every facility without coordinates, certified or not.",
     )
     if unplaced.names:
         with st.expander(f"{unplaced.count} facilities are not on the map (no coordinates)"):

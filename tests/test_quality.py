@@ -145,6 +145,7 @@ def test_quality_flags_summary_by_role(store):
         "late_reports": 1,
         "mass_balance_failures": 1,
         "missing_coordinates": 1,
+        "coc_flow_problems": 0,
         "indicator_outliers": 1,
         "coc_yield_outliers": 1,
     }
@@ -155,6 +156,7 @@ def test_quality_flags_summary_by_role(store):
         "late_reports": 1,
         "mass_balance_failures": 0,
         "missing_coordinates": 1,
+        "coc_flow_problems": 0,
         "indicator_outliers": 1,
         "coc_yield_outliers": 0,
     }
@@ -219,3 +221,29 @@ def test_public_line_counts_are_the_secretariat_lines_at_published_stage_years(d
         keys = zip(public["reporting_year"], public["stage"], strict=True)
         counted = dict(zip(keys, public["lines"], strict=True))
         assert counted == {key: listed.get(key, 0) for key in counted}, flag.__name__
+
+
+def test_flows_a_sankey_cannot_draw_are_flagged_with_their_reason(tmp_path):
+    """Five semi-fabricators report eligible scrap received from recyclers in 2020, but no
+    recycler reports that year: the recycling node sends 500 t it never put out, and its
+    attrition (output minus links) is -500 t."""
+    members = [member(f"M{i}") for i in range(1, 6)]
+    facilities = [facility(f"F{i}", f"M{i}") for i in range(1, 6)]
+    certifications = [certification(f"C{i}", f"F{i}") for i in range(1, 6)]
+    lines = [coc_line(f"F{i}", "semi_fabrication", "eligible_scrap", 100, 90) for i in range(1, 6)]
+    store = make_store(tmp_path, members=members, facilities=facilities, certifications=certifications,
+                       coc_reports=lines)
+    problems = quality.quality_coc_flow_problems(store, Viewer.secretariat())
+    assert sorted(zip(problems["check"], problems["source"], problems["target"], problems["value_t"])) == [
+        (quality.FLOW_FROM_NO_REPORTS, "recycling", "semi_fabrication", 500.0),
+        (quality.NEGATIVE_FLOW, "recycling", "left_chain", -500.0),
+    ]
+    negative = problems.set_index("check").loc[quality.NEGATIVE_FLOW, "explanation"]
+    assert "-500.0 t in 2020: a flow cannot be negative" in negative
+    silent = problems.set_index("check").loc[quality.FLOW_FROM_NO_REPORTS, "explanation"]
+    assert silent.startswith("No recycling / eligible scrap reports for 2020, yet semi-fabrication reports receiving")
+    flags = quality.quality_flags(store, Viewer.secretariat()).set_index("flag")
+    assert flags.loc["coc_flow_problems", "count"] == 2
+    # The public is checked on what it is served: the same links, published or hidden.
+    public = quality.quality_coc_flow_problems(store, Viewer.public())
+    assert set(public["check"]) <= {quality.FLOW_FROM_NO_REPORTS, quality.NEGATIVE_FLOW}

@@ -129,7 +129,7 @@ TILES: tuple[_TileSpec, ...] = (
               "Certificates issued against the ASI Chain of Custody Standard since 2018, including "
               "recertifications. The second figure counts those valid on the date.",
               "outcomes_certificate_segments", "coc_issued", "currently valid", "coc_valid"),
-    _TileSpec("certified_countries", "Countries where certified facilities operate", "countries",
+    _TileSpec("certified_countries", "Countries with a valid certification", "countries",
               CERTIFICATION_START, _ELEMENTAL,
               "Countries with at least one facility holding a valid (certified or provisional) ASI certificate "
               "on the date.", "outcomes_certificate_segments", "countries_valid"),

@@ -25,7 +25,17 @@ from asi_me.data.store import Store, sql_text
 from asi_me.data.vocab import Role, label
 from asi_me.filters import Filters, Viewer
 from asi_me.publish.policy import DisclosurePolicy, policy_applies
-from asi_me.queries.coc import STAGES, coc_year_view, coc_years, mass_balance_lines, public_filters, yield_factor_params
+from asi_me.publish.protection import NO_REPORTS
+from asi_me.queries.coc import (
+    STAGES,
+    coc_stage_flows,
+    coc_stage_summary,
+    coc_year_view,
+    coc_years,
+    mass_balance_lines,
+    public_filters,
+    yield_factor_params,
+)
 
 # Robust z-score above which an observation is an outlier (Iglewicz and Hoaglin).
 OUTLIER_Z = 3.5
@@ -35,6 +45,8 @@ SCORED_BEYOND_Z = 3.5
 # A line whose output per tonne of input exceeds this multiple of the stage's yield
 # factor is implausible even with a carried-forward stock.
 MAX_YIELD_MULTIPLE = 1.5
+# Tonnes below which a flow counts as zero (rounding of summed report lines).
+FLOW_TOLERANCE_T = 0.05
 
 
 def _params(viewer: Viewer, filters: Filters | None) -> dict[str, Any]:
@@ -259,6 +271,46 @@ def quality_coc_yield_outliers(
     return _public_stage_counts(store, per_stage_year, filters, policy or DisclosurePolicy.from_settings())
 
 
+FLOW_PROBLEM_COLUMNS = ["reporting_year", "check", "source", "target", "link", "value_t", "explanation"]
+NEGATIVE_FLOW = "negative flow"
+FLOW_FROM_NO_REPORTS = "flow from a stage with no reports"
+
+
+def quality_coc_flow_problems(
+    store: Store,
+    viewer: Viewer,
+    filters: Filters | None = None,
+    *,
+    for_publication: bool = False,
+    year: int | None = None,
+) -> pd.DataFrame:
+    """The CoC flows a Sankey cannot honestly draw, as this viewer sees them (every year, or
+    one): a negative flow, and a flow out of a stage that has no reports that year (its
+    receivers report material from it that nobody reported putting out). Checked on the
+    flows the viewer is served, so a public count says nothing a published flow does not."""
+    rows = []
+    for at in [year] if year is not None else coc_years(store):
+        flows = coc_stage_flows(store, viewer, at, filters, for_publication=for_publication)
+        summary = coc_stage_summary(store, viewer, at, filters, for_publication=for_publication)
+        silent = set(summary.loc[summary["reporters_label"] == NO_REPORTS, "stage"])
+        for flow in flows.itertuples(index=False):
+            value = flow.value_t
+            if pd.isna(value):
+                continue
+            link = f"{flow.source_label} → {flow.target_label}"
+            if value < -FLOW_TOLERANCE_T:
+                rows.append((at, NEGATIVE_FLOW, flow.source, flow.target, link, float(value),
+                             f"{link} is {value:,.1f} t in {at}: a flow cannot be negative. {flow.source_label} "
+                             "reported putting out less than the next stages report receiving from it; check "
+                             f"the {flow.source_label.lower()} reports and the receiving stages' input lines."))
+            if flow.source in silent and abs(value) > FLOW_TOLERANCE_T and flow.kind != "attrition":
+                rows.append((at, FLOW_FROM_NO_REPORTS, flow.source, flow.target, link, float(value),
+                             f"No {flow.source_label.lower()} reports for {at}, yet {flow.target_label.lower()} "
+                             f"reports receiving {value:,.1f} t from it. The reports of {flow.source_label.lower()} "
+                             "may be missing, or the receiving lines name the wrong source material."))
+    return pd.DataFrame(rows, columns=FLOW_PROBLEM_COLUMNS).astype({"value_t": "float64"})
+
+
 def quality_flags(
     store: Store,
     viewer: Viewer,
@@ -276,6 +328,7 @@ def quality_flags(
     coordinates = quality_missing_coordinates(store, viewer, filters, for_publication=for_publication)
     outliers = _indicator_outlier_count(store)
     yields = quality_coc_yield_outliers(store, viewer, filters, for_publication=for_publication, policy=policy)
+    flows = quality_coc_flow_problems(store, viewer, filters, for_publication=for_publication)
     counted_note = "" if detail else " (counted over published CoC stages only)"
     world_only = world_counts_note(viewer, filters, for_publication=for_publication)
     world_note = " (all countries, regions and classes)" if world_only else ""
@@ -300,8 +353,14 @@ def quality_flags(
         ),
         (
             "missing_coordinates",
-            "Facilities without coordinates",
+            "Facilities without coordinates (all facilities, certified or not)",
             len(coordinates) if detail else int(coordinates["facilities"].iloc[0]),
+            detail,
+        ),
+        (
+            "coc_flow_problems",
+            "CoC flows that are negative or leave a stage with no reports" + counted_note,
+            len(flows),
             detail,
         ),
         ("indicator_outliers", f"Indicator observations beyond {OUTLIER_Z:g} robust z-scores", outliers, True),
@@ -327,5 +386,6 @@ QUERY_FUNCTIONS = [
     quality_missing_coordinates,
     quality_indicator_outliers,
     quality_coc_yield_outliers,
+    quality_coc_flow_problems,
     quality_flags,
 ]

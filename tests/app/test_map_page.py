@@ -54,7 +54,7 @@ def test_browser_gets_exactly_the_located_points_and_the_unplaced_count(open_app
     # internal ids stay on the server: the layer carries no id columns at all
     assert not {"facility_id", "member_id"} & {key for row in layers["facilities"] for key in row}
     unplaced = facilities_without_coordinates(demo_store, Viewer.public(), Filters())
-    assert metric(at, "Facilities without coordinates") == f"{unplaced.count:,}"
+    assert metric(at, "Certified facilities without coordinates") == f"{unplaced.count:,}"
     assert "countries" in layers  # the country aggregate layer is on by default
 
 

@@ -186,3 +186,35 @@ def test_public_country_filter_does_not_apply_and_the_screen_says_so(open_app, d
     at = open_app(demo_dir, page=PAGE, role="secretariat", params={"year": "2025", "country": "AT"})
     assert_clean(at)
     assert FILTER_NOTE not in [i.value for i in at.info]
+
+
+def test_year_lists_offer_only_years_with_reports(open_app, demo_dir, demo_store) -> None:
+    """2019 is the first year with reports: its page offers no 2018 to compare with."""
+    from asi_me.queries.coc import coc_years
+
+    at = open_app(demo_dir, page=PAGE, params={"year": "2019"})
+    assert_clean(at)
+    years = coc_years(demo_store)
+    assert at.selectbox(key="coc_year").options == [str(y) for y in years]
+    compare = at.selectbox(key="coc_compare")
+    assert compare.options == [str(y) for y in years if y != 2019]
+    assert "2018" not in compare.options and compare.value == 2020
+    assert "previous output 0.0" not in everything_shown(at)
+
+
+def test_secretariat_sees_why_a_2019_flow_cannot_be_drawn(open_app, demo_dir, demo_store) -> None:
+    """The demo's 2019 recycling stage has no reports, yet its receivers report material
+    from it: the screen names both problems, and the Sankey draws no negative width."""
+    from asi_me.queries.quality import quality_coc_flow_problems
+
+    at = open_app(demo_dir, page=PAGE, role="secretariat", params={"year": "2019"})
+    assert_clean(at)
+    problems = quality_coc_flow_problems(demo_store, Viewer.secretariat(), year=2019)
+    assert len(problems) == 3
+    warning = " ".join(w.value for w in at.warning)
+    assert "3 flows of 2019 cannot be drawn as reported" in warning
+    for text in problems["explanation"]:
+        assert text in warning
+    assert min(sankey_values(at)) > 0
+    public = open_app(demo_dir, page=PAGE, params={"year": "2019"})
+    assert "Flow checks: no flow of 2019 is negative" in " ".join(c.value for c in public.caption)

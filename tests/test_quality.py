@@ -234,7 +234,7 @@ def test_flows_a_sankey_cannot_draw_are_flagged_with_their_reason(tmp_path):
     store = make_store(tmp_path, members=members, facilities=facilities, certifications=certifications,
                        coc_reports=lines)
     problems = quality.quality_coc_flow_problems(store, Viewer.secretariat())
-    assert sorted(zip(problems["check"], problems["source"], problems["target"], problems["value_t"])) == [
+    assert sorted(zip(problems["check"], problems["source"], problems["target"], problems["value_t"], strict=True)) == [
         (quality.FLOW_FROM_NO_REPORTS, "recycling", "semi_fabrication", 500.0),
         (quality.NEGATIVE_FLOW, "recycling", "left_chain", -500.0),
     ]

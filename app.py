@@ -10,19 +10,25 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Sequence
+from datetime import date
 from pathlib import Path
 
 import pandas as pd
 import streamlit as st
 from streamlit.navigation.page import StreamlitPage
 
+from asi_me.data import versions
 from asi_me.data.snapshot import Manifest, NoSnapshotError
+from asi_me.data.store import Store
+from asi_me.data.versions import VERSION_PARAM, Version
 from asi_me.data.vocab import Role, label
 from asi_me.queries.members import member_companies
+from asi_me.settings import Settings
 from asi_me.ui import auth, cache, filter_bar, observe, presentation, process, widgets
 from asi_me.ui.context import PageContext, frame_done, set_page_context
 from asi_me.ui.screens import FAVICON_URL, SCREENS, Screen
 
+_OWN_VERSION = "_asi_own_version"  # the data version this session last wrote into its URL
 observe.configure_logging(default_format="text")  # JSON lines under the ASGI entrypoint (asi_me/ui/asgi.py)
 log = logging.getLogger("asi_me.app")
 
@@ -82,12 +88,33 @@ def main() -> None:
     config = cache.settings()
     manifest: Manifest | None = None
     missing: str | None = None
+    store: Store | None = None
+    version: Version | None = None
     try:
-        store = cache.current_store(config)
+        # A link's data version (v=) opens that snapshot while it is kept (asi_me/data/versions.py).
+        # The version this session wrote into its own URL is not a pin: its next click serves
+        # whatever is current, as before links carried versions.
+        requested = st.query_params.get(VERSION_PARAM)
+        if requested is not None and requested == st.session_state.get(_OWN_VERSION):
+            requested = None
+        store, version = cache.open_version(config, requested)
         manifest = store.manifest
         data_as_of = store.data_as_of
     except NoSnapshotError as exc:
         missing, data_as_of = str(exc), None
+    # The whole run, menu and filters included, reads the snapshot resolved above.
+    with cache.pinned_store(store):
+        _render(config, store, version, manifest, data_as_of, missing, presenting)
+
+
+def _render(  # noqa: PLR0917
+    config: Settings, store: Store | None, version: Version | None, manifest: Manifest | None,
+    data_as_of: date | None, missing: str | None, presenting: bool,
+) -> None:
+    if version is not None and not version.is_pinned:
+        st.session_state[_OWN_VERSION] = version.current_id
+        if st.query_params.get(VERSION_PARAM) != version.current_id:
+            st.query_params[VERSION_PARAM] = version.current_id  # every link carries its data version
 
     menu = st.sidebar.container(key="asi_menu")  # first in the sidebar, filled once the role is known
     switching = config.allow_role_switch and auth.is_demo(manifest)  # the member list serves the switch only
@@ -124,8 +151,14 @@ def main() -> None:
     st.title(page.title)
     widgets.data_as_of_stamp(data_as_of, context.as_of if filters.as_of else None,
                              manifest.snapshot_id if manifest and not presenting else None)
-    for message in [*filter_bar.url_warnings(), *([access.note] if access.note else [])]:
+    for message in [*filter_bar.url_warnings(), *([access.note] if access.note else []),
+                    *([version.reason] if version is not None and version.reason else [])]:
         st.warning(message, icon=":material/link_off:")
+    if version is not None and version.is_pinned:
+        widgets.pinned_version_banner(page, versions.published_on(config.data_dir, version.snapshot_id),
+                                      version.snapshot_id, carried)
+    if store is not None:
+        widgets.share_link(page.title, versions.published_on(config.data_dir, store.snapshot_id))
     if not presenting:
         widgets.active_filters(filters)
         if access.viewer.role is not Role.PUBLIC:
@@ -145,7 +178,7 @@ def main() -> None:
     else:
         try:
             # The page's queries use the snapshot this run opened (one CURRENT read per run).
-            with widgets.friendly_errors(f"the {page.title} screen"), cache.pinned_store(store):
+            with widgets.friendly_errors(f"the {page.title} screen"):
                 page.run()
         finally:
             frame_done()

@@ -30,6 +30,7 @@ from typing import Any, TypeVar
 import pandas as pd
 import streamlit as st
 
+from asi_me.data import versions
 from asi_me.data.snapshot import NoSnapshotError, forget_verifications, serve
 from asi_me.data.store import Store
 from asi_me.settings import Settings
@@ -73,6 +74,13 @@ def current_store(config: Settings | None = None) -> Store:
         return pinned
     config = config or settings()
     return _open_store(str(config.data_dir), serve(config.data_dir).snapshot_id)
+
+
+def open_version(config: Settings, requested: str | None) -> tuple[Store, versions.Version]:
+    """The Store a link's data version (`v=`) opens, and what was resolved (see
+    asi_me/data/versions.py). Raises NoSnapshotError like `current_store`."""
+    version = versions.resolve(config.data_dir, requested)
+    return _open_store(str(config.data_dir), version.snapshot_id), version
 
 
 def snapshot_notice(config: Settings | None = None) -> str | None:

@@ -16,6 +16,8 @@ from collections.abc import Callable, Hashable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
+from urllib.parse import quote
 
 import altair as alt
 import numpy as np
@@ -57,6 +59,30 @@ def data_as_of_stamp(data_as_of: date | None, as_of: date | None = None, snapsho
     if snapshot_id:
         text += f' · data version <span title="snapshot id">{html.escape(snapshot_id)}</span>'
     st.html(f'<p class="asi-stamp">{text}</p>')
+
+
+def pinned_version_banner(page: Any, published: str, snapshot_id: str, params: dict[str, list[str]]) -> None:
+    """The note on a link pinned to an older data version, with the way to the current view."""
+    current = {k: v for k, v in params.items() if k != "v"}
+    with st.container(key="asi_pinned_version", border=True):
+        left, right = st.columns([5, 2], vertical_alignment="center")
+        left.markdown(
+            f":material/history: These figures are {published} (data version `{snapshot_id}`), as the link you "
+            "opened was pinned to. **Newer data is available.**"
+        )
+        with right:
+            st.page_link(page, label="Open the current view", icon=":material/update:", query_params=current)
+
+
+def share_link(title: str, published: str) -> None:
+    """A "Copy link" control: the full URL of this view, its filters and its data version."""
+    query = "&".join(f"{quote(k)}={quote(v)}" for k in st.query_params for v in st.query_params.get_all(k))
+    base = st.context.url or ""
+    url = f"{base}?{query}" if query else base or "?"
+    with st.popover("Copy link", icon=":material/link:", help="A link that reopens this view, with these filters, "
+                    "on this data version."):
+        st.code(url, language=None, wrap_lines=True)
+        st.caption(f"Reopens “{title}” with the same filters on {published}, while that data version is kept.")
 
 
 def active_filters(filters: Filters, *, key: str = "page") -> None:

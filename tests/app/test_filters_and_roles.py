@@ -164,7 +164,10 @@ def test_the_menu_lists_the_six_screens_and_carries_the_view(open_app, demo_dir)
     ]
     from urllib.parse import parse_qs
 
-    wanted = {"region": ["Europe"], "role": ["secretariat"], "present": ["1"]}
+    from asi_me.data.snapshot import current_id
+
+    # Every link carries the view and its data version.
+    wanted = {"region": ["Europe"], "role": ["secretariat"], "present": ["1"], "v": [current_id(demo_dir)]}
     assert all(parse_qs(link.proto.query_string) == wanted for link in links)
 
 

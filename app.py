@@ -149,14 +149,19 @@ def _render(  # noqa: PLR0917
     set_page_context(context)
 
     st.title(page.title)
+    technical = access.viewer.role is Role.SECRETARIAT  # version ids and commands are the secretariat's
+    shown = store.snapshot_id if store is not None else None
+    release = versions.release_name(config.data_dir, shown) if shown else None
     widgets.data_as_of_stamp(data_as_of, context.as_of if filters.as_of else None,
-                             manifest.snapshot_id if manifest and not presenting else None)
+                             widgets.version_label(release, shown, technical=technical)
+                             if release and not presenting else None)
     for message in [*filter_bar.url_warnings(), *([access.note] if access.note else []),
                     *([version.reason] if version is not None and version.reason else [])]:
         st.warning(message, icon=":material/link_off:")
     if version is not None and version.is_pinned:
-        widgets.pinned_version_banner(page, versions.published_on(config.data_dir, version.snapshot_id),
-                                      version.snapshot_id, carried)
+        widgets.pinned_version_banner(
+            page, widgets.version_label(versions.release_name(config.data_dir, version.snapshot_id),
+                                        version.snapshot_id, technical=technical), carried)
     if store is not None:
         widgets.share_link(page.title, versions.published_on(config.data_dir, store.snapshot_id))
     if not presenting:
@@ -173,7 +178,7 @@ def _render(  # noqa: PLR0917
         widgets.empty_state(
             "No figures can be shown: the data failed its integrity check." if "failed verification" in missing
             else "There is no data to show yet: no snapshot has been loaded.",
-            hint=missing,
+            hint=missing if technical else widgets.VISITOR_NO_DATA_HINT,
         )
     else:
         try:

@@ -40,8 +40,10 @@ st.subheader("Tables")
 with friendly_errors("the catalogue of tables"):
     tables = cached(catalogue.table_catalogue, viewer)
     data_table(
-        tables[["title", "kind", "rows", "is_public", "data_version", "snapshot_created_at", "last_ingest_at",
-                "source_files", "download_scope"]].fillna({"download_scope": "no (not public)"}),
+        tables[["title", "kind", "rows", "is_public",
+                *(["data_version"] if is_secretariat else []),  # the id is the secretariat's
+                "snapshot_created_at", "last_ingest_at", "source_files", "download_scope"]
+               ].fillna({"download_scope": "no (not public)"}),
         key="catalogue", download="asi-table-catalogue", min_reporters=ctx.min_reporters,
         height=36 * (len(tables) + 1) + 4,
         titles={"title": "Table", "is_public": "Public", "snapshot_created_at": "Snapshot created",
@@ -49,7 +51,7 @@ with friendly_errors("the catalogue of tables"):
         column_config={"Public": st.column_config.CheckboxColumn(), "Rows": st.column_config.NumberColumn(
             format="localized")},
     )
-    st.caption("Column definitions for every table are in docs/data-dictionary.md and in the zip's README.")
+    st.caption("Column definitions for every table are in the data dictionary and in the zip's README.")
 
 st.subheader("Downloads")
 with friendly_errors("the downloads"), st.container(border=True, key="controls_downloads"):

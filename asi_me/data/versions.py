@@ -12,6 +12,7 @@ unpublished snapshot exists.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -46,13 +47,47 @@ class Version:
         return self.snapshot_id != self.current_id
 
 
-def _label(folder: Path) -> str:
-    """"the data of 4 December 2026" from the manifest's creation time, else the version id."""
+def _published(folder: Path) -> datetime | None:
     try:
-        created = Manifest.load(folder).created_at
-        return f"the data published on {datetime.fromisoformat(created):%d %B %Y}"
+        return datetime.fromisoformat(Manifest.load(folder).created_at)
     except (OSError, ValueError, TypeError):
-        return f"data version {folder.name}"
+        return None
+
+
+def _label(folder: Path) -> str:
+    """"the data published on 4 December 2026" from the manifest's creation time, else the version id."""
+    published = _published(folder)
+    return f"the data published on {_day(published)}" if published else f"data version {folder.name}"
+
+
+def _day(moment: datetime) -> str:
+    return f"{moment.day} {moment:%B %Y}"
+
+
+def release_name(data_dir: Path, snapshot_id: str) -> str:
+    """A reader's short name for a data version: "release of 4 December 2026".
+
+    The public never sees the version id; a second release of the same day is told
+    apart by its order ("release of 4 December 2026, no. 2")."""
+    folder = data_dir.resolve() / "snapshots" / snapshot_id
+    try:
+        listed = folder.parent.stat().st_mtime_ns  # a new or pruned snapshot changes the folder
+    except OSError:
+        listed = 0
+    return _release_name(folder, listed)
+
+
+@functools.lru_cache(maxsize=64)
+def _release_name(folder: Path, _listed: int) -> str:
+    published = _published(folder)
+    if published is None:
+        return "the current release"
+    same_day = sorted(
+        moment for other in (folder.parent.iterdir() if folder.parent.is_dir() else ())
+        if other.is_dir() and (moment := _published(other)) is not None and moment.date() == published.date()
+    )
+    number = same_day.index(published) + 1 if published in same_day else 1
+    return f"release of {_day(published)}" + (f", no. {number}" if number > 1 else "")
 
 
 def published_on(data_dir: Path, snapshot_id: str) -> str:

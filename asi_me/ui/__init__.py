@@ -53,7 +53,7 @@ Widgets (asi_me.ui.widgets)
     empty_state(message, *, hint=None)   say WHY there is nothing, e.g.
         "No CoC reports for 2017: CoC certification began in 2018."
     with friendly_errors("the Sankey"): ...  logs the exception, shows one sentence.
-    data_as_of_stamp(data_as_of, as_of=None, snapshot_id=None); active_filters(filters, key=...)
+    data_as_of_stamp(data_as_of, as_of=None, version=version_label(...)); active_filters(filters, key=...)
         (app.py already draws the title, stamp, filter chips and Reset button on every page.)
 
 Tables (asi_me.ui.tables, pure pandas)

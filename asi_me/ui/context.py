@@ -13,6 +13,7 @@ import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 
 from asi_me.data.snapshot import Manifest
+from asi_me.data.vocab import Role
 from asi_me.filters import Filters, Viewer
 from asi_me.settings import Settings
 
@@ -59,6 +60,18 @@ def set_page_context(context: PageContext) -> None:
     st.session_state[_KEY] = context
     st.session_state[_ACTIVE] = True
     st.session_state[_REROUTES] = 0
+
+
+def current_viewer() -> Viewer | None:
+    """The viewer the frame resolved for this run, if it got that far (for widgets' wording)."""
+    context = st.session_state.get(_KEY)
+    return context.viewer if isinstance(context, PageContext) else None
+
+
+def is_secretariat() -> bool:
+    """Whether this run's viewer may see technical detail (version ids, paths, commands)."""
+    viewer = current_viewer()
+    return viewer is not None and viewer.role is Role.SECRETARIAT
 
 
 def frame_done() -> None:

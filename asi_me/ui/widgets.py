@@ -11,6 +11,7 @@ import base64
 import html
 import logging
 import math
+import re
 import types
 from collections.abc import Callable, Hashable, Iterator, Sequence
 from contextlib import contextmanager
@@ -30,7 +31,7 @@ from streamlit.runtime.scriptrunner_utils.exceptions import ScriptControlExcepti
 
 from asi_me.data.snapshot import NoSnapshotError
 from asi_me.filters import Filters
-from asi_me.ui import cache, filter_bar
+from asi_me.ui import cache, context, filter_bar
 from asi_me.ui.palette import DOWN, FLAT, UP
 from asi_me.ui.tables import (
     SUPPRESSED_FLAG,
@@ -48,26 +49,45 @@ log = logging.getLogger(__name__)
 # ---------------------------------------------------------------- stamps and chips
 
 
-def data_as_of_stamp(data_as_of: date | None, as_of: date | None = None, snapshot_id: str | None = None) -> None:
-    """The "data as of" line under a screen's title."""
+VISITOR_NO_DATA_HINT = (
+    "The figures are being updated. Please come back later; ASI's published reports are on "
+    "aluminium-stewardship.org in the meantime."
+)
+
+
+def version_label(release: str, snapshot_id: str | None, *, technical: bool) -> str:
+    """How a data version is named: its release (date) for every reader, and its id for the
+    secretariat only (the public never sees a hash)."""
+    if technical and snapshot_id:
+        return f"data version {snapshot_id} ({release})"
+    return release
+
+
+def data_as_of_stamp(data_as_of: date | None, as_of: date | None = None, version: str | None = None) -> None:
+    """The "data as of" line under a screen's title; `version` is `version_label(...)`."""
     if data_as_of is None:
         text = "No data loaded yet"
     else:
-        text = f"Data as of <b>{data_as_of:%d %B %Y}</b>"
+        text = f"Data as of <b>{_long_date(data_as_of)}</b>"
         if as_of and as_of != data_as_of:
-            text += f" · figures counted on <b>{as_of:%d %B %Y}</b>"
-    if snapshot_id:
-        text += f' · data version <span title="snapshot id">{html.escape(snapshot_id)}</span>'
+            text += f" · figures counted on <b>{_long_date(as_of)}</b>"
+    if version:
+        text += f" · {html.escape(version)}"
     st.html(f'<p class="asi-stamp">{text}</p>')
 
 
-def pinned_version_banner(page: Any, published: str, snapshot_id: str, params: dict[str, list[str]]) -> None:
-    """The note on a link pinned to an older data version, with the way to the current view."""
+def _long_date(day: date) -> str:
+    return f"{day.day} {day:%B %Y}"
+
+
+def pinned_version_banner(page: Any, version: str, params: dict[str, list[str]]) -> None:
+    """The note on a link pinned to an older data version, with the way to the current view.
+    `version` is `version_label(...)`: the release, and the id for the secretariat only."""
     current = {k: v for k, v in params.items() if k != "v"}
     with st.container(key="asi_pinned_version", border=True):
         left, right = st.columns([5, 2], vertical_alignment="center")
         left.markdown(
-            f":material/history: These figures are {published} (data version `{snapshot_id}`), as the link you "
+            f":material/history: These figures are from the {version}, as the link you "
             "opened was pinned to. **Newer data is available.**"
         )
         with right:
@@ -103,8 +123,21 @@ def active_filters(filters: Filters, *, key: str = "page") -> None:
 # ---------------------------------------------------------------- empty states and errors
 
 
+_OPERATOR_WORDS = re.compile(r"python -m|`|/snapshots/|\.parquet|\.md\b|data_dir|ASI_[A-Z_]+")
+
+
+def for_reader(text: str | None) -> str | None:
+    """Operator's detail (commands, paths, settings) for the secretariat; a visitor's sentence otherwise."""
+    if text and not context.is_secretariat() and _OPERATOR_WORDS.search(text):
+        return VISITOR_NO_DATA_HINT
+    return text
+
+
 def empty_state(message: str, *, hint: str | None = None) -> None:
-    """Say why there is nothing to show (and, where useful, what to change)."""
+    """Say why there is nothing to show (and, where useful, what to change).
+
+    A hint meant for the operator (a command or a path) is shown to the secretariat only."""
+    hint = for_reader(hint)
     st.info(message + (f"\n\n{hint}" if hint else ""), icon=":material/info:")
 
 
@@ -116,7 +149,7 @@ def friendly_errors(what: str) -> Iterator[None]:
     except ScriptControlException:
         raise
     except NoSnapshotError as exc:
-        st.warning(str(exc), icon=":material/database:")
+        st.warning(for_reader(str(exc)) or "", icon=":material/database:")
     except Exception:
         log.exception("Could not show %s", what)
         st.error(

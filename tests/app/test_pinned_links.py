@@ -61,7 +61,8 @@ def test_a_pinned_link_reopens_the_figures_it_was_copied_with(open_app, data_dir
     pinned = open_app(folder, role="public", params={"v": board_id})
     assert members_tile(pinned) == "476"
     assert "Newer data is available" in texts(pinned)
-    assert "the data published on 01 November 2026" in texts(pinned)
+    assert "release of 1 November 2026" in texts(pinned)
+    assert board_id not in texts(pinned)  # a visitor reads a date, not a version id
     (to_current,) = [link for link in pinned.get("page_link") if link.proto.label == "Open the current view"]
     assert "v=" not in to_current.proto.query_string
     filtered = open_app(folder, role="public", params={"v": board_id, "region": "Europe"})

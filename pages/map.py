@@ -10,7 +10,6 @@ only when someone clicks the download.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from datetime import date
 
@@ -40,11 +39,9 @@ from asi_me.ui.map_charts import (
     choropleth_breaks,
     legend_markdown,
 )
-from asi_me.ui.tables import csv_bytes, display_frame
+from asi_me.ui.tables import csv_bytes, display_frame, register_row_limit
 
 CERT_PARAM = "cert"
-REGISTER_ROW_LIMIT = 500
-REGISTER_LIMIT_ENV = "ASI_MAP_REGISTER_ROWS"
 MONTH_PARAM = "month"
 # Growth replay: at most this many frames, one every REPLAY_FRAME_SECONDS, drawn by a fragment
 # that the browser reruns on a timer; no server thread sleeps between frames.
@@ -504,22 +501,6 @@ def main() -> None:
             icon=":material/download:",
         )
 
-
-def register_row_limit() -> int:
-    """Rows of the register sent to the browser: REGISTER_ROW_LIMIT unless the environment says otherwise."""
-    raw = os.environ.get(REGISTER_LIMIT_ENV, "").strip()
-    if not raw:
-        return REGISTER_ROW_LIMIT
-    try:
-        value = int(raw)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise ValueError(
-            f"{REGISTER_LIMIT_ENV}={raw!r} is not a positive whole number of rows; "
-            f"unset it to show the first {REGISTER_ROW_LIMIT} rows of the register."
-        )
-    return value
 
 
 def full_register_csv(viewer: Viewer, filters: Filters, minimum: int) -> Callable[[], bytes]:

@@ -39,6 +39,7 @@ from starlette.routing import BaseRoute, Route
 from asi_me.data.readiness import readiness
 from asi_me.data.snapshot import current_id
 from asi_me.settings import Settings
+from asi_me.ui import warm
 from asi_me.ui.observe import METRICS, configure_logging
 
 log = logging.getLogger("asi_me.asgi")
@@ -61,7 +62,7 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 async def ready(request: Request) -> Response:
     data_dir = Settings.from_env().data_dir
     result = await anyio.to_thread.run_sync(readiness, data_dir)
-    body = {"ok": result.ok, "snapshot_id": result.snapshot_id, "reason": result.reason}
+    body = {"ok": result.ok, "snapshot_id": result.snapshot_id, "reason": result.reason, **warm.status()}
     return JSONResponse(body, status_code=result.status, headers={"Cache-Control": "no-store"})
 
 
@@ -238,7 +239,10 @@ async def lifespan(app: Any) -> AsyncIterator[dict[str, Any]]:
     configure_logging()
     data_dir = Settings.from_env().data_dir
     log.info("ASI M&E Explorer serving %s from %s", json.dumps(current_id(data_dir)), data_dir)
+    warmer = warm.start(Settings.from_env()) if os.environ.get("ASI_WARM_START", "1") != "0" else None
     yield {}
+    if warmer is not None:
+        warmer.stop()
     log.info("ASI M&E Explorer stopping")
 
 

@@ -39,7 +39,8 @@ from asi_me.ui import process
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-QUERY_TTL_SECONDS = 15 * 60
+# Results are keyed by snapshot, so they never go stale: no time to live, only the LRU bound.
+QUERY_TTL_SECONDS: float | None = None
 QUERY_MAX_ENTRIES = 512
 
 
@@ -107,7 +108,8 @@ def pinned_store(store: Store | None) -> Iterator[None]:
 
 class ResultCache:
     """Query results of one process, shared by every session: least recently used entries
-    go beyond `max_entries`, entries older than `ttl` seconds are recomputed, and one
+    go beyond `max_entries`, entries older than `ttl` seconds (if one is given; the app gives
+    none, since keys hold the snapshot) are recomputed, and one
     session computes a missing key while the others wait for it (no stampede).
 
     DataFrames are kept as they are and handed out as shallow copy-on-write copies
@@ -118,7 +120,7 @@ class ResultCache:
     pickled and unpickled per hit, as st.cache_data does, so they cannot be mutated.
     """
 
-    def __init__(self, *, max_entries: int = QUERY_MAX_ENTRIES, ttl: float = QUERY_TTL_SECONDS) -> None:
+    def __init__(self, *, max_entries: int = QUERY_MAX_ENTRIES, ttl: float | None = QUERY_TTL_SECONDS) -> None:
         self.max_entries = max_entries
         self.ttl = ttl
         self._entries: OrderedDict[Hashable, tuple[float, str, Any]] = OrderedDict()
@@ -127,6 +129,11 @@ class ResultCache:
 
     def __len__(self) -> int:
         return len(self._entries)
+
+    def held(self) -> list[Hashable]:
+        """The keys held now, least recently used first."""
+        with self._lock:
+            return list(self._entries)
 
     def get(self, key: Hashable, compute: Callable[[], Any], *, shared: bool = False) -> Any:
         """The value stored under `key`, computed by `compute()` when missing or expired.
@@ -165,7 +172,7 @@ class ResultCache:
             entry = self._entries.get(key)
             if entry is None:
                 return None
-            if time.monotonic() - entry[0] > self.ttl:
+            if self.ttl is not None and time.monotonic() - entry[0] > self.ttl:
                 del self._entries[key]
                 return None
             self._entries.move_to_end(key)
@@ -197,6 +204,11 @@ def _hand_out(form: str, stored: Any) -> Any:
 def _results() -> ResultCache:
     """The process's one result cache (emptied with st.cache_resource.clear())."""
     return ResultCache()
+
+
+def results() -> ResultCache:
+    """The process's result cache (for the warm start and its tests)."""
+    return _results()
 
 
 def cached(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:

@@ -7,6 +7,8 @@ is built from exactly the frame shown here: suppressed cells read
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -153,3 +155,25 @@ def _format_cell(value: object) -> str | None:
     if isinstance(value, float) and value.is_integer():
         return f"{int(value)}"
     return str(value)
+
+
+# The map screen's linked register sends at most this many rows to the browser.
+REGISTER_ROW_LIMIT = 500
+REGISTER_LIMIT_ENV = "ASI_MAP_REGISTER_ROWS"
+
+
+def register_row_limit() -> int:
+    """Rows of the register sent to the browser: REGISTER_ROW_LIMIT unless the environment says otherwise."""
+    raw = os.environ.get(REGISTER_LIMIT_ENV, "").strip()
+    if not raw:
+        return REGISTER_ROW_LIMIT
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise ValueError(
+            f"{REGISTER_LIMIT_ENV}={raw!r} is not a positive whole number of rows; "
+            f"unset it to show the first {REGISTER_ROW_LIMIT} rows of the register."
+        )
+    return value

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import contextlib
 import http.server
+import json
 import re
 import threading
+import time
 import urllib.request
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
@@ -195,3 +197,20 @@ def test_the_public_data_api_is_served_by_the_same_process(asgi_demo_server: Str
     with urllib.request.urlopen(meta_url, timeout=30) as answer:
         meta = json.loads(answer.read())
     assert meta["data_version"] == listing["data_version"] and "Antitrust" in meta["suppression_note"]
+
+
+def test_the_server_warms_the_default_views_before_visitors_come(asgi_demo_server: StreamlitServer) -> None:
+    """/_app/ready says when the served snapshot's default views are computed (asi_me/ui/warm.py)."""
+    from asi_me.data.snapshot import current_id
+
+    deadline = time.monotonic() + 240
+    while True:
+        with urllib.request.urlopen(asgi_demo_server.url + "/_app/ready", timeout=10) as response:
+            body = json.loads(response.read())
+        if body.get("warm") or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    assert body["warm"] is True, body
+    assert body["warm_snapshot"] == current_id(asgi_demo_server.data_dir)
+    assert body["warm_seconds"] > 0
+    assert "Warm start of snapshot" in asgi_demo_server.log_path.read_text(encoding="utf-8")

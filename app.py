@@ -24,7 +24,7 @@ from asi_me.data.versions import VERSION_PARAM, Version
 from asi_me.data.vocab import Role, label
 from asi_me.queries.members import member_companies
 from asi_me.settings import Settings
-from asi_me.ui import auth, cache, filter_bar, observe, presentation, process, widgets
+from asi_me.ui import auth, cache, deck, filter_bar, observe, presentation, process, widgets
 from asi_me.ui.context import PageContext, frame_done, set_page_context
 from asi_me.ui.screens import FAVICON_URL, SCREENS, Screen
 
@@ -132,7 +132,9 @@ def _render(  # noqa: PLR0917
     observe.set_run_field("page", page.url_path or "home")
     observe.set_run_field("role", str(access.viewer.role))
     observe.set_run_field("snapshot", manifest.snapshot_id if manifest else None)
-    filters = filter_bar.render(data_as_of)
+    # In presentation mode the page is a deck of slides; its header holds the filters in a popover.
+    bar = deck.header() if presenting and store is not None else None
+    filters = filter_bar.render(data_as_of, container=bar.filters if bar else None)
     presenting = presentation.toggle()
     presentation.inject_css()
     # Links carry the current URL state, so the next page opens with the same filters, role and mode.
@@ -148,13 +150,15 @@ def _render(  # noqa: PLR0917
     )
     set_page_context(context)
 
-    st.title(page.title)
+    if bar is None:
+        st.title(page.title)
     technical = access.viewer.role is Role.SECRETARIAT  # version ids and commands are the secretariat's
     shown = store.snapshot_id if store is not None else None
     release = versions.release_name(config.data_dir, shown) if shown else None
-    widgets.data_as_of_stamp(data_as_of, context.as_of if filters.as_of else None,
-                             widgets.version_label(release, shown, technical=technical)
-                             if release and not presenting else None)
+    if bar is None:  # the deck's footer carries the dates and the data version
+        widgets.data_as_of_stamp(data_as_of, context.as_of if filters.as_of else None,
+                                 widgets.version_label(release, shown, technical=technical)
+                                 if release and not presenting else None)
     for message in [*filter_bar.url_warnings(), *([access.note] if access.note else []),
                     *([version.reason] if version is not None and version.reason else [])]:
         st.warning(message, icon=":material/link_off:")
@@ -162,7 +166,7 @@ def _render(  # noqa: PLR0917
         widgets.pinned_version_banner(
             page, widgets.version_label(versions.release_name(config.data_dir, version.snapshot_id),
                                         version.snapshot_id, technical=technical), carried)
-    if store is not None:
+    if store is not None and bar is None:
         widgets.share_link(page.title, versions.published_on(config.data_dir, store.snapshot_id))
     if not presenting:
         widgets.active_filters(filters)
@@ -184,7 +188,10 @@ def _render(  # noqa: PLR0917
         try:
             # The page's queries use the snapshot this run opened (one CURRENT read per run).
             with widgets.friendly_errors(f"the {page.title} screen"):
-                page.run()
+                if bar is not None:
+                    deck.show(context, page.url_path.removesuffix(HOME_SUFFIX) or "outcomes", bar)
+                else:
+                    page.run()
         finally:
             frame_done()
 
@@ -193,11 +200,17 @@ def _render(  # noqa: PLR0917
         viewer_text += f" ({access.viewer.member_id})"
     as_of_text = f"Figures as of {context.as_of:%d %b %Y}" if data_as_of else "No data loaded"
     presentation.footer(
-        [page.title, *(filter_bar.describe(filters) or ["No filters"]), viewer_text, as_of_text]
+        [page.title if bar is None else "ASI M&E Explorer", *(filter_bar.describe(filters) or ["No filters"]),
+         viewer_text, *([_sentence(widgets.version_label(release, shown, technical=technical))] if release else []),
+         as_of_text], leave_button=bar is None,
     )
     # Once per screen and process: later runs' forced garbage collections skip the
     # modules and caches this run loaded (see asi_me/ui/process.py).
     process.freeze_heap_once(page.url_path)
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 def run_page() -> None:

@@ -12,6 +12,7 @@ from asi_me.queries import members, outcomes
 from asi_me.ui import charts
 from asi_me.ui.cache import cached, cached_view
 from asi_me.ui.context import page_context
+from asi_me.ui.outcome_tiles import outcome_tiles
 from asi_me.ui.widgets import Tile, chart_card, data_table, empty_state, friendly_errors, kpi_grid
 
 ctx = page_context()
@@ -31,30 +32,10 @@ if not ctx.has_data:
 # ------------------------------------------------------------------ published tiles
 
 
-def _count(value: float, label: str) -> str:
-    """A count with its words, singular for one: "111 countries they operate in", "1 country they operate in"."""
-    return f"{value:,.0f} " + (label.replace("countries", "country", 1) if value == 1 else label)
-
-
 def _tiles() -> tuple[tuple[Tile, ...], pd.DataFrame]:
     """The tiles and their table: built once per snapshot, viewer and filters, shared by sessions."""
     board = cached(outcomes.dashboard_tiles, viewer, filters)
-    tiles = tuple(
-        Tile(
-            title=t.label,
-            value=t.value,
-            unit=t.unit,
-            change_month=t.change_month,
-            change_year=t.change_year,
-            trend=tuple(p.value for p in t.series),
-            help=f"{t.definition} Source: {t.source}.",
-            note=(t.suppression_note if t.is_suppressed and t.suppression_note
-                  else _count(t.secondary_value, t.secondary_label) if t.secondary_value is not None
-                  and t.secondary_label else f"since {t.since.year}"),
-            percent=t.unit == "%",
-        )
-        for t in board.tiles
-    )
+    tiles = outcome_tiles(board)
     return tiles, board.to_frame()
 
 

@@ -151,8 +151,9 @@ def current_filters() -> Filters:
         return Filters(**kwargs)
 
 
-def render(data_as_of: date | None) -> Filters:
-    """Draw the filter bar in the sidebar and return the selected Filters."""
+def render(data_as_of: date | None, container: Any = None) -> Filters:
+    """Draw the filter bar in the sidebar (or `container`: the board deck's popover) and return
+    the selected Filters."""
     init_from_url(data_as_of)
     keys = [key for key, _ in FIELDS.values()]
     state.restore(keys)
@@ -161,7 +162,7 @@ def render(data_as_of: date | None) -> Filters:
     chosen = st.session_state.get("flt_as_of")
     latest_as_of = max([data_as_of or date.today(), *([chosen] if chosen else [])])
     latest = max([date.today(), data_as_of or date.today(), *picked])
-    side = st.sidebar
+    side = st.sidebar if container is None else container
     side.markdown("### Filters")
     side.date_input(
         "As of",

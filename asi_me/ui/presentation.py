@@ -69,6 +69,18 @@ h1 {font-size: 2.1rem !important;}
 .asi-tile-value {font-size: 2.4rem;}
 .asi-footer {display: block; position: fixed; left: 0; right: 0; bottom: 0; z-index: 1000;
              background: #1f2a36; color: #fff; font-size: 0.95rem; padding: 0.45rem 1.2rem;}
+/* the board deck: one slide per 1280x720 screen */
+.st-key-asi_deck_header h1 {font-size: 1.45rem !important; padding: 0; margin: 0;}
+.st-key-asi_deck_header {margin-bottom: -0.4rem;}
+.asi-deck-count {text-align: center; margin: 0; font-variant-numeric: tabular-nums; color: #1f2a36;}
+.asi-deck-tiles .asi-tiles {grid-template-columns: repeat(6, minmax(0, 1fr)); gap: 0.5rem;}
+.asi-deck-tiles .asi-tile {padding: 0.45rem 0.55rem; gap: 0.15rem;}
+.asi-deck-tiles .asi-tile-head {font-size: 0.68rem; min-height: 2.5em;}
+.asi-deck-tiles .asi-tile-value {font-size: 1.7rem;}
+.asi-deck-tiles .asi-tile-delta, .asi-deck-tiles .asi-tile-note {font-size: 0.6rem;}
+.asi-deck-tiles .asi-spark {height: 1.8rem; margin: 0.1rem 0;}
+[class*="st-key-asi_slide_"] [data-testid="stCaptionContainer"] {font-size: 0.6rem;}
+.block-container:has(.st-key-asi_deck_header) {padding-bottom: 2.6rem;}
 </style>
 """
 
@@ -109,10 +121,17 @@ def _leave() -> None:
     state.put(PRESENT_KEY, False)
 
 
-def footer(parts: list[str]) -> None:
+def footer(parts: list[str], *, leave_button: bool = True) -> None:
     """Fixed footer with the active filters, role and as-of date (visible in presentation mode)."""
     if not is_presenting():
         return
     text = "  ·  ".join(html.escape(p) for p in parts)
     st.html(f'<div class="asi-footer" role="contentinfo">{text}</div>')
-    st.button("Leave presentation mode", on_click=_leave, key="asi_leave_present", type="tertiary")
+    if leave_button:
+        leave()
+
+
+def leave() -> None:
+    """The button back to the screens."""
+    st.button("Leave presentation mode", on_click=_leave, key="asi_leave_present", type="tertiary",
+              icon=":material/close_fullscreen:")

@@ -69,7 +69,7 @@ def test_presentation_mode_fits_a_projector(
     demo_server: StreamlitServer, new_app_page: Callable[..., AppPage]
 ) -> None:
     app = new_app_page(demo_server, width=1280, height=720)
-    app.open(demo_server.page_url("", present="1", **FILTER_PARAMS), heading="Outcomes dashboard")
+    app.open(demo_server.page_url("", present="1", **FILTER_PARAMS), heading="Outcomes at a glance")
     app.assert_healthy()
 
     expect(app.page.locator('[data-testid="stSidebar"]')).to_be_hidden()

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 from streamlit.navigation.page import StreamlitPage
 
 from asi_me.data import versions
@@ -24,7 +25,7 @@ from asi_me.data.versions import VERSION_PARAM, Version
 from asi_me.data.vocab import Role, label
 from asi_me.queries.members import member_companies
 from asi_me.settings import Settings
-from asi_me.ui import auth, cache, deck, filter_bar, observe, presentation, process, widgets
+from asi_me.ui import auth, board_pack, cache, deck, filter_bar, observe, presentation, process, widgets
 from asi_me.ui.context import PageContext, frame_done, set_page_context
 from asi_me.ui.screens import FAVICON_URL, SCREENS, Screen
 
@@ -166,6 +167,8 @@ def _render(  # noqa: PLR0917
         widgets.pinned_version_banner(
             page, widgets.version_label(versions.release_name(config.data_dir, version.snapshot_id),
                                         version.snapshot_id, technical=technical), carried)
+    if store is not None:
+        _board_pack_button(bar.filters if bar else st.container(), store, context, release, technical)
     if store is not None and bar is None:
         widgets.share_link(page.title, versions.published_on(config.data_dir, store.snapshot_id))
     if not presenting:
@@ -207,6 +210,27 @@ def _render(  # noqa: PLR0917
     # Once per screen and process: later runs' forced garbage collections skip the
     # modules and caches this run loaded (see asi_me/ui/process.py).
     process.freeze_heap_once(page.url_path)
+
+
+def _board_pack_button(where: DeltaGenerator, store: Store, context: PageContext, release: str | None,
+                       technical: bool) -> None:
+    """"Download board pack": the deck's slides as a PDF for these filters and this data version,
+    built when clicked (asi_me/ui/board_pack.py)."""
+    viewer = context.viewer
+    pack = board_pack.PackContext(
+        viewer=viewer, filters=context.filters, filter_text=filter_bar.describe(context.filters) or ["No filters"],
+        role_text="Viewing as " + label(viewer.role) + (f" ({viewer.member_id})" if viewer.member_id else ""),
+        release=_sentence(widgets.version_label(release or "the current release", store.snapshot_id,
+                                                technical=technical)),
+        as_of=context.as_of, min_reporters=context.min_reporters,
+    )
+    where.download_button(
+        "Download board pack (PDF)", cache.deferred(board_pack.build, pack),
+        file_name=f"asi-board-pack-{context.as_of:%Y-%m-%d}.pdf", mime="application/pdf",
+        icon=":material/picture_as_pdf:", on_click="ignore", key="asi_board_pack", type="tertiary",
+        help="The six slides of presentation mode, with these filters on this data version, as a PDF "
+             "(about half a minute to build).",
+    )
 
 
 def _sentence(text: str) -> str:

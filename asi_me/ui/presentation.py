@@ -81,6 +81,7 @@ h1 {font-size: 2.1rem !important;}
 .asi-deck-tiles .asi-spark {height: 1.8rem; margin: 0.1rem 0;}
 [class*="st-key-asi_slide_"] [data-testid="stCaptionContainer"] {font-size: 0.6rem;}
 .block-container:has(.st-key-asi_deck_header) {padding-bottom: 2.6rem;}
+.st-key-asi_board_pack, .st-key-asi_board_pack [data-testid="stDownloadButton"] {display: block !important;}
 </style>
 """
 

@@ -63,3 +63,14 @@ def test_a_filtered_pack_shows_the_filtered_figures(store: Store, tmp_path: Path
     lines = [line for line in text.splitlines() if "Members" in line or format_value(members) in line]
     assert any(format_value(members) in line for line in lines)
     assert "Region: Europe" in text
+
+
+def test_without_a_browser_the_sankey_and_the_toc_are_tables_of_the_same_figures(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(board_pack, "_browser", lambda: None)
+    path, text = _pack(store, Filters(), tmp_path)
+    subprocess.run(["pdftoppm", "-r", "30", "-png", str(path), str(tmp_path / "page")], check=True)
+    assert len(list(tmp_path.glob("page-*.png"))) == len(SLIDES)
+    assert "Share of source output" in text  # the Sankey's table
+    assert "Worst indicator status" in text  # the ToC's table

@@ -275,6 +275,16 @@ def _toc_slide(pdf: _Pack, graph: toc.TocGraph | None, png: bytes | None) -> Non
         return
     if png is not None:
         pdf.picture(png, MARGIN, MARGIN + 12, PAGE_W - 2 * MARGIN, 142)
+    else:  # no Chromium to draw the graph: the outcomes and their status as a table
+        worst = graph.worst_statuses
+        rows = pd.DataFrame({
+            "Outcome or impact": graph.nodes["label"].astype(str),
+            "Level": graph.nodes["node_type"].astype(str).str.replace("_", " "),
+            "Worst indicator status": [str(worst.get(n, "no indicators")).replace("_", " ")
+                                       for n in graph.nodes["node_id"]],
+        })
+        rows = rows[rows["Worst indicator status"] != "no indicators"].head(26)
+        _table(pdf, rows, MARGIN + 12, [150, 60, 60])
     statuses = pd.Series(list(graph.worst_statuses.values()), dtype="string").value_counts()
     pdf.note("Each outcome coloured by its worst indicator status: "
              + ", ".join(f"{n} {s.replace('_', ' ')}" for s, n in statuses.items()) + ".", PAGE_H - 17)

@@ -26,7 +26,7 @@ from asi_me.data.vocab import Role, label
 from asi_me.queries.members import member_companies
 from asi_me.settings import Settings
 from asi_me.ui import auth, board_pack, cache, deck, filter_bar, observe, presentation, process, widgets
-from asi_me.ui.context import PageContext, frame_done, set_page_context
+from asi_me.ui.context import PageContext, frame_done, is_phone, set_page_context
 from asi_me.ui.screens import FAVICON_URL, SCREENS, Screen
 
 _OWN_VERSION = "_asi_own_version"  # the data version this session last wrote into its URL
@@ -82,7 +82,7 @@ def main() -> None:
         page_title="ASI M&E Explorer",
         page_icon=FAVICON_URL,
         layout="wide",
-        initial_sidebar_state="collapsed" if presenting else "expanded",
+        initial_sidebar_state="collapsed" if presenting else "auto",  # "auto": closed on a phone
         menu_items={"About": "ASI M&E Explorer: outcomes, certification and chain-of-custody data of the "
                               "Aluminium Stewardship Initiative."},
     )
@@ -135,7 +135,9 @@ def _render(  # noqa: PLR0917
     observe.set_run_field("snapshot", manifest.snapshot_id if manifest else None)
     # In presentation mode the page is a deck of slides; its header holds the filters in a popover.
     bar = deck.header() if presenting and store is not None else None
-    filters = filter_bar.render(data_as_of, container=bar.filters if bar else None)
+    # On a phone the menu and the filters are compact controls at the top; the sidebar stays closed.
+    phone_filters = _phone_bar(page, pages) if bar is None and is_phone() else None
+    filters = filter_bar.render(data_as_of, container=bar.filters if bar else phone_filters)
     presenting = presentation.toggle()
     presentation.inject_css()
     # Links carry the current URL state, so the next page opens with the same filters, role and mode.
@@ -231,6 +233,24 @@ def _board_pack_button(where: DeltaGenerator, store: Store, context: PageContext
         help="The six slides of presentation mode, with these filters on this data version, as a PDF "
              "(about half a minute to build).",
     )
+
+
+_PHONE_NAV, _PHONE_GO = "asi_phone_nav", "asi_phone_go"
+
+
+def _phone_bar(page: StreamlitPage, pages: list[StreamlitPage]) -> DeltaGenerator:
+    """A phone's top bar: the screens as a drop-down (it closes once a screen is picked) and the
+    filters in a popover. Returns the popover for the filter bar."""
+    titles = {item.title: item for item in pages}
+    chosen = st.session_state.pop(_PHONE_GO, None)
+    if chosen in titles and chosen != page.title:
+        carried = {key: st.query_params.get_all(key) for key in st.query_params}
+        st.switch_page(titles[chosen], query_params=carried)
+    st.session_state[_PHONE_NAV] = page.title if page.title in titles else next(iter(titles))
+    with st.container(key="asi_phone_bar", horizontal=True, vertical_alignment="bottom"):
+        st.selectbox("Screen", list(titles), key=_PHONE_NAV, label_visibility="collapsed", width=210,
+                     on_change=lambda: st.session_state.__setitem__(_PHONE_GO, st.session_state[_PHONE_NAV]))
+        return st.popover("Filters", icon=":material/filter_alt:", width="stretch")
 
 
 def _sentence(text: str) -> str:

@@ -31,7 +31,7 @@ from asi_me.queries.certifications import (
 from asi_me.queries.members import own_certifications
 from asi_me.ui import cache, widgets
 from asi_me.ui.charts import ranked_bars
-from asi_me.ui.context import page_context
+from asi_me.ui.context import is_phone, page_context
 from asi_me.ui.map_charts import (
     GHG_THRESHOLD_T_PER_T,
     build_certification_deck,
@@ -45,6 +45,7 @@ CERT_PARAM = "cert"
 MONTH_PARAM = "month"
 # Growth replay: at most this many frames, one every REPLAY_FRAME_SECONDS, drawn by a fragment
 # that the browser reruns on a timer; no server thread sleeps between frames.
+PHONE_MAP_PX = 350  # a 390 px phone less the page's side padding
 REPLAY_KEY = "map_replay_frames"
 REPLAY_MAX_FRAMES = 24
 REPLAY_FRAME_SECONDS = 0.25
@@ -339,10 +340,12 @@ def main() -> None:
                 _replay_growth(viewer, filters)
             return
         # Built once per view and shared by every session (2,920 markers at 100x take 150 ms).
+        width_px = PHONE_MAP_PX if is_phone() else 820  # the whole world fits a phone's screen
         deck = cache.cached_view(
-            "map-deck", (viewer, map_filters, show_countries, show_emissions),
+            "map-deck", (viewer, map_filters, show_countries, show_emissions, width_px),
             lambda: build_certification_deck(
                 points, countries, smelters, locations, show_countries=show_countries, show_emissions=show_emissions,
+                width_px=width_px,
             ),
         )
         with holder.container():

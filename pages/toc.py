@@ -11,7 +11,7 @@ import streamlit as st
 from asi_me.data.vocab import Dimension, label
 from asi_me.queries.toc import indicator_evidence, indicator_series, node_indicators, toc_graph
 from asi_me.ui import cache, widgets
-from asi_me.ui.context import page_context
+from asi_me.ui.context import is_phone, page_context
 from asi_me.ui.tables import display_frame
 from asi_me.ui.toc_graph import COLUMN_TITLES, build_indicator_series, build_toc_figure, status_text
 
@@ -197,6 +197,39 @@ def _evidence(evidence: pd.DataFrame) -> None:
                 st.link_button("Read it", row.url, icon=":material/open_in_new:", type="tertiary")
 
 
+def _graph_card(figure: object, graph_table: pd.DataFrame, minimum: int) -> None:
+    widgets.figure_card(
+        "Theory of Change",
+        graph_table,
+        lambda: st.plotly_chart(
+            figure,
+            key="toc_graph",
+            on_select=_on_graph_select,
+            selection_mode="points",
+            config={"displaylogo": False, "displayModeBar": False},
+            alt="Theory of Change graph: strategies, outputs, short- and medium-term outcomes, long-term impacts.",
+        ),
+        key="toc_nodes",
+        source="ASI M&E Plan and Theory of Change.",
+        min_reporters=minimum,
+        titles=NODE_COLUMNS,
+        note="Shapes mark the node type (■ strategy, ◆ output, ● short-term, ⬢ medium-term outcome, ★ impact); "
+        "the selected node's causal path stays dark.",
+    )
+
+
+def _node_list(nodes: pd.DataFrame) -> None:
+    """The Theory of Change as a list per level, each node with its worst indicator status (phones)."""
+    st.markdown("**Theory of Change**: each level's nodes, with the worst status of their indicators. "
+                "Pick a node below to see its indicators.")
+    for level, group in nodes.groupby("node_type_label", sort=False):
+        with st.expander(f"{level} ({len(group)})"):
+            st.markdown("\n".join(
+                f"- {row.label}" + (f" · *{row.worst_status_label}*" if isinstance(row.worst_status_label, str)
+                                   and row.worst_status_label else "")
+                for row in group.itertuples()))
+
+
 def main() -> None:
     ctx = page_context()
     viewer, filters, minimum = ctx.viewer, ctx.filters, ctx.min_reporters
@@ -238,24 +271,10 @@ def main() -> None:
         i: list(trace.customdata) for i, trace in enumerate(figure.data) if trace.customdata is not None
     }
     graph_table = nodes[list(NODE_COLUMNS)]
-    widgets.figure_card(
-        "Theory of Change",
-        graph_table,
-        lambda: st.plotly_chart(
-            figure,
-            key="toc_graph",
-            on_select=_on_graph_select,
-            selection_mode="points",
-            config={"displaylogo": False, "displayModeBar": False},
-            alt="Theory of Change graph: strategies, outputs, short- and medium-term outcomes, long-term impacts.",
-        ),
-        key="toc_nodes",
-        source="ASI M&E Plan and Theory of Change.",
-        min_reporters=minimum,
-        titles=NODE_COLUMNS,
-        note="Shapes mark the node type (■ strategy, ◆ output, ● short-term, ⬢ medium-term outcome, ★ impact); "
-        "the selected node's causal path stays dark.",
-    )
+    if is_phone():  # five columns of labels cannot be read on a phone: the same nodes as a list
+        _node_list(nodes)
+    else:
+        _graph_card(figure, graph_table, minimum)
 
     with st.container(key="controls_toc_picker"):
         st.selectbox(

@@ -6,6 +6,7 @@ with `page_context()`. Nothing here touches data.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
 
@@ -72,6 +73,19 @@ def is_secretariat() -> bool:
     """Whether this run's viewer may see technical detail (version ids, paths, commands)."""
     viewer = current_viewer()
     return viewer is not None and viewer.role is Role.SECRETARIAT
+
+
+_PHONE = re.compile(r"Mobi|Android|iPhone|iPod")
+
+
+def is_phone() -> bool:
+    """Whether the browser says it is a phone (its User-Agent): the map then fits the world to a
+    narrow screen. Layout itself follows the screen width in CSS (asi_me/ui/presentation.py)."""
+    try:
+        agent = st.context.headers.get("User-Agent", "") or ""
+    except Exception:  # no request (tests, bare runs)
+        return False
+    return bool(_PHONE.search(agent))
 
 
 def frame_done() -> None:

@@ -397,7 +397,7 @@ def view_for(points: pd.DataFrame, *, width_px: int = 820, height_px: int = 540)
     y_span = max(_mercator_y(lat_max) - _mercator_y(lat_min), 0.01)
     zoom_x = math.log2(0.85 * width_px * 360 / (512 * lon_span))
     zoom_y = math.log2(0.8 * height_px * 2 * math.pi / (512 * y_span))
-    zoom = max(0.5, min(7.0, zoom_x, zoom_y))
+    zoom = max(-1.0, min(7.0, zoom_x, zoom_y))  # below 0: the whole world on a phone
     centre_y = (_mercator_y(lat_max) + _mercator_y(lat_min)) / 2
     centre_lat = math.degrees(2 * math.atan(math.exp(centre_y)) - math.pi / 2)
     return pdk.ViewState(latitude=centre_lat, longitude=(lon_min + lon_max) / 2, zoom=round(zoom, 2))
@@ -470,6 +470,7 @@ def build_certification_deck(
     *,
     show_countries: bool = False,
     show_emissions: bool = False,
+    width_px: int = 820,
 ) -> pdk.Deck:
     """The certification map: land and borders, the optional country choropleth, graticule,
     facilities, optional emissions.
@@ -477,7 +478,7 @@ def build_certification_deck(
     Every layer has an id, so Streamlit can report selections by layer; only the
     facility layer is read for selection. The land is the first layer and is not pickable.
     """
-    view = view_for(points if not points.empty else pd.DataFrame(columns=["latitude", "longitude"]))
+    view = view_for(points if not points.empty else pd.DataFrame(columns=["latitude", "longitude"]), width_px=width_px)
     country_frame = (
         country_layer_frame(countries) if show_countries and countries is not None and not countries.empty else None
     )

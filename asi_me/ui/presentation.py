@@ -52,6 +52,21 @@ _BASE_CSS = """
            font-size: 0.8rem; font-weight: 400; line-height: 1.4; z-index: 30; text-align: left;
            box-shadow: 0 2px 8px rgba(0, 0, 0, 0.25);}
 .asi-help:focus {outline: 2px solid #0072B2; outline-offset: 2px;}
+/* Phones: tiles two per row, nothing wider than the screen, tables scroll inside their card. */
+@media (max-width: 640px) {
+  .block-container {padding-left: 0.75rem; padding-right: 0.75rem; padding-top: 4rem;}
+  .asi-tiles {grid-template-columns: repeat(2, minmax(0, 1fr)); gap: 0.5rem;}
+  .asi-tile {padding: 0.55rem 0.6rem;}
+  .asi-tile-value {font-size: 1.5rem;}
+  .asi-tile-head {font-size: 0.8rem;}
+  .asi-help:hover::after, .asi-help:focus::after {width: 12rem; right: -0.2rem;}
+  [data-testid="stElementContainer"], [data-testid="stVerticalBlock"], [data-testid="stHorizontalBlock"] {
+    max-width: 100%; min-width: 0;}
+  [data-testid="stDataFrame"], [data-testid="stTable"] {max-width: 100%; overflow-x: auto;}
+  [data-testid="stVegaLiteChart"], [data-testid="stPlotlyChart"], [data-testid="stDeckGlJsonChart"] {
+    max-width: 100%; overflow: hidden;}
+  h1 {font-size: 1.6rem !important;}
+}
 </style>
 """
 

@@ -22,6 +22,7 @@ import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 import pytest
@@ -416,8 +417,8 @@ def new_app_page(browser: Browser) -> Iterator[Callable[..., AppPage]]:
     """Factory: a page in a fresh browser context on a given server, local requests only."""
     contexts: list[BrowserContext] = []
 
-    def make(server: StreamlitServer, width: int = 1440, height: int = 900) -> AppPage:
-        context = browser.new_context(viewport={"width": width, "height": height})
+    def make(server: StreamlitServer, width: int = 1440, height: int = 900, **options: Any) -> AppPage:
+        context = browser.new_context(viewport={"width": width, "height": height}, **options)
         contexts.append(context)
         local = urlsplit(server.url).netloc
 

@@ -139,7 +139,7 @@ def _render(  # noqa: PLR0917
     phone_filters = _phone_bar(page, pages) if bar is None and is_phone() else None
     filters = filter_bar.render(data_as_of, container=bar.filters if bar else phone_filters)
     presenting = presentation.toggle()
-    presentation.inject_css()
+    presentation.inject_css(embed=widgets.embedded_chart())
     # Links carry the current URL state, so the next page opens with the same filters, role and mode.
     carried = {key: st.query_params.get_all(key) for key in st.query_params}
     with menu:

@@ -128,9 +128,23 @@ def sync_url() -> None:
         del st.query_params["present"]
 
 
-def inject_css() -> None:
-    """The app's only stylesheet, plus the presentation overrides when on."""
-    st.html(_BASE_CSS + (_PRESENT_CSS if is_presenting() else ""))
+# An embed view (?embed=1&chart=KEY) shows that one chart with its credit line, over the page.
+_EMBED_CSS = """
+<style>
+[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stExpandSidebarButton"],
+[data-testid="stHeader"], [data-testid="stToolbar"] {display: none !important;}
+[data-testid="stMain"] {overflow: hidden;}
+.st-key-asi_chart_%(key)s {position: fixed; inset: 0; z-index: 999; background: #fff;
+                           padding: 0.6rem 1rem; overflow: auto;}
+.asi-embed-credit {font-size: 0.85rem; color: #1f2a36; margin: 0 0 0.4rem 0;}
+</style>
+"""
+
+
+def inject_css(embed: str | None = None) -> None:
+    """The app's only stylesheet, plus the presentation or embed overrides when on."""
+    safe = "".join(c for c in embed or "" if c.isalnum() or c in "-_")
+    st.html(_BASE_CSS + (_PRESENT_CSS if is_presenting() else "") + (_EMBED_CSS % {"key": safe} if safe else ""))
 
 
 def _leave() -> None:

@@ -302,14 +302,92 @@ def chart_card(
         built = _built_chart(chart, data, key, content_key) if callable(chart) else chart
         if built is None:
             empty_state("This view has no chart; see the table.")
-        else:
+            return
+        with st.container(key=f"asi_chart_{key}"):
+            if embedded_chart() == key:
+                _embed_credit(title, source)
             render_figure(built)
+        if chart is not None and not isinstance(built, pdk.Deck):
+            _take_away(chart, data, title=title, source=source, key=key)
 
     return _card(
         title, frame, draw, key=key, source=source, definition=definition, empty_message=empty_message,
         empty_hint=empty_hint, min_reporters=min_reporters, titles=titles, note=note, bordered=bordered,
         content_key=content_key,
     )
+
+
+# ---------------------------------------------------------------- take it away: images and embeds
+
+
+def embedded_chart() -> str | None:
+    """The chart key of an embed view (`?embed=1&chart=KEY`), else None.
+
+    Streamlit keeps `embed` out of st.query_params (it is its own parameter), so `chart=`
+    alone marks the view; `embed=1` is in the links so that the proxy lets other sites frame
+    them (asi_me/ui/asgi.py)."""
+    return st.query_params.get("chart") or None
+
+
+def _image_version() -> str:
+    """The data version drawn into an image: the release, and the id for the secretariat."""
+    try:
+        ctx = context.page_context()
+    except Exception:  # drawn outside a page run
+        return "ASI M&E Explorer"
+    if ctx.manifest is None:
+        return "ASI M&E Explorer"
+    from asi_me.data.versions import release_name  # noqa: PLC0415
+
+    release = release_name(ctx.settings.data_dir, ctx.manifest.snapshot_id)
+    return version_label(release, ctx.manifest.snapshot_id, technical=context.is_secretariat())
+
+
+def _link_here(**extra: str) -> str:
+    params = {k: st.query_params.get_all(k) for k in st.query_params if k not in {"embed", "chart", "role", "member"}}
+    query = "&".join(f"{quote(k)}={quote(v)}" for k, values in params.items() for v in values)
+    query += "".join(f"&{quote(k)}={quote(v)}" for k, v in extra.items())
+    return f"{st.context.url or ''}?{query.lstrip('&')}"
+
+
+def _embed_credit(title: str, source: str) -> None:
+    back = html.escape(_link_here())
+    st.html(f'<p class="asi-embed-credit"><b>{html.escape(title)}</b> · Source: {html.escape(source.rstrip("."))} · '
+            f'{html.escape(_image_version())} · <a href="{back}" target="_blank" rel="noopener">'
+            "Open in the ASI M&E Explorer</a></p>")
+
+
+def _take_away(chart: ChartLike, data: pd.DataFrame, *, title: str, source: str, key: str) -> None:
+    """PNG and SVG downloads of the chart with its title, source and data version drawn in (built
+    when clicked), and the code that embeds it in another site."""
+    from asi_me.ui import images  # noqa: PLC0415 - vl-convert loads only when a page offers images
+    from asi_me.ui.board_pack import _browser  # noqa: PLC0415
+
+    version = _image_version()
+
+    def image(fmt: images.ImageFormat) -> Callable[[], bytes]:
+        def make() -> bytes:
+            figure = chart(data) if callable(chart) else chart
+            if isinstance(figure, alt.TopLevelMixin):
+                return images.altair_image(figure, title=title, source=source, version=version, fmt=fmt)
+            return images.plotly_image(figure, title=title, source=source, version=version, fmt=fmt)
+        return make
+
+    is_plotly = isinstance(chart, go.Figure)  # plotly images need Chromium on the server
+    stem = images.file_stem(title)
+    with st.container(key=f"controls_img_{key}", horizontal=True, gap="small"):
+        if not is_plotly or _browser() is not None:
+            st.download_button("PNG", image("png"), file_name=f"{stem}.png", mime="image/png", key=f"png_{key}",
+                               on_click="ignore", type="tertiary", icon=":material/image:",
+                               help="The chart as a picture, with its title, source and data version.")
+            st.download_button("SVG", image("svg"), file_name=f"{stem}.svg", mime="image/svg+xml", key=f"svg_{key}",
+                               on_click="ignore", type="tertiary", icon=":material/draw:",
+                               help="The chart as a vector drawing, with its title, source and data version.")
+        with st.popover("Embed", icon=":material/code:", type="tertiary"):
+            url = html.escape(_link_here(embed="1", chart=key))
+            st.caption("Paste this into a web page to show this chart, with its source and a link back.")
+            st.code(f'<iframe src="{url}" title="{html.escape(title)}" width="100%" height="480" '
+                    'style="border:0" loading="lazy"></iframe>', language="html", wrap_lines=True)
 
 
 @dataclass(frozen=True)

@@ -28,3 +28,11 @@ def test_the_deck_offers_it_beside_its_filters(open_app, demo_dir) -> None:
     assert LABEL in _labels(at)
     assert at.query_params["slide"] == "4"
     assert any("Chain-of-custody material flow" in str(m.value) for m in at.markdown)
+
+
+def test_each_chart_offers_png_svg_and_its_embed_code(open_app, demo_dir) -> None:
+    at = open_app(demo_dir)
+    labels = _labels(at)
+    assert labels.count("PNG") >= 3 and labels.count("PNG") == labels.count("SVG")
+    codes = [str(c.value) for c in at.code]
+    assert any("<iframe" in code and "embed=1" in code and "chart=members-by-class" in code for code in codes)

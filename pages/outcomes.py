@@ -12,16 +12,16 @@ from asi_me.queries import members, outcomes
 from asi_me.ui import charts
 from asi_me.ui.cache import cached, cached_view
 from asi_me.ui.context import page_context
+from asi_me.ui.questions import four_questions
 from asi_me.ui.widgets import Tile, chart_card, data_table, empty_state, friendly_errors, kpi_grid
 
 ctx = page_context()
 viewer, filters = ctx.viewer, ctx.filters
 
 if not ctx.presenting:
-    st.caption(
-        "Are we doing what we said we would do, and are we doing it well? The figures ASI publishes, counted on "
-        "the as-of date, with the change since the previous month and year."
-    )
+    four_questions(viewer.role)
+    st.caption("The figures ASI publishes, counted on the as-of date, with the change since the previous month "
+               "and year.")
 if not ctx.has_data:
     empty_state(
         "This data snapshot holds no records yet, so every figure below is empty.",

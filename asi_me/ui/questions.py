@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from asi_me.data.vocab import Role
+from asi_me.data.vocab import EvaluationStatus, Role, label
 from asi_me.ui.links import screen, screen_link
 
 # The Evaluations screen's sections (tabs, bound to ?section=); the fourth question opens the second.
@@ -51,8 +51,9 @@ ME_QUESTIONS: tuple[MeQuestion, ...] = (
         "Are we making any difference, and to whom?",
         "Responsible material moving along the value chain, and the evaluations and Stories of Change behind "
         "each outcome and impact.",
+        # Bound widgets read their option's words from the URL (docs/configuration.md).
         (Answer("coc_flow", "ASI material along the value chain"),
-         Answer("evaluations", "Evidence of outcomes", (("evidence_status", "completed"),))),
+         Answer("evaluations", "Evidence of outcomes", (("evidence_status", label(EvaluationStatus.COMPLETED)),))),
     ),
     MeQuestion(
         "Are these the right things to do?",

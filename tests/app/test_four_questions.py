@@ -67,6 +67,7 @@ def test_each_question_links_to_screens_the_role_can_open(open_app, demo_dir, de
     assert [page for page, _ in targets[QUESTIONS[0]]] == ["toc"]
     assert [page for page, _ in targets[QUESTIONS[1]]] == ["map", "data"]
     assert [page for page, _ in targets[QUESTIONS[2]]] == ["coc_flow", "evaluations"]
+    assert targets[QUESTIONS[2]][1][1]["evidence_status"] == ["Completed"]  # as the status control writes it
     ((page, query),) = targets[QUESTIONS[3]]
     assert page == "evaluations" and query["section"] == ["Findings and assumptions"]
 
@@ -91,3 +92,16 @@ def test_presentation_mode_leaves_the_introduction_out(open_app, demo_dir):
     at = open_app(demo_dir, params={"present": "1"})
     assert_clean(at)
     assert not _keyed(at.main, "asi_me_questions")
+
+
+def test_the_evidence_link_opens_the_completed_evaluations_and_stories(open_app, demo_dir, demo_store):
+    from asi_me.filters import Viewer
+    from asi_me.queries import toc
+
+    home = open_app(demo_dir)
+    (link,) = [link for link in _question_cards(home)[QUESTIONS[2]] if link.proto.page == "evaluations"]
+    at = open_app(demo_dir, page="pages/evaluations.py", params=parse_qs(link.proto.query_string))
+    assert_clean(at)
+    completed = toc.evidence_list(demo_store, Viewer.public(), status="completed")
+    assert 0 < len(completed) < len(toc.evidence_list(demo_store, Viewer.public()))
+    assert f"{len(completed)} items" in [s.value for s in at.subheader]

@@ -12,6 +12,7 @@ from asi_me.queries import members, outcomes
 from asi_me.ui import charts
 from asi_me.ui.cache import cached, cached_view
 from asi_me.ui.context import page_context
+from asi_me.ui.links import screen_link
 from asi_me.ui.questions import four_questions
 from asi_me.ui.widgets import Tile, chart_card, data_table, empty_state, friendly_errors, kpi_grid
 
@@ -189,7 +190,8 @@ INSIGHTS_SHOWN = 100
 st.subheader("Monthly M&E Insights")
 with friendly_errors("the M&E Insights"):
     insights = cached_view("outcomes:me-insights", shown_for, lambda: cached(outcomes.me_insights, viewer, filters)[
-        ["indicator_code", "name", "unit", "period_on", "value", "previous_value", "change", "direction", "status"]])
+        ["indicator_code", "name", "unit", "period_on", "value", "previous_value", "change", "direction", "status",
+         "toc_node_label", "toc_node_id"]])
     with st.container(border=True):
         st.markdown("**Level-1 indicators measured monthly: latest value and change since the previous month**")
         if insights.empty:
@@ -197,14 +199,23 @@ with friendly_errors("the M&E Insights"):
                         hint="Monthly M&E Insights start with the M&E system's indicator observations.")
         else:
             data_table(
-                insights,
+                insights.drop(columns="toc_node_id"),
                 key="me-insights", download="asi-me-insights", min_reporters=ctx.min_reporters,
                 row_limit=INSIGHTS_SHOWN,
                 titles={"indicator_code": "Code", "name": "Indicator", "period_on": "Month",
-                        "previous_value": "Previous month", "direction": "Good direction"},
+                        "previous_value": "Previous month", "direction": "Good direction",
+                        "toc_node_label": "Reports on (Theory of change)"},
                 column_config={"Change": st.column_config.NumberColumn(format="%+.1f"),
                                "Month": st.column_config.DateColumn(format="MMM YYYY")},
                 content_key=shown_for,
             )
             st.caption("Source: ASI M&E indicator observations (provisional until the annual M&E report). "
                        "Definitions are in the Theory of change screen.")
+            if not ctx.presenting:
+                st.markdown("**Open the Theory-of-change outcome an insight reports on**")
+                with st.container(key="insight_outcomes", horizontal=True):
+                    for node_id, reported in insights.groupby("toc_node_id", sort=False):
+                        codes = ", ".join(reported["indicator_code"].astype(str))
+                        screen_link("toc", f"{reported['toc_node_label'].iloc[0]} ({codes})", viewer.role,
+                                    icon=":material/hub:", node=str(node_id),
+                                    help="Opens the Theory-of-change explorer on this node, with its indicators.")

@@ -94,6 +94,9 @@ st.subheader("Growth")
 growth_left, growth_right = st.columns(2)
 period_before = (filters.period_to or ctx.as_of) < date(2015, 6, 1)
 
+# The months a standard version took effect (within the standard filters): every series marks them.
+breaks = cached(outcomes.version_breaks, viewer, filters)
+
 with growth_left, friendly_errors("members by class"):
     by_class = cached_view("outcomes:members-by-class", shown_for, lambda: cached(
         outcomes.members_by_class, viewer, filters)[["month_on", "membership_class", "members"]])
@@ -101,10 +104,11 @@ with growth_left, friendly_errors("members by class"):
         "Members by membership class",
         by_class,
         lambda f: charts.stacked_bars(f, x="month_on", y="members", series="membership_class",
-                                      y_title="Members", x_title=""),
+                                      y_title="Members", x_title="", version_marks=breaks),
         key="members-by-class",
         source="Membership applications (CRM), month ends",
-        definition="Organisations that were members at each month end, by membership class.",
+        definition="Organisations that were members at each month end, by membership class. Dashed lines mark "
+                   "new standard versions.",
         empty_message=("ASI membership records start in mid-2015; choose a later period." if period_before
                        else "No members match the selected filters."),
         min_reporters=ctx.min_reporters,
@@ -130,7 +134,6 @@ with growth_right, friendly_errors("certificates over time"), st.container(borde
     certificates = cached_view("outcomes:certificates", (*shown_for, group_by, measure), lambda: cached(
         outcomes.certificates_over_time, viewer, filters, by=group_by,
     )[["month_on", "group_value", measure, "version_note"]].rename(columns={"group_value": group_by}))
-    breaks = cached(outcomes.version_breaks, viewer, filters)
     chart_card(
         "Certificates by " + {"standard": "standard", "activity": "supply-chain activity",
                               "standard_version": "standard version", "status": "status"}[group_by],

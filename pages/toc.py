@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from asi_me.data.vocab import Dimension, label
+from asi_me.queries.outcomes import version_breaks
 from asi_me.queries.toc import indicator_evidence, indicator_series, node_indicators, toc_graph
 from asi_me.ui import cache, widgets
 from asi_me.ui.context import page_context
@@ -168,6 +169,7 @@ def _indicator_detail(ind: pd.Series, viewer, filters, minimum: int) -> None:
                 baseline_on=ind["baseline_on"],
                 target_value=ind["target_value"],
                 target_on=ind["target_on"],
+                version_marks=cache.cached(version_breaks, viewer, filters),
             ),
             key=f"toc_series_{code}_{dim}",
             config={"displaylogo": False},
@@ -175,7 +177,8 @@ def _indicator_detail(ind: pd.Series, viewer, filters, minimum: int) -> None:
         key=f"toc_series_{code}_{dim}",
         source=str(ind["data_source"]),
         min_reporters=minimum,
-        note="Dashed line: baseline; dotted line: target. Hollow markers are provisional values.",
+        note="Dashed line: baseline; dotted line: target. Hollow markers are provisional values. Thin vertical lines "
+        "mark new standard versions: figures either side are not comparable.",
     )
 
 

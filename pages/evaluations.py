@@ -122,13 +122,14 @@ with evidence_tab, friendly_errors("the evaluations and Stories of Change"):
 # ------------------------------------------------------------------ are these the right things to do?
 
 
-def _toc_link(node_id: str, node_label: str, indicator_code: object, indicator_name: object, key: str) -> None:
-    """Opens the ToC explorer on the node (and indicator) a finding or assumption bears on."""
+def _toc_link(node_id: str, node_words: str, indicator_code: object, indicator_name: object, key: str) -> None:
+    """Names the ToC node (and indicator) a finding or assumption bears on, with a link that
+    opens the explorer on it."""
     has_indicator = isinstance(indicator_code, str) and bool(indicator_code)
-    text = f"{indicator_code} · {indicator_name}" if has_indicator else node_label
     with st.container(key=key):
-        screen_link("toc", text, viewer.role, icon=":material/hub:",
-                    help="Open this in the Theory-of-change explorer.",
+        st.caption(node_words)
+        screen_link("toc", f"{indicator_code} · {indicator_name}" if has_indicator else "Open in the Theory of change",
+                    viewer.role, icon=":material/hub:", help="Open this in the Theory-of-change explorer.",
                     node=node_id, **({"indicator": str(indicator_code)} if has_indicator else {}))
 
 
@@ -168,7 +169,8 @@ with findings_tab, friendly_errors("the findings and assumptions"):
                                  color=BEARING_COLOR.get(row.bearing, "gray"))
                         st.markdown(str(row.finding))
                     with right:
-                        _toc_link(row.toc_node_id, str(row.toc_node_label), row.indicator_code, row.indicator_name,
+                        _toc_link(row.toc_node_id, f"{row.toc_node_type_label}: {row.toc_node_label}",
+                                  row.indicator_code, row.indicator_name,
                                   key=f"finding_link_{evidence_id}_{row.finding_no}")
         with st.expander("The findings as a table"):
             data_table(
@@ -194,5 +196,5 @@ with findings_tab, friendly_errors("the findings and assumptions"):
                     if isinstance(row.evidence_title, str):
                         st.caption(f"Tested by: {row.evidence_title}")
                 with right:
-                    _toc_link(row.toc_node_id, str(row.toc_node_label), None, None,
+                    _toc_link(row.toc_node_id, f"Supports: {row.toc_node_label}", None, None,
                               key=f"assumption_link_{row.assumption_id}")

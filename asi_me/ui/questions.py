@@ -45,14 +45,14 @@ ME_QUESTIONS: tuple[MeQuestion, ...] = (
         "Are we doing things well?",
         "Whether certification drives improvement: non-conformances closed at the next audit (below), audit "
         "histories, and checks on the data itself.",
-        (Answer("map", "Certifications and audit histories"), Answer("data", "Data-quality checks")),
+        (Answer("map", "Audit histories"), Answer("data", "Data-quality checks")),
     ),
     MeQuestion(
         "Are we making any difference, and to whom?",
         "Responsible material moving along the value chain, and the evaluations and Stories of Change behind "
         "each outcome and impact.",
         # Bound widgets read their option's words from the URL (docs/configuration.md).
-        (Answer("coc_flow", "ASI material along the value chain"),
+        (Answer("coc_flow", "ASI material flow"),
          Answer("evaluations", "Evidence of outcomes", (("evidence_status", label(EvaluationStatus.COMPLETED)),))),
     ),
     MeQuestion(

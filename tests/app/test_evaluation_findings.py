@@ -42,7 +42,9 @@ def test_each_finding_opens_the_outcome_and_indicator_it_bears_on(open_app, demo
         assert query.get("indicator") == ([row.indicator_code] if isinstance(row.indicator_code, str) else None)
         assert query["region"] == ["Europe"] and query["v"] == [current_id(demo_dir)]
         assert link.proto.label == (f"{row.indicator_code} · {row.indicator_name}"
-                                    if isinstance(row.indicator_code, str) else row.toc_node_label)
+                                    if isinstance(row.indicator_code, str) else "Open in the Theory of change")
+        (named,) = _keyed(at.main, f"finding_link_{row.evidence_id}_{row.finding_no}")
+        assert [c.value for c in named.get("caption")] == [f"{row.toc_node_type_label}: {row.toc_node_label}"]
         assert row.finding in badges
     questioned = toc.toc_assumptions(demo_store, Viewer.public())
     assert metrics["Assumptions questioned"] == str((questioned["status"] == "questioned").sum())

@@ -10,7 +10,14 @@ import streamlit as st
 
 from asi_me.data.vocab import Dimension, label
 from asi_me.queries.outcomes import version_breaks
-from asi_me.queries.toc import indicator_evidence, indicator_series, node_indicators, toc_graph
+from asi_me.queries.toc import (
+    evidence_findings,
+    indicator_evidence,
+    indicator_series,
+    node_indicators,
+    toc_assumptions,
+    toc_graph,
+)
 from asi_me.ui import cache, widgets
 from asi_me.ui.context import page_context
 from asi_me.ui.tables import display_frame
@@ -200,6 +207,26 @@ def _evidence(evidence: pd.DataFrame) -> None:
                 st.link_button("Read it", row.url, icon=":material/open_in_new:", type="tertiary")
 
 
+def _findings(findings: pd.DataFrame, assumptions: pd.DataFrame) -> None:
+    """What evaluations found about this node, and the assumptions it rests on ("are these the right things?")."""
+    if findings.empty and assumptions.empty:
+        return
+    st.markdown("#### What the evidence found, and the assumptions behind this node")
+    for row in findings.itertuples(index=False):
+        with st.container(border=True):
+            st.badge(str(row.bearing_label), color="green" if row.bearing == "confirms" else "orange")
+            about = f" ({row.indicator_code} · {row.indicator_name})" if isinstance(row.indicator_code, str) else ""
+            st.markdown(f"{row.finding}{about}")
+            st.caption(str(row.evidence_title))
+    for row in assumptions.itertuples(index=False):
+        with st.container(border=True):
+            st.badge(f"Assumption: {row.status_label}", color={"questioned": "orange", "holds": "green"}.get(
+                row.status, "gray"))
+            st.markdown(str(row.assumption))
+            if isinstance(row.evidence_title, str):
+                st.caption(f"Tested by: {row.evidence_title}")
+
+
 def main() -> None:
     ctx = page_context()
     viewer, filters, minimum = ctx.viewer, ctx.filters, ctx.min_reporters
@@ -303,6 +330,7 @@ def main() -> None:
     if indicators.empty:
         _sync("indicator", None)
     _evidence(cache.cached(indicator_evidence, viewer, None, selected))
+    _findings(cache.cached(evidence_findings, viewer, selected), cache.cached(toc_assumptions, viewer, selected))
 
 
 main()

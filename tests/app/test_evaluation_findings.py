@@ -77,3 +77,16 @@ def test_an_empty_snapshot_explains_there_are_no_findings(open_app, empty_dir):
     messages = " ".join(i.value for i in at.info)
     assert "No findings of evaluations or Stories of Change" in messages
     assert "No assumptions of the Theory of Change" in messages
+
+
+def test_the_explorer_shows_what_the_evidence_found_about_the_selected_node(open_app, demo_dir, demo_store):
+    findings = toc.evidence_findings(demo_store, Viewer.public())
+    assumptions = toc.toc_assumptions(demo_store, Viewer.public())
+    node = findings["toc_node_id"].value_counts().index[0]
+    at = open_app(demo_dir, page="pages/toc.py", params={"node": node})
+    assert_clean(at)
+    text = " ".join(m.value for m in at.markdown)
+    mine = findings.loc[findings["toc_node_id"] == node]
+    assert all(f in text for f in mine["finding"])
+    assert all(a in text for a in assumptions.loc[assumptions["toc_node_id"] == node, "assumption"])
+    assert not any(f in text for f in findings.loc[findings["toc_node_id"] != node, "finding"])

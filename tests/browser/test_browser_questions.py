@@ -41,11 +41,15 @@ def test_the_fourth_question_opens_the_findings_and_a_finding_opens_its_outcome(
     app.screenshot("questions-findings")
 
     finding = app.main.locator('[class*="st-key-finding_link_"]').first
+    outcome = finding.locator('[data-testid="stCaptionContainer"]').inner_text().split(": ", 1)[1]
     link = finding.get_by_role("link").first
     target = parse_qs(urlsplit(link.get_attribute("href") or "").query)
     link.click()
     app.wait_until_idle()
     app.expect_heading("Theory of change")
+    # The explorer opens on the outcome the finding bears on: its name heads the node's section.
+    expect(app.main.get_by_role("heading", name=outcome)).to_be_visible(timeout=30_000)
+    app.wait_until_idle()
     assert parse_qs(urlsplit(app.page.url).query)["node"] == target["node"]
     assert parse_qs(urlsplit(app.page.url).query)["region"] == ["Europe"]
     app.assert_healthy()

@@ -113,7 +113,7 @@ with friendly_errors("the data-quality flags"):
             "CoC reports received vs expected",
             received[["reporting_year", "expected", "received", "missing"]] if not received.empty else received,
             lambda f: charts.received_vs_expected(f, period="reporting_year", expected="expected",
-                                                  received="received"),
+                                                  received="received", version_marks=("CoC",)),
             key="coc-reports-received",
             source="elementAl CoC material reports and certifications",
             definition="Expected: facilities holding a valid CoC certification in the reporting year.",

@@ -12,17 +12,18 @@ from asi_me.queries import members, outcomes
 from asi_me.ui import charts
 from asi_me.ui.cache import cached, cached_view
 from asi_me.ui.context import page_context
+from asi_me.ui.links import screen_link
 from asi_me.ui.outcome_tiles import outcome_tiles
+from asi_me.ui.questions import four_questions
 from asi_me.ui.widgets import Tile, chart_card, data_table, empty_state, friendly_errors, kpi_grid
 
 ctx = page_context()
 viewer, filters = ctx.viewer, ctx.filters
 
 if not ctx.presenting:
-    st.caption(
-        "Are we doing what we said we would do, and are we doing it well? The figures ASI publishes, counted on "
-        "the as-of date, with the change since the previous month and year."
-    )
+    four_questions(viewer.role)
+    st.caption("The figures ASI publishes, counted on the as-of date, with the change since the previous month "
+               "and year.")
 if not ctx.has_data:
     empty_state(
         "This data snapshot holds no records yet, so every figure below is empty.",
@@ -74,6 +75,9 @@ st.subheader("Growth")
 growth_left, growth_right = st.columns(2)
 period_before = (filters.period_to or ctx.as_of) < date(2015, 6, 1)
 
+# The months a standard version took effect (within the standard filters): every series marks them.
+breaks = cached(outcomes.version_breaks, viewer, filters)
+
 with growth_left, friendly_errors("members by class"):
     by_class = cached_view("outcomes:members-by-class", shown_for, lambda: cached(
         outcomes.members_by_class, viewer, filters)[["month_on", "membership_class", "members"]])
@@ -81,10 +85,11 @@ with growth_left, friendly_errors("members by class"):
         "Members by membership class",
         by_class,
         lambda f: charts.stacked_bars(f, x="month_on", y="members", series="membership_class",
-                                      y_title="Members", x_title=""),
+                                      y_title="Members", x_title="", version_marks=breaks),
         key="members-by-class",
         source="Membership applications (CRM), month ends",
-        definition="Organisations that were members at each month end, by membership class.",
+        definition="Organisations that were members at each month end, by membership class. Dashed lines mark "
+                   "new standard versions.",
         empty_message=("ASI membership records start in mid-2015; choose a later period." if period_before
                        else "No members match the selected filters."),
         min_reporters=ctx.min_reporters,
@@ -110,7 +115,6 @@ with growth_right, friendly_errors("certificates over time"), st.container(borde
     certificates = cached_view("outcomes:certificates", (*shown_for, group_by, measure), lambda: cached(
         outcomes.certificates_over_time, viewer, filters, by=group_by,
     )[["month_on", "group_value", measure, "version_note"]].rename(columns={"group_value": group_by}))
-    breaks = cached(outcomes.version_breaks, viewer, filters)
     chart_card(
         "Certificates by " + {"standard": "standard", "activity": "supply-chain activity",
                               "standard_version": "standard version", "status": "status"}[group_by],
@@ -170,7 +174,8 @@ INSIGHTS_SHOWN = 100
 st.subheader("Monthly M&E Insights")
 with friendly_errors("the M&E Insights"):
     insights = cached_view("outcomes:me-insights", shown_for, lambda: cached(outcomes.me_insights, viewer, filters)[
-        ["indicator_code", "name", "unit", "period_on", "value", "previous_value", "change", "direction", "status"]])
+        ["indicator_code", "name", "unit", "period_on", "value", "previous_value", "change", "direction", "status",
+         "toc_node_label", "toc_node_id"]])
     with st.container(border=True):
         st.markdown("**Level-1 indicators measured monthly: latest value and change since the previous month**")
         if insights.empty:
@@ -178,14 +183,23 @@ with friendly_errors("the M&E Insights"):
                         hint="Monthly M&E Insights start with the M&E system's indicator observations.")
         else:
             data_table(
-                insights,
+                insights.drop(columns="toc_node_id"),
                 key="me-insights", download="asi-me-insights", min_reporters=ctx.min_reporters,
                 row_limit=INSIGHTS_SHOWN,
                 titles={"indicator_code": "Code", "name": "Indicator", "period_on": "Month",
-                        "previous_value": "Previous month", "direction": "Good direction"},
+                        "previous_value": "Previous month", "direction": "Good direction",
+                        "toc_node_label": "Reports on (Theory of change)"},
                 column_config={"Change": st.column_config.NumberColumn(format="%+.1f"),
                                "Month": st.column_config.DateColumn(format="MMM YYYY")},
                 content_key=shown_for,
             )
             st.caption("Source: ASI M&E indicator observations (provisional until the annual M&E report). "
                        "Definitions are in the Theory of change screen.")
+            if not ctx.presenting:
+                st.markdown("**Open the Theory-of-change outcome an insight reports on**")
+                with st.container(key="insight_outcomes", horizontal=True):
+                    for node_id, reported in insights.groupby("toc_node_id", sort=False):
+                        codes = ", ".join(reported["indicator_code"].astype(str))
+                        screen_link("toc", f"{reported['toc_node_label'].iloc[0]} ({codes})", viewer.role,
+                                    icon=":material/hub:", node=str(node_id),
+                                    help="Opens the Theory-of-change explorer on this node, with its indicators.")

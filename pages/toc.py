@@ -9,7 +9,15 @@ import pandas as pd
 import streamlit as st
 
 from asi_me.data.vocab import Dimension, label
-from asi_me.queries.toc import indicator_evidence, indicator_series, node_indicators, toc_graph
+from asi_me.queries.outcomes import version_breaks
+from asi_me.queries.toc import (
+    evidence_findings,
+    indicator_evidence,
+    indicator_series,
+    node_indicators,
+    toc_assumptions,
+    toc_graph,
+)
 from asi_me.ui import cache, widgets
 from asi_me.ui.context import is_phone, page_context
 from asi_me.ui.tables import display_frame
@@ -168,6 +176,7 @@ def _indicator_detail(ind: pd.Series, viewer, filters, minimum: int) -> None:
                 baseline_on=ind["baseline_on"],
                 target_value=ind["target_value"],
                 target_on=ind["target_on"],
+                version_marks=cache.cached(version_breaks, viewer, filters),
             ),
             key=f"toc_series_{code}_{dim}",
             config={"displaylogo": False},
@@ -175,7 +184,8 @@ def _indicator_detail(ind: pd.Series, viewer, filters, minimum: int) -> None:
         key=f"toc_series_{code}_{dim}",
         source=str(ind["data_source"]),
         min_reporters=minimum,
-        note="Dashed line: baseline; dotted line: target. Hollow markers are provisional values.",
+        note="Dashed line: baseline; dotted line: target. Hollow markers are provisional values. Thin vertical lines "
+        "mark new standard versions: figures either side are not comparable.",
     )
 
 
@@ -228,6 +238,26 @@ def _node_list(nodes: pd.DataFrame) -> None:
                 f"- {row.label}" + (f" · *{row.worst_status_label}*" if isinstance(row.worst_status_label, str)
                                    and row.worst_status_label else "")
                 for row in group.itertuples()))
+
+
+def _findings(findings: pd.DataFrame, assumptions: pd.DataFrame) -> None:
+    """What evaluations found about this node, and the assumptions it rests on ("are these the right things?")."""
+    if findings.empty and assumptions.empty:
+        return
+    st.markdown("#### What the evidence found, and the assumptions behind this node")
+    for row in findings.itertuples(index=False):
+        with st.container(border=True):
+            st.badge(str(row.bearing_label), color="green" if row.bearing == "confirms" else "orange")
+            about = f" ({row.indicator_code} · {row.indicator_name})" if isinstance(row.indicator_code, str) else ""
+            st.markdown(f"{row.finding}{about}")
+            st.caption(str(row.evidence_title))
+    for row in assumptions.itertuples(index=False):
+        with st.container(border=True):
+            st.badge(f"Assumption: {row.status_label}", color={"questioned": "orange", "holds": "green"}.get(
+                row.status, "gray"))
+            st.markdown(str(row.assumption))
+            if isinstance(row.evidence_title, str):
+                st.caption(f"Tested by: {row.evidence_title}")
 
 
 def main() -> None:
@@ -319,6 +349,7 @@ def main() -> None:
     if indicators.empty:
         _sync("indicator", None)
     _evidence(cache.cached(indicator_evidence, viewer, None, selected))
+    _findings(cache.cached(evidence_findings, viewer, selected), cache.cached(toc_assumptions, viewer, selected))
 
 
 main()

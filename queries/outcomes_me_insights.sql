@@ -1,6 +1,7 @@
 -- The latest headline (total) value of each monthly level-1 indicator on or before
 -- $as_of, with the value of the period before it. Reads the derived indicator_totals
--- (the dimension = 'total' observations, about 3% of all).
+-- (the dimension = 'total' observations, about 3% of all). Each names the Theory-of-Change
+-- node (output or outcome) its indicator reports on.
 with
 
 indicators as (
@@ -9,6 +10,10 @@ indicators as (
 
 indicator_totals as (
     select * from indicator_totals
+),
+
+toc_nodes as (
+    select * from toc_nodes
 ),
 
 insight_indicators as (
@@ -40,8 +45,12 @@ final as (
         t.periods[2].period_on as previous_period_on,
         t.periods[2].value as previous_value,
         t.periods[1].value - t.periods[2].value as change,
+        i.toc_node_id,
+        coalesce(n.label, i.toc_node_id) as toc_node_label,
+        n.node_type as toc_node_type,
     from insight_indicators as i
     left join last_two as t on t.indicator_code = i.indicator_code
+    left join toc_nodes as n on n.node_id = i.toc_node_id
 )
 
 select * from final

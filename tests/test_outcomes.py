@@ -105,9 +105,10 @@ def store(tmp_path) -> Store:
              "is_closed_at_next_audit": None},
             {"audit_id": "AU2", "principle": 7, "criterion": "7.1", "rating": "conformance"},
         ],
-        toc_nodes=[{"node_id": "N1"}],
+        toc_nodes=[{"node_id": "N1"}, {"node_id": "N2", "label": "Continual improvement",
+                                       "node_type": "short_term_outcome"}],
         indicators=[
-            {"indicator_code": "IN-1"},
+            {"indicator_code": "IN-1", "toc_node_id": "N2"},
             {"indicator_code": "IN-2", "frequency": "annual"},
             {"indicator_code": "IN-3", "level": "2"},
         ],
@@ -300,6 +301,9 @@ def test_me_insights_latest_monthly_level1_values(store):
     row = frame.iloc[0]
     assert (row["value"], row["previous_value"], row["change"]) == (13.0, 14.0, -1.0)
     assert row["status"] == "provisional"
+    # Each insight names the ToC node its indicator reports on.
+    assert (row["toc_node_id"], row["toc_node_label"], row["toc_node_type"]) == (
+        "N2", "Continual improvement", "short_term_outcome")
     earlier = outcomes.me_insights(store, PUBLIC, Filters(as_of=date(2021, 2, 15))).iloc[0]
     assert (earlier["value"], earlier["change"]) == (14.0, 4.0)
 

@@ -105,3 +105,24 @@ def test_a_result_fetched_through_arrow_has_the_dtypes_of_duckdbs_own_conversion
     assert via_arrow["joined_on"].tolist() == direct["joined_on"].tolist()
     assert via_arrow["is_first"].tolist()[1:] == [True, False]
     assert via_arrow["is_first"].isna().tolist() == [True, False, False]
+
+
+def test_a_snapshot_written_before_a_table_existed_opens_with_that_table_empty(tmp_path, monkeypatch):
+    import asi_me.data.snapshot as snapshot
+    from asi_me.data.contract import TABLES
+
+    # A snapshot kept from an earlier version (a pinned link's v=) has no file for tables added since.
+    older = {name: spec for name, spec in TABLES.items() if name not in {"evidence_findings", "toc_assumptions"}}
+    monkeypatch.setattr(snapshot, "TABLES", older)
+    write_snapshot(tmp_path, {"members": _members(2)})
+    monkeypatch.undo()
+    folder = tmp_path / "snapshots" / current_id(tmp_path)
+    assert not (folder / "evidence_findings.parquet").exists()
+    store = Store.open_current(tmp_path)
+    try:
+        assert store.query("select count(*) as n from members").n[0] == 2
+        findings = store.query("select * from evidence_findings")
+        assert findings.empty and list(findings.columns) == list(TABLES["evidence_findings"].columns)
+        assert store.query("select count(*) as n from toc_assumptions").n[0] == 0
+    finally:
+        store.close()

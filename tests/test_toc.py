@@ -66,6 +66,18 @@ def store(tmp_path) -> Store:
              "started_on": None, "completed_on": None, "author": None, "summary": "Plan.", "url": None,
              "toc_node_ids": ["L1"]},
         ],
+        evidence_findings=[
+            {"evidence_id": "E1", "finding_no": 1, "finding": "Entities improved.", "toc_node_id": "O1",
+             "indicator_code": "ST-1", "bearing": "confirms"},
+            {"evidence_id": "E1", "finding_no": 2, "finding": "Impact not yet visible.", "toc_node_id": "L1",
+             "indicator_code": None, "bearing": "questions"},
+        ],
+        toc_assumptions=[
+            {"assumption_id": "A1", "toc_node_id": "L1", "assumption": "Markets reward it.", "status": "untested",
+             "evidence_id": None},
+            {"assumption_id": "A2", "toc_node_id": "O1", "assumption": "Audits are consistent.",
+             "status": "questioned", "evidence_id": "E1"},
+        ],
     )
 
 
@@ -201,3 +213,26 @@ def test_evidence_queries_on_an_empty_register(tmp_path):
     assert toc.evidence_list(empty, PUBLIC).empty
     assert toc.evidence_by_outcome(empty, PUBLIC).empty
     assert toc.evidence_counts(empty, PUBLIC).total == 0
+
+
+def test_findings_name_the_node_and_indicator_they_confirm_or_question(store):
+    findings = toc.evidence_findings(store, PUBLIC)
+    assert findings[["finding_no", "toc_node_label", "indicator_name", "bearing_label"]].astype(object).where(
+        findings[["finding_no", "toc_node_label", "indicator_name", "bearing_label"]].notna(), None
+    ).values.tolist() == [
+        [1, "Certified entities improve", "Indicator ST-1", "Confirms"],
+        [2, "Standards impact", None, "Questions"],
+    ]
+    assert findings["evidence_title"].tolist() == ["Outcome evaluation"] * 2
+    assert toc.evidence_findings(store, PUBLIC, node_id="L1")["finding_no"].tolist() == [2]
+    assert toc.evidence_findings(store, PUBLIC, bearing="confirms")["toc_node_id"].tolist() == ["O1"]
+    with pytest.raises(ValueError, match="confirms or questions"):
+        toc.evidence_findings(store, PUBLIC, bearing="1; drop table x")
+
+
+def test_assumptions_list_questioned_ones_first_with_what_tested_them(store):
+    assumptions = toc.toc_assumptions(store, PUBLIC)
+    assert assumptions["assumption_id"].tolist() == ["A2", "A1"]
+    assert assumptions["status_label"].tolist() == ["Questioned", "Not yet tested"]
+    assert assumptions["evidence_title"].iloc[0] == "Outcome evaluation"
+    assert toc.toc_assumptions(store, PUBLIC, node_id="L1")["assumption_id"].tolist() == ["A1"]

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from asi_me.data.vocab import (
     Activity,
+    AssumptionStatus,
     AuditType,
     CertificationStatus,
     CertificationType,
@@ -27,6 +28,7 @@ from asi_me.data.vocab import (
     Direction,
     EvaluationStatus,
     EvidenceKind,
+    FindingBearing,
     FindingRating,
     Frequency,
     GovernanceBody,
@@ -254,6 +256,28 @@ class Evidence(_Row):
     toc_node_ids: list[Id] = Field(min_length=1, description="Theory-of-change nodes it evidences.")
 
 
+class EvidenceFinding(_Row):
+    """One finding of an evaluation or Story of Change, and the Theory-of-Change outcome (and
+    indicator, where one measures it) that it confirms or questions."""
+
+    evidence_id: Id = Field(description="The evaluation or Story of Change.")
+    finding_no: Annotated[int, Field(ge=1, le=999)] = Field(description="Number of the finding within it.")
+    finding: Text = Field(description="What it found, in a sentence or two.")
+    toc_node_id: Id = Field(description="Theory-of-change node the finding bears on.")
+    indicator_code: Id | None = Field(None, description="Indicator the finding bears on, where one measures it.")
+    bearing: FindingBearing = Field(description="confirms or questions the node (and indicator).")
+
+
+class TocAssumption(_Row):
+    """An assumption the Theory of Change rests on, and where the evidence leaves it."""
+
+    assumption_id: Id = Field(description="Assumption identifier.")
+    toc_node_id: Id = Field(description="Theory-of-change node whose achievement depends on it.")
+    assumption: Text = Field(description="The assumption, in plain language.")
+    status: AssumptionStatus = Field(description="holds, questioned or untested, on the evidence so far.")
+    evidence_id: Id | None = Field(None, description="The evaluation or Story of Change that tested it, if any.")
+
+
 class GlobalTotal(_Row):
     """Global production by year and stage (IAI), for context."""
 
@@ -338,6 +362,17 @@ TABLES: dict[str, TableSpec] = {
         TableSpec("auditing_firms", AuditingFirm, "Accredited auditing firms", ("auditing_firm_id",), is_public=True),
         TableSpec(
             "evidence", Evidence, "Evaluations and Stories of Change", ("evidence_id",), is_public=True,
+        ),
+        TableSpec(
+            "evidence_findings", EvidenceFinding, "Findings of evaluations and Stories of Change",
+            ("evidence_id", "finding_no"),
+            {"evidence_id": ("evidence", "evidence_id"), "toc_node_id": ("toc_nodes", "node_id"),
+             "indicator_code": ("indicators", "indicator_code")},
+            is_public=True,
+        ),
+        TableSpec(
+            "toc_assumptions", TocAssumption, "Theory-of-change assumptions", ("assumption_id",),
+            {"toc_node_id": ("toc_nodes", "node_id"), "evidence_id": ("evidence", "evidence_id")}, is_public=True,
         ),
         TableSpec("global_totals", GlobalTotal, "Global totals (IAI)", ("year", "stage"), is_public=True),
         TableSpec(

@@ -182,6 +182,21 @@ class EvaluationStatus(StrEnum):
     COMPLETED = "completed"
 
 
+class FindingBearing(StrEnum):
+    """What an evaluation's finding says about the Theory-of-Change outcome or indicator it names."""
+
+    CONFIRMS = "confirms"
+    QUESTIONS = "questions"
+
+
+class AssumptionStatus(StrEnum):
+    """Where the evidence leaves an assumption of the Theory of Change."""
+
+    HOLDS = "holds"
+    QUESTIONED = "questioned"
+    UNTESTED = "untested"
+
+
 class Region(StrEnum):
     AFRICA = "Africa"
     ASIA = "Asia"
@@ -298,6 +313,11 @@ _LABELS: dict[str, str] = {
     "standards_committee": "Standards Committee",
     "ipaf": "IPAF",
     "story_of_change": "Story of Change",
+    "confirms": "Confirms",
+    "questions": "Questions",
+    "holds": "Holds so far",
+    "questioned": "Questioned",
+    "untested": "Not yet tested",
     "ad_hoc": "Ad hoc",
     "membership_class": "Membership class",
     "public": "Public",

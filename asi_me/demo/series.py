@@ -802,6 +802,82 @@ def _evidence() -> list[dict]:
     return rows
 
 
+# What completed evaluations (and two Stories of Change) found about the outcomes and indicators they
+# evidence: (evidence number in _EVIDENCE, node, indicator or None, bearing, finding). Fictitious.
+_FINDINGS: list[tuple[int, str, str | None, str, str]] = [
+    (1, "ST-IMPLEMENT", "ST-08", "confirms",
+     "Conformance with PS criteria rose between the pre-certification baseline and the first surveillance audit "
+     "at most mines and refineries studied."),
+    (1, "MT-BIODIV", "MT-03", "questions",
+     "Biodiversity management improved on paper, but few sites monitored outcomes on the ground; conformance "
+     "with the criteria may overstate the change."),
+    (2, "ST-IMPROVE", "ST-03", "confirms",
+     "Most non-conformances were closed by the next audit, helped by corrective-action plans agreed at the "
+     "closing meeting."),
+    (2, "ST-ASSURANCE", "ST-06", "questions",
+     "Provisional certifications after a major non-conformance were closed unevenly across auditing firms, "
+     "which questions how consistent assurance is."),
+    (3, "MT-CLIMATE", "MT-01", "confirms",
+     "Certified smelters' scope 1+2 intensity fell faster than that of comparable non-certified smelters."),
+    (3, "MT-CLIMATE", "MT-02", "questions",
+     "Most of the smelters below 8 t CO2e/t were already below it before certification: the share reflects "
+     "who certifies more than what certification changed."),
+    (4, "MT-RIGHTS", "IM-03", "confirms",
+     "Community members near certified mines more often reported being consulted before decisions that "
+     "affected them."),
+    (4, "ST-VOICE", "OP-11", "questions",
+     "IPAF meetings were valued, but interviewees rarely saw their advice reflected in site decisions; "
+     "meetings held may not measure voice."),
+    (5, "MT-SOURCING", "MT-09", "confirms",
+     "Small members reported more customer requests for certified material after certification."),
+    (5, "MT-SOURCING", None, "questions",
+     "Few small members could name a price premium: customers ask for certified material but seldom pay more "
+     "for it."),
+    (11, "ST-IMPROVE", "ST-03", "confirms",
+     "A major non-conformance on emergency preparedness was closed within the provisional year."),
+    (21, "ST-ASSURANCE", None, "confirms",
+     "Peer learning between auditors of different firms aligned how they rated the same criteria."),
+]
+
+# The assumptions the demo Theory of Change rests on: (node, assumption, status, evidence number or None).
+_ASSUMPTIONS: list[tuple[str, str, str, int | None]] = [
+    ("ST-IMPLEMENT", "Members certify the operations where the largest risks lie, not only the easiest ones.",
+     "questioned", 1),
+    ("ST-IMPROVE", "Auditors find and rate non-conformances consistently across firms and countries.",
+     "questioned", 2),
+    ("MT-CLIMATE", "Certified smelters can change their power supply within the standard's timeframes.",
+     "holds", 3),
+    ("MT-RIGHTS", "Communities near certified sites are able to raise concerns without fear of reprisal.",
+     "holds", 4),
+    ("MT-SOURCING", "Downstream customers value certified material enough to prefer or pay for it.",
+     "questioned", 5),
+    ("I-UPTAKE", "Demand for responsibly produced aluminium keeps growing across end-use sectors.", "untested", None),
+    ("MT-STEWARD", "Scrap flows can be traced reliably enough to count eligible scrap in the chain of custody.",
+     "untested", None),
+    ("I-REPUTATION", "Stakeholders judge aluminium by what certification shows, not only by sector averages.",
+     "untested", None),
+]
+
+
+def _evidence_findings() -> list[dict]:
+    rows: list[dict] = []
+    numbers: dict[int, int] = {}
+    for evidence, node, indicator, bearing, finding in _FINDINGS:
+        nodes = _EVIDENCE[evidence - 1][-1]
+        if node not in nodes:
+            raise ValueError(f"Demo finding of EV-{evidence:03d} names {node}, which that evidence does not cover.")
+        numbers[evidence] = numbers.get(evidence, 0) + 1
+        rows.append({"evidence_id": f"EV-{evidence:03d}", "finding_no": numbers[evidence], "finding": finding,
+                     "toc_node_id": node, "indicator_code": indicator, "bearing": bearing})
+    return rows
+
+
+def _toc_assumptions() -> list[dict]:
+    return [{"assumption_id": f"A-{i:02d}", "toc_node_id": node, "assumption": text, "status": status,
+             "evidence_id": f"EV-{evidence:03d}" if evidence else None}
+            for i, (node, text, status, evidence) in enumerate(_ASSUMPTIONS, start=1)]
+
+
 # --------------------------------------------------------------------------- global totals and emissions
 
 
@@ -858,7 +934,8 @@ def build_extra(world: World) -> dict[str, list[dict]]:
     return {
         "toc_nodes": nodes, "toc_edges": edges, "indicators": _indicators(),
         "indicator_observations": observations, "training_records": training, "governance_meetings": meetings,
-        "evidence": _evidence(), "global_totals": global_totals, "smelter_emissions": emissions,
+        "evidence": _evidence(), "evidence_findings": _evidence_findings(), "toc_assumptions": _toc_assumptions(),
+        "global_totals": global_totals, "smelter_emissions": emissions,
     }
 
 

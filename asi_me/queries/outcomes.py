@@ -747,7 +747,8 @@ def nc_closure_by_principle(store: Store, viewer: Viewer, filters: Filters | Non
 
 def me_insights(store: Store, viewer: Viewer, filters: Filters | None = None) -> pd.DataFrame:
     """The monthly M&E Insights: for each level-1 indicator measured monthly, its latest
-    headline value on or before the as-of date, the previous period's value and the change."""
+    headline value on or before the as-of date, the previous period's value and the change,
+    and the Theory-of-Change node it reports on (`toc_node_id`, `toc_node_label`, `toc_node_type`)."""
     del viewer
     return run_query(store, "outcomes_me_insights", filter_params(store, filters))
 

@@ -12,7 +12,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict
 
 from asi_me.data.store import Store
-from asi_me.data.vocab import Dimension, Direction, EvaluationStatus, EvidenceKind, label
+from asi_me.data.vocab import Dimension, Direction, EvaluationStatus, EvidenceKind, FindingBearing, label
 from asi_me.filters import Filters, Viewer
 from asi_me.publish.gate import protected_rows
 from asi_me.publish.indicators import sensitivity
@@ -360,6 +360,31 @@ def evidence_counts(store: Store, viewer: Viewer) -> EvidenceCounts:
     )
 
 
+def evidence_findings(
+    store: Store, viewer: Viewer, node_id: str | None = None, bearing: str | None = None
+) -> pd.DataFrame:
+    """What evaluations and Stories of Change found about the Theory of Change, newest evidence
+    first: each finding with its evidence (title, kind, status, completion), the node and, where
+    one measures it, the indicator it bears on, and whether it confirms or questions them
+    (`bearing`, allow-listed; `bearing_label` in words); optionally only those on one node."""
+    del viewer
+    if bearing is not None and bearing not in {b.value for b in FindingBearing}:
+        raise ValueError(f"Finding bearing {bearing!r} is unknown; use confirms or questions.")
+    frame = run_query(store, "toc_evidence_findings", {"node_id": node_id, "bearing": bearing})
+    frame["bearing_label"] = frame["bearing"].map(label).astype("string")
+    frame["toc_node_type_label"] = frame["toc_node_type"].map(label).astype("string")
+    return frame
+
+
+def toc_assumptions(store: Store, viewer: Viewer, node_id: str | None = None) -> pd.DataFrame:
+    """The assumptions the Theory of Change rests on, questioned ones first, each with the node
+    it supports, its status (`status_label` in words) and the evidence that tested it."""
+    del viewer
+    frame = run_query(store, "toc_assumptions", {"node_id": node_id})
+    frame["status_label"] = frame["status"].map(label).astype("string")
+    return frame
+
+
 def _evidence(store: Store, nodes: list[str], kind: str | None, status: str | None) -> pd.DataFrame:
     frame = run_query(store, "toc_evidence", {"node_ids": nodes, "kind": kind, "status": status})
     names = run_query(store, "toc_nodes", {}).set_index("node_id")["label"].to_dict()
@@ -382,4 +407,6 @@ QUERY_FUNCTIONS = [
     evidence_list,
     evidence_by_outcome,
     evidence_counts,
+    evidence_findings,
+    toc_assumptions,
 ]

@@ -61,8 +61,10 @@ Tables (asi_me.ui.tables, pure pandas)
     csv_bytes(shown) ; suppressed_count(frame) ; column_title("certificates_t") -> "Certificates (t)"
 
 Charts (asi_me.ui.charts, pure Altair, no Streamlit; testable directly)
-    time_series(frame, *, x, y, series=None, y_title="", version_marks=("PS","CoC"), step=False, percent=False)
+    time_series(frame, *, x, y, series=None, y_title="", version_marks=None, step=False, percent=False)
     stacked_bars(frame, *, x, y, series, temporal=True, version_marks=None)
+    version_markers(start, end, marks=None): the standard-version changes every series marks
+        (None: all standards; a list of standards; or outcomes.version_breaks' frame)
     ranked_bars(frame, *, category, value, percent=False, sort=None, highlight=None)
     sparkline(frame, *, x, y); version_changes(standards)
 

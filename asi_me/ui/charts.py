@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import altair as alt
 import pandas as pd
 
-from asi_me.data.vocab import VERSION_EFFECTIVE_ON, label
+from asi_me.data.vocab import STANDARD_OF_VERSION, VERSION_EFFECTIVE_ON, label
 from asi_me.ui.palette import BLUE, GREY, VERMILLION, domain_colors
 
 FONT = "Source Sans Pro, Helvetica, Arial, sans-serif"
@@ -34,45 +34,69 @@ def _temporal(frame: pd.DataFrame, x: str) -> pd.DataFrame:
     return out
 
 
+VersionMarks = Sequence[str] | pd.DataFrame | None
+
+
 def version_changes(standards: Sequence[str] | None = None) -> pd.DataFrame:
-    """Dates where a new standard version took effect (breaks in comparability)."""
+    """Dates where a new standard version took effect (breaks in comparability): `on`, the
+    versions' short names (`text`, e.g. "PS V2 · CoC V1") and a sentence (`detail`)."""
     rows = [
-        {"on": pd.Timestamp(on), "version": str(version.value), "text": f"{label(version)} in force"}
+        {"on": pd.Timestamp(on), "version": str(version.value)}
         for version, on in VERSION_EFFECTIVE_ON.items()
-        if not standards or str(version.value).split("-")[0] in standards
+        if not standards or STANDARD_OF_VERSION[version].value in standards
     ]
-    # Versions effective on one date share one marker.
-    frame = pd.DataFrame(rows, columns=["on", "version", "text"])
-    if frame.empty:
-        return frame
-    return frame.groupby("on", as_index=False).agg(text=("text", " / ".join), version=("version", ",".join))
+    return _marker_rows(pd.DataFrame(rows, columns=["on", "version"]))
 
 
-def _version_layer(
-    frame: pd.DataFrame, x: str, standards: Sequence[str] | pd.DataFrame | None
-) -> alt.LayerChart | None:
-    """Dashed rules where a standard version took effect. `standards` is a list of standards
-    ("PS", "CoC") or a frame of breaks with `effective_on` (or `on`) and `note` (or `text`)."""
-    if isinstance(standards, pd.DataFrame):
-        marks = standards.rename(columns={"effective_on": "on"})
-        if not marks.empty:
-            short = (marks["standard_version"].map(label)
-                     if "standard_version" in marks else marks.get("text", marks.get("note")))
-            marks = marks.assign(on=pd.to_datetime(marks["on"]), text=short,
-                                 detail=marks.get("note", short))
-            marks = marks.groupby("on", as_index=False).agg(text=("text", " / ".join), detail=("detail", " ".join))
-    elif standards is None:
-        return None
+def _marker_rows(versions: pd.DataFrame) -> pd.DataFrame:
+    """One row per date from rows of (`on`, `version`): versions effective on one date share a marker."""
+    if versions.empty:
+        return pd.DataFrame(columns=["on", "text", "detail", "version"])
+    out = versions.assign(
+        on=pd.to_datetime(versions["on"]),
+        short=versions["version"].map(lambda v: label(v).split(" (")[0]),  # "PS V2 (2017)" -> "PS V2"
+    )
+    out["sentence"] = [f"{label(v)} took effect on {on:%d %b %Y}." for v, on in zip(out["version"], out["on"],
+                                                                                      strict=True)]
+    grouped = out.groupby("on", as_index=False).agg(
+        text=("short", " · ".join), detail=("sentence", " ".join), version=("version", ",".join))
+    grouped["detail"] += " Figures either side are not comparable."
+    return grouped
+
+
+def version_markers(start: object, end: object, marks: VersionMarks = None) -> pd.DataFrame:
+    """The standard-version changes to mark on a series running from `start` to `end`
+    (inclusive): `on`, a short label `text` and a sentence `detail`, one row per date.
+
+    `marks` is None for every standard's versions (asi_me.data.vocab.VERSION_EFFECTIVE_ON),
+    a list of standards ("PS", "CoC"; empty for none), or a frame of breaks with
+    `standard_version` and `effective_on` as outcomes.version_breaks returns (which follows
+    the standard and version filters). Every series builder draws these markers.
+    """
+    if isinstance(marks, pd.DataFrame):
+        changes = _marker_rows(marks.rename(columns={"standard_version": "version", "effective_on": "on"})[
+            ["on", "version"]]) if not marks.empty else _marker_rows(pd.DataFrame(columns=["on", "version"]))
+    elif marks is not None and len(marks) == 0:
+        changes = _marker_rows(pd.DataFrame(columns=["on", "version"]))
     else:
-        marks = version_changes(standards).assign(detail=lambda f: f["text"])
-    if marks.empty or frame.empty:
+        changes = version_changes(marks)
+    if changes.empty or start is None or end is None or pd.isna(start) or pd.isna(end):
+        return changes.head(0)
+    lo, hi = pd.Timestamp(start), pd.Timestamp(end)
+    return changes[(changes["on"] >= lo) & (changes["on"] <= hi)].reset_index(drop=True)
+
+
+def _version_layer(frame: pd.DataFrame, x: str, marks: VersionMarks) -> alt.LayerChart | None:
+    """Thin dashed rules, each with a short label, where a standard version took effect
+    within the frame's dates (see `version_markers`)."""
+    if frame.empty:
         return None
-    lo, hi = pd.to_datetime(frame[x]).min(), pd.to_datetime(frame[x]).max()
-    marks = marks[(marks["on"] >= lo) & (marks["on"] <= hi)]
-    if marks.empty:
+    dates = pd.to_datetime(frame[x])
+    shown = version_markers(dates.min(), dates.max(), marks)
+    if shown.empty:
         return None
-    base = alt.Chart(marks)
-    rule = base.mark_rule(color=GREY, strokeDash=[4, 3]).encode(
+    base = alt.Chart(shown)
+    rule = base.mark_rule(color=GREY, strokeDash=[4, 3], strokeWidth=1).encode(
         x=alt.X("on:T"), tooltip=[alt.Tooltip("detail:N", title="Standard version change")]
     )
     # Written left of the rule: version changes sit mid-series, where the left has room.
@@ -90,16 +114,13 @@ def time_series(
     series: str | None = None,
     y_title: str = "",
     x_title: str = "",
-    version_marks: Sequence[str] | pd.DataFrame | None = None,
+    version_marks: VersionMarks = None,
     step: bool = False,
     height: int = 280,
     percent: bool = False,
 ) -> alt.LayerChart | alt.Chart:
-    """Lines over time, one per `series` value, with point shapes and optional version-change rules.
-
-    `version_marks` lists standards ("PS", "CoC") whose version changes are drawn, or is a
-    frame of breaks (`effective_on`, `note`) such as outcomes.version_breaks returns.
-    """
+    """Lines over time, one per `series` value, with point shapes and a rule at each
+    standard-version change in the period (`version_marks`: see `version_markers`)."""
     data = _temporal(frame.dropna(subset=[y]), x)
     data, order = _labelled(data, series)
     fmt = ".0%" if percent else ",.0f"
@@ -145,9 +166,10 @@ def stacked_bars(
     x_title: str = "",
     temporal: bool = True,
     height: int = 280,
-    version_marks: Sequence[str] | pd.DataFrame | None = None,
+    version_marks: VersionMarks = None,
 ) -> alt.LayerChart | alt.Chart:
-    """Bars per period stacked by `series`; segments carry a pattern-free colour plus a tooltip."""
+    """Bars per period stacked by `series`; segments carry a pattern-free colour plus a tooltip.
+    Over time, a rule marks each standard-version change in the period (see `version_markers`)."""
     data = frame.dropna(subset=[y])
     if temporal:
         data = _temporal(data, x)
@@ -273,10 +295,12 @@ def timeline(
 
 
 def received_vs_expected(
-    frame: pd.DataFrame, *, period: str, expected: str, received: str, height: int = 240
+    frame: pd.DataFrame, *, period: str, expected: str, received: str, height: int = 240,
+    version_marks: VersionMarks = None,
 ) -> alt.LayerChart:
     """Bars of what was received with a tick at what was expected and "13 of 14" written
-    above, per period: the gap reads without relying on colour."""
+    above, per period (a year): the gap reads without relying on colour. A rule marks each
+    year in which a standard version took effect (see `version_markers`)."""
     data = frame.copy()
     data[period] = data[period].astype(str)
     data["text"] = [f"{int(r)} of {int(e)}" for r, e in zip(data[received], data[expected], strict=True)]
@@ -288,4 +312,16 @@ def received_vs_expected(
     )
     ticks = base.mark_tick(color=VERMILLION, thickness=3, size=36).encode(y=f"{expected}:Q")
     text = base.mark_text(dy=-10, color="#222").encode(y=f"{expected}:Q", text="text:N")
-    return (bars + ticks + text).properties(height=height)
+    chart = bars + ticks + text
+    years = pd.to_numeric(data[period], errors="coerce").dropna()
+    if not years.empty:
+        shown = version_markers(pd.Timestamp(int(years.min()), 1, 1), pd.Timestamp(int(years.max()), 12, 31),
+                                version_marks)
+        shown = shown.assign(year=shown["on"].dt.year.astype(str))
+        if not shown.empty:
+            marks = alt.Chart(shown.drop(columns="on"))
+            chart += marks.mark_rule(color=GREY, strokeDash=[4, 3], strokeWidth=1).encode(
+                x=alt.X("year:O"), tooltip=[alt.Tooltip("detail:N", title="Standard version change")])
+            chart += marks.mark_text(align="left", dx=4, baseline="top", color="#444", fontSize=11).encode(
+                x="year:O", y=alt.value(0), text="text:N")
+    return chart.properties(height=height)

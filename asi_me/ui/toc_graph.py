@@ -17,6 +17,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from asi_me.data.vocab import TocNodeType, label
+from asi_me.ui.charts import VersionMarks, version_markers
 from asi_me.ui.palette import BLUE, BLUISH_GREEN, CATEGORICAL, GREY, ORANGE, REDDISH_PURPLE, VERMILLION
 
 COLUMN_ORDER: tuple[str, ...] = tuple(t.value for t in TocNodeType)
@@ -255,12 +256,15 @@ def build_indicator_series(
     target_value: float | None = None,
     target_on: object = None,
     height: int = 340,
+    version_marks: VersionMarks = None,
 ) -> go.Figure:
     """An indicator's values over time, one line per disaggregation value.
 
     Expects period_on, dimension_value, value and optionally status ('provisional' draws a
     hollow marker). Baseline and target are labelled horizontal reference lines; the
-    target date, when known, gets a marker so "by when" is visible.
+    target date, when known, gets a marker so "by when" is visible. A thin vertical rule
+    with a short label marks each standard-version change within the series' dates
+    (`version_marks`: see charts.version_markers).
     """
     fig = go.Figure()
     data = series.dropna(subset=["value"]).copy() if not series.empty else series
@@ -312,6 +316,15 @@ def build_indicator_series(
                     hovertemplate=f"Target {float(value):,.4g} {unit} by %{{x|%b %Y}}<extra></extra>",
                 )
             )
+    if not data.empty:
+        dates = pd.to_datetime(data["period_on"])
+        for marker in version_markers(dates.min(), dates.max(), version_marks).itertuples(index=False):
+            # A shape and an annotation, not add_vline(annotation_text=...), which fails on date axes.
+            fig.add_shape(type="line", xref="x", yref="paper", x0=marker.on, x1=marker.on, y0=0, y1=1,
+                          line={"color": "#777777", "dash": "dash", "width": 1}, name="version change")
+            fig.add_annotation(x=marker.on, xref="x", y=1, yref="paper", text=marker.text, showarrow=False,
+                               xanchor="right", yanchor="top", font={"size": 11, "color": "#444444"},
+                               hovertext=marker.detail)
     fig.update_layout(
         height=height,
         margin={"l": 10, "r": 10, "t": 30, "b": 10},

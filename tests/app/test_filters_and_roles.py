@@ -157,7 +157,7 @@ def test_a_member_sees_its_own_certifications_and_no_one_elses(open_app, demo_di
 
 def test_the_menu_lists_the_six_screens_and_carries_the_view(open_app, demo_dir):
     at = open_app(demo_dir, role="secretariat", params={"region": "Europe", "present": "1"})
-    links = at.get("page_link")
+    links = at.sidebar.get("page_link")
     assert [link.proto.label for link in links] == [
         "Outcomes dashboard", "Certification map", "CoC material flow", "Theory of change",
         "Evaluations & Stories of Change", "Data", "Data › Update",

@@ -79,7 +79,22 @@ def test_time_series_marks_version_changes_inside_the_period_only():
     rules = list(_layers_with_mark(spec, "rule"))
     assert len(rules) == 1
     rule_data = spec["datasets"][rules[0]]
-    assert [row["text"] for row in rule_data] == ["PS V3 (2022) in force"]  # 2017 is outside the period
+    assert [row["text"] for row in rule_data] == ["PS V3"]  # 2017 is outside the period
+
+
+def test_version_markers_come_from_the_vocabulary_and_stay_inside_the_dates():
+    from asi_me.data.vocab import VERSION_EFFECTIVE_ON, StandardVersion
+
+    every = charts.version_markers("2014-01-01", "2026-12-31")
+    assert every["text"].tolist() == ["PS V1", "PS V2 · CoC V1", "PS V3 · CoC V2"]
+    assert every["on"].tolist() == [pd.Timestamp(VERSION_EFFECTIVE_ON[v]) for v in (
+        StandardVersion.PS_2014, StandardVersion.PS_2017, StandardVersion.PS_2022)]
+    assert "figures either side are not comparable" in every["detail"].iloc[1].lower()
+    assert charts.version_markers("2016-01-01", "2021-12-31", ["CoC"])["text"].tolist() == ["CoC V1"]
+    assert charts.version_markers("2018-01-01", "2022-04-30").empty  # both changes fall outside
+    assert charts.version_markers("2014-01-01", "2026-12-31", []).empty  # asked for none
+    breaks = pd.DataFrame({"standard_version": ["PS-2022"], "effective_on": [pd.Timestamp("2022-05-01")]})
+    assert charts.version_markers("2020-01-01", "2024-01-01", breaks)["text"].tolist() == ["PS V3"]
 
 
 def _layers_with_mark(spec: dict, mark: str, data: str | None = None):

@@ -48,6 +48,8 @@ def default_view_calls() -> list[Call]:
         (toc.evidence_counts, (PUBLIC,), {}),
         (toc.evidence_by_outcome, (PUBLIC,), {}),
         (toc.evidence_list, (PUBLIC, None, None, None), {}),  # no kind, status or outcome chosen
+        (toc.evidence_findings, (PUBLIC,), {}),
+        (toc.toc_assumptions, (PUBLIC,), {}),
         (catalogue.table_catalogue, (PUBLIC,), {}),
         (quality.quality_flags, (PUBLIC, NO_FILTERS), {}),
         (quality.quality_coc_reports_received, (PUBLIC, NO_FILTERS), {}),

@@ -16,8 +16,8 @@ from typing import Literal
 import pandas as pd
 import plotly.graph_objects as go
 
-from asi_me.data.vocab import CocStage, label
-from asi_me.ui.palette import BLUE, BLUISH_GREEN, GREY, ORANGE, REDDISH_PURPLE, SKY_BLUE
+from asi_me.data.vocab import STAGE_LABELS, CocStage, label
+from asi_me.ui.palette import BLUE, CATEGORY_COLORS, GREY
 
 Unit = Literal["t", "%"]
 
@@ -42,24 +42,14 @@ NODE_ORDER: tuple[str, ...] = (
 NODE_LABELS: dict[str, str] = {
     ORIGIN_BAUXITE: "Bauxite mined",
     ORIGIN_SCRAP: "Scrap collected",
-    CocStage.BAUXITE_MINING: "Bauxite mining",
-    CocStage.ALUMINA_REFINING: "Alumina refining",
-    CocStage.PRIMARY_PRODUCTION: "Primary production / casthouse",
-    CocStage.SEMI_FABRICATION: "Semi-fabrication",
-    CocStage.MATERIAL_CONVERSION: "Material conversion / manufacturing",
-    CocStage.RECYCLING: "Recycling / eligible scrap",
+    **{str(stage): name for stage, name in STAGE_LABELS.items()},  # the stages' names everywhere
     FINAL_PRODUCTS: "Final products",
     LEFT_CHAIN: "Left the CoC chain",
 }
 NODE_COLOURS: dict[str, str] = {
     ORIGIN_BAUXITE: "#7a4a6a",
     ORIGIN_SCRAP: "#4f6b1b",
-    CocStage.BAUXITE_MINING: REDDISH_PURPLE,
-    CocStage.ALUMINA_REFINING: ORANGE,
-    CocStage.PRIMARY_PRODUCTION: BLUE,
-    CocStage.SEMI_FABRICATION: SKY_BLUE,
-    CocStage.MATERIAL_CONVERSION: BLUISH_GREEN,
-    CocStage.RECYCLING: "#6b8e23",
+    **CATEGORY_COLORS["stage"],  # the stages' colours everywhere in the app
     FINAL_PRODUCTS: "#444444",
     LEFT_CHAIN: GREY,
 }

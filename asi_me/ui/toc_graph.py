@@ -17,7 +17,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from asi_me.data.vocab import TocNodeType, label
-from asi_me.ui.palette import BLUE, BLUISH_GREEN, CATEGORICAL, GREY, ORANGE, REDDISH_PURPLE, VERMILLION
+from asi_me.ui.palette import BLUE, BLUISH_GREEN, GREY, ORANGE, REDDISH_PURPLE, VERMILLION, category_color
 
 COLUMN_ORDER: tuple[str, ...] = tuple(t.value for t in TocNodeType)
 COLUMN_TITLES: dict[str, str] = {
@@ -269,7 +269,7 @@ def build_indicator_series(
     for i, group in enumerate(groups):
         part = data.loc[data["dimension_value"] == group].sort_values("period_on")
         provisional = [str(s) == "provisional" for s in part["status"]] if "status" in part else [False] * len(part)
-        colour = CATEGORICAL[i % len(CATEGORICAL)]
+        colour = BLUE if str(group) == "all" else category_color(group)  # fixed per value, whatever is shown
         fig.add_trace(
             go.Scatter(
                 x=pd.to_datetime(part["period_on"]),

@@ -37,6 +37,7 @@ from asi_me.ui.tables import (
     SUPPRESSED_NOTE,
     csv_bytes,
     display_frame,
+    screen_frame,
     suppressed_count,
     suppression_text,
 )
@@ -192,7 +193,8 @@ def prepared_table(
     """
     def build() -> tuple[pd.DataFrame, pd.DataFrame | pa.Table]:
         shown = display_frame(frame, min_reporters=min_reporters, titles=titles)
-        return shown, _to_arrow(shown) if _to_arrow is not None else shown
+        on_screen = screen_frame(shown)  # a missing figure reads "—", not the grid's "None"
+        return shown, _to_arrow(on_screen) if _to_arrow is not None else on_screen
 
     if len(frame) > SHARED_TABLE_ROWS:
         return build()

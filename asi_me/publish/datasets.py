@@ -128,6 +128,7 @@ DATASETS: dict[str, PublishedDataset] = {
             "ASI CRM, elementAl, educationAl and governance records", ("tile",),
             (Measure("value", "as stated per tile", "programme"),),
             lambda s, f: outcomes.dashboard_tiles(s, PUBLIC, f).to_frame(),
+            column_units={"secondary_value": _COUNT},  # valid certificates; countries of auditing firms
         ),
         PublishedDataset(
             "members_by_class", "Members by membership class", "Members per membership class at each month end.",

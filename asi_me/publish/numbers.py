@@ -114,14 +114,14 @@ def round_frame(
         if not _is_float(series):
             continue
         name = str(column)
-        declared = (units or {}).get(name)
-        if declared is not None:
-            out[column] = _cast_back(series, _rounded(series, decimals_of(kind_of_unit(declared))))
-        elif name in ROW_UNIT_COLUMNS and row_units is not None:
+        # a declared unit first ("as stated per tile" declares none), then each row's, then the name's
+        kind = kind_of_unit((units or {}).get(name))
+        if kind is None and name in ROW_UNIT_COLUMNS and row_units is not None:
             out[column] = _cast_back(series, _by_row_unit(series, row_units))
-        else:
-            kind = kind_of_column(name) if by_name else None
-            out[column] = _cast_back(series, _rounded(series, decimals_of(kind)))
+            continue
+        if kind is None and by_name:
+            kind = kind_of_column(name)
+        out[column] = _cast_back(series, _rounded(series, decimals_of(kind)))
     return out
 
 

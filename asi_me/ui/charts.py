@@ -221,7 +221,8 @@ def ranked_bars(
     if highlight and highlight in data.columns:
         bar_color = alt.condition(f"datum.{highlight}", alt.value(VERMILLION), alt.value(color))
     base = alt.Chart(data).encode(
-        y=alt.Y(f"{cat}:N", title=category_title or None, sort=y_sort, axis=alt.Axis(labelLimit=260)),
+        y=alt.Y(f"{cat}:N", title=category_title or None, sort=y_sort,
+                axis=alt.Axis(labelLimit=260, labelOverlap=False)),
         x=alt.X(f"{value}:Q", title=value_title or None, axis=alt.Axis(format=axis_fmt)),
         tooltip=[alt.Tooltip(f"{cat}:N", title=category_title or "Category"),
                  alt.Tooltip(f"{value}:Q", title=value_title or value, format=fmt)],
@@ -229,7 +230,8 @@ def ranked_bars(
     bars = base.mark_bar().encode(color=bar_color)
     text = base.mark_text(align="left", dx=4, color="#222").encode(text=alt.Text(f"{value}:Q", format=fmt))
     rows = max(len(data), 1)
-    return (bars + text).properties(height=height or max(120, 28 * rows))
+    # every bar keeps its label: at least 24 px a row, whatever height is asked for
+    return (bars + text).properties(height=max(height, 24 * rows) if height else max(120, 28 * rows))
 
 
 def sparkline(frame: pd.DataFrame, *, x: str, y: str, color: str = BLUE, height: int = 48) -> alt.LayerChart:

@@ -177,3 +177,15 @@ def test_one_format_per_kind_of_figure() -> None:
     assert format_number(float("nan"), "count") == "—"
     assert format_date(pd.Timestamp("2024-03-31")) == "2024-03-31"
     assert format_date(pd.NaT) == "—"
+
+
+def test_every_bar_of_a_ranked_chart_has_its_label_and_room_for_it(store: Store) -> None:
+    countries = certifications.country_aggregates(store, PUBLIC, Filters()).head(20)
+    spec = charts.ranked_bars(countries, category="country_name", value="certified_facilities", height=420).to_dict()
+    assert spec["height"] >= 24 * len(countries)
+    first = spec["layer"][0]
+    axis = (first["encoding"] if "encoding" in first else spec["encoding"])["y"]["axis"]
+    assert axis["labelOverlap"] is False  # no label is dropped to make room
+    text = [layer for layer in spec["layer"]
+            if (layer["mark"] if isinstance(layer["mark"], str) else layer["mark"].get("type")) == "text"]
+    assert text, "the bars carry their values"

@@ -298,3 +298,12 @@ def time_axis(dates: pd.Series) -> dict[str, object]:
                 "labelAngle": 0}
     return {"format": D3_MONTH_YEAR, "tickCount": {"interval": "month", "step": max(1, math.ceil(span_days / 30 / 8))},
             "labelAngle": 0}
+
+
+def plotly_time_axis(dates: pd.Series) -> dict[str, object]:
+    """The same for a Plotly date axis: a tick a year (or every few months) labelled with the year."""
+    values = pd.to_datetime(dates).dropna()
+    span_days = (values.max() - values.min()).days if len(values) else 0
+    if span_days >= 2 * 365:
+        return {"tickformat": "%Y", "dtick": f"M{12 * max(1, math.ceil(span_days / 365 / 12))}"}
+    return {"tickformat": "%b %Y", "dtick": f"M{max(1, math.ceil(span_days / 30 / 8))}"}

@@ -17,7 +17,16 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from asi_me.data.vocab import TocNodeType, label
-from asi_me.ui.palette import BLUE, BLUISH_GREEN, GREY, ORANGE, REDDISH_PURPLE, VERMILLION, category_color
+from asi_me.ui.palette import (
+    BLUE,
+    BLUISH_GREEN,
+    GREY,
+    ORANGE,
+    REDDISH_PURPLE,
+    VERMILLION,
+    category_color,
+    plotly_time_axis,
+)
 
 COLUMN_ORDER: tuple[str, ...] = tuple(t.value for t in TocNodeType)
 COLUMN_TITLES: dict[str, str] = {
@@ -317,7 +326,8 @@ def build_indicator_series(
         margin={"l": 10, "r": 10, "t": 30, "b": 10},
         plot_bgcolor="white",
         yaxis={"title": {"text": unit}, "gridcolor": "#eeeeee", "zeroline": False},
-        xaxis={"gridcolor": "#f3f3f3"},
+        xaxis={"gridcolor": "#f3f3f3",
+               **plotly_time_axis(data["period_on"] if not data.empty else pd.Series(dtype="datetime64[ns]"))},
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
         hovermode="closest",
     )

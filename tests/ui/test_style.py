@@ -160,6 +160,8 @@ def test_indicator_series_keep_their_colours_per_region(store: Store) -> None:
     assert shown
     for name in shown:
         assert colours[0][name] == colours[1][name], name
+    for figure in figures:  # the year on every tick of the time axis
+        assert "%Y" in figure.layout.xaxis.tickformat
 
 
 def test_an_unknown_category_has_a_colour_of_its_own_that_the_data_does_not_move() -> None:

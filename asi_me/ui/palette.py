@@ -259,6 +259,7 @@ D3_FORMAT: dict[NumberKind, str] = {
 }
 # Axes need no decimals; tooltips and labels carry the published precision.
 D3_AXIS_FORMAT: dict[NumberKind, str] = {**D3_FORMAT, "share": ".0%", "percent": ",.0f", "intensity": ",.1f"}
+PERCENT_FORMAT = f",.{DECIMALS['percent']}f"  # a percentage (0-100) as text, e.g. f"{v:{PERCENT_FORMAT}}%"
 DATE_FORMAT = "%Y-%m-%d"  # ISO, in tables, tooltips and CSVs
 D3_DATE = "%Y-%m-%d"
 D3_YEAR = "%Y"

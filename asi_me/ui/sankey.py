@@ -17,7 +17,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from asi_me.data.vocab import STAGE_LABELS, CocStage, label
-from asi_me.ui.palette import BLUE, CATEGORY_COLORS, GREY
+from asi_me.ui.palette import BLUE, CATEGORY_COLORS, GREY, PERCENT_FORMAT
 
 Unit = Literal["t", "%"]
 
@@ -469,7 +469,7 @@ def stage_summary_table(summary: pd.DataFrame) -> pd.DataFrame:
                 _cell(row["input_t"], hidden, note, ",.0f"),
                 _cell(row["output_t"], hidden, note, ",.0f"),
                 _cell(row.get("global_t"), False, None, ",.0f"),
-                _cell(None if share is None or pd.isna(share) else float(share) * 100, hidden, note, ".2f"),
+                _cell(None if share is None or pd.isna(share) else float(share) * 100, hidden, note, PERCENT_FORMAT),
                 "goes to final products" if is_final else _cell(row.get("attrition_t"), a_hidden, a_note, ",.0f"),
                 "goes to final products"
                 if is_final
@@ -477,7 +477,7 @@ def stage_summary_table(summary: pd.DataFrame) -> pd.DataFrame:
                     None if pd.isna(row.get("attrition_pct")) else float(row["attrition_pct"]) * 100,
                     a_hidden,
                     a_note,
-                    ".1f",
+                    PERCENT_FORMAT,
                 ),
             ]
         )
@@ -507,10 +507,10 @@ def build_share_of_global(summary: pd.DataFrame, *, height: int = 300) -> go.Fig
             x=values,
             orientation="h",
             marker={"color": [NODE_COLOURS.get(str(s), GREY) for s in data["stage"]]},
-            text=["" if v is None else f"{v:.2f}%" for v in values],
+            text=["" if v is None else f"{v:{PERCENT_FORMAT}}%" for v in values],
             textposition="outside",
             cliponaxis=False,
-            hovertemplate="%{x:.2f}% of world production<extra></extra>",
+            hovertemplate=f"%{{x:{PERCENT_FORMAT}}}% of world production<extra></extra>",
         )
     )
     top = max([v for v in values if v is not None] or [1.0]) * 1.3

@@ -77,12 +77,14 @@ def without_noise(values: np.ndarray) -> np.ndarray:
     out = np.asarray(values, dtype="float64").copy()
     finite = np.isfinite(out) & (out != 0)
     if finite.any():
-        magnitude = np.floor(np.log10(np.abs(out[finite]))).astype(int)
-        decimals = NOISE_DIGITS - 1 - magnitude
         kept = out[finite]
-        for d in np.unique(decimals):
-            rows = decimals == d
-            kept[rows] = np.round(kept[rows], int(d))
+        decimals = NOISE_DIGITS - 1 - np.floor(np.log10(np.abs(kept))).astype(np.int64)
+        # one np.round per distinct number of decimals (a handful: one per order of magnitude)
+        low = int(decimals.min())
+        counts = np.bincount(decimals - low)
+        for offset in np.flatnonzero(counts):
+            rows = decimals == low + offset
+            kept[rows] = np.round(kept[rows], int(low + offset))
         out[finite] = kept
     return out
 
@@ -156,10 +158,13 @@ def round_batch(
         values = column.to_numpy(zero_copy_only=False).astype("float64")
         if decimals is not None:
             per_row = np.asarray(decimals)
-            done = without_noise(values)
-            for d in set(per_row.tolist()) - {-1}:
+            done = values.copy()
+            unknown = per_row < 0
+            if unknown.any():
+                done[unknown] = without_noise(values[unknown])
+            for d in np.flatnonzero(np.bincount(per_row[~unknown].astype(np.int64), minlength=1)):
                 rows = per_row == d
-                done[rows] = np.round(values[rows], d) + 0.0
+                done[rows] = np.round(values[rows], int(d)) + 0.0
         else:
             d = decimals_of(kind_of_column(name)) if by_name else None
             done = without_noise(values) if d is None else np.round(values, d) + 0.0
@@ -181,10 +186,18 @@ def row_decimals(
     `unit` column, or their indicator's unit from `unit_of_indicator`); None otherwise."""
     names = batch.schema.names
     if "unit" in names:
-        units = batch.column("unit").to_pylist()
+        keys, decimals_of_key = batch.column("unit"), {u: decimals_of_unit(u) for u in UNIT_KIND}
     elif "indicator_code" in names and unit_of_indicator is not None:
-        units = [unit_of_indicator.get(str(c)) for c in batch.column("indicator_code").to_pylist()]
+        keys = batch.column("indicator_code")
+        decimals_of_key = {code: decimals_of_unit(unit) for code, unit in unit_of_indicator.items()}
     else:
         return None
-    decimals = pa.array([decimals_of_unit(u) for u in units], pa.int8())
+    if not any(name in ROW_UNIT_COLUMNS for name in names):
+        return None
+    # vectorised: each row's key looked up among the known keys, -1 (noise only) for the rest
+    known = list(decimals_of_key)
+    position = pc.index_in(pc.cast(keys, pa.string()), value_set=pa.array(known, pa.string()))
+    table = pa.array([*decimals_of_key.values(), -1], pa.int8())
+    decimals = pc.take(table, pc.fill_null(position, len(known)))
+    decimals = decimals.combine_chunks() if isinstance(decimals, pa.ChunkedArray) else decimals
     return {name: decimals for name in names if name in ROW_UNIT_COLUMNS}

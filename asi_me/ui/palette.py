@@ -166,6 +166,10 @@ CATEGORY_COLORS: dict[str, dict[str, str]] = {
         EvaluationStatus.ONGOING: ORANGE,
         EvaluationStatus.COMPLETED: BLUISH_GREEN,
     },
+    "gender": {"female": ORANGE, "male": BLUE},
+    # PS principles 1-11, as indicator disaggregations give them
+    "principle": dict(zip(map(str, range(1, 12)), (BLUE, ORANGE, BLUISH_GREEN, VERMILLION, REDDISH_PURPLE, SKY_BLUE,
+                                                   BLACK, OLIVE, BROWN, DARK_BLUE, DARK_GREY), strict=True)),
 }
 # Keys as plain codes ("PS", not Standard.PS), whatever the enum.
 CATEGORY_COLORS = {dim: {str(k.value if isinstance(k, StrEnum) else k): v for k, v in colours.items()}
@@ -191,11 +195,16 @@ def dimension_of(column: str | None, codes: list[str] | None = None) -> str | No
     return None
 
 
+# For values outside every vocabulary: yellow left out, as it is weak on white.
+_HASHED: tuple[str, ...] = (BLUE, ORANGE, BLUISH_GREEN, VERMILLION, REDDISH_PURPLE, SKY_BLUE, BLACK, OLIVE, BROWN,
+                            DARK_BLUE, DARK_GREY, "#882255")
+
+
 def stable_color(code: str) -> str:
     """A colour for a value outside every vocabulary (a country, an indicator group) that
     depends on the value alone, never on which other values are shown."""
     digest = hashlib.sha256(str(code).encode("utf-8")).digest()
-    return CATEGORICAL[digest[0] % len(CATEGORICAL)]
+    return _HASHED[digest[0] % len(_HASHED)]
 
 
 def category_color(code: object, dimension: str | None = None) -> str:

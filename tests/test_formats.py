@@ -91,6 +91,8 @@ def test_the_public_zip_reads_cleanly(store: Store) -> None:
         assert {n.removesuffix(".csv") for n in names} == set(api.dataset_names())
         problems = [p for n in names
                     for p in _problems(store, n.removesuffix(".csv"), archive.read(n).decode("utf-8-sig"))]
+        readme = archive.read("README.md").decode("utf-8")
+    assert "percentages (0-100) to one decimal" in readme and "YYYY-MM-DD" in readme  # says how figures are written
     assert not problems, "\n".join(problems[:20])
 
 

@@ -344,6 +344,12 @@ def _readme(store: Store, viewer: Viewer, files: dict[str, tuple[int, list[str]]
         "with is_suppressed = True and the reason in suppression_note (for example "
         f"\"{policy.note_few_reporters}\"); they are never zero.",
         "",
+        "## Numbers and dates",
+        "",
+        "Figures are rounded to one precision per kind: counts, people and tonnes to whole numbers, "
+        "percentages (0-100) to one decimal, shares (0-1) to three decimals, GHG intensities to two "
+        "decimals, coordinates to four. Dates are written YYYY-MM-DD. An empty cell is a missing value.",
+        "",
         "## Files and definitions",
         "",
     ]

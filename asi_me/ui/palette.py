@@ -244,7 +244,8 @@ def category_scale(column: str | None, codes: list[object]) -> CategoryScale:
     colors = [category_color(c, dimension) for c in domain_codes]
     shapes = [_shape_of(c, i, dimension) for i, c in enumerate(domain_codes)]
     labels = [_label(c) for c in domain_codes]
-    return CategoryScale(labels, colors, shapes, [_label(c) for c in present])
+    shown = set(present)
+    return CategoryScale(labels, colors, shapes, [_label(c) for c in domain_codes if c in shown])  # vocabulary order
 
 
 def _label(code: str) -> str:

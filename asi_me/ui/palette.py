@@ -1,12 +1,13 @@
 """The one chart style of the app, shared by the chart builders and the table formatters.
 
 - Colour: Okabe-Ito, safe for colour-blind readers, and one fixed colour per category
-  value (membership class, status, standard, version, stage, activity, region, material),
-  taken from the vocabularies, so a category never changes colour with the data shown.
+  value (membership class, status, standard, version, stage, activity, region, material,
+  evaluation status, gender, PS principle), taken from the vocabularies, so a category never
+  changes colour with the data shown.
 - Numbers: one format per kind of figure (counts, tonnes, percentages with one decimal);
   the precision is the one published downloads round to (asi_me.publish.numbers).
 - Dates: ISO (2024-03-31) in tables and tooltips; years on every time axis.
-- Missing values read "—" ("not reported" where nothing was reported), never "None".
+- Missing values read "—" on screen (empty in a CSV), never "None" or "nan".
 
 Colour is never the only carrier of meaning: every status and standard also has a
 marker shape (for charts and maps) and a text symbol (for tables and legends).
@@ -275,7 +276,6 @@ D3_DATE = "%Y-%m-%d"
 D3_YEAR = "%Y"
 D3_MONTH_YEAR = "%b %Y"
 MISSING = "—"
-NOT_REPORTED = "not reported"
 
 
 def format_number(value: object, kind: NumberKind = "count") -> str:

@@ -40,7 +40,7 @@ from asi_me.ui.map_charts import (
     choropleth_breaks,
     legend_markdown,
 )
-from asi_me.ui.palette import format_date
+from asi_me.ui.palette import MISSING, format_date
 from asi_me.ui.tables import csv_bytes, display_frame
 
 CERT_PARAM = "cert"
@@ -285,7 +285,7 @@ def main() -> None:
     tiles = st.columns(4)
     tiles[0].metric(
         "Facilities with a valid certification",
-        f"{int(row['certified_facilities'].iloc[-1]):,}" if not row.empty else "–",
+        f"{int(row['certified_facilities'].iloc[-1]):,}" if not row.empty else MISSING,
         border=True,
     )
     tiles[1].metric(

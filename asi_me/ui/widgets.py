@@ -31,7 +31,7 @@ from streamlit.runtime.scriptrunner_utils.exceptions import ScriptControlExcepti
 from asi_me.data.snapshot import NoSnapshotError
 from asi_me.filters import Filters
 from asi_me.ui import cache, filter_bar
-from asi_me.ui.palette import DOWN, FLAT, UP
+from asi_me.ui.palette import DOWN, FLAT, MISSING, UP
 from asi_me.ui.tables import (
     SUPPRESSED_FLAG,
     SUPPRESSED_NOTE,
@@ -491,7 +491,7 @@ PHYSICAL_UNITS = frozenset({"t", "kt", "Mt", "t CO2e", "t CO2e/t Al"})
 def format_value(value: float | None, *, percent: bool = False, unit: str = "") -> str:
     """A tile value as read aloud: thousands separators, % with one decimal."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "–"
+        return MISSING
     if percent:
         return f"{value:.1f}%"
     text = f"{value:,.0f}" if float(value).is_integer() or abs(value) >= 100 else f"{value:,.1f}"

@@ -65,7 +65,7 @@ def test_changes_carry_arrows_and_signs():
     assert format_change(None) is None
     assert format_value(189965.0) == "189,965"
     assert format_value(68.83, percent=True) == "68.8%"
-    assert format_value(float("nan")) == "–"
+    assert format_value(float("nan")) == "—"
 
 
 def test_time_series_marks_version_changes_inside_the_period_only():

@@ -48,8 +48,7 @@ with friendly_errors("the catalogue of tables"):
         height=36 * (len(tables) + 1) + 4,
         titles={"title": "Table", "is_public": "Public", "snapshot_created_at": "Snapshot created",
                 "last_ingest_at": "Last ingest", "download_scope": "You may download"},
-        column_config={"Public": st.column_config.CheckboxColumn(), "Rows": st.column_config.NumberColumn(
-            format="localized")},
+        column_config={"Public": st.column_config.CheckboxColumn()},
     )
     st.caption("Column definitions for every table are in the data dictionary and in the zip's README.")
 

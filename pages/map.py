@@ -39,6 +39,7 @@ from asi_me.ui.map_charts import (
     choropleth_breaks,
     legend_markdown,
 )
+from asi_me.ui.palette import MISSING, format_date
 from asi_me.ui.tables import csv_bytes, display_frame, register_row_limit
 
 CERT_PARAM = "cert"
@@ -172,9 +173,9 @@ def _detail_panel(certification_id: str, viewer, filters, min_reporters: int) ->
             issued = pd.Timestamp(cert["issued_on"]).date()
             expires = pd.Timestamp(cert["expires_on"]).date()
             changed = cert.get("status_changed_on")
-            dates = f"Issued {issued:%d %b %Y} · expires {expires:%d %b %Y}"
+            dates = f"Issued {format_date(issued)} · expires {format_date(expires)}"
             if changed is not None and not pd.isna(changed):
-                dates += f" · status changed {pd.Timestamp(changed):%d %b %Y}"
+                dates += f" · status changed {format_date(changed)}"
             st.markdown(f"**Dates**  \n{dates}")
             st.markdown(f"**Auditing firm**  \n{cert.get('auditing_firm_name') or cert.get('auditing_firm_id')}")
             external = ", ".join(cert.get("external_certifications") or []) or "none recorded"
@@ -282,7 +283,7 @@ def main() -> None:
     tiles = st.columns(4)
     tiles[0].metric(
         "Facilities with a valid certification",
-        f"{int(row['certified_facilities'].iloc[-1]):,}" if not row.empty else "–",
+        f"{int(row['certified_facilities'].iloc[-1]):,}" if not row.empty else MISSING,
         border=True,
     )
     tiles[1].metric(

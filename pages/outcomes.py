@@ -189,8 +189,6 @@ with friendly_errors("the M&E Insights"):
                 titles={"indicator_code": "Code", "name": "Indicator", "period_on": "Month",
                         "previous_value": "Previous month", "direction": "Good direction",
                         "toc_node_label": "Reports on (Theory of change)"},
-                column_config={"Change": st.column_config.NumberColumn(format="%+.1f"),
-                               "Month": st.column_config.DateColumn(format="MMM YYYY")},
                 content_key=shown_for,
             )
             st.caption("Source: ASI M&E indicator observations (provisional until the annual M&E report). "

@@ -20,6 +20,7 @@ from asi_me.queries.toc import (
 )
 from asi_me.ui import cache, widgets
 from asi_me.ui.context import is_phone, page_context
+from asi_me.ui.palette import MISSING
 from asi_me.ui.tables import display_frame
 from asi_me.ui.toc_graph import COLUMN_TITLES, build_indicator_series, build_toc_figure, status_text
 
@@ -77,7 +78,7 @@ def _on_graph_select() -> None:
 
 def _value(value: object, unit: str) -> str:
     if value is None or pd.isna(value):
-        return "–"
+        return MISSING
     number = float(value)
     text = f"{number:,.0f}" if number.is_integer() or abs(number) >= 100 else f"{number:,.2f}".rstrip("0").rstrip(".")
     return f"{text}%" if unit == "%" else f"{text} {unit}"

@@ -326,6 +326,24 @@ _LABELS: dict[str, str] = {
 }
 
 
+# Stage names of the CoC value chain as ASI names them; a stage shares its code with an
+# activity ("primary_production") but not its name, so every stage name comes from here.
+STAGE_LABELS: dict[CocStage, str] = {
+    CocStage.BAUXITE_MINING: "Bauxite mining",
+    CocStage.ALUMINA_REFINING: "Alumina refining",
+    CocStage.PRIMARY_PRODUCTION: "Primary production / casthouse",
+    CocStage.SEMI_FABRICATION: "Semi-fabrication",
+    CocStage.MATERIAL_CONVERSION: "Material conversion / manufacturing",
+    CocStage.RECYCLING: "Recycling / eligible scrap",
+}
+
+
+def stage_label(stage: object) -> str:
+    """The name of a CoC stage; anything else gets its vocabulary label."""
+    text = str(stage.value if hasattr(stage, "value") else stage)
+    return STAGE_LABELS.get(CocStage(text), text) if text in CocStage._value2member_map_ else label(text)
+
+
 def label(code: object) -> str:
     """Human words for a vocabulary code; unknown codes are title-cased."""
     text = str(code.value if hasattr(code, "value") else code)

@@ -25,7 +25,7 @@ import pandas as pd
 from asi_me.data.store import Store
 from asi_me.data.vocab import CocStage, MembershipClass, Region
 from asi_me.filters import Filters, Viewer
-from asi_me.publish import indicators
+from asi_me.publish import indicators, numbers
 from asi_me.publish.coc_system import WORLD, View, coc_year_system
 from asi_me.publish.counts import recoverable
 from asi_me.publish.policy import DisclosurePolicy
@@ -106,9 +106,13 @@ def view_filters(view: View) -> Filters:
 
 
 def _mark(  # noqa: PLR0917 - one private step of the algorithm
-    served: dict[Hashable, float], key: Hashable, value: object, system: FigureSystem, problems: list[str], route: str
+    served: dict[Hashable, float], key: Hashable, value: object, system: FigureSystem, problems: list[str], route: str,
+    unit: str | None = None,
 ) -> None:
-    """Record a served figure (None/NaN: hidden on this route) and check it against the data."""
+    """Record a served figure (None/NaN: hidden on this route) and check it against the data:
+    a figure served in a `unit` is rounded to that unit's precision, so it is right within half
+    its last digit. The LP is built on the true values of served figures: an attacker who
+    sees only the rounded ones knows less, so the audit errs on the safe side."""
     if key not in system.figures:
         return
     if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
@@ -116,7 +120,8 @@ def _mark(  # noqa: PLR0917 - one private step of the algorithm
         return
     number = float(value)  # type: ignore[arg-type]
     truth = system.figures[key].value
-    if abs(number - truth) > 1e-6 * max(1.0, abs(truth)):
+    half_step = 0.5 * 10.0 ** -numbers.decimals_of_unit(unit, 12) if unit else 0.0
+    if abs(number - truth) > half_step + 1e-6 * max(1.0, abs(truth)):
         problems.append(f"WRONG NUMBER {_describe(key)} on {route}: served {number:,.3f}, data {truth:,.3f}")
     before = served.get(key)
     if before is not None and math.isnan(before):
@@ -192,7 +197,7 @@ def _collect_indicators(  # noqa: PLR0917 - one private step of the algorithm
 ) -> None:
     """Indicator series that are CoC magnitudes, as the viewer downloads them: MT-11 is the
     world's material-conversion output in tonnes; ST-07 is each stage's output as a share
-    of IAI's public global total, stored to two decimals, so it proves an interval."""
+    of IAI's public global total, published to one decimal, so it proves an interval."""
     globals_t = store.query("select year, stage, global_t from global_totals")
     total_of = {(int(y), s): float(g) for y, s, g in globals_t.itertuples(index=False, name=None)}
     stage_of = {a: s for s, a in indicators.STAGE_ACTIVITY.items()}
@@ -200,7 +205,7 @@ def _collect_indicators(  # noqa: PLR0917 - one private step of the algorithm
         year = pd.Timestamp(row.period_on).year
         if year in systems and row.dimension == "total":
             _mark(served[year], (WORLD, ("out", CocStage.MATERIAL_CONVERSION.value)), row.value, systems[year],
-                  problems, f"indicator MT-11 {year}")
+                  problems, f"indicator MT-11 {year}", unit="t")
     for row in _served_observations(store, viewer, "ST-07").itertuples(index=False):
         year = pd.Timestamp(row.period_on).year
         stage = CocStage.PRIMARY_PRODUCTION.value if row.dimension == "total" else stage_of.get(row.dimension_value)
@@ -210,7 +215,8 @@ def _collect_indicators(  # noqa: PLR0917 - one private step of the algorithm
         if figure is None:
             continue
         global_t = total_of[(year, stage)]
-        low, high = (row.value - 0.005) * global_t / 100, (row.value + 0.005) * global_t / 100
+        half_step = 0.5 * 10.0 ** -numbers.DECIMALS["percent"]  # the share as published, rounded
+        low, high = (row.value - half_step) * global_t / 100, (row.value + half_step) * global_t / 100
         extra[year].append((dict(figure.vector), low, high))
 
 
@@ -294,7 +300,8 @@ def _workers_audit(store: Store, role: AuditRole, policy: DisclosurePolicy, repo
             if row.kind == "country" and not pd.isna(row.value):
                 report.problems.append(f"WORKERS BY COUNTRY served: {row.place} {on}")
                 continue
-            _mark(served, (row.kind, row.place), row.value, system, report.problems, f"indicator ST-02 {on}")
+            _mark(served, (row.kind, row.place), row.value, system, report.problems, f"indicator ST-02 {on}",
+                  unit="people")
         _audit_family(system, served, [], role, policy, report, members, f"workers {on}")
 
 

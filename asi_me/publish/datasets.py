@@ -20,6 +20,7 @@ import pandas as pd
 
 from asi_me.data.store import Store
 from asi_me.filters import Filters, Viewer
+from asi_me.publish.numbers import round_frame
 from asi_me.queries import certifications, coc, outcomes, toc
 
 Sensitivity = Literal["company_magnitude", "company_count", "programme"]
@@ -57,6 +58,18 @@ class PublishedDataset:
         "cell can be worked out from the published ones (see docs/disclosure.md)."
     )
     extra: dict[str, str] = field(default_factory=dict)
+    # units of published value columns that are not measures (shares, totals, coordinates)
+    column_units: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def units(self) -> dict[str, str]:
+        """The declared unit of every value column: measures first, then other columns."""
+        return {**self.column_units, **{m.column: m.unit for m in self.measures}}
+
+    def published(self, store: Store, filters: Filters | None) -> pd.DataFrame:
+        """The rows as every download serves them: each figure rounded to its unit's precision
+        (asi_me.publish.numbers); hidden figures stay empty."""
+        return round_frame(self.build(store, filters), self.units)
 
     @property
     def sensitivities(self) -> set[str]:
@@ -67,6 +80,7 @@ class PublishedDataset:
             "name": self.name, "title": self.title, "description": self.description, "source": self.source,
             "dimensions": list(self.dimensions),
             "measures": [{"column": m.column, "unit": m.unit, "sensitivity": m.sensitivity} for m in self.measures],
+            "units": self.units,
             "suppression_note": self.suppression_note,
         }
 
@@ -104,6 +118,7 @@ def _smelters_by_region(store: Store, filters: Filters | None) -> pd.DataFrame:
 
 
 _COUNT = "count"
+_PLACES = {"latitude": "degrees", "longitude": "degrees"}
 DATASETS: dict[str, PublishedDataset] = {
     d.name: d
     for d in (
@@ -113,6 +128,7 @@ DATASETS: dict[str, PublishedDataset] = {
             "ASI CRM, elementAl, educationAl and governance records", ("tile",),
             (Measure("value", "as stated per tile", "programme"),),
             lambda s, f: outcomes.dashboard_tiles(s, PUBLIC, f).to_frame(),
+            column_units={"secondary_value": _COUNT},  # valid certificates; countries of auditing firms
         ),
         PublishedDataset(
             "members_by_class", "Members by membership class", "Members per membership class at each month end.",
@@ -129,18 +145,18 @@ DATASETS: dict[str, PublishedDataset] = {
             "certification_register", "Register of certifications",
             "The public register: one row per certification issued by the as-of date, with its status then.",
             "elementAl certifications (ASI's public register)", ("certification",), (),
-            lambda s, f: certifications.certification_register(s, PUBLIC, f),
+            lambda s, f: certifications.certification_register(s, PUBLIC, f), column_units=_PLACES,
         ),
         PublishedDataset(
             "certified_countries", "Certifications by country",
             "Per country: facilities with a valid certification and valid certificates by standard.",
             "elementAl certifications", ("country",), (Measure("facilities", _COUNT, "programme"),),
-            lambda s, f: certifications.country_aggregates(s, PUBLIC, f),
+            lambda s, f: certifications.country_aggregates(s, PUBLIC, f), column_units=_PLACES,
         ),
         PublishedDataset(
             "nc_closure_by_principle", "Non-conformance closure by PS principle",
             "Share of non-conformances closed at the next audit, per Performance Standard principle.",
-            "elementAl audit findings", ("principle",), (Measure("closure_rate", "%", "company_count", None),),
+            "elementAl audit findings", ("principle",), (Measure("closed_share", "share", "company_count", None),),
             lambda s, f: outcomes.nc_closure_by_principle(s, PUBLIC, f),
         ),
         PublishedDataset(
@@ -167,13 +183,14 @@ DATASETS: dict[str, PublishedDataset] = {
              Measure("output_t", "t", "company_magnitude", "member_id"),
              Measure("reporters", _COUNT, "company_count")),
             _coc_summary,
+            column_units={"global_t": "t", "share_of_global": "share", "attrition_t": "t", "attrition_pct": "share"},
         ),
         PublishedDataset(
             "coc_flows", "CoC material flows",
             "The Sankey's links for the reporting year: stage to stage, what left the chain and final products.",
             "CoC annual material reports", ("reporting_year", "source", "target", "material"),
             (Measure("value_t", "t", "company_magnitude", "member_id"),),
-            _coc_flows,
+            _coc_flows, column_units={"share_of_source": "share"},
         ),
         PublishedDataset(
             "workers_in_ps_certified_facilities", "People working in PS-certified facilities",

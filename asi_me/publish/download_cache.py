@@ -29,7 +29,7 @@ from asi_me.settings import REPO_ROOT
 log = logging.getLogger(__name__)
 
 # Sources that decide what a download holds: a file built by other code is never served.
-_SOURCES = ("asi_me/*.py", "queries/*.sql")
+_SOURCES = ("asi_me/**/*.py", "queries/*.sql")
 DEFAULT_MAX_MB = 2048
 _lock = threading.Lock()
 
@@ -63,7 +63,7 @@ def code_version() -> str:
     digest = hashlib.sha256()
     for pattern in _SOURCES:
         for path in sorted(REPO_ROOT.glob(pattern)):
-            digest.update(path.name.encode())
+            digest.update(path.relative_to(REPO_ROOT).as_posix().encode())
             digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
 

@@ -33,12 +33,14 @@ from asi_me.data.store import Store
 from asi_me.filters import Filters, Viewer
 from asi_me.publish.download_cache import cached_bytes
 from asi_me.publish.gate import gated_batches, gated_row_count, is_gated
+from asi_me.publish.numbers import round_batch, round_frame, row_decimals
 from asi_me.publish.policy import DisclosurePolicy
 from asi_me.publish.xlsx import XlsxWriter, zip_entry
 from asi_me.queries.catalogue import (
     PUBLISHED_AGGREGATES,
     download_scope,
     download_scope_or_raise,
+    indicator_units,
     table_for_download,
     table_rows_sql,
 )
@@ -78,9 +80,9 @@ def _defuse(series: pd.Series) -> pd.Series:
 
 
 def export_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    """A copy safe to write out: lists joined with ";", formula-like text defused,
-    timezone-aware timestamps made naive (UTC)."""
-    out = frame.copy()
+    """A copy safe to write out: figures rounded to their kind's precision (asi_me.publish.numbers),
+    lists joined with ";", formula-like text defused, timezone-aware timestamps made naive (UTC)."""
+    out = round_frame(frame)
     for column in out.columns:
         series = out[column]
         if isinstance(series.dtype, pd.DatetimeTZDtype):
@@ -277,12 +279,15 @@ class _Source:
         return int(self._store.query(f"select count(*) as n from ({self._sql})", self._params).iloc[0, 0])
 
     def batches(self) -> Iterator[pa.RecordBatch | pa.Table]:
-        if self._gated:
-            yield from gated_batches(self._store, self._viewer, self.name, BATCH_ROWS)
-        elif self._frame is not None:
+        if self._frame is not None:
             yield self._frame
-        else:
-            yield from self._store.record_batches(self._sql, self._params, BATCH_ROWS)
+            return
+        # a table as stored: indicator values to their unit's precision, other floats without noise
+        units = indicator_units(self._store) if "indicator_code" in self.columns else None
+        raw = (gated_batches(self._store, self._viewer, self.name, BATCH_ROWS) if self._gated
+               else self._store.record_batches(self._sql, self._params, BATCH_ROWS))
+        for batch in raw:
+            yield round_batch(batch, row_decimals(batch, units), by_name=False)
 
 
 def table_csv(store: Store, viewer: Viewer, name: str, filters: Filters | None = None) -> bytes:
@@ -338,6 +343,12 @@ def _readme(store: Store, viewer: Viewer, files: dict[str, tuple[int, list[str]]
         "hidden one could otherwise be worked out from totals. Hidden figures are empty in the CSV files, "
         "with is_suppressed = True and the reason in suppression_note (for example "
         f"\"{policy.note_few_reporters}\"); they are never zero.",
+        "",
+        "## Numbers and dates",
+        "",
+        "Figures are rounded to one precision per kind: counts, people and tonnes to whole numbers, "
+        "percentages (0-100) to one decimal, shares (0-1) to three decimals, GHG intensities to two "
+        "decimals, coordinates to four. Dates are written YYYY-MM-DD. An empty cell is a missing value.",
         "",
         "## Files and definitions",
         "",

@@ -23,6 +23,7 @@ from asi_me.data.vocab import Role
 from asi_me.filters import Filters, Viewer
 from asi_me.publish.datasets import DATASETS, PublishedDataset
 from asi_me.publish.gate import gated_table, is_gated
+from asi_me.publish.numbers import round_frame
 from asi_me.queries.certifications import run_query
 
 PUBLIC = Viewer.public()
@@ -170,10 +171,10 @@ def table_for_download(
     the rows of some `indicator_codes` where the table has that column.
     """
     if name in PUBLISHED_AGGREGATES:
-        return PUBLISHED_AGGREGATES[name].build(store, filters)
+        return PUBLISHED_AGGREGATES[name].published(store, filters)
     if is_gated(viewer, name):
         download_scope_or_raise(viewer, name)
-        return gated_table(store, viewer, name, codes=indicator_codes)
+        return _rounded_table(store, gated_table(store, viewer, name, codes=indicator_codes))
     sql, params = table_rows_sql(store, viewer, name)
     if indicator_codes is not None and "indicator_code" in TABLES[name].columns:
         sql, params = f"select * from ({sql}) where list_contains($only, indicator_code)", {**params,
@@ -181,7 +182,22 @@ def table_for_download(
     batches = list(store.record_batches(sql, params))
     if not batches:
         return store.query(sql, params)  # no rows: DuckDB's own empty frame keeps the column types
-    return frame_of_arrow(pa.Table.from_batches(batches))
+    return _rounded_table(store, frame_of_arrow(pa.Table.from_batches(batches)))
+
+
+def indicator_units(store: Store) -> dict[str, str]:
+    """Indicator code -> its declared unit (what an observation's value is rounded to)."""
+    units = store.query("select indicator_code, unit from indicators")
+    return dict(zip(units["indicator_code"].astype(str), units["unit"].astype(str), strict=True))
+
+
+def _rounded_table(store: Store, frame: pd.DataFrame) -> pd.DataFrame:
+    """A table as downloaded: indicator values rounded to their unit's precision, every other
+    float column stripped of float noise only (asi_me.publish.numbers)."""
+    row_units = None
+    if "unit" not in frame.columns and "indicator_code" in frame.columns:
+        row_units = frame["indicator_code"].astype(str).map(indicator_units(store))
+    return round_frame(frame, row_units=row_units, by_name=False)
 
 
 QUERY_FUNCTIONS = [table_catalogue, table_for_download]

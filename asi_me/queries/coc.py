@@ -35,7 +35,16 @@ from typing import Any
 import pandas as pd
 
 from asi_me.data.store import Store
-from asi_me.data.vocab import COC_INPUT_SOURCE, COC_STAGE_OUTPUT, COC_YIELD_FACTOR, CocMaterial, CocStage, Role, label
+from asi_me.data.vocab import (
+    COC_INPUT_SOURCE,
+    COC_STAGE_OUTPUT,
+    COC_YIELD_FACTOR,
+    CocMaterial,
+    CocStage,
+    Role,
+    label,
+    stage_label,
+)
 from asi_me.filters import Filters, Viewer
 from asi_me.publish.coc_system import coc_year_system
 from asi_me.publish.counts import mask_jointly
@@ -75,7 +84,7 @@ _LINE_COLUMNS = [
 
 
 def node_label(node: str) -> str:
-    return NODE_LABELS.get(node) or label(node)
+    return NODE_LABELS.get(node) or stage_label(node)
 
 
 def check_year(year: Any) -> int:
@@ -573,7 +582,7 @@ def coc_stage_summary(
             {
                 "reporting_year": year,
                 "stage": stage.value,
-                "stage_label": label(stage),
+                "stage_label": stage_label(stage),
                 "reporters": view.reporters[stage],
                 "reporters_label": str(view.reporters[stage]) if view.reporters[stage] else NO_REPORTS,
                 "entities": view.entities[stage],
@@ -744,7 +753,7 @@ def coc_year_over_year(
             {
                 "reporting_year": year,
                 "stage": stage.value,
-                "stage_label": label(stage),
+                "stage_label": stage_label(stage),
                 "output_t": current,
                 "previous_output_t": previous,
                 "change_t": current - previous,
@@ -829,7 +838,7 @@ def mass_balance_counts(
             {
                 "reporting_year": year,
                 "stage": stage.value,
-                "stage_label": label(stage),
+                "stage_label": stage_label(stage),
                 "lines_checked": len(at),
                 "failures": int((~at["is_balanced"].astype(bool)).sum()),
             }

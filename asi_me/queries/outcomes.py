@@ -631,7 +631,7 @@ def _protected_workers_tile(tile: Tile, store: Store, filters: Filters | None, d
     if ignored:
         words.append(f"The {', '.join(ignored)} filter(s) do not apply to this figure.")
     if note:
-        words.append(f"On {as_of:%d %b %Y} the figure for {_place(key)} is {note}.")
+        words.append(f"On {as_of:%Y-%m-%d} the figure for {_place(key)} is {note}.")
     return protected.model_copy(update={"definition": " ".join(words), "is_suppressed": bool(note),
                                         "suppression_note": note})
 
@@ -718,7 +718,7 @@ def version_breaks(store: Store, viewer: Viewer, filters: Filters | None = None)
             "standard_version": version.value,
             "effective_on": on,
             "month_on": pd.Timestamp(on).to_period("M").to_timestamp(how="end").normalize(),
-            "note": f"{label(version.value)} took effect on {on:%d %b %Y}; earlier figures are not comparable.",
+            "note": f"{label(version.value)} took effect on {on:%Y-%m-%d}; earlier figures are not comparable.",
         })
     return pd.DataFrame(rows, columns=["standard", "standard_version", "effective_on", "month_on", "note"])
 

@@ -22,7 +22,7 @@ from typing import Any
 import pandas as pd
 
 from asi_me.data.store import Store, sql_text
-from asi_me.data.vocab import Role, label
+from asi_me.data.vocab import Role, stage_label
 from asi_me.filters import Filters, Viewer
 from asi_me.publish.policy import DisclosurePolicy, policy_applies
 from asi_me.publish.protection import NO_REPORTS
@@ -116,7 +116,8 @@ def _public_stage_counts(
     """Flagged lines per reporting year and stage (`counts`), over published stage-years only;
     a published stage-year without flagged lines counts 0."""
     rows = [
-        {"reporting_year": year, "stage": stage, "stage_label": label(stage), "lines": counts.get((year, stage), 0)}
+        {"reporting_year": year, "stage": stage, "stage_label": stage_label(stage),
+         "lines": counts.get((year, stage), 0)}
         for year, stage in sorted(_published_stage_years(store, filters, policy))
     ]
     frame = pd.DataFrame(rows, columns=["reporting_year", "stage", "stage_label", "lines"])

@@ -68,9 +68,13 @@ Charts (asi_me.ui.charts, pure Altair, no Streamlit; testable directly)
     ranked_bars(frame, *, category, value, percent=False, sort=None, highlight=None)
     sparkline(frame, *, x, y); version_changes(standards)
 
-Palette (asi_me.ui.palette): Okabe-Ito constants; STATUS_STYLE / STANDARD_STYLE map
-    status/standard -> Style(color, shape, symbol, text) with .rgb for pydeck; never
-    encode status by colour alone (use .shape on maps/charts and .symbol + .text in tables).
+Palette (asi_me.ui.palette), the one chart style: Okabe-Ito constants; STATUS_STYLE /
+    STANDARD_STYLE map status/standard -> Style(color, shape, symbol, text) with .rgb for
+    pydeck; never encode status by colour alone (use .shape on maps/charts and .symbol +
+    .text in tables). category_color(code) / category_scale(column, codes): one fixed colour
+    per vocabulary value; time_axis(dates): years on every time axis; format_number(value,
+    kind), format_date(value), MISSING ("—"). Published figures are rounded in the core
+    (asi_me.publish.numbers).
 
 Presentation (asi_me.ui.presentation): is_presenting(); app.py injects the CSS and footer.
     Elements in st.container(key="controls_<x>") and download buttons are hidden when presenting.

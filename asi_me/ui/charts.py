@@ -13,7 +13,18 @@ import altair as alt
 import pandas as pd
 
 from asi_me.data.vocab import STANDARD_OF_VERSION, VERSION_EFFECTIVE_ON, label
-from asi_me.ui.palette import BLUE, GREY, VERMILLION, domain_colors
+from asi_me.ui.palette import (
+    BLUE,
+    CATEGORY_COLORS,
+    D3_AXIS_FORMAT,
+    D3_DATE,
+    D3_FORMAT,
+    GREY,
+    MISSING_CATEGORY,
+    VERMILLION,
+    category_scale,
+    time_axis,
+)
 
 FONT = "Source Sans Pro, Helvetica, Arial, sans-serif"
 
@@ -23,7 +34,7 @@ def _labelled(frame: pd.DataFrame, column: str | None) -> tuple[pd.DataFrame, li
     if column is None or column not in frame.columns:
         return frame, []
     out = frame.copy()
-    out[f"{column}_label"] = out[column].map(lambda v: label(v) if pd.notna(v) else "Unknown")
+    out[f"{column}_label"] = out[column].map(lambda v: label(v) if pd.notna(v) else MISSING_CATEGORY)
     order = list(dict.fromkeys(out[f"{column}_label"].tolist()))
     return out, order
 
@@ -122,24 +133,22 @@ def time_series(
     """Lines over time, one per `series` value, with point shapes and a rule at each
     standard-version change in the period (`version_marks`: see `version_markers`)."""
     data = _temporal(frame.dropna(subset=[y]), x)
-    data, order = _labelled(data, series)
-    fmt = ".0%" if percent else ",.0f"
+    data, _ = _labelled(data, series)
+    kind = "share" if percent else "count"
     encoding: dict = {
-        "x": alt.X(f"{x}:T", title=x_title or None),
-        "y": alt.Y(f"{y}:Q", title=y_title or None, axis=alt.Axis(format=fmt)),
-        "tooltip": [alt.Tooltip(f"{x}:T", title="Date"), alt.Tooltip(f"{y}:Q", title=y_title or y, format=fmt)],
+        "x": alt.X(f"{x}:T", title=x_title or None, axis=alt.Axis(**time_axis(data[x]))),
+        "y": alt.Y(f"{y}:Q", title=y_title or None, axis=alt.Axis(format=D3_AXIS_FORMAT[kind])),
+        "tooltip": [alt.Tooltip(f"{x}:T", title="Date", format=D3_DATE),
+                    alt.Tooltip(f"{y}:Q", title=y_title or y, format=D3_FORMAT[kind])],
     }
     if series:
-        domain, colors, shapes = domain_colors(order)
-        codes = list(dict.fromkeys(data[series].tolist()))
-        if all(c in _KNOWN_STYLE_KEYS for c in codes):
-            _, colors, shapes = domain_colors([str(c) for c in codes])
+        scale = category_scale(series, data[series].tolist())
         encoding["color"] = alt.Color(
-            f"{series}_label:N", title=None, scale=alt.Scale(domain=domain, range=colors),
-            legend=alt.Legend(orient="bottom", columns=2, symbolType="stroke", labelLimit=260),
+            f"{series}_label:N", title=None, scale=alt.Scale(domain=scale.domain, range=scale.colors),
+            legend=_legend(scale.present, symbolType="stroke"),
         )
         encoding["tooltip"].insert(0, alt.Tooltip(f"{series}_label:N", title=label(series)))
-        shape = alt.Shape(f"{series}_label:N", scale=alt.Scale(domain=domain, range=shapes), legend=None)
+        shape = alt.Shape(f"{series}_label:N", scale=alt.Scale(domain=scale.domain, range=scale.shapes), legend=None)
     else:
         encoding["color"] = alt.value(BLUE)
         shape = alt.value("circle")
@@ -153,7 +162,10 @@ def time_series(
     return chart.properties(height=height).configure_axis(labelFont=FONT, titleFont=FONT)
 
 
-_KNOWN_STYLE_KEYS = {"certified", "provisional", "suspended", "withdrawn", "expired", "PS", "CoC", "both"}
+def _legend(present: list[str], **extra: object) -> alt.Legend:
+    """A legend under the chart listing only the categories shown, in as many columns as fit."""
+    longest = max((len(p) for p in present), default=0)
+    return alt.Legend(orient="bottom", columns=2 if longest > 24 else 3, labelLimit=320, values=present, **extra)
 
 
 def stacked_bars(
@@ -173,27 +185,26 @@ def stacked_bars(
     data = frame.dropna(subset=[y])
     if temporal:
         data = _temporal(data, x)
-    data, order = _labelled(data, series)
-    codes = [str(c) for c in dict.fromkeys(data[series].tolist())] if series in data else []
-    domain, colors, _ = domain_colors(order)
-    if codes and all(c in _KNOWN_STYLE_KEYS for c in codes):
-        _, colors, _ = domain_colors(codes)
-    x_enc = alt.X(f"{x}:T" if temporal else f"{x}:O", title=x_title or None)
+    data, _ = _labelled(data, series)
+    scale = category_scale(series, data[series].tolist() if series in data else [])
+    x_enc = (alt.X(f"{x}:T", title=x_title or None, axis=alt.Axis(**time_axis(data[x]))) if temporal
+             else alt.X(f"{x}:O", title=x_title or None, axis=alt.Axis(labelAngle=0)))
     chart = (
         alt.Chart(data)
         .mark_bar(stroke="white", strokeWidth=0.5)
         .encode(
             x=x_enc,
-            y=alt.Y(f"sum({y}):Q", title=y_title or None, axis=alt.Axis(format=",.0f")),
+            y=alt.Y(f"sum({y}):Q", title=y_title or None, axis=alt.Axis(format=D3_AXIS_FORMAT["count"])),
             color=alt.Color(
-                f"{series}_label:N", title=None, scale=alt.Scale(domain=domain, range=colors),
-                legend=alt.Legend(orient="bottom", columns=2, labelLimit=260),
+                f"{series}_label:N", title=None, scale=alt.Scale(domain=scale.domain, range=scale.colors),
+                legend=_legend(scale.present),
             ),
             order=alt.Order(f"{series}_label:N"),
             tooltip=[
-                alt.Tooltip(f"{x}:T" if temporal else f"{x}:O", title=x_title or "Period"),
+                alt.Tooltip(f"{x}:T", title=x_title or "Period", format=D3_DATE) if temporal
+                else alt.Tooltip(f"{x}:O", title=x_title or "Period"),
                 alt.Tooltip(f"{series}_label:N", title=label(series)),
-                alt.Tooltip(f"{y}:Q", title=y_title or y, format=",.0f"),
+                alt.Tooltip(f"{y}:Q", title=y_title or y, format=D3_FORMAT["count"]),
             ],
         )
     )
@@ -225,21 +236,24 @@ def ranked_bars(
     data = frame.dropna(subset=[value]).copy()
     data, _ = _labelled(data, category) if category in {"membership_class", "activity", "standard"} else (data, [])
     cat = f"{category}_label" if f"{category}_label" in data.columns else category
-    fmt = ".0%" if percent else ",.0f"
+    fmt = D3_FORMAT["share"] if percent else D3_FORMAT["count"]
+    axis_fmt = D3_AXIS_FORMAT["share"] if percent else D3_AXIS_FORMAT["count"]
     y_sort = list(sort) if sort else "-x"
     bar_color: alt.ColorValue | alt.Color = alt.value(color)
     if highlight and highlight in data.columns:
         bar_color = alt.condition(f"datum.{highlight}", alt.value(VERMILLION), alt.value(color))
     base = alt.Chart(data).encode(
-        y=alt.Y(f"{cat}:N", title=category_title or None, sort=y_sort, axis=alt.Axis(labelLimit=260)),
-        x=alt.X(f"{value}:Q", title=value_title or None, axis=alt.Axis(format=fmt)),
+        y=alt.Y(f"{cat}:N", title=category_title or None, sort=y_sort,
+                axis=alt.Axis(labelLimit=260, labelOverlap=False)),
+        x=alt.X(f"{value}:Q", title=value_title or None, axis=alt.Axis(format=axis_fmt)),
         tooltip=[alt.Tooltip(f"{cat}:N", title=category_title or "Category"),
                  alt.Tooltip(f"{value}:Q", title=value_title or value, format=fmt)],
     )
     bars = base.mark_bar().encode(color=bar_color)
     text = base.mark_text(align="left", dx=4, color="#222").encode(text=alt.Text(f"{value}:Q", format=fmt))
     rows = max(len(data), 1)
-    return (bars + text).properties(height=height or max(120, 28 * rows))
+    # every bar keeps its label: at least 24 px a row, whatever height is asked for
+    return (bars + text).properties(height=max(height, 24 * rows) if height else max(120, 28 * rows))
 
 
 def sparkline(frame: pd.DataFrame, *, x: str, y: str, color: str = BLUE, height: int = 48) -> alt.LayerChart:
@@ -248,7 +262,8 @@ def sparkline(frame: pd.DataFrame, *, x: str, y: str, color: str = BLUE, height:
     base = alt.Chart(data).encode(
         x=alt.X(f"{x}:T", axis=None),
         y=alt.Y(f"{y}:Q", axis=None, scale=alt.Scale(zero=False)),
-        tooltip=[alt.Tooltip(f"{x}:T", title="Date"), alt.Tooltip(f"{y}:Q", title="Value", format=",.4~g")],
+        tooltip=[alt.Tooltip(f"{x}:T", title="Date", format=D3_DATE),
+                 alt.Tooltip(f"{y}:Q", title="Value", format=",.4~g")],
     )
     line = base.mark_line(color=color, strokeWidth=2)
     last = base.transform_window(rank="rank()", sort=[alt.SortField(x, order="descending")]).transform_filter(
@@ -257,7 +272,7 @@ def sparkline(frame: pd.DataFrame, *, x: str, y: str, color: str = BLUE, height:
     return (line + last).properties(height=height).configure_view(strokeWidth=0)
 
 
-EVIDENCE_STATUS_COLORS: dict[str, str] = {"planned": GREY, "ongoing": "#E69F00", "completed": "#009E73"}
+EVIDENCE_STATUS_COLORS: dict[str, str] = CATEGORY_COLORS["evaluation_status"]
 
 
 def timeline(
@@ -278,15 +293,17 @@ def timeline(
     data = data.dropna(subset=[start])
     data[end] = data[end].fillna(today if today is not None else pd.Timestamp.today().normalize())
     data["status_text"] = data[status].map(label)
-    statuses = [s for s in EVIDENCE_STATUS_COLORS if s in set(data[status])]
+    statuses = list(EVIDENCE_STATUS_COLORS)  # the whole vocabulary: a status keeps its colour
     base = alt.Chart(data).encode(
         y=alt.Y(f"{name}:N", title=None, sort=alt.EncodingSortField(field=start, order="ascending"),
                 axis=alt.Axis(labelLimit=320)),
         tooltip=[alt.Tooltip(f"{name}:N", title="Title"), alt.Tooltip("status_text:N", title="Status"),
-                 alt.Tooltip(f"{start}:T", title="Started"), alt.Tooltip(f"{end}:T", title="Completed / today")],
+                 alt.Tooltip(f"{start}:T", title="Started", format=D3_DATE),
+                 alt.Tooltip(f"{end}:T", title="Completed / today", format=D3_DATE)],
     )
     bars = base.mark_bar(height=12, cornerRadius=2).encode(
-        x=alt.X(f"{start}:T", title=None), x2=f"{end}:T",
+        x=alt.X(f"{start}:T", title=None, axis=alt.Axis(**time_axis(pd.concat([data[start], data[end]])))),
+        x2=f"{end}:T",
         color=alt.Color(f"{status}:N", title=None, legend=None,
                         scale=alt.Scale(domain=statuses, range=[EVIDENCE_STATUS_COLORS[s] for s in statuses])),
     )

@@ -17,7 +17,7 @@ import json
 import math
 import urllib.parse
 import weakref
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 import pandas as pd
@@ -349,7 +349,11 @@ def emissions_layer_frame(smelters: pd.DataFrame, locations: pd.DataFrame) -> pd
         + f" the {GHG_THRESHOLD_T_PER_T:g} t threshold"
         for value, year, b in zip(frame["ghg_intensity_t_per_t"], frame["year"], below, strict=True)
     ]
-    return frame[["facility_id", "latitude", "longitude", "fill_color", "text_color", "text", "title", "detail"]]
+    # which label to keep when two would overlap: above the threshold first, then the higher intensity
+    frame["priority"] = [float(v) + (1000.0 if not b else 0.0)
+                         for v, b in zip(frame["ghg_intensity_t_per_t"], below, strict=True)]
+    return frame[["facility_id", "latitude", "longitude", "fill_color", "text_color", "text", "title", "detail",
+                  "priority"]]
 
 
 def _mercator_y(lat: float) -> float:
@@ -357,21 +361,26 @@ def _mercator_y(lat: float) -> float:
     return math.log(math.tan(math.pi / 4 + math.radians(clamped) / 2))
 
 
-def spaced_labels(labels: pd.DataFrame, view: pdk.ViewState, *, limit: int = COUNTRY_LABELS) -> pd.DataFrame:
-    """The largest countries' labels that do not overlap at the opening view, at most `limit`.
+def spaced_labels(
+    labels: pd.DataFrame, view: pdk.ViewState, *, limit: int = COUNTRY_LABELS,
+    priority: str = "certified_facilities", offset: Sequence[float] | None = None, size_px: float = 13,
+) -> pd.DataFrame:
+    """The labels that do not overlap at the opening view, most important first, at most `limit`.
 
-    Labels are placed largest country first; one whose box (13 px text, about 7.5 px a
-    character, lifted by COUNTRY_LABEL_OFFSET) would touch a label already placed is skipped,
-    so Europe's crowded centroids show a few readable names instead of a pile. Expects
-    longitude, latitude, text and certified_facilities.
+    Labels are placed highest `priority` first (by default the largest countries); one whose
+    box (`size_px` text, about 0.58 of that a character, moved by `offset`, by default
+    COUNTRY_LABEL_OFFSET) would touch a label already placed is skipped, so Europe's crowded
+    centroids show a few readable labels instead of a pile. Expects longitude, latitude, text
+    and the priority column.
     """
     scale = 512 * 2 ** float(view.zoom)  # Web Mercator: the world's width in pixels at this zoom
+    dy = float((offset if offset is not None else COUNTRY_LABEL_OFFSET)[1])
     placed: list[tuple[float, float, float, float]] = []
     keep = []
-    for index, row in labels.sort_values("certified_facilities", ascending=False, kind="stable").iterrows():
+    for index, row in labels.sort_values(priority, ascending=False, kind="stable").iterrows():
         x = scale * (float(row["longitude"]) + 180) / 360
-        y = -scale * _mercator_y(float(row["latitude"])) / (2 * math.pi) + COUNTRY_LABEL_OFFSET[1]
-        half_width, half_height = 3.75 * len(str(row["text"])) + 4, 10
+        y = -scale * _mercator_y(float(row["latitude"])) / (2 * math.pi) + dy
+        half_width, half_height = 0.29 * size_px * len(str(row["text"])) + 4, 0.77 * size_px
         box = (x - half_width, x + half_width, y - half_height, y + half_height)
         if any(box[0] < b[1] and b[0] < box[1] and box[2] < b[3] and b[2] < box[3] for b in placed):
             continue
@@ -415,6 +424,7 @@ SYMBOL_LAYER_COLUMNS = ["longitude", "latitude", "symbol", "symbol_color", "symb
 COUNTRY_POINT_COLUMNS = ["longitude", "latitude", "fill_color", "title", "detail"]
 COUNTRY_LABEL_COLUMNS = ["longitude", "latitude", "text"]
 COUNTRY_LABEL_OFFSET = [0, -16]  # px: above the facilities at the country's centre
+EMISSION_LABEL_OFFSET = [0, 16]  # px: below the smelter's dot
 # Every pickable layer carries `title` and `detail`. Streamlit escapes the values it puts into
 # the tooltip's HTML, so the markup lives in the template and line breaks in `detail` are
 # newlines, kept by white-space: pre-line.
@@ -605,17 +615,21 @@ def build_certification_deck(
         )
     if show_emissions and emissions is not None and locations is not None and not emissions.empty:
         emission_frame = emissions_layer_frame(emissions, locations)
+        # Labels that would pile up are left out, the smelters above the threshold first kept;
+        # every smelter is in the register table and the emissions-by-region chart.
+        shown_emissions = spaced_labels(emission_frame, view, limit=len(emission_frame), priority="priority",
+                                        offset=EMISSION_LABEL_OFFSET, size_px=12)
         layers.append(
             pdk.Layer(
                 "TextLayer",
-                data=emission_frame,
+                data=shown_emissions.drop(columns="priority"),
                 id="emissions",
                 get_position=["longitude", "latitude"],
                 get_text="text",
                 get_color="text_color",
                 get_size=12,
                 size_units='"pixels"',
-                get_pixel_offset=[0, 16],
+                get_pixel_offset=EMISSION_LABEL_OFFSET,
                 background=True,
                 get_background_color=[255, 255, 255, 235],
                 get_border_color="fill_color",

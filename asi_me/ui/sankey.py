@@ -16,8 +16,8 @@ from typing import Literal
 import pandas as pd
 import plotly.graph_objects as go
 
-from asi_me.data.vocab import CocStage, label
-from asi_me.ui.palette import BLUE, BLUISH_GREEN, GREY, ORANGE, REDDISH_PURPLE, SKY_BLUE
+from asi_me.data.vocab import STAGE_LABELS, CocStage, label
+from asi_me.ui.palette import BLUE, CATEGORY_COLORS, GREY, PERCENT_FORMAT
 
 Unit = Literal["t", "%"]
 
@@ -42,24 +42,14 @@ NODE_ORDER: tuple[str, ...] = (
 NODE_LABELS: dict[str, str] = {
     ORIGIN_BAUXITE: "Bauxite mined",
     ORIGIN_SCRAP: "Scrap collected",
-    CocStage.BAUXITE_MINING: "Bauxite mining",
-    CocStage.ALUMINA_REFINING: "Alumina refining",
-    CocStage.PRIMARY_PRODUCTION: "Primary production / casthouse",
-    CocStage.SEMI_FABRICATION: "Semi-fabrication",
-    CocStage.MATERIAL_CONVERSION: "Material conversion / manufacturing",
-    CocStage.RECYCLING: "Recycling / eligible scrap",
+    **{str(stage): name for stage, name in STAGE_LABELS.items()},  # the stages' names everywhere
     FINAL_PRODUCTS: "Final products",
     LEFT_CHAIN: "Left the CoC chain",
 }
 NODE_COLOURS: dict[str, str] = {
     ORIGIN_BAUXITE: "#7a4a6a",
     ORIGIN_SCRAP: "#4f6b1b",
-    CocStage.BAUXITE_MINING: REDDISH_PURPLE,
-    CocStage.ALUMINA_REFINING: ORANGE,
-    CocStage.PRIMARY_PRODUCTION: BLUE,
-    CocStage.SEMI_FABRICATION: SKY_BLUE,
-    CocStage.MATERIAL_CONVERSION: BLUISH_GREEN,
-    CocStage.RECYCLING: "#6b8e23",
+    **CATEGORY_COLORS["stage"],  # the stages' colours everywhere in the app
     FINAL_PRODUCTS: "#444444",
     LEFT_CHAIN: GREY,
 }
@@ -479,7 +469,7 @@ def stage_summary_table(summary: pd.DataFrame) -> pd.DataFrame:
                 _cell(row["input_t"], hidden, note, ",.0f"),
                 _cell(row["output_t"], hidden, note, ",.0f"),
                 _cell(row.get("global_t"), False, None, ",.0f"),
-                _cell(None if share is None or pd.isna(share) else float(share) * 100, hidden, note, ".2f"),
+                _cell(None if share is None or pd.isna(share) else float(share) * 100, hidden, note, PERCENT_FORMAT),
                 "goes to final products" if is_final else _cell(row.get("attrition_t"), a_hidden, a_note, ",.0f"),
                 "goes to final products"
                 if is_final
@@ -487,7 +477,7 @@ def stage_summary_table(summary: pd.DataFrame) -> pd.DataFrame:
                     None if pd.isna(row.get("attrition_pct")) else float(row["attrition_pct"]) * 100,
                     a_hidden,
                     a_note,
-                    ".1f",
+                    PERCENT_FORMAT,
                 ),
             ]
         )
@@ -517,10 +507,10 @@ def build_share_of_global(summary: pd.DataFrame, *, height: int = 300) -> go.Fig
             x=values,
             orientation="h",
             marker={"color": [NODE_COLOURS.get(str(s), GREY) for s in data["stage"]]},
-            text=["" if v is None else f"{v:.2f}%" for v in values],
+            text=["" if v is None else f"{v:{PERCENT_FORMAT}}%" for v in values],
             textposition="outside",
             cliponaxis=False,
-            hovertemplate="%{x:.2f}% of world production<extra></extra>",
+            hovertemplate=f"%{{x:{PERCENT_FORMAT}}}% of world production<extra></extra>",
         )
     )
     top = max([v for v in values if v is not None] or [1.0]) * 1.3

@@ -2,7 +2,9 @@
 
 Pure pandas, no Streamlit, so it is tested directly. The CSV a chart card offers
 is built from exactly the frame shown here: suppressed cells read
-"suppressed (fewer than N reporters)" in both, never 0 or blank.
+"suppressed (fewer than N reporters)" in both, never 0 or blank. Figures are rounded
+to their kind's precision (asi_me.publish.numbers), dates are ISO days, and a missing
+value reads "—", never "None" or "nan" (the chart style, asi_me.ui.palette).
 """
 
 from __future__ import annotations
@@ -14,8 +16,10 @@ import pandas as pd
 import pyarrow as pa
 
 from asi_me.data.contract import LIST_SEPARATOR
-from asi_me.data.vocab import country_name, label
+from asi_me.data.vocab import country_name, label, stage_label
 from asi_me.publish.exports import export_frame
+from asi_me.publish.numbers import round_frame
+from asi_me.ui.palette import MISSING
 
 SUPPRESSED_FLAG = "is_suppressed"
 SUPPRESSED_NOTE = "suppression_note"
@@ -84,7 +88,7 @@ def display_frame(
     - The policy's helper columns are dropped; vocabulary codes get their labels,
       country codes their names; headers become words (or `titles`).
     """
-    out = frame.copy()
+    out = _iso_days(round_frame(frame))
     if SUPPRESSED_FLAG in out.columns:
         mask = out[SUPPRESSED_FLAG].fillna(False).astype(bool)
         if mask.any():
@@ -107,11 +111,55 @@ def display_frame(
     if label_values:
         for column in out.columns:
             if column in VOCAB_COLUMNS:
-                out[column] = out[column].map(lambda v: v if _missing(v) else label(v))
+                name = stage_label if column == "stage" else label
+                out[column] = out[column].map(lambda v, name=name: v if _missing(v) else name(v))
             elif column == "country":
                 out[column] = out[column].map(lambda v: v if _missing(v) else country_name(str(v)))
+    for column in out.columns:
+        if _is_text(out[column]) and out[column].isna().any():
+            out[column] = out[column].astype(object).where(out[column].notna(), MISSING)
     names = {c: (titles or {}).get(c, column_title(c)) for c in out.columns}
     return out.rename(columns=names)
+
+
+def screen_frame(shown: pd.DataFrame) -> pd.DataFrame:
+    """A displayed frame as the on-screen table gets it: a number column with missing values
+    becomes text, so a missing figure reads "—" rather than the grid's "None"."""
+    out = shown.copy(deep=False)
+    for column in out.columns:
+        series = out[column]
+        if pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(series.dtype) \
+                and series.isna().any():
+            out[column] = series.map(_number_text).astype("string")
+    return out
+
+
+def _number_text(value: object) -> str:
+    if _missing(value):
+        return MISSING
+    number = float(value)  # type: ignore[arg-type]
+    return f"{int(number):,}" if number.is_integer() else f"{number:,.12g}"
+
+
+def _is_text(series: pd.Series) -> bool:
+    return series.dtype == object or pd.api.types.is_string_dtype(series.dtype)
+
+
+def _iso_days(frame: pd.DataFrame) -> pd.DataFrame:
+    """Timestamp columns that hold whole days become dates, shown and written as YYYY-MM-DD."""
+    out = frame
+    for column in frame.columns:
+        series = frame[column]
+        if not pd.api.types.is_datetime64_any_dtype(series.dtype):
+            continue
+        stamps = series.dt.tz_convert("UTC").dt.tz_localize(None) if isinstance(
+            series.dtype, pd.DatetimeTZDtype) else series
+        known = stamps.dropna()
+        if len(known) and (known == known.dt.normalize()).all():
+            if out is frame:
+                out = frame.copy()
+            out[column] = stamps.dt.date.astype(object).where(stamps.notna(), None)
+    return out
 
 
 def csv_bytes(frame: pd.DataFrame) -> bytes:

@@ -18,7 +18,16 @@ import plotly.graph_objects as go
 
 from asi_me.data.vocab import TocNodeType, label
 from asi_me.ui.charts import VersionMarks, version_markers
-from asi_me.ui.palette import BLUE, BLUISH_GREEN, CATEGORICAL, GREY, ORANGE, REDDISH_PURPLE, VERMILLION
+from asi_me.ui.palette import (
+    BLUE,
+    BLUISH_GREEN,
+    GREY,
+    ORANGE,
+    REDDISH_PURPLE,
+    VERMILLION,
+    category_color,
+    plotly_time_axis,
+)
 
 COLUMN_ORDER: tuple[str, ...] = tuple(t.value for t in TocNodeType)
 COLUMN_TITLES: dict[str, str] = {
@@ -273,7 +282,7 @@ def build_indicator_series(
     for i, group in enumerate(groups):
         part = data.loc[data["dimension_value"] == group].sort_values("period_on")
         provisional = [str(s) == "provisional" for s in part["status"]] if "status" in part else [False] * len(part)
-        colour = CATEGORICAL[i % len(CATEGORICAL)]
+        colour = BLUE if str(group) == "all" else category_color(group)  # fixed per value, whatever is shown
         fig.add_trace(
             go.Scatter(
                 x=pd.to_datetime(part["period_on"]),
@@ -330,7 +339,8 @@ def build_indicator_series(
         margin={"l": 10, "r": 10, "t": 30, "b": 10},
         plot_bgcolor="white",
         yaxis={"title": {"text": unit}, "gridcolor": "#eeeeee", "zeroline": False},
-        xaxis={"gridcolor": "#f3f3f3"},
+        xaxis={"gridcolor": "#f3f3f3",
+               **plotly_time_axis(data["period_on"] if not data.empty else pd.Series(dtype="datetime64[ns]"))},
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
         hovermode="closest",
     )

@@ -32,12 +32,13 @@ from streamlit.runtime.scriptrunner_utils.exceptions import ScriptControlExcepti
 from asi_me.data.snapshot import NoSnapshotError
 from asi_me.filters import Filters
 from asi_me.ui import cache, context, filter_bar
-from asi_me.ui.palette import DOWN, FLAT, UP
+from asi_me.ui.palette import DOWN, FLAT, MISSING, UP
 from asi_me.ui.tables import (
     SUPPRESSED_FLAG,
     SUPPRESSED_NOTE,
     csv_bytes,
     display_frame,
+    screen_frame,
     suppressed_count,
     suppression_text,
 )
@@ -225,7 +226,8 @@ def prepared_table(
     """
     def build() -> tuple[pd.DataFrame, pd.DataFrame | pa.Table]:
         shown = display_frame(frame, min_reporters=min_reporters, titles=titles)
-        return shown, _to_arrow(shown) if _to_arrow is not None else shown
+        on_screen = screen_frame(shown)  # a missing figure reads "—", not the grid's "None"
+        return shown, _to_arrow(on_screen) if _to_arrow is not None else on_screen
 
     if len(frame) > SHARED_TABLE_ROWS:
         return build()
@@ -600,7 +602,7 @@ PHYSICAL_UNITS = frozenset({"t", "kt", "Mt", "t CO2e", "t CO2e/t Al"})
 def format_value(value: float | None, *, percent: bool = False, unit: str = "") -> str:
     """A tile value as read aloud: thousands separators, % with one decimal."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "–"
+        return MISSING
     if percent:
         return f"{value:.1f}%"
     text = f"{value:,.0f}" if float(value).is_integer() or abs(value) >= 100 else f"{value:,.1f}"

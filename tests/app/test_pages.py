@@ -75,7 +75,7 @@ def test_a_withheld_tile_says_why_instead_of_showing_a_number(open_app, demo_dir
     at = open_app(demo_dir, params={"region": "Oceania"})
     assert_clean(at)
     shown = tiles(at)[workers.label]
-    assert shown["value"] == "–"
+    assert shown["value"] == "—"
     assert workers.suppression_note in shown["note"]
 
 

@@ -341,3 +341,17 @@ def test_emissions_by_region_writes_suppressed_regions_instead_of_a_zero_bar() -
     fig = build_emissions_by_region(by_region)
     assert list(fig.data[0].y) == ["Europe"]
     assert "suppressed (fewer than 5 reporters)" in [a.text for a in fig.layout.annotations]
+
+
+def test_emission_labels_do_not_pile_up_and_keep_the_smelters_over_the_threshold() -> None:
+    """Three smelters a few km apart: one label, the one over 8 t; a distant one keeps its own."""
+    locations = pd.DataFrame({"facility_id": ["S1", "S2", "S3", "S4"], "latitude": [60.0, 60.05, 60.1, -30.0],
+                              "longitude": [10.0, 10.05, 10.1, 140.0]})
+    smelters = pd.DataFrame({"facility_id": ["S1", "S2", "S3", "S4"], "facility_name": ["A", "B", "C", "D"],
+                             "year": [2024] * 4, "ghg_intensity_t_per_t": [4.0, 12.4, 6.0, 5.0]})
+    deck = build_certification_deck(locations.assign(status="certified", standard_key="PS"),
+                                    emissions=smelters, locations=locations, show_emissions=True)
+    shown = layer(deck, "emissions").data
+    shown = shown if isinstance(shown, pd.DataFrame) else pd.DataFrame(shown)
+    assert sorted(shown["facility_id"]) == ["S2", "S4"]
+    assert "over 8" in shown.set_index("facility_id").loc["S2", "text"]

@@ -138,7 +138,7 @@ def test_stage_table_writes_notes_for_stage_and_attrition_separately() -> None:
     )
     table = stage_summary_table(summary).set_index("Stage")
     assert table.loc["Bauxite mining", "Output (t)"] == "90"
-    assert table.loc["Bauxite mining", "ASI share of world (%)"] == "9.00"
+    assert table.loc["Bauxite mining", "ASI share of world (%)"] == "9.0"  # percentages: one decimal everywhere
     assert table.loc["Bauxite mining", "Left the CoC chain (t)"] == "suppressed (to protect another suppressed cell)"
     assert table.loc["Material conversion / manufacturing", "Output (t)"] == NOTE
     assert table.loc["Material conversion / manufacturing", "World production (t, IAI)"] == "2,000"

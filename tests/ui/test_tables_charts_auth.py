@@ -47,7 +47,7 @@ def test_a_suppressed_row_without_a_note_gets_the_configured_minimum():
 def test_unsuppressed_frames_keep_their_numbers():
     frame = pd.DataFrame({"month_on": pd.to_datetime(["2020-01-31"]), "members": [12]})
     shown = display_frame(frame)
-    assert shown["Month date"].tolist() == [pd.Timestamp("2020-01-31")]
+    assert shown["Month date"].tolist() == [date(2020, 1, 31)]  # a whole day reads 2020-01-31
     assert shown["Members"].tolist() == [12]
 
 
@@ -65,7 +65,7 @@ def test_changes_carry_arrows_and_signs():
     assert format_change(None) is None
     assert format_value(189965.0) == "189,965"
     assert format_value(68.83, percent=True) == "68.8%"
-    assert format_value(float("nan")) == "–"
+    assert format_value(float("nan")) == "—"
 
 
 def test_time_series_marks_version_changes_inside_the_period_only():
@@ -165,7 +165,7 @@ def test_list_cells_read_as_labelled_text_in_the_table_and_the_csv():
     })
     shown = display_frame(frame)
     assert shown["Activities"].tolist()[:2] == ["Primary aluminium production;Casthouse", "Semi-fabrication"]
-    assert pd.isna(shown["Activities"].iloc[2])
+    assert shown["Activities"].iloc[2] == "—"  # missing, never "None"
     assert shown["External certifications"].tolist()[:2] == ["ISO 14001;SA8000", ""]
     text = csv_bytes(shown).decode("utf-8-sig")
     assert "Smelter A,Primary aluminium production;Casthouse,ISO 14001;SA8000" in text

@@ -65,7 +65,7 @@ def test_no_change_is_a_plain_zero_and_a_withheld_value_says_why() -> None:
     assert flat.delta_classes == ["flat"]
     withheld = _read(Tile("People working in PS-certified facilities", None,
                           note="suppressed (fewer than 5 reporters)"))
-    assert withheld.text["asi-tile-value"] == "–"
+    assert withheld.text["asi-tile-value"] == "—"
     assert "asi-delta" not in withheld.text  # no change is claimed for a withheld figure
     assert withheld.text["asi-tile-note"] == "suppressed (fewer than 5 reporters)"
 

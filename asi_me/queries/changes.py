@@ -118,10 +118,31 @@ class ChangeBreakdown(BaseModel):
         return pd.DataFrame(rows, columns=["step", "kind", "change", "bar_from", "bar_to"])
 
 
-def default_window(store: Store, filters: Filters | None = None) -> tuple[date, date]:
+def window_ending(as_of: date) -> tuple[date, date]:
     """The window the breakdown opens on: the last year end before the as-of date, to the as-of date."""
-    as_of = store.as_of((filters or Filters()).as_of)
     return date(as_of.year - 1, 12, 31), as_of
+
+
+def groups_table(breakdown: ChangeBreakdown) -> pd.DataFrame:
+    """The groups of a breakdown as one row per group: the signed change of each reason (in
+    REASONS order) and the net change, largest net change first."""
+    groups = breakdown.groups
+    if groups is None or groups.empty:
+        return pd.DataFrame(columns=["group_value", "group_label", "net_change"])
+    reasons = list(dict.fromkeys(groups.sort_values("reason", key=lambda s: s.map(_reason_order))["reason_label"]))
+    wide = groups.pivot_table(index=["group_value", "group_label"], columns="reason_label", values="change",
+                              aggfunc="sum", fill_value=0)
+    wide = wide.reindex(columns=reasons, fill_value=0).astype("int64")
+    wide["net_change"] = wide.sum(axis=1)
+    wide = wide.reset_index()
+    wide.columns.name = None
+    return wide.sort_values(["net_change", "group_label"], ascending=[False, True], kind="stable").reset_index(
+        drop=True)
+
+
+def default_window(store: Store, filters: Filters | None = None) -> tuple[date, date]:
+    """`window_ending` the filter bar's as-of date (the data's as-of date when none is set)."""
+    return window_ending(store.as_of((filters or Filters()).as_of))
 
 
 def reason_label(reason: str) -> str:

@@ -49,7 +49,7 @@ from asi_me.settings import REPO_ROOT, Settings
 
 QUERY_MODULES = (
     "queries.outcomes", "queries.certifications", "queries.toc", "queries.catalogue", "publish.exports",
-    "queries.coc", "queries.quality", "publish.policy",
+    "queries.coc", "queries.quality", "publish.policy", "queries.changes",
 )
 SCALED_ROOT = REPO_ROOT / "scaled-data"
 BENCH_DIR = REPO_ROOT / "benchmarks"

@@ -1,11 +1,13 @@
 """Certification map: certified facilities by status and standard, growth replay, country
 aggregates, smelter emissions, the linked register and a detail panel per certification.
 
-The linked register shows at most REGISTER_ROW_LIMIT rows (environment variable
+The linked register shows a page of at most REGISTER_ROW_LIMIT rows (environment variable
 ASI_MAP_REGISTER_ROWS overrides it, for tests): at 100x data the whole register was a
-19 MB websocket message per run. Only those rows and the register's counts are queried
-(certification_register_page); the full filtered register is queried and written as CSV
-only when someone clicks the download.
+19 MB websocket message per run. Only that page and the register's counts are queried
+(certification_register_page in register order, certification_register_sorted_page when
+sorted by a column or past the first page: the sort runs over every row on the server);
+the full filtered register is queried and written as CSV only when someone clicks the
+download.
 """
 
 from __future__ import annotations

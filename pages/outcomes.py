@@ -79,21 +79,21 @@ def _why_it_moved() -> None:
     for its own rows) the records behind each bar."""
     pick = st.columns([3, 2, 2, 2, 3])
     subject = pick[0].selectbox("Figure", list(changes.SUBJECTS), format_func=changes.SUBJECTS.get,
-                                key="why_subject", help="The tile whose change to explain.")
+                                key="why_subject", bind="query-params", help="The tile whose change to explain.")
     figure = "value"
     if subject != "members":
         figure = pick[1].segmented_control(
-            "Count", ["value", "secondary"], default="value", required=True, key="why_figure",
+            "Count", ["value", "secondary"], default="value", required=True, key="why_figure", bind="query-params",
             format_func={"value": "Issued", "secondary": "Valid"}.get,
             help="Issued: every certificate issued, cumulative (the tile's figure). Valid: certified or provisional "
             "on the date (the tile's second figure).")
     default_start, default_end = changes.window_ending(ctx.as_of)
     start_on = pick[2].date_input("From", value=default_start, min_value=EARLIEST_DATA, max_value=ctx.as_of,
-                                  key="why_from", format="YYYY-MM-DD")
+                                  key="why_from", format="YYYY-MM-DD", bind="query-params")
     end_on = pick[3].date_input("To", value=default_end, min_value=EARLIEST_DATA, max_value=ctx.as_of,
-                                key="why_to", format="YYYY-MM-DD")
+                                key="why_to", format="YYYY-MM-DD", bind="query-params")
     group_by = pick[4].selectbox("Break down by", [None, *changes.GROUP_BY[subject]], format_func=_GROUP_WORDS.get,
-                                 key="why_by")
+                                 key="why_by", bind="query-params")
     if not start_on or not end_on or start_on >= end_on:
         empty_state("Choose a “From” date before the “To” date to see what changed in between.")
         return

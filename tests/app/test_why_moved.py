@@ -135,3 +135,13 @@ def test_members_and_empty_windows_say_what_they_show(open_app, demo_dir):
     assert "did not move" in screen_text(at)
     at.date_input(key="why_from").set_value(date(2016, 1, 1)).run()
     assert "before the “To” date" in screen_text(at)
+
+
+def test_a_link_reopens_the_same_breakdown(open_app, demo_dir):
+    # bound selectboxes keep the words they show in the URL
+    params = {"why_subject": "Members", "why_from": "2020-12-31", "why_to": "2021-12-31", "why_by": "Country"}
+    at = open_app(demo_dir, params=params)
+    assert_clean(at)
+    summary = next(m.value for m in at.markdown if "entered and" in m.value)
+    assert summary.startswith("**Members: ") and "on 31 Dec 2020" in summary and "on 31 Dec 2021" in summary
+    assert "By country" in screen_text(at)

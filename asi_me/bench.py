@@ -9,12 +9,14 @@ the data (scaled-data/x<N>, generated from the current snapshot when missing or 
 - page runs: benchmarks/page_runs.py, every page in AppTest, cold and warm;
 - payload and concurrency: benchmarks/server_bench.py against a real `streamlit run`;
 - verification: hashing a snapshot's files against its manifest when it is first opened
-  (once per snapshot and process) and the re-check every page run makes (a stat per file).
+  (once per snapshot and process) and the re-check every page run makes (a stat per file);
+- register: the register sorted on the server by each column, both ways, a page at a time.
 
 Each part that cannot run (a module or page not written yet, no Chromium) is reported
 with the reason and the rest goes on; only a crash of the suite itself exits non-zero.
 The targets are checked at the largest factor measured and printed as met / missed.
-ASI_BENCH_PARTS=queries,pandas,pages,disclosure,server,verification (any subset) runs only those parts.
+ASI_BENCH_PARTS=queries,pandas,pages,disclosure,server,verification,register (any subset) runs only
+those parts.
 """
 
 from __future__ import annotations
@@ -45,11 +47,12 @@ from asi_me.data.snapshot import NoSnapshotError, current_folder, current_manife
 from asi_me.data.store import Store
 from asi_me.demo.scale import write_scaled
 from asi_me.filters import Filters, Viewer
+from asi_me.queries.certifications import REGISTER_SORT_COLUMNS, certification_register_sorted_page
 from asi_me.settings import REPO_ROOT, Settings
 
 QUERY_MODULES = (
     "queries.outcomes", "queries.certifications", "queries.toc", "queries.catalogue", "publish.exports",
-    "queries.coc", "queries.quality", "publish.policy",
+    "queries.coc", "queries.quality", "publish.policy", "queries.changes",
 )
 SCALED_ROOT = REPO_ROOT / "scaled-data"
 BENCH_DIR = REPO_ROOT / "benchmarks"
@@ -271,6 +274,29 @@ def _bench_queries(data_dir: Path, reps: int, budget_s: float, deadline: float) 
     return {"functions": rows, "missing_modules": missing, "filtered_variant": filtered}
 
 
+def bench_register_sort(data_dir: Path, reps: int, budget_s: float) -> dict[str, Any]:
+    """The register sorted on the server by each column, both ways, through the paging API
+    (certification_register_sorted_page): the median of its first, middle and last page."""
+    store = Store.open_current(data_dir)
+    try:
+        viewer, page_rows = Viewer.public(), 500
+        total = certification_register_sorted_page(store, viewer, page_rows=1).total
+        last = max(1, -(-total // page_rows))
+        pages = sorted({1, (last + 1) // 2, last})
+        rows = []
+        for column in REGISTER_SORT_COLUMNS:
+            for descending in (False, True):
+                calls = [lambda p=page, c=column, d=descending: certification_register_sorted_page(
+                    store, viewer, sort_by=c, descending=d, page=p, page_rows=page_rows) for page in pages]
+                calls[0]()  # warm
+                stats = time_call(lambda calls=calls: [call() for call in calls], reps, budget_s)
+                per_page = {k: round(v / len(pages), 2) if k.endswith("_ms") else v for k, v in stats.items()}
+                rows.append({"sort_by": column, "descending": descending, **per_page})
+        return {"rows": total, "page_rows": page_rows, "pages_timed": pages, "sorts": rows}
+    finally:
+        store.close()
+
+
 # ---------------------------------------------------------------- verification
 
 
@@ -369,6 +395,7 @@ def bench_factor(factor: int, source: Path, quick: bool, work: Path) -> dict[str
                              *[a for n in ([1, 5] if quick else [1, 10, 25, 50]) for a in ("--sessions", str(n))]],
             work / f"server-x{factor}.json", 1800)),
         ("verification", lambda: bench_verification(data_dir, 5 if quick else 50)),
+        ("register", lambda: bench_register_sort(data_dir, 2 if quick else 7, 2.0 if quick else 10.0)),
     ]
     only = {p.strip() for p in os.environ.get("ASI_BENCH_PARTS", "").split(",") if p.strip()}
     for name, part in parts:
@@ -412,6 +439,15 @@ def evaluate_targets(result: dict[str, Any]) -> list[dict[str, Any]]:
             for r in timed if r["median_ms"] > QUERY_MEDIAN_MS]
     add("every query function median <= 100 ms", worst and f"{worst['median_ms']:.1f} ms ({worst['function']}, "
         f"{worst['variant']})", "100 ms", None if worst is None else not over, "; ".join(over))
+
+    sorts = [s for s in run.get("register", {}).get("sorts", []) if "median_ms" in s]
+    slowest = max(sorts, key=lambda s: s["median_ms"], default=None)
+    sorts_over = [f"{s['sort_by']} {'desc' if s['descending'] else 'asc'} {s['median_ms']:.0f} ms"
+                  for s in sorts if s["median_ms"] > QUERY_MEDIAN_MS]
+    add("register sorted by each column, a page, median <= 100 ms",
+        slowest and f"{slowest['median_ms']:.1f} ms ({slowest['sort_by']}, "
+        f"{'descending' if slowest['descending'] else 'ascending'})", "100 ms",
+        None if slowest is None else not sorts_over, "; ".join(sorts_over))
 
     comps = [c for c in run.get("pandas", {}).get("computations", []) if "time_ratio" in c]
     slow = [f"{c['computation']} {c['time_ratio']}x" for c in comps if c["time_ratio"] < PANDAS_SPEEDUP]
@@ -526,6 +562,13 @@ def print_report(result: dict[str, Any]) -> None:
                   f"{verification['first_open_ms']:.0f} ms ({verification['mb_per_s']} MB/s) at first open; "
                   f"each page run re-checks file identities in {recheck['median_ms']:.2f} ms (p95 "
                   f"{recheck['p95_ms']:.2f} ms), hashing {verification['files_hashed_on_page_runs']} files")
+        register = run.get("register", {})
+        if register.get("sorts"):
+            print(f"\n  register of {register['rows']:,} rows sorted on the server, a page of {register['page_rows']} "
+                  f"(pages {register['pages_timed']}), median ms per page:")
+            for s in register["sorts"]:
+                print(f"  {s['sort_by']:<24} {'descending' if s['descending'] else 'ascending':<11} "
+                      f"{s['median_ms']:>9.1f} {s['p95_ms']:>9.1f}")
     print("\n=== targets ===")
     for t in result["targets"]:
         print(f"  [{t['status']:^12}] x{t['factor']} {t['target']}: {t['value']} (limit {t['limit']})"
@@ -542,7 +585,7 @@ def unmeasured(result: dict[str, Any]) -> list[str]:
     for factor, parts in result.get("factors", {}).items():
         problems += [
             f"x{factor} {name}: {part[key]}"
-            for name in ("queries", "pandas", "pages", "disclosure", "server", "verification")
+            for name in ("queries", "pandas", "pages", "disclosure", "server", "verification", "register")
             if isinstance(part := parts.get(name), dict)
             for key in ("skipped", "error")
             if part.get(key)

@@ -1,11 +1,13 @@
 """Certification map: certified facilities by status and standard, growth replay, country
 aggregates, smelter emissions, the linked register and a detail panel per certification.
 
-The linked register shows at most REGISTER_ROW_LIMIT rows (environment variable
+The linked register shows a page of at most REGISTER_ROW_LIMIT rows (environment variable
 ASI_MAP_REGISTER_ROWS overrides it, for tests): at 100x data the whole register was a
-19 MB websocket message per run. Only those rows and the register's counts are queried
-(certification_register_page); the full filtered register is queried and written as CSV
-only when someone clicks the download.
+19 MB websocket message per run. Only that page and the register's counts are queried
+(certification_register_page in register order, certification_register_sorted_page when
+sorted by a column or past the first page: the sort runs over every row on the server);
+the full filtered register is queried and written as CSV only when someone clicks the
+download.
 """
 
 from __future__ import annotations
@@ -19,9 +21,12 @@ import streamlit as st
 from asi_me.data.vocab import Role, label
 from asi_me.filters import Filters, Viewer
 from asi_me.queries.certifications import (
+    REGISTER_SORT_COLUMNS,
+    RegisterPage,
     certification_detail,
     certification_register,
     certification_register_page,
+    certification_register_sorted_page,
     country_aggregates,
     facilities_without_coordinates,
     facility_points,
@@ -274,7 +279,12 @@ def main() -> None:
     map_filters = filters.replace(as_of=month)
     points = cache.cached(facility_points, viewer, map_filters)
     limit = register_row_limit()
-    register = cache.cached(certification_register_page, viewer, map_filters, limit=limit)
+    sort_by, descending, page = _register_order()
+    register = _register_page(viewer, map_filters, limit, sort_by=sort_by, descending=descending, page=page)
+    if page > 1 and register.rows.empty:  # the filters narrowed the register below this page
+        page = 1
+        st.session_state["map_page"] = 1
+        register = _register_page(viewer, map_filters, limit, sort_by=sort_by, descending=descending, page=page)
     countries = cache.cached(country_aggregates, viewer, map_filters)
     unplaced = cache.cached(facilities_without_coordinates, viewer, map_filters)
     emissions = cache.cached(smelter_emissions, viewer, map_filters) if show_emissions else None
@@ -476,11 +486,24 @@ def main() -> None:
 
     st.subheader("Register")
     total = register.total
-    st.caption("Sort by any column; select a row to open the certification's detail.")
+    pages = max(1, -(-total // limit))
+    order = st.columns([3, 2, 2])
+    order[0].selectbox(
+        "Sort the whole register by", [None, *REGISTER_SORT_KEYS], key="map_sort",
+        format_func=lambda c: "Register order (country, facility)" if c is None else REGISTER_COLUMNS[c],
+        help="Sorted on the server over every row of the filtered register, not only the rows shown.",
+    )
+    order[1].toggle("Largest first", key="map_sort_desc", help="Descending order; empty values stay last.")
+    if pages > 1:
+        order[2].number_input("Page", min_value=1, max_value=pages, step=1, key="map_page",
+                              help=f"{limit:,} rows a page.")
+    st.caption("Select a row to open the certification's detail. Clicking a column heading sorts only the rows "
+               "shown; “Sort the whole register by” sorts every row.")
     if total > limit:
+        first = (page - 1) * limit + 1
         st.caption(
-            f"Showing {limit:,} of {total:,} certifications; narrow the filters or download the full "
-            "register (CSV)."
+            f"Showing {first:,}–{min(first + limit - 1, total):,} of {total:,} certifications (page {page} of "
+            f"{pages}); change the page, narrow the filters or download the full register (CSV)."
         )
     head = register.rows
     # Row clicks index into these ids, so they must follow the rows actually sent.
@@ -506,6 +529,28 @@ def main() -> None:
         )
 
 
+# The register columns shown that can be sorted on the server, in the table's order.
+REGISTER_SORT_KEYS = tuple(c for c in REGISTER_COLUMNS if c in REGISTER_SORT_COLUMNS)
+
+
+def _register_order() -> tuple[str | None, bool, int]:
+    """The register's sort column (None: register order), direction and page, from the
+    controls' state (drawn below the map, read here first so only that page is queried)."""
+    sort_by = st.session_state.get("map_sort")
+    descending = bool(st.session_state.get("map_sort_desc", False))
+    page = int(st.session_state.get("map_page") or 1)
+    return (sort_by if sort_by in REGISTER_SORT_KEYS else None), descending, max(1, page)
+
+
+def _register_page(
+    viewer: Viewer, filters: Filters, limit: int, *, sort_by: str | None, descending: bool, page: int
+) -> RegisterPage:
+    """One page of the register: the head query in register order, else sorted and paged
+    over every row on the server; only the page is sent."""
+    if sort_by is None and not descending and page == 1:
+        return cache.cached(certification_register_page, viewer, filters, limit=limit)
+    return cache.cached(certification_register_sorted_page, viewer, filters, sort_by=sort_by or "country",
+                        descending=descending, page=page, page_rows=limit)
 
 def full_register_csv(viewer: Viewer, filters: Filters, minimum: int) -> Callable[[], bytes]:
     """A zero-argument builder of the whole filtered register as CSV, run only when someone clicks.

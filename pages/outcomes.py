@@ -8,10 +8,11 @@ import pandas as pd
 import streamlit as st
 
 from asi_me.data.vocab import Role
-from asi_me.queries import members, outcomes
+from asi_me.queries import changes, members, outcomes
 from asi_me.ui import charts
 from asi_me.ui.cache import cached, cached_view
 from asi_me.ui.context import page_context
+from asi_me.ui.filter_bar import EARLIEST_DATA
 from asi_me.ui.links import screen_link
 from asi_me.ui.outcome_tiles import outcome_tiles
 from asi_me.ui.questions import four_questions
@@ -49,6 +50,115 @@ with friendly_errors("the published tiles"):
     with st.expander("The tiles as a table, with definitions and sources"):
         data_table(tile_table, key="tiles", download="asi-outcome-tiles", min_reporters=ctx.min_reporters,
                    content_key=shown_for)
+
+# ------------------------------------------------------------------ why did it move?
+_GROUP_WORDS = {None: "Reason only", "country": "Country", "region": "Region", "activity": "Supply-chain activity",
+                "standard_version": "Standard version", "membership_class": "Membership class"}
+
+
+def _why_it_moved() -> None:
+    """What entered and left a tile between two dates, and for the secretariat (and a member,
+    for its own rows) the records behind each bar."""
+    pick = st.columns([3, 2, 2, 2, 3])
+    subject = pick[0].selectbox("Figure", list(changes.SUBJECTS), format_func=changes.SUBJECTS.get,
+                                key="why_subject", bind="query-params", help="The tile whose change to explain.")
+    figure = "value"
+    if subject != "members":
+        figure = pick[1].segmented_control(
+            "Count", ["value", "secondary"], default="value", required=True, key="why_figure", bind="query-params",
+            format_func={"value": "Issued", "secondary": "Valid"}.get,
+            help="Issued: every certificate issued, cumulative (the tile's figure). Valid: certified or provisional "
+            "on the date (the tile's second figure).")
+    default_start, default_end = changes.window_ending(ctx.as_of)
+    start_on = pick[2].date_input("From", value=default_start, min_value=EARLIEST_DATA, max_value=ctx.as_of,
+                                  key="why_from", format="YYYY-MM-DD", bind="query-params")
+    end_on = pick[3].date_input("To", value=default_end, min_value=EARLIEST_DATA, max_value=ctx.as_of,
+                                key="why_to", format="YYYY-MM-DD", bind="query-params")
+    group_by = pick[4].selectbox("Break down by", [None, *changes.GROUP_BY[subject]], format_func=_GROUP_WORDS.get,
+                                 key="why_by", bind="query-params")
+    if not start_on or not end_on or start_on >= end_on:
+        empty_state("Choose a “From” date before the “To” date to see what changed in between.")
+        return
+    found = cached(changes.change_breakdown, viewer, filters, subject=subject, figure=figure, start_on=start_on,
+                   end_on=end_on, by=group_by)
+    st.markdown(
+        f"**{found.figure_label}: {found.count_start:,} on {start_on:%d %b %Y}, {found.count_end:,} on "
+        f"{end_on:%d %b %Y} ({found.change:+,})**: {found.entered:,} entered and {found.left:,} left."
+    )
+    if found.entered == 0 and found.left == 0:
+        empty_state("Nothing entered or left between these dates under the selected filters: the figure did not move.",
+                    hint="Widen the dates or clear a filter.")
+        return
+    view = (viewer, filters, subject, figure, start_on, end_on, group_by)
+    chart_card(
+        "What entered and what left",
+        cached_view("outcomes:why-steps", view, found.waterfall),
+        lambda f: charts.waterfall(f, step="step", kind="kind", start="bar_from", end="bar_to", change="change",
+                                   value_title=found.figure_label),
+        key="why-waterfall",
+        source="elementAl assurance platform" if subject != "members" else "Membership applications (CRM)",
+        definition=("From the count on the first date, each bar adds what entered or takes away what left, "
+                    "and lands on the count on the second date: the same rows the tile counts. "
+                    + " ".join(f"{words[1]}: {words[2]}" for code, words in changes.REASONS.items()
+                               if code in set(found.reasons["reason"]))),
+        min_reporters=ctx.min_reporters,
+        titles={"step": "Step", "kind": "Kind", "change": "Change", "bar_from": "From", "bar_to": "To"},
+        content_key=view,
+    )
+    if group_by is not None:
+        st.markdown(f"**By {_GROUP_WORDS[group_by].lower()}**")
+        data_table(cached_view("outcomes:why-groups", view, lambda: changes.groups_table(found)).drop(
+            columns="group_value"), key="why-groups", download="asi-change-by-" + group_by.replace("_", "-"),
+            min_reporters=ctx.min_reporters, titles={"group_label": _GROUP_WORDS[group_by],
+                                                     "net_change": "Net change"}, content_key=view)
+        if found.note:
+            st.caption(found.note)
+    _records_behind(found, view)
+
+
+def _records_behind(found: changes.ChangeBreakdown, view: tuple) -> None:
+    """The click-through: pick a bar, see the records it counts (own rows only for a member)."""
+    if viewer.role is Role.PUBLIC:
+        st.caption("The records behind each bar are listed for the ASI Secretariat, and for a member company for "
+                   "its own facilities; the public sees the counts.")
+        return
+    bars: dict[str, tuple[str, str | None, int]] = {
+        f"{row.reason_label} ({row.records:,})": (row.reason, None, int(row.records))
+        for row in found.reasons.itertuples()
+    }
+    if found.groups is not None:
+        bars |= {f"{row.group_label}: {row.reason_label} ({row.records:,})": (row.reason, row.group_value,
+                                                                              int(row.records))
+                 for row in found.groups.itertuples()}
+    chosen = st.selectbox("Show the records behind", list(bars), index=None, key="why_bar",
+                          placeholder="Choose a bar", help="The certificates or members one bar counts.")
+    if chosen is None:
+        return
+    reason, group_value, counted = bars[chosen]
+    rows = cached(changes.change_records, viewer, filters, subject=found.subject, figure=found.figure,
+                  start_on=found.start_on, end_on=found.end_on, reason=reason,
+                  by=found.group_by if group_value is not None else None, group_value=group_value)
+    if viewer.role is Role.MEMBER:
+        st.caption(f"Only your company's records are listed: {len(rows):,} of the {counted:,} this bar counts.")
+    if rows.empty:
+        empty_state("None of these records is your company's." if viewer.role is Role.MEMBER
+                    else "This bar counts no records.")
+        return
+    shown = rows.drop(columns=["direction", "reason"])
+    data_table(shown, key="why-records", download="asi-change-records", min_reporters=ctx.min_reporters,
+               titles={"reason_label": "Reason", "certification_id": "Certificate", "facility_name": "Facility",
+                       "member_name": "Company", "country_name": "Country name", "issued_on": "Issued",
+                       "expires_on": "Expires", "status_changed_on": "Status changed",
+                       "status_at_start": f"Status {found.start_on:%d %b %Y}",
+                       "status_at_end": f"Status {found.end_on:%d %b %Y}",
+                       "previous_certification_id": "Previous certificate", "joined_on": "Joined", "left_on": "Left"},
+               content_key=(*view, chosen))
+
+
+if not ctx.presenting:
+    with st.expander("Why did it move? What entered and what left between two dates"), friendly_errors(
+            "the change breakdown"):
+        _why_it_moved()
 
 # ------------------------------------------------------------------ a member's own view
 if viewer.role is Role.MEMBER and not ctx.presenting:

@@ -4,7 +4,9 @@
 -- a segment holds one status from segment_start up to (not including) segment_end (null:
 -- open-ended). asi_me/outcomes.py reads the counts on every date from these intervals
 -- with running sums (certificates issued and valid, countries and facilities covered),
--- which do not depend on the order of the rows, so none is imposed.
+-- which do not depend on the order of the rows, so none is imposed. The change breakdown
+-- (asi_me/queries/changes.py) reads the same rows and tells certificates apart by
+-- certification_id, so that its entries and exits add up to the tiles' change.
 with
 
 certification_segments as (
@@ -13,6 +15,7 @@ certification_segments as (
 
 segments as (
     select
+        s.certification_id,
         s.facility_key,
         s.country_key,
         s.workers,
@@ -37,6 +40,7 @@ segments as (
 
 final as (
     select
+        certification_id,
         facility_key,
         country_key,
         coalesce(workers, 0) as workers,

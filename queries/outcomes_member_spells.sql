@@ -1,6 +1,7 @@
 -- Each member's spell of membership (joined on, left on; null while still a member) within
 -- the membership-class and headquarters country/region filters: the members tile counts
--- the spells that cover each date (asi_me/outcomes.py), in any order.
+-- the spells that cover each date (asi_me/outcomes.py), in any order; the change breakdown
+-- (asi_me/queries/changes.py) tells the members apart by member_id.
 with
 
 members as (
@@ -13,6 +14,7 @@ countries as (
 
 final as (
     select
+        m.member_id,
         m.membership_class,
         m.joined_on,
         m.left_on,

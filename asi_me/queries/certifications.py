@@ -192,6 +192,43 @@ def certification_register_page(
     )
 
 
+# The register columns a viewer can sort by on the server (queries/cert_register_sorted_page.sql).
+REGISTER_SORT_COLUMNS: tuple[str, ...] = (
+    "certification_id", "facility_name", "member_name", "country", "country_name", "region", "standard",
+    "standard_version", "certification_type", "status", "scope", "auditing_firm_name", "issued_on", "expires_on",
+    "status_changed_on",
+)
+
+
+def certification_register_sorted_page(
+    store: Store,
+    viewer: Viewer,
+    filters: Filters | None = None,
+    *,
+    sort_by: str = "issued_on",
+    descending: bool = False,
+    page: int = 1,
+    page_rows: int = 500,
+) -> RegisterPage:
+    """Page `page` (from 1) of `page_rows` rows of `certification_register` sorted on the
+    server over every row by `sort_by` (REGISTER_SORT_COLUMNS; empty values last, ties in
+    register order), with the register's row and country counts. Only the page leaves DuckDB."""
+    if sort_by not in REGISTER_SORT_COLUMNS:
+        raise ValueError(f"Cannot sort the register by {sort_by!r}; choose one of {', '.join(REGISTER_SORT_COLUMNS)}.")
+    if page < 1 or page_rows < 1:
+        raise ValueError(f"page and page_rows must be at least 1, got {page} and {page_rows}.")
+    params = filter_params(store, filters)
+    rows = run_arrow_query(store, "cert_register_sorted_page", {
+        **params, "sort_by": sort_by, "descending": descending, "row_limit": page_rows,
+        "row_offset": (page - 1) * page_rows})
+    counts = run_query(store, "cert_register_counts", params)
+    return RegisterPage(
+        rows=hide_internal_ids(_with_status_label(rows.drop(columns=["text_key", "date_key"])), viewer),
+        total=int(counts["certifications"].iloc[0]),
+        countries=int(counts["countries"].iloc[0]),
+    )
+
+
 def hide_internal_ids(frame: pd.DataFrame, viewer: Viewer) -> pd.DataFrame:
     """Blank member_id and facility_id on rows the viewer does not own.
 
@@ -505,6 +542,7 @@ def month_ends(start: date, end: date) -> list[date]:
 QUERY_FUNCTIONS = [
     certification_register,
     certification_register_page,
+    certification_register_sorted_page,
     facility_points,
     country_aggregates,
     certification_detail,

@@ -232,6 +232,52 @@ def tile_figures_on(
     return out
 
 
+# The certificate figures that count certificates, and the segment flags a certificate's
+# segment must have to count in each (queries/outcomes_certificate_segments.sql). A
+# certificate has at most one segment covering a date, so each counts once.
+CERTIFICATE_COUNTS: dict[str, tuple[str, ...]] = {
+    "ps_issued": ("is_ps",),
+    "coc_issued": ("is_coc",),
+    "ps_valid": ("is_ps", "is_valid"),
+    "coc_valid": ("is_coc", "is_valid"),
+}
+
+
+def certificates_counted(flags: dict[str, np.ndarray], figure: str) -> np.ndarray:
+    """Which segments a certificate figure (a key of CERTIFICATE_COUNTS) counts, from their flags."""
+    mask = np.ones(len(next(iter(flags.values()))), dtype=bool)
+    for name in CERTIFICATE_COUNTS[figure]:
+        mask &= flags[name]
+    return mask
+
+
+def tile_query_rows(store: Store, code: str, filters: Filters | None) -> pa.Table:
+    """The rows a tile counts (its segments or spells) under the filter bar, as the tile reads them."""
+    spec = next(s for s in TILES if s.code == code)
+    return _arrow_query(store, spec.query, filter_params(store, filters))
+
+
+def tile_figure_on(
+    store: Store, code: str, part: Literal["value", "secondary"], filters: Filters | None, dates: list[date]
+) -> dict[date, float | None]:
+    """One tile figure (its value or secondary figure) under the filter bar on each date,
+    computed exactly as the dashboard computes it. Not for the workers tile (protected per viewer)."""
+    spec = next(s for s in TILES if s.code == code)
+    if code == "ps_workers":
+        raise ValueError("The workers tile is protected per viewer; take it from dashboard_tiles.")
+    column = spec.column if part == "value" else spec.secondary_column
+    if column is None:
+        raise ValueError(f"Tile {code!r} has no {part} figure.")
+    wanted = sorted(set(dates))
+    params = filter_params(store, filters)
+    if spec.query in _COUNTED_IN_PYTHON:
+        values = _COUNTED_IN_PYTHON[spec.query](store, params, wanted)[column]
+    else:
+        frame = run_query(store, spec.query, {**params, "dates": wanted})
+        values = dict(zip(frame["on_date"].dt.date.tolist(), frame[column].tolist(), strict=True))
+    return {on: _number(values.get(on)) for on in dates}
+
+
 def _certificate_counts(store: Store, params: dict[str, Any], dates: list[date]) -> dict[str, dict[date, object]]:
     """The certificate tiles on each date, by column: issued (cumulative) and valid PS and
     CoC certificates, valid PS leveraging external certifications and its share, countries
@@ -262,10 +308,7 @@ def _certificate_counts(store: Store, params: dict[str, Any], dates: list[date])
         return _covered_once(keys[mask], first[mask], last[mask], None if weights is None else weights[mask], size)
 
     figures = {
-        "ps_issued": covering(flag["is_ps"]),
-        "coc_issued": covering(flag["is_coc"]),
-        "ps_valid": covering(ps_valid),
-        "coc_valid": covering(flag["is_coc"] & flag["is_valid"]),
+        **{name: covering(certificates_counted(flag, name)) for name in CERTIFICATE_COUNTS},
         "countries_valid": merged(segments.column("country_key").to_numpy(), flag["is_valid"]),
         "ps_valid_leveraging": covering(ps_valid & flag["is_leveraging_external"]),
         "ps_workers": merged(segments.column("facility_key").to_numpy(), ps_valid,

@@ -19,8 +19,10 @@ from asi_me.ui.palette import (
     D3_AXIS_FORMAT,
     D3_DATE,
     D3_FORMAT,
+    DOWN,
     GREY,
     MISSING_CATEGORY,
+    UP,
     VERMILLION,
     category_scale,
     time_axis,
@@ -342,3 +344,27 @@ def received_vs_expected(
             chart += marks.mark_text(align="left", dx=4, baseline="top", color="#444", fontSize=11).encode(
                 x="year:O", y=alt.value(0), text="text:N")
     return chart.properties(height=height)
+
+
+def waterfall(frame: pd.DataFrame, *, step: str, kind: str, start: str, end: str, change: str,
+              value_title: str = "", height: int | None = None) -> alt.LayerChart:
+    """A horizontal waterfall: a bar for the first and last totals and, between them, one
+    floating bar per change (from `start` to `end` of each row, in the frame's order), with
+    the signed change written beside each so entries and exits read without colour."""
+    data = frame.copy()
+    data["label"] = [f"{v:+,}" if k in ("entered", "left") else f"{v:,}"
+                     for k, v in zip(data[kind], data[change], strict=True)]
+    data["low"] = data[[start, end]].min(axis=1)
+    data["high"] = data[[start, end]].max(axis=1)
+    colours = alt.Scale(domain=["start", "entered", "left", "end"], range=[GREY, UP, DOWN, GREY])
+    base = alt.Chart(data).encode(
+        y=alt.Y(f"{step}:N", sort=list(data[step]), title=None, axis=alt.Axis(labelLimit=260)),
+        tooltip=[alt.Tooltip(f"{step}:N", title="Step"), alt.Tooltip(f"{change}:Q", title="Change", format="+,")],
+    )
+    bars = base.mark_bar().encode(
+        x=alt.X("low:Q", title=value_title or None, axis=alt.Axis(format=",.0f")),
+        x2="high:Q",
+        color=alt.Color(f"{kind}:N", scale=colours, legend=None),
+    )
+    text = base.mark_text(align="left", dx=4, color="#222").encode(x="high:Q", text="label:N")
+    return (bars + text).properties(height=height or max(120, 30 * len(data)))

@@ -132,8 +132,8 @@ def test_register_sends_only_the_first_rows_and_the_csv_holds_the_whole_filtered
     assert metric(at, "Certifications in the register") == f"{total:,}"
     captions = [c.value for c in at.caption]
     assert (
-        f"Showing 7 of {total:,} certifications; narrow the filters or download the full register (CSV)."
-        in captions
+        f"Showing 1–7 of {total:,} certifications (page 1 of {-(-total // 7)}); change the page, narrow the "
+        "filters or download the full register (CSV)." in captions
     )
     (table,) = [t.value for t in at.dataframe if "Auditing firm" in t.value.columns]
     assert len(table) == 7
@@ -145,6 +145,24 @@ def test_register_sends_only_the_first_rows_and_the_csv_holds_the_whole_filtered
     assert csv["Certificate"].tolist() == register["certification_id"].tolist()
     assert set(csv["Country"]) <= set(register["country_name"])
     assert csv.columns[0] == "Certificate" and "Auditing firm" in csv.columns
+
+
+def test_register_sorts_and_pages_over_every_row_on_the_server(open_app, demo_dir, demo_store) -> None:
+    from asi_me.queries.certifications import certification_register
+
+    at = open_app(demo_dir, page=PAGE, env={"ASI_MAP_REGISTER_ROWS": "50"})
+    month = at.select_slider(key="map_month").value
+    register = certification_register(demo_store, Viewer.public(), Filters(as_of=month))
+    at.selectbox(key="map_sort").set_value("expires_on").run()
+    at.toggle(key="map_sort_desc").set_value(True).run()
+    at.number_input(key="map_page").set_value(3).run()
+    assert_clean(at)
+    # what sorting the whole register gives: latest expiry first, ties in register order
+    expected = register.sort_values("expires_on", ascending=False, kind="stable", na_position="last")
+    (table,) = [t.value for t in at.dataframe if "Auditing firm" in t.value.columns]
+    assert table["Certificate"].tolist() == expected["certification_id"].iloc[100:150].tolist()
+    assert f"Showing 101–150 of {len(register):,} certifications (page 3 of {-(-len(register) // 50)})" in " ".join(
+        c.value for c in at.caption)
 
 
 def test_register_under_the_limit_shows_every_row_without_the_limit_caption(open_app, demo_dir, demo_store) -> None:

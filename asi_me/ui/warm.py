@@ -16,13 +16,14 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from asi_me.data.snapshot import NoSnapshotError, serve
 from asi_me.data.vocab import Role
 from asi_me.filters import Filters, Viewer
 from asi_me.publish import exports
-from asi_me.queries import catalogue, certifications, coc, members, outcomes, quality, toc
+from asi_me.queries import catalogue, certifications, changes, coc, members, outcomes, quality, toc
 from asi_me.settings import Settings
 from asi_me.ui import cache
 from asi_me.ui.tables import register_row_limit
@@ -57,6 +58,11 @@ def default_view_calls() -> list[Call]:
         (certifications.growth_replay, (PUBLIC, NO_FILTERS), {}),
         (members.member_companies, (), {}),  # the demo's role switch lists them
     ]
+    as_of = cache.current_store().data_as_of or date.today()
+    start_on, end_on = changes.window_ending(as_of)  # the dashboard's "Why did it move?" opens on these
+    calls.append((changes.change_breakdown, (PUBLIC, NO_FILTERS), {
+        "subject": next(iter(changes.SUBJECTS)), "figure": "value", "start_on": start_on, "end_on": end_on,
+        "by": None}))
     years = cache.cached(coc.coc_years)
     if years:
         latest = years[-1]

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+from playwright.sync_api import expect
 
 from asi_me.data.snapshot import current_folder, read_table
 from asi_me.data.vocab import Role
@@ -167,3 +168,108 @@ def test_axe_finds_no_serious_violation_on_any_screen(
         if violations:
             report.append(f"{screen.heading} ({role.value}, {width}):\n" + "\n".join(map(str, violations)))
     assert not report, "axe-core found serious or critical violations:\n" + "\n".join(report)
+
+
+# ---------------------------------------------------------------- keyboard
+
+# Every element a person can operate: native controls, ARIA widgets and anything with a
+# tabindex. Composite widgets take one Tab stop and move inside by other keys, as the ARIA
+# patterns say: radio options and tabs by arrow keys, a select box's "open" arrow by typing
+# into its text box. A part of one counts as reached when focus lands in its widget; any
+# other control must take focus itself.
+CONTROLS_JS = """
+const INTERACTIVE = 'a[href], button, input, select, textarea, summary, [role="tab"], [role="button"], '
+    + '[role="link"], [role="checkbox"], [role="switch"], [role="slider"], [role="combobox"], '
+    + '[role="spinbutton"], [role="radio"], [tabindex]';
+const visible = el => {
+    const box = el.getBoundingClientRect();
+    return (box.width > 0 || box.height > 0) && getComputedStyle(el).visibility !== 'hidden'
+        && !el.closest('[hidden], [aria-hidden="true"], [inert]');
+};
+const enabled = el => !el.disabled && el.getAttribute('aria-disabled') !== 'true';
+// Focusable regions (the scrolling main area, a tab panel) hold controls but are not one.
+const REGION = 'main, [role="tabpanel"], [role="dialog"], [role="region"], [data-testid="stSidebar"], '
+    + '[data-testid="stSidebarContent"]';
+const isControl = el => el.matches(INTERACTIVE) && el.getAttribute('tabindex') !== '-1' && !el.matches(REGION);
+const outermost = el => {
+    for (let up = el.parentElement; up; up = up.parentElement) if (isControl(up)) return false;
+    return !el.matches(REGION);
+};
+window.__asiControls = [...document.querySelectorAll(INTERACTIVE)]
+    .filter(el => visible(el) && enabled(el) && outermost(el));
+window.__asiFocused = [];
+document.addEventListener('focusin', event => window.__asiFocused.push(event.target), true);
+document.activeElement?.blur();
+"""
+
+# Which controls no focus landed on (or, for a part kept out of the Tab order, in its widget).
+UNREACHED_JS = """() => {
+    const COMPOSITE = '[role="radiogroup"], [role="tablist"], [role="listbox"], [role="grid"], [role="toolbar"], '
+        + '[data-testid="stMultiSelect"], [data-testid="stSelectbox"]';
+    const focused = window.__asiFocused;
+    const reached = el => {
+        const widget = el.parentElement.closest(COMPOSITE) ?? el;
+        return focused.some(f => widget.contains(f));
+    };
+    const name = el => (el.getAttribute('aria-label') || el.innerText || el.value || '').trim().slice(0, 60);
+    return window.__asiControls.filter(el => el.isConnected && !reached(el)).map(
+        el => `${el.tagName.toLowerCase()}[role=${el.getAttribute('role')}] "${name(el)}" in `
+            + (el.closest('[data-testid]')?.dataset.testid ?? 'the page'));
+}"""
+
+# Focus has gone round the whole page once: the first element focused is focused again.
+WENT_ROUND_JS = """() => {
+    const focused = window.__asiFocused;
+    return focused.length > 2 && focused.indexOf(focused[0], 1) > 0;
+}"""
+MAX_TAB_PRESSES = 1500
+
+
+def tab_round_the_page(app: AppPage) -> int:
+    """Press Tab from the top until focus comes back to where it started; how many presses it took."""
+    app.page.evaluate(f"() => {{ {CONTROLS_JS} }}")
+    presses = 0
+    while presses < MAX_TAB_PRESSES:
+        for _ in range(25):
+            app.page.keyboard.press("Tab")
+        presses += 25
+        if app.page.evaluate(WENT_ROUND_JS):
+            return presses
+    raise AssertionError(f"{app.page.url}: focus did not come back to the top after {MAX_TAB_PRESSES} Tab presses")
+
+
+KEYBOARD_SCREENS = [
+    *((Role.PUBLIC, s) for s in SCREENS if Role.PUBLIC in s.roles),
+    *((Role.SECRETARIAT, s) for s in SCREENS),
+]
+
+
+@pytest.mark.parametrize(
+    ("role", "screen"), KEYBOARD_SCREENS, ids=[f"{r.value}-{s.key}" for r, s in KEYBOARD_SCREENS]
+)
+def test_keyboard_reaches_every_control_and_every_chart_table(
+    demo_server: StreamlitServer, new_app_page: Callable[..., AppPage], role: Role, screen: Screen
+) -> None:
+    app = new_app_page(demo_server, *DESKTOP)
+    app.open(demo_server.page_url(screen.url_path, role=role.value), heading=screen.heading)
+    app.assert_healthy()
+    wait_for_charts(app)
+
+    tab_round_the_page(app)
+    unreached = app.page.evaluate(UNREACHED_JS)
+    assert not unreached, f"{screen.heading} ({role.value}): Tab never reaches:\n  " + "\n  ".join(unreached)
+
+    # Each chart card's "Chart | Table" tabs: the arrow key from the chart's tab opens its table.
+    cards = app.main.locator('[role="tablist"]').filter(has=app.page.get_by_role("tab", name="Table", exact=True))
+    for index in range(cards.count()):
+        tablist = cards.nth(index)
+        if not tablist.is_visible():
+            continue
+        tablist.get_by_role("tab", name="Chart", exact=True).focus()
+        app.page.keyboard.press("ArrowRight")
+        table_tab = tablist.get_by_role("tab", name="Table", exact=True)
+        expect(table_tab).to_be_focused()
+        expect(table_tab).to_have_attribute("aria-selected", "true")
+        panel = app.page.locator(f'[id="{table_tab.get_attribute("aria-controls")}"]')
+        expect(panel.locator('[data-testid="stDataFrame"]')).to_be_visible()
+    app.assert_healthy()

@@ -2,8 +2,10 @@
 
 axe-core (pinned in tests/browser/package.json, installed by scripts/test) runs on every
 screen each role can open, at a desktop (1400×900) and a phone (390×844) width, with
-the WCAG 2.0/2.1 A and AA rules. Any serious or critical violation fails, unless it comes
-from Streamlit's own markup and is listed in ALLOWED with its selector and the reason.
+the WCAG 2.0/2.1 A and AA rules and its best practices. Any serious or critical violation fails, and so does a heading
+that skips a level, unless it comes from Streamlit's own markup and is listed in ALLOWED
+with its selector and the reason. The map and the Theory of change open with a detail
+selected, so their detail panels are checked too.
 
 A keyboard user must reach every control a screen draws by Tab alone, and open each
 chart's table view from the keyboard.
@@ -29,8 +31,11 @@ if TYPE_CHECKING:  # fixtures come from conftest.py; these names are for reading
 pytestmark = pytest.mark.browser
 
 AXE_JS = Path(__file__).resolve().parent / "node_modules" / "axe-core" / "axe.min.js"
-AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]
 FAILING_IMPACTS = frozenset({"serious", "critical"})
+# Rules of lower impact that fail too: headings that skip a level mislead a screen-reader
+# user who moves by headings (every screen had one before it was checked).
+FAILING_RULES = frozenset({"heading-order"})
 
 DESKTOP = (1400, 900)
 PHONE = (390, 844)
@@ -108,6 +113,21 @@ def _role_params(role: Role, member_id: str) -> dict[str, str]:
     return {"role": role.value, **({"member": member_id} if role is Role.MEMBER else {})}
 
 
+@pytest.fixture(scope="module")
+def detail_params(demo_server: StreamlitServer) -> dict[str, dict[str, str]]:
+    """Query parameters that open a screen's detail part as well: the map's panel for one
+    certification, the Theory of change's node with the most indicators and its evidence."""
+    folder = current_folder(demo_server.data_dir)
+    certifications = read_table(folder, "certifications").to_pylist()
+    certified = sorted(row["certification_id"] for row in certifications if row["status"] == "certified")
+    nodes: dict[str, int] = {}
+    for row in read_table(folder, "indicators").to_pylist():
+        nodes[row["toc_node_id"]] = nodes.get(row["toc_node_id"], 0) + 1
+    assert certified, "the demo data has no certified facility to open in the map's detail panel"
+    assert nodes, "the demo data has no indicator to open in the Theory of change"
+    return {"map": {"cert": certified[0]}, "toc": {"node": max(sorted(nodes), key=nodes.__getitem__)}}
+
+
 def wait_for_charts(app: AppPage) -> None:
     """Charts draw after the script run ends: wait until each visible chart has its canvas or SVG."""
     app.page.wait_for_function(
@@ -139,7 +159,7 @@ def axe_violations(app: AppPage, axe_source: str) -> list[Violation]:
     for rule in results:
         for node in rule["nodes"]:
             impact = node["impact"] or rule["impact"]
-            if impact in FAILING_IMPACTS:
+            if impact in FAILING_IMPACTS or rule["id"] in FAILING_RULES:
                 found.append(Violation(rule["id"], impact, rule["help"], node["target"], node["html"]))
     return found
 
@@ -155,13 +175,15 @@ def test_axe_finds_no_serious_violation_on_any_screen(
     new_app_page: Callable[..., AppPage],
     axe_source: str,
     demo_member_id: str,
+    detail_params: dict[str, dict[str, str]],
     role: Role,
     width: str,
 ) -> None:
     app = new_app_page(demo_server, *WIDTHS[width])
     report: list[str] = []
     for screen in (s for s in SCREENS if role in s.roles):
-        app.open(demo_server.page_url(screen.url_path, **_role_params(role, demo_member_id)), heading=screen.heading)
+        params = {**_role_params(role, demo_member_id), **detail_params.get(screen.key, {})}
+        app.open(demo_server.page_url(screen.url_path, **params), heading=screen.heading)
         app.assert_healthy()
         wait_for_charts(app)
         violations = [v for v in axe_violations(app, axe_source) if not is_allowed(v)]

@@ -8,7 +8,8 @@ with its selector and the reason. The map and the Theory of change open with a d
 selected, so their detail panels are checked too.
 
 A keyboard user must reach every control a screen draws by Tab alone, and open each
-chart's table view from the keyboard.
+chart's table view and each expander from the keyboard; axe-core then checks what they
+showed.
 """
 
 from __future__ import annotations
@@ -270,10 +271,16 @@ KEYBOARD_SCREENS = [
     ("role", "screen"), KEYBOARD_SCREENS, ids=[f"{r.value}-{s.key}" for r, s in KEYBOARD_SCREENS]
 )
 def test_keyboard_reaches_every_control_and_every_chart_table(
-    demo_server: StreamlitServer, new_app_page: Callable[..., AppPage], role: Role, screen: Screen
+    demo_server: StreamlitServer,
+    new_app_page: Callable[..., AppPage],
+    axe_source: str,
+    detail_params: dict[str, dict[str, str]],
+    role: Role,
+    screen: Screen,
 ) -> None:
     app = new_app_page(demo_server, *DESKTOP)
-    app.open(demo_server.page_url(screen.url_path, role=role.value), heading=screen.heading)
+    params = {"role": role.value, **detail_params.get(screen.key, {})}
+    app.open(demo_server.page_url(screen.url_path, **params), heading=screen.heading)
     app.assert_healthy()
     wait_for_charts(app)
 
@@ -294,4 +301,20 @@ def test_keyboard_reaches_every_control_and_every_chart_table(
         expect(table_tab).to_have_attribute("aria-selected", "true")
         panel = app.page.locator(f'[id="{table_tab.get_attribute("aria-controls")}"]')
         expect(panel.locator('[data-testid="stDataFrame"]')).to_be_visible()
+
+    # Expanders open from the keyboard too.
+    summaries = app.main.locator('[data-testid="stExpander"] summary')
+    for index in range(summaries.count()):
+        summary = summaries.nth(index)
+        if not summary.is_visible() or summary.evaluate("s => s.parentElement.open"):
+            continue
+        summary.focus()
+        app.page.keyboard.press("Enter")
+        expect(summary.locator("xpath=..")).to_have_attribute("open", "")
+
+    # What was hidden behind tabs and expanders passes axe-core as well.
+    violations = [v for v in axe_violations(app, axe_source) if not is_allowed(v)]
+    assert not violations, (
+        f"{screen.heading} ({role.value}) with its tables and expanders open:\n" + "\n".join(map(str, violations))
+    )
     app.assert_healthy()

@@ -236,7 +236,7 @@ def main() -> None:
                 note="Each year is protected on its own; a change is shown only where both years are published.",
             )
 
-    st.subheader("Mass-balance checks")
+    st.header("Mass-balance checks")
     st.caption(
         "Each report line must satisfy: output ≤ input × yield factor + carried-forward balance "
         "(e.g. alumina out ≤ 0.5 × bauxite in)."
@@ -281,7 +281,7 @@ def main() -> None:
     if viewer.role is not Role.PUBLIC:
         lines = cache.cached(coc_member_reports, viewer, year, filters)
         heading = "Your CoC report lines" if viewer.role is Role.MEMBER else "All CoC report lines (not published)"
-        st.subheader(f"{heading}, {year}")
+        st.header(f"{heading}, {year}")
         if lines.empty:
             widgets.empty_state(
                 f"No CoC report lines for {year}" + (" from your company." if viewer.role is Role.MEMBER else "."),

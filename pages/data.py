@@ -36,7 +36,7 @@ if not ctx.has_data:
         hint="Load the demo data with `python -m asi_me demo`, or validate and ingest exports from elementAl "
              "and the CRM with `python -m asi_me validate PATH` and `python -m asi_me ingest PATH`.",
     )
-st.subheader("Tables")
+st.header("Tables")
 with friendly_errors("the catalogue of tables"):
     tables = cached(catalogue.table_catalogue, viewer)
     data_table(
@@ -52,7 +52,7 @@ with friendly_errors("the catalogue of tables"):
     )
     st.caption("Column definitions for every table are in the data dictionary and in the zip's README.")
 
-st.subheader("Downloads")
+st.header("Downloads")
 with friendly_errors("the downloads"), st.container(border=True, key="controls_downloads"):
     allowed = tables[tables["is_downloadable"]]
     titles = dict(zip(allowed["name"], allowed["title"], strict=True))
@@ -93,7 +93,7 @@ with friendly_errors("the downloads"), st.container(border=True, key="controls_d
         st.info(left_out["note"], icon=":material/info:")
 
 # ------------------------------------------------------------------ data quality
-st.subheader("Data quality")
+st.header("Data quality")
 with friendly_errors("the data-quality flags"):
     flags = cached(quality.quality_flags, viewer, filters)
     received = cached(quality.quality_coc_reports_received, viewer, filters)
@@ -155,7 +155,7 @@ with friendly_errors("the data-quality flags"):
 
 # ------------------------------------------------------------------ ingest log
 if is_secretariat:
-    st.subheader("Ingest log")
+    st.header("Ingest log")
     with friendly_errors("the ingest log"):
         log_rows = read_log(ctx.settings.data_dir)
         if not log_rows:

@@ -99,7 +99,7 @@ def _roll_back() -> None:
         state.pop("update_prepared", None)
 
 
-st.subheader("1. Upload exports")
+st.header("1. Upload exports")
 with st.container(border=True, key="update_upload"):
     uploads = st.file_uploader(
         "CSV, XLSX or Parquet files (one table each, or an export a source profile reads)",
@@ -121,7 +121,7 @@ if state.get("update_message"):
 # ------------------------------------------------------------------ 2. report
 prepared: release.Prepared | None = state.get("update_prepared")
 if prepared is not None:
-    st.subheader("2. What the checks found")
+    st.header("2. What the checks found")
     result = prepared.result
     for label, profile in result.profiles.items():
         st.caption(f"{label} was read with the profile **{profile}**.")
@@ -147,7 +147,7 @@ if prepared is not None:
 
 # ------------------------------------------------------------------ 3. preview and publish
 if prepared is not None and prepared.ok:
-    st.subheader("3. Preview: what publishing changes")
+    st.header("3. Preview: what publishing changes")
     if prepared.snapshot_id == prepared.previous_id:
         st.info("The files hold exactly what is published already; there is nothing to publish.")
     else:
@@ -167,7 +167,7 @@ if state.get("update_published"):
                icon=":material/publish:")
 
 # ------------------------------------------------------------------ 4. history and roll back
-st.subheader("History")
+st.header("History")
 snapshots = release.history(data_dir)
 st.dataframe(snapshots, hide_index=True, key="update_history")
 earlier = snapshots.loc[~snapshots["is_current"], "snapshot_id"].tolist()
@@ -179,7 +179,7 @@ if earlier:
         st.button("Roll back", key="update_rollback", on_click=_roll_back)
 
 # ------------------------------------------------------------------ templates
-st.subheader("Templates")
+st.header("Templates")
 table = st.selectbox("Excel template for a table", list(TABLES), key="update_template_table",
                      help="The columns, what each holds, and drop-down lists of the allowed codes.")
 st.download_button(

@@ -95,7 +95,7 @@ with evidence_tab, friendly_errors("the evaluations and Stories of Change"):
             titles={"evidence_id": "ID", "outcomes": "Outcomes evidenced", "url": "Link"},
         )
 
-        st.subheader(f"{len(evidence)} item{'s' if len(evidence) != 1 else ''}")
+        st.header(f"{len(evidence)} item{'s' if len(evidence) != 1 else ''}")
         columns = st.columns(2)
         for i, row in enumerate(evidence.itertuples(index=False)):
             with columns[i % 2], st.container(border=True):

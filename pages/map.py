@@ -162,7 +162,7 @@ def _detail_panel(certification_id: str, viewer, filters, min_reporters: int) ->
             )
             return
         cert = detail.certification
-        st.markdown(f"#### {cert['facility_name']} · {label(cert['standard'])}")
+        st.markdown(f"## {cert['facility_name']} · {label(cert['standard'])}")
         status = label(cert["status"]) if cert.get("status") else "not yet issued on this date"
         st.markdown(
             f"**Certificate** {cert['certification_id']} · **Status** {status} · "
@@ -433,7 +433,7 @@ def main() -> None:
         )
 
     if emissions is not None:
-        st.subheader("Smelter GHG intensity against the Performance Standard")
+        st.header("Smelter GHG intensity against the Performance Standard")
         if emissions.by_region.empty:
             widgets.empty_state(
                 "No smelter emissions data for the selected filters and date.",
@@ -468,7 +468,7 @@ def main() -> None:
 
     if viewer.role is Role.MEMBER:
         own = cache.cached(own_certifications, viewer, map_filters)
-        st.subheader(f"Your certifications ({len(own)})")
+        st.header(f"Your certifications ({len(own)})")
         if own.empty:
             widgets.empty_state("None of your company's facilities holds a certification matching these filters.")
         else:
@@ -484,7 +484,7 @@ def main() -> None:
                 download="my_certifications",
             )
 
-    st.subheader("Register")
+    st.header("Register")
     total = register.total
     pages = max(1, -(-total // limit))
     order = st.columns([3, 2, 2])

@@ -181,7 +181,7 @@ if viewer.role is Role.MEMBER and not ctx.presenting:
                        "Certification map and CoC material flow screens.")
 
 # ------------------------------------------------------------------ growth
-st.subheader("Growth")
+st.header("Growth")
 growth_left, growth_right = st.columns(2)
 period_before = (filters.period_to or ctx.as_of) < date(2015, 6, 1)
 
@@ -247,7 +247,7 @@ with growth_right, friendly_errors("certificates over time"), st.container(borde
     )
 
 # ------------------------------------------------------------------ continual improvement
-st.subheader("Continual improvement")
+st.header("Continual improvement")
 with friendly_errors("non-conformance closure"):
 
 
@@ -281,7 +281,7 @@ with friendly_errors("non-conformance closure"):
 # ASI publishes a few dozen monthly indicators; beyond this many rows the home page sends
 # the first ones (a caption says so) and the CSV, built on click, holds them all.
 INSIGHTS_SHOWN = 100
-st.subheader("Monthly M&E Insights")
+st.header("Monthly M&E Insights")
 with friendly_errors("the M&E Insights"):
     insights = cached_view("outcomes:me-insights", shown_for, lambda: cached(outcomes.me_insights, viewer, filters)[
         ["indicator_code", "name", "unit", "period_on", "value", "previous_value", "change", "direction", "status",

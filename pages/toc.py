@@ -90,7 +90,7 @@ def _date(value: object) -> str:
 
 def _indicator_detail(ind: pd.Series, viewer, filters, minimum: int) -> None:
     unit = str(ind["unit"])
-    st.markdown(f"#### {ind['indicator_code']} · {ind['name']}")
+    st.markdown(f"### {ind['indicator_code']} · {ind['name']}")
     st.markdown(ind["definition"])
     tiles = st.columns([1, 1, 1, 1.5])
     tiles[0].metric(
@@ -191,7 +191,7 @@ def _indicator_detail(ind: pd.Series, viewer, filters, minimum: int) -> None:
 
 
 def _evidence(evidence: pd.DataFrame) -> None:
-    st.markdown("#### Evidence: evaluations and Stories of Change")
+    st.markdown("### Evidence: evaluations and Stories of Change")
     if evidence.empty:
         widgets.empty_state("No evaluation or Story of Change is linked to this part of the Theory of Change yet.")
         return
@@ -324,7 +324,7 @@ def main() -> None:
         return
 
     node = graph.node(selected) or {}
-    st.subheader(names[selected])
+    st.header(names[selected])
     area = f" · impact area: {label(node['impact_area'])}" if isinstance(node.get("impact_area"), str) else ""
     st.caption(f"{label(node['node_type'])}{area}")
     if isinstance(node.get("description"), str):

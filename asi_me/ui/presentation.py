@@ -19,6 +19,12 @@ PRESENT_KEY = "asi_present"
 _BASE_CSS = """
 <style>
 .block-container {padding-top: 2.2rem; padding-bottom: 3rem; max-width: 1500px;}
+/* Streamlit draws captions at 60 % opacity (4.0:1 on white); WCAG AA needs 4.5:1 for small text. */
+[data-testid="stCaptionContainer"] {opacity: 1; color: #56616d;}
+/* Screens' sections are h2 and their parts h3 (headings go down one level at a time), drawn
+   at the sizes Streamlit gives h3 and h4. */
+[data-testid="stMain"] [data-testid="stHeadingWithActionElements"] h2 {font-size: 1.75rem;}
+[data-testid="stMain"] [data-testid="stHeadingWithActionElements"] h3 {font-size: 1.5rem;}
 .asi-stamp {color: #3d3d3d; font-size: 0.9rem; margin: -0.4rem 0 0.4rem 0;}
 .asi-chips {display: flex; flex-wrap: wrap; gap: 0.35rem; margin: 0.2rem 0 0.6rem 0;}
 .asi-chip {border: 1px solid #0072B2; color: #00466e; background: #eef6fb; border-radius: 1rem;

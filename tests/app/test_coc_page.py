@@ -132,7 +132,7 @@ def test_member_sees_its_own_lines_beside_the_public_aggregates(open_app, demo_d
     at = open_app(demo_dir, page=PAGE, role="member", member=demo_member, params={"year": "2024"})
     assert_clean(at)
     own = coc_member_reports(demo_store, Viewer.member(demo_member), 2024)
-    headings = [h.value for h in at.subheader]
+    headings = [h.value for h in at.header]
     assert "Your CoC report lines, 2024" in headings
     tables = [
         t.value for t in at.dataframe if "Submitted date" in t.value.columns and "Balanced" not in t.value.columns
@@ -145,7 +145,7 @@ def test_member_sees_its_own_lines_beside_the_public_aggregates(open_app, demo_d
 def test_public_sees_counts_not_lines_of_mass_balance(open_app, demo_dir) -> None:
     at = open_app(demo_dir, page=PAGE, params={"year": "2024"})
     assert_clean(at)
-    assert not any("report lines" in h.value.lower() for h in at.subheader)
+    assert not any("report lines" in h.value.lower() for h in at.header)
     checks = [t.value for t in at.dataframe if "Report lines checked" in t.value.columns]
     assert len(checks) == 1
     assert "Facility name" not in checks[0].columns

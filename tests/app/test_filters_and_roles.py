@@ -87,15 +87,15 @@ def test_role_switch_is_refused_on_real_data(open_app, real_dir):
     assert "role" not in at.query_params
     at.switch_page("pages/data.py").run()
     assert_clean(at)
-    assert "Ingest log" not in [s.value for s in at.subheader]
+    assert "Ingest log" not in [s.value for s in at.header]
 
 
 def test_only_the_secretariat_sees_the_ingest_log_and_flag_detail(open_app, demo_dir, demo_member):
     public = open_app(demo_dir, page="pages/data.py")
-    assert "Ingest log" not in [s.value for s in public.subheader]
+    assert "Ingest log" not in [s.value for s in public.header]
     assert not public.main.expander
     secretariat = open_app(demo_dir, page="pages/data.py", role="secretariat")
-    assert "Ingest log" in [s.value for s in secretariat.subheader]
+    assert "Ingest log" in [s.value for s in secretariat.header]
     assert any(e.label.startswith("Facilities without coordinates") for e in secretariat.main.expander)
 
 

@@ -110,10 +110,10 @@ def test_member_sees_its_own_certifications_and_nobody_elses(open_app, demo_dir,
     own = register.loc[register["member_id"] == demo_member]
     at = open_app(demo_dir, page=PAGE, role="member", member=demo_member)
     assert_clean(at)
-    assert f"Your certifications ({len(own)})" in [h.value for h in at.subheader]
+    assert f"Your certifications ({len(own)})" in [h.value for h in at.header]
     assert set(register["member_id"].dropna()) == {demo_member}  # other members' ids never reach the page
     public = open_app(demo_dir, page=PAGE)
-    assert not any(h.value.startswith("Your certifications") for h in public.subheader)
+    assert not any(h.value.startswith("Your certifications") for h in public.header)
 
 
 def test_register_sends_only_the_first_rows_and_the_csv_holds_the_whole_filtered_register(

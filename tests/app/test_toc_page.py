@@ -41,7 +41,7 @@ def test_node_and_indicator_in_the_url_reopen_the_same_view(open_app, demo_dir, 
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Status"] == status_text("off_track") == "⚠ Off track"
     text = " ".join(m.value for m in at.markdown)
-    assert f"#### {ind['indicator_code']} · {ind['name']}" in text
+    assert f"### {ind['indicator_code']} · {ind['name']}" in text
     assert "Evidence: evaluations and Stories of Change" in text
     assert at.query_params["node"] == ind["toc_node_id"]
     assert at.query_params["indicator"] == ind["indicator_code"]

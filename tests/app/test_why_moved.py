@@ -7,8 +7,9 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from tests.app.conftest import assert_clean, screen_text, tiles
 from streamlit.testing.v1 import AppTest
+
+from tests.app.conftest import assert_clean, screen_text, tiles
 
 START, END = date(2021, 12, 31), date(2022, 12, 31)  # "why did PS certificates jump in 2022?"
 BAR = re.compile(r"^(?:(?P<group>.+): )?(?P<reason>[^:]+) \((?P<records>[\d,]+)\)$")

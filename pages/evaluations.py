@@ -151,7 +151,7 @@ with findings_tab, friendly_errors("the findings and assumptions"):
     f3.metric("Assumptions questioned", int((assumptions["status"] == "questioned").sum()), border=True)
     f4.metric("Assumptions not yet tested", int((assumptions["status"] == "untested").sum()), border=True)
 
-    st.subheader("What the evidence found")
+    st.header("What the evidence found")
     if findings.empty:
         empty_state("No findings of evaluations or Stories of Change have been recorded in this data snapshot.",
                     hint="They come from the evidence_findings table of the M&E evidence register.")
@@ -182,7 +182,7 @@ with findings_tab, friendly_errors("the findings and assumptions"):
                         "indicator_code": "Indicator code", "indicator_name": "Indicator"},
             )
 
-    st.subheader("The assumptions the Theory of Change rests on")
+    st.header("The assumptions the Theory of Change rests on")
     if assumptions.empty:
         empty_state("No assumptions of the Theory of Change have been recorded in this data snapshot.",
                     hint="They come from the toc_assumptions table.")

@@ -104,4 +104,4 @@ def test_the_evidence_link_opens_the_completed_evaluations_and_stories(open_app,
     assert_clean(at)
     completed = toc.evidence_list(demo_store, Viewer.public(), status="completed")
     assert 0 < len(completed) < len(toc.evidence_list(demo_store, Viewer.public()))
-    assert f"{len(completed)} items" in [s.value for s in at.subheader]
+    assert f"{len(completed)} items" in [s.value for s in at.header]

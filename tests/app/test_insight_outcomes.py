@@ -46,4 +46,4 @@ def test_the_link_opens_the_explorer_on_that_outcome_with_the_insight_among_its_
     assert_clean(at)
     assert at.selectbox(key="toc_node").value == row["toc_node_id"]
     assert row["indicator_code"] in [o.split(" · ")[0] for o in at.selectbox(key="toc_indicator").options]
-    assert row["toc_node_label"] in [s.value for s in at.subheader]
+    assert row["toc_node_label"] in [s.value for s in at.header]

@@ -31,8 +31,8 @@ from asi_me.data.store import Store
 from asi_me.filters import Filters, Viewer
 from asi_me.queries import certifications, coc, outcomes, toc
 from asi_me.ui import charts
-from asi_me.ui.country_outlines import country_outlines
 from asi_me.ui.deck import SLIDES
+from asi_me.ui.images import country_choropleth
 from asi_me.ui.outcome_tiles import outcome_tiles
 from asi_me.ui.sankey import build_sankey, sankey_table
 from asi_me.ui.toc_graph import build_toc_figure
@@ -210,17 +210,6 @@ def _growth_slide(pdf: _Pack, store: Store, ctx: PackContext) -> None:
              "Dashed lines mark new standard versions.", PAGE_H - 17)
 
 
-def _choropleth(countries: pd.DataFrame) -> alt.Chart:
-    counts = dict(zip(countries["country"], countries["certified_facilities"], strict=True))
-    features = [o.feature(country=o.country, name=o.name, facilities=int(counts.get(o.country, 0) or 0))
-                for o in country_outlines()]
-    data = alt.Data(values=features)
-    return alt.Chart(data).mark_geoshape(stroke="#ffffff", strokeWidth=0.4).encode(
-        color=alt.Color("properties.facilities:Q", title="Certified facilities",
-                        scale=alt.Scale(scheme="blues", domainMin=0)),
-    ).project("equalEarth").properties(width=900, height=430)
-
-
 def _map_slide(pdf: _Pack, store: Store, ctx: PackContext) -> None:
     growth = certifications.growth_replay(store, ctx.viewer, ctx.filters)
     if growth.empty:
@@ -228,7 +217,7 @@ def _map_slide(pdf: _Pack, store: Store, ctx: PackContext) -> None:
         return
     month = pd.Timestamp(growth["month_on"].iloc[-1]).date()
     countries = certifications.country_aggregates(store, ctx.viewer, ctx.filters.replace(as_of=month))
-    pdf.picture(_altair_png(_choropleth(countries)), MARGIN, MARGIN + 12, PAGE_W - 2 * MARGIN, 142)
+    pdf.picture(_altair_png(country_choropleth(countries)), MARGIN, MARGIN + 12, PAGE_W - 2 * MARGIN, 142)
     row = growth.iloc[-1]
     top = countries.sort_values("certified_facilities", ascending=False).head(8)
     leaders = ", ".join(f"{r.country_name} {int(r.certified_facilities)}" for r in top.itertuples())

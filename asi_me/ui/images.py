@@ -13,8 +13,11 @@ import re
 from typing import Literal
 
 import altair as alt
+import pandas as pd
 import plotly.graph_objects as go
 import vl_convert
+
+from asi_me.ui.country_outlines import country_outlines
 
 ImageFormat = Literal["png", "svg"]
 CITATION = "Aluminium Stewardship Initiative, ASI M&E Explorer"
@@ -40,6 +43,20 @@ def altair_image(chart: alt.TopLevelMixin, *, title: str, source: str, version: 
     if fmt == "svg":
         return vl_convert.vegalite_to_svg(spec).encode("utf-8")
     return vl_convert.vegalite_to_png(spec, scale=SCALE)
+
+
+def country_choropleth(countries: pd.DataFrame, *, width: int = 900, height: int = 430) -> alt.Chart:
+    """The certification map as a picture: countries shaded by certified facilities, from the
+    bundled Natural Earth outlines (pydeck draws in the browser only, so images use this)."""
+    counts = dict(zip(countries["country"], countries["certified_facilities"], strict=True))
+    features = [o.feature(country=o.country, name=o.name, facilities=int(counts.get(o.country, 0) or 0))
+                for o in country_outlines()]
+    return alt.Chart(alt.Data(values=features)).mark_geoshape(stroke="#ffffff", strokeWidth=0.4).encode(
+        color=alt.Color("properties.facilities:Q", title="Certified facilities",
+                        scale=alt.Scale(scheme="blues", domainMin=0)),
+        tooltip=[alt.Tooltip("properties.name:N", title="Country"),
+                 alt.Tooltip("properties.facilities:Q", title="Certified facilities")],
+    ).project("equalEarth").properties(width=width, height=height)
 
 
 def plotly_image(figure: go.Figure, *, title: str, source: str, version: str, fmt: ImageFormat) -> bytes:

@@ -86,3 +86,12 @@ def domain_colors(values: list[str]) -> tuple[list[str], list[str], list[str]]:
         styles = [STANDARD_STYLE[v] for v in values]
         return values, [s.color for s in styles], [s.shape for s in styles]
     return values, [color_for(i) for i in range(len(values))], [SHAPES[i % len(SHAPES)] for i in range(len(values))]
+
+# Severity bands of the risk register's likelihood x consequence matrix; the band's word is
+# always printed beside the colour.
+SEVERITY_COLOR: dict[str, str] = {
+    "low": BLUISH_GREEN,
+    "medium": YELLOW,
+    "high": ORANGE,
+    "extreme": VERMILLION,
+}

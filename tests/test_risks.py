@@ -192,3 +192,13 @@ def test_the_risk_register_is_never_a_public_download():
     assert download_scope(Viewer.public(), "risks") is None
     assert download_scope(Viewer.member("M1"), "risks") is None
     assert download_scope(Viewer.secretariat(), "risks") == "all rows"
+
+
+def test_only_the_secretariat_finds_the_risk_register_in_the_data_catalogue(register_store):
+    from asi_me.queries.catalogue import table_catalogue
+
+    assert "risks" in set(table_catalogue(register_store, Viewer.secretariat())["name"])
+    for viewer in (Viewer.public(), Viewer.member("M1")):
+        names = set(table_catalogue(register_store, viewer)["name"])
+        assert "risks" not in names
+        assert "members" in names  # the rest of the catalogue is still there

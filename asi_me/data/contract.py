@@ -337,6 +337,8 @@ class TableSpec:
     key: tuple[str, ...]
     references: dict[str, tuple[str, str]] = field(default_factory=dict)
     is_public: bool = False
+    # Not even listed (name, rows) to a viewer other than the secretariat.
+    is_secretariat_only: bool = False
 
     @property
     def columns(self) -> list[str]:
@@ -408,7 +410,10 @@ TABLES: dict[str, TableSpec] = {
             "smelter_emissions", SmelterEmission, "Smelter GHG intensity", ("facility_id", "year"),
             {"facility_id": ("facilities", "facility_id")},
         ),
-        TableSpec("risks", Risk, "Risk register (Risk Assessment and Management Plan)", ("risk_id", "revision")),
+        TableSpec(
+            "risks", Risk, "Risk register (Risk Assessment and Management Plan)", ("risk_id", "revision"),
+            is_secretariat_only=True,
+        ),
     )
 }
 

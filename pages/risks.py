@@ -22,7 +22,6 @@ if viewer.role is not Role.SECRETARIAT:  # the router lists this page for the Se
     st.stop()
 
 SOURCE = "ASI Risk Assessment and Management Plan (risk register)"
-SEVERITY_ICON = {"low": "🟢", "medium": "🟡", "high": "🟠", "extreme": "🔴"}
 
 st.caption(
     "The Risk Assessment and Management Plan: each risk rated by likelihood and consequence (1–5 each); its "
@@ -77,8 +76,8 @@ with friendly_errors("the risk register"):
 
     st.subheader("Risks and their controls")
     shown = register.assign(
-        severity_shown=[f"{SEVERITY_ICON.get(s, '')} {label(s)}" for s in register["severity"]],
-        review=[f"⚠ overdue since {d:%d %b %Y}" if late else f"{d:%d %b %Y}"
+        severity_shown=register["severity_label"],
+        review=[f"Overdue since {d:%d %b %Y}" if late else f"{d:%d %b %Y}"
                 for d, late in zip(register["review_on"], register["is_review_overdue"], strict=True)],
         change=[("—" if pd.isna(p) else f"{int(c):+d} (was {int(p)})")
                 for p, c in zip(register["previous_rating"], register["rating_change"], strict=True)],

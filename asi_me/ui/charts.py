@@ -360,7 +360,10 @@ def risk_rating_history(frame: pd.DataFrame) -> alt.LayerChart:
     data = _temporal(frame, "revised_on").assign(
         risk=lambda f: f["risk_id"] + " " + f["title"],
     )
+    # Twenty lines are hard to tell apart: a click on the legend brings one risk forward.
+    picked = alt.selection_point(fields=["risk"], bind="legend")
     lines = alt.Chart(data).mark_line(point=True).encode(
+        opacity=alt.condition(picked, alt.value(1.0), alt.value(0.15)),
         x=alt.X("revised_on:T", title="Revision adopted", axis=alt.Axis(format="%b %Y")),
         y=alt.Y("rating:Q", title="Rating (likelihood × consequence)", scale=alt.Scale(domain=[0, 25])),
         color=alt.Color("risk:N", title="Risk", legend=alt.Legend(orient="right", labelLimit=260)),
@@ -370,7 +373,7 @@ def risk_rating_history(frame: pd.DataFrame) -> alt.LayerChart:
             alt.Tooltip("likelihood:Q", title="Likelihood"), alt.Tooltip("consequence:Q", title="Consequence"),
             alt.Tooltip("rating:Q", title="Rating"), alt.Tooltip("severity_label:N", title="Severity"),
         ],
-    )
+    ).add_params(picked)
     thresholds = pd.DataFrame({"rating": [5, 10, 20], "text": ["medium from 5", "high from 10", "extreme from 20"]})
     rules = alt.Chart(thresholds).mark_rule(strokeDash=[4, 4], color=GREY).encode(y="rating:Q")
     words = alt.Chart(thresholds).mark_text(align="left", dx=4, dy=-6, color=GREY, font=FONT).encode(

@@ -79,7 +79,7 @@ def test_the_matrix_counts_the_latest_revision_of_every_risk(open_app, demo_dir)
         line = register[register["Risk"] == risk_id].iloc[0]
         assert line["Controls"] == row["controls"]
         assert line["Owner"] == row["owner"]
-        assert line["Next review"].startswith("⚠ overdue") is (row["review_on"] < date.today())
+        assert line["Next review"].startswith("Overdue since") is (row["review_on"] < date.today())
 
 
 def test_the_history_shows_every_revision_of_every_risk(open_app, demo_dir):

@@ -199,7 +199,7 @@ def auditing_firm(auditing_firm_id: str = "AF1", **overrides: Any) -> dict[str, 
 
 QUERY_MODULES = (
     "queries.coc", "queries.quality", "queries.outcomes", "queries.certifications", "queries.toc",
-    "publish.exports", "queries.members", "queries.changes",
+    "publish.exports", "queries.members", "queries.changes", "queries.risks",
 )
 
 

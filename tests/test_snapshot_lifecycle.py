@@ -12,6 +12,7 @@ import pyarrow as pa
 import pytest
 
 from asi_me.cli import main as cli_main
+from asi_me.data.contract import TABLES
 from asi_me.data.snapshot import current_id, serve, snapshot_folders, write_snapshot
 from tests.integrity import flip_byte
 
@@ -45,7 +46,9 @@ def test_list_shows_each_snapshot_with_its_date_sources_rows_and_state(four, cap
     code, out = _cli(data_dir, "snapshots", "list", capsys=capsys)
     assert code == 0
     lines = out.splitlines()
-    assert lines[0].startswith(f"* {ids[3]}  created 2026-04-01T00:00:00+00:00  4 rows in 1 of 16 tables  verified")
+    assert lines[0].startswith(
+        f"* {ids[3]}  created 2026-04-01T00:00:00+00:00  4 rows in 1 of {len(TABLES)} tables  verified"
+    )
     assert "sources: crm-4.csv" in lines[1]
     damaged = next(line for line in lines if line.startswith(f"  {ids[1]}"))
     assert f"FAILED: snapshots/{ids[1]}/members.parquet: expected" in damaged

@@ -36,6 +36,8 @@ from asi_me.data.vocab import (
     IndicatorLevel,
     MembershipClass,
     ObservationStatus,
+    RiskCategory,
+    RiskSeverity,
     Standard,
     StandardVersion,
     TocNodeType,
@@ -298,6 +300,33 @@ class SmelterEmission(_Row):
     source: Text = Field(description="Where the figure comes from.")
 
 
+Rating = Annotated[int, Field(ge=1, le=5)]
+
+
+class Risk(_Row):
+    """One revision of one risk of the Risk Assessment and Management Plan (secretariat only)."""
+
+    risk_id: Id = Field(description="Stable risk identifier, e.g. R-07; the same across revisions.")
+    revision: Annotated[int, Field(ge=1, le=999)] = Field(description="Revision number of the plan, from 1.")
+    revised_on: date = Field(description="Date this revision was adopted.")
+    category: RiskCategory = Field(description="Risk category.")
+    title: Annotated[str, StringConstraints(min_length=1, max_length=200)] = Field(description="Short name of the risk.")
+    description: Text = Field(description="What could happen, and why it matters.")
+    likelihood: Rating = Field(description="Likelihood, 1 (rare) to 5 (almost certain).")
+    consequence: Rating = Field(description="Consequence, 1 (insignificant) to 5 (severe).")
+    severity: RiskSeverity = Field(
+        description="low, medium, high or extreme, banded from likelihood x consequence (1-4 low, 5-9 medium, "
+        "10-16 high, 20-25 extreme); ingest derives it when the cell is empty."
+    )
+    controls: Text = Field(description="The controls in place or planned.")
+    owner: Annotated[str, StringConstraints(min_length=1, max_length=120, pattern=r"^[^@]+$")] = Field(
+        description="The role or title accountable (e.g. Director of Assurance), never a person's e-mail."
+    )
+    review_on: date = Field(description="Date the risk is next due for review.")
+    is_public: bool = Field(description="Marked for publication; only such risks may ever reach a non-secretariat "
+                            "viewer.")
+
+
 @dataclass(frozen=True)
 class TableSpec:
     """How one table is keyed and referenced, besides its columns."""
@@ -308,6 +337,8 @@ class TableSpec:
     key: tuple[str, ...]
     references: dict[str, tuple[str, str]] = field(default_factory=dict)
     is_public: bool = False
+    # Not even listed (name, rows) to a viewer other than the secretariat.
+    is_secretariat_only: bool = False
 
     @property
     def columns(self) -> list[str]:
@@ -378,6 +409,10 @@ TABLES: dict[str, TableSpec] = {
         TableSpec(
             "smelter_emissions", SmelterEmission, "Smelter GHG intensity", ("facility_id", "year"),
             {"facility_id": ("facilities", "facility_id")},
+        ),
+        TableSpec(
+            "risks", Risk, "Risk register (Risk Assessment and Management Plan)", ("risk_id", "revision"),
+            is_secretariat_only=True,
         ),
     )
 }

@@ -85,6 +85,8 @@ def _table_section(spec: TableSpec) -> list[str]:
         "- Key (unique): " + ", ".join(_code(c) for c in spec.key),
         "- References: " + ("; ".join(references) if references else "none"),
         "- Visibility: " + ("public (published aggregates and the public screens may show it)" if spec.is_public
+                            else "Secretariat only (not listed, shown or downloadable for any other role)"
+                            if spec.is_secretariat_only
                             else "non-public (public screens show it only as published aggregates)"),
     ]
     rules = DOMAIN_RULES.get(spec.name, [])

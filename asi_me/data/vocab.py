@@ -197,6 +197,46 @@ class AssumptionStatus(StrEnum):
     UNTESTED = "untested"
 
 
+class RiskCategory(StrEnum):
+    """Categories of ASI's Risk Assessment and Management Plan."""
+
+    GOVERNANCE = "governance"
+    ASSURANCE_INTEGRITY = "assurance_integrity"
+    FINANCE = "finance"
+    REPUTATION = "reputation"
+    DATA_AND_IT = "data_and_it"
+    ANTITRUST_COMPLIANCE = "antitrust_compliance"
+    OPERATIONS = "operations"
+
+
+class RiskSeverity(StrEnum):
+    """A risk's severity, banded from likelihood x consequence (see `severity_of`)."""
+
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    EXTREME = "extreme"
+
+
+# Severity bands of the 5x5 matrix: the lowest rating (likelihood x consequence, 1-25) of
+# each band. 1-4 low, 5-9 medium, 10-16 high, 20-25 extreme (no product falls in 17-19).
+SEVERITY_BANDS: tuple[tuple[int, RiskSeverity], ...] = (
+    (20, RiskSeverity.EXTREME),
+    (10, RiskSeverity.HIGH),
+    (5, RiskSeverity.MEDIUM),
+    (1, RiskSeverity.LOW),
+)
+
+
+def severity_of(likelihood: int, consequence: int) -> RiskSeverity:
+    """The severity band of a rating: likelihood (1-5) x consequence (1-5) against SEVERITY_BANDS."""
+    rating = int(likelihood) * int(consequence)
+    for lowest, severity in SEVERITY_BANDS:
+        if rating >= lowest:
+            return severity
+    raise ValueError(f"likelihood {likelihood} x consequence {consequence} is below 1")
+
+
 class Region(StrEnum):
     AFRICA = "Africa"
     ASIA = "Asia"
@@ -323,6 +363,9 @@ _LABELS: dict[str, str] = {
     "public": "Public",
     "member": "Member",
     "secretariat": "Secretariat",
+    "assurance_integrity": "Assurance integrity",
+    "data_and_it": "Data and IT",
+    "antitrust_compliance": "Antitrust compliance",
 }
 
 

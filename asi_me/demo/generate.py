@@ -30,6 +30,7 @@ from asi_me.data.vocab import (
 )
 from asi_me.demo import series as demo_extra
 from asi_me.demo import sites as demo_sites
+from asi_me.demo.risks import risk_rows
 from asi_me.demo.world import SEED, World, next_audits
 
 AS_OF = date(2026, 10, 31)
@@ -1021,6 +1022,7 @@ def build_tables(world: World | None = None) -> dict[str, pa.Table]:
     extra = demo_extra.build_extra(world)
     for name, rows in extra.items():
         tables[name] = _table(name, rows)
+    tables["risks"] = _table("risks", risk_rows())
     return tables
 
 

@@ -51,6 +51,7 @@ RULE_VERSION = "version of standard"
 RULE_DATE_ORDER = "date order"
 RULE_COORDINATES = "coordinates pair"
 RULE_CRITERION = "criterion in principle"
+RULE_SEVERITY = "severity of rating"
 RULE_COC_PAIR = "CoC stage and material"
 RULE_MASS_BALANCE = "mass balance"
 RULE_MISSING_COLUMN = "missing column"
@@ -75,7 +76,10 @@ _FLOAT = r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d{1,3})?$"
 _DATE = r"^\d{4}-\d{2}-\d{2}([ T]00:00(:00(\.0+)?)?Z?)?$"
 _CONTROL = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
 # Columns a row may leave empty because ingest derives them from the row's other cells.
-DERIVABLE: dict[str, frozenset[str]] = {"certifications": frozenset({"expires_on", "certification_type"})}
+DERIVABLE: dict[str, frozenset[str]] = {
+    "certifications": frozenset({"expires_on", "certification_type"}),
+    "risks": frozenset({"severity"}),
+}
 # Years a certificate of each type lasts (BRIEF: provisional one year, full three).
 CERTIFICATE_YEARS = {"provisional": 1, "full": 3}
 _TRUE = ["true", "1", "yes", "y", "t"]
@@ -708,8 +712,39 @@ def parse_frame(frame: Frame, columns: dict[str, pa.Array], problems: ProblemLog
             # A missing required column is reported once for the file, not per row.
             frame.ok[name] = np.full(n, not rule.required)
             frame.present[name] = np.zeros(n, dtype=bool)
-    if frame.table in DERIVABLE:
+    if frame.table == "risks":
+        derive_severity(frame, problems)
+    elif frame.table in DERIVABLE:
         derive_fields(frame, problems)
+
+
+def _severity_codes(likelihood: pa.Array, consequence: pa.Array) -> pd.Series:
+    """The severity band (vocab.severity_of) of each likelihood x consequence; None where either is missing."""
+    pairs = zip(likelihood.to_pylist(), consequence.to_pylist(), strict=True)
+    return pd.Series([None if lk is None or cq is None else vocab.severity_of(lk, cq).value for lk, cq in pairs],
+                     dtype=object)
+
+
+def derive_severity(frame: Frame, problems: ProblemLog) -> None:
+    """Fill a risk's empty severity from its likelihood x consequence (the bands of vocab.SEVERITY_BANDS);
+    a row whose rating is itself refused is reported for that, not again here."""
+    rated = frame.ok["likelihood"] & frame.ok["consequence"]
+    empty = ~frame.present["severity"]
+    if not empty.any():
+        return
+    derived = _severity_codes(frame.typed["likelihood"], frame.typed["consequence"])
+    fill = empty & rated
+    current = pd.Series(frame.typed["severity"].to_pylist(), dtype=object)
+    current[fill] = derived[fill]
+    frame.typed["severity"] = pa.array(current.tolist(), pa.string())
+    frame.ok["severity"] = frame.ok["severity"] | fill
+    frame.present["severity"] = frame.present["severity"] | fill
+    frame.given.add("severity")  # an update keeps the derived band rather than the stored one
+    unrated = empty & ~rated & ~(frame.present["likelihood"] & frame.present["consequence"])
+    problems.add(
+        frame, _where(unrated), "severity", None, RULE_REQUIRED, "", "the cell is empty and cannot be derived",
+        "fill in likelihood and consequence (1-5 each), from which severity is derived",
+    )
 
 
 def derive_fields(frame: Frame, problems: ProblemLog) -> None:
@@ -877,6 +912,7 @@ _PATTERN_HINTS = {
     r"^[A-Za-z0-9_.:-]+$": "use only letters, digits and _ . : - (no spaces), e.g. F-0012",
     r"^\d{1,2}\.\d{1,2}[a-z]?$": "write the criterion as principle.criterion, e.g. 5.1 or 9.2a",
     r"^[A-Z]{2}$": "use two capital letters",
+    r"^[^@]+$": "name the role or title (e.g. Director of Assurance), not a person's e-mail",
 }
 
 
@@ -975,6 +1011,14 @@ DOMAIN_RULES: dict[str, list[str]] = {
         "expires_on is after issued_on.",
     ],
     "audit_findings": ["criterion starts with its principle number (criterion 5.1 belongs to principle 5)."],
+    "risks": [
+        "severity is the band of likelihood x consequence: "
+        + ", ".join(
+            f"{sev.value} from {lowest}" for lowest, sev in sorted(vocab.SEVERITY_BANDS, key=lambda band: band[0])
+        )
+        + " (an empty severity is derived; a different one is refused).",
+        "review_on is on or after revised_on.",
+    ],
     "coc_reports": [
         "(stage, material) is a valid CoC input: "
         + "; ".join(f"{s.value} takes {m.value}" for s, m in vocab.COC_INPUT_SOURCE)
@@ -998,6 +1042,9 @@ def check_domain_rules(frame: Frame, problems: ProblemLog, mass_balance: str) ->
         _check_coordinates(frame, problems)
     elif name == "audit_findings":
         _check_criterion(frame, problems)
+    elif name == "risks":
+        _check_severity(frame, problems)
+        _check_order(frame, problems, "revised_on", "review_on", strict=False)
     elif name == "coc_reports":
         _check_coc(frame, problems, mass_balance)
 
@@ -1054,6 +1101,28 @@ def _check_coordinates(frame: Frame, problems: ProblemLog) -> None:
             f"the cell is empty while {other} is given",
             "give both latitude and longitude, or leave both empty",
         )
+
+
+def _check_severity(frame: Frame, problems: ProblemLog) -> None:
+    index = _where(frame.ok["likelihood"] & frame.ok["consequence"] & frame.ok["severity"])
+    if not index.size:
+        return
+    likelihood = _take(frame.typed["likelihood"], index)
+    consequence = _take(frame.typed["consequence"], index)
+    expected = _severity_codes(likelihood, consequence)
+    given = pd.Series(_take(frame.typed["severity"], index).to_pylist(), dtype=object)
+    bad = _where((expected != given).to_numpy())
+    if not bad.size:
+        return
+    rating = pd.Series(likelihood.to_pylist(), dtype=object).iloc[bad].astype(str).reset_index(drop=True)
+    rating = rating + " x " + pd.Series(consequence.to_pylist(), dtype=object).iloc[bad].astype(str).reset_index(
+        drop=True)
+    want = expected.iloc[bad].reset_index(drop=True)
+    problems.add(
+        frame, index[bad], "severity", given.iloc[bad].reset_index(drop=True), RULE_SEVERITY,
+        "likelihood x consequence", "does not match likelihood x consequence " + rating + ", which is " + want,
+        "write " + want + ", or leave severity empty so that it is derived from likelihood and consequence",
+    )
 
 
 def _check_criterion(frame: Frame, problems: ProblemLog) -> None:

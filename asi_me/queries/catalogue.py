@@ -50,6 +50,8 @@ def download_scope(viewer: Viewer, name: str) -> str | None:
     if name in PUBLISHED_AGGREGATES:
         return "all rows"
     spec = TABLES[name]
+    if spec.is_secretariat_only and not viewer.sees_everything:
+        return None
     if viewer.sees_everything or spec.is_public:
         return "all rows"
     if viewer.role is Role.MEMBER and name in _MEMBER_SCOPE:
@@ -80,6 +82,8 @@ def table_catalogue(store: Store, viewer: Viewer) -> pd.DataFrame:
     ingests = _last_ingests(store)
     rows: list[dict[str, Any]] = []
     for name, spec in TABLES.items():
+        if spec.is_secretariat_only and not viewer.sees_everything:
+            continue  # the risk register: other roles are not told it exists
         info = store.manifest.tables.get(name, {})
         entry = ingests.get(name, {})
         sources = list(info.get("sources") or []) or list(entry.get("files") or [])

@@ -368,3 +368,58 @@ def waterfall(frame: pd.DataFrame, *, step: str, kind: str, start: str, end: str
     )
     text = base.mark_text(align="left", dx=4, color="#222").encode(x="high:Q", text="label:N")
     return (bars + text).properties(height=height or max(120, 30 * len(data)))
+
+
+def risk_matrix(frame: pd.DataFrame) -> alt.LayerChart:
+    """The 5 x 5 likelihood x consequence heat map: each cell coloured by its severity band and
+    labelled with its number of risks (blank when none), likelihood 5 at the top."""
+    from asi_me.ui.palette import SEVERITY_COLOR  # noqa: PLC0415 - the one chart that uses it
+
+    data = frame.assign(count_text=frame["risks"].map(lambda n: str(int(n)) if n else ""))
+    bands = list(SEVERITY_COLOR)
+    base = alt.Chart(data).encode(
+        x=alt.X("consequence:O", title="Consequence (1 insignificant – 5 severe)", sort=[1, 2, 3, 4, 5],
+                axis=alt.Axis(labelAngle=0)),
+        y=alt.Y("likelihood:O", title="Likelihood (1 rare – 5 almost certain)", sort=[5, 4, 3, 2, 1]),
+    )
+    cells = base.mark_rect(stroke="white", strokeWidth=2).encode(
+        color=alt.Color("severity:N", title="Severity", scale=alt.Scale(domain=bands,
+                        range=[SEVERITY_COLOR[b] for b in bands]),
+                        legend=alt.Legend(orient="bottom", labelExpr="upper(slice(datum.label, 0, 1)) + "
+                                          "slice(datum.label, 1)")),
+        tooltip=[
+            alt.Tooltip("likelihood:O", title="Likelihood"), alt.Tooltip("consequence:O", title="Consequence"),
+            alt.Tooltip("rating:Q", title="Rating"), alt.Tooltip("severity_label:N", title="Severity"),
+            alt.Tooltip("risks:Q", title="Risks"), alt.Tooltip("risk_ids:N", title="Which"),
+        ],
+    )
+    text = base.mark_text(fontSize=20, fontWeight="bold", color="black", font=FONT).encode(text="count_text:N")
+    return alt.layer(cells, text).properties(height=340)
+
+
+def risk_rating_history(frame: pd.DataFrame) -> alt.LayerChart:
+    """Each risk's rating (likelihood x consequence, 1-25) at every revision of the plan, one line
+    per risk, with the severity bands' thresholds drawn as rules."""
+    data = _temporal(frame, "revised_on").assign(
+        risk=lambda f: f["risk_id"] + " " + f["title"],
+    )
+    # Twenty lines are hard to tell apart: a click on the legend brings one risk forward.
+    picked = alt.selection_point(fields=["risk"], bind="legend")
+    lines = alt.Chart(data).mark_line(point=True).encode(
+        opacity=alt.condition(picked, alt.value(1.0), alt.value(0.15)),
+        x=alt.X("revised_on:T", title="Revision adopted", axis=alt.Axis(format="%b %Y")),
+        y=alt.Y("rating:Q", title="Rating (likelihood × consequence)", scale=alt.Scale(domain=[0, 25])),
+        color=alt.Color("risk:N", title="Risk", legend=alt.Legend(orient="right", labelLimit=260)),
+        tooltip=[
+            alt.Tooltip("risk:N", title="Risk"), alt.Tooltip("revision:Q", title="Revision"),
+            alt.Tooltip("revised_on:T", title="Adopted", format="%d %b %Y"),
+            alt.Tooltip("likelihood:Q", title="Likelihood"), alt.Tooltip("consequence:Q", title="Consequence"),
+            alt.Tooltip("rating:Q", title="Rating"), alt.Tooltip("severity_label:N", title="Severity"),
+        ],
+    ).add_params(picked)
+    thresholds = pd.DataFrame({"rating": [5, 10, 20], "text": ["medium from 5", "high from 10", "extreme from 20"]})
+    rules = alt.Chart(thresholds).mark_rule(strokeDash=[4, 4], color=GREY).encode(y="rating:Q")
+    words = alt.Chart(thresholds).mark_text(align="left", dx=4, dy=-6, color=GREY, font=FONT).encode(
+        y="rating:Q", text="text:N", x=alt.value(0),
+    )
+    return alt.layer(rules, words, lines).properties(height=340)

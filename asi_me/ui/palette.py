@@ -318,3 +318,13 @@ def plotly_time_axis(dates: pd.Series) -> dict[str, object]:
     if span_days >= 2 * 365:
         return {"tickformat": "%Y", "dtick": f"M{12 * max(1, math.ceil(span_days / 365 / 12))}"}
     return {"tickformat": "%b %Y", "dtick": f"M{max(1, math.ceil(span_days / 30 / 8))}"}
+
+
+# Severity bands of the risk register's likelihood x consequence matrix; the band's word is
+# always printed beside the colour.
+SEVERITY_COLOR: dict[str, str] = {
+    "low": BLUISH_GREEN,
+    "medium": YELLOW,
+    "high": ORANGE,
+    "extreme": VERMILLION,
+}

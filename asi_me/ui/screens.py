@@ -48,4 +48,5 @@ SCREENS: tuple[Screen, ...] = (
     Screen("pages/data.py", "Data", ":material/database:", "data"),
     Screen("pages/data_update.py", "Data › Update", ":material/upload_file:", "data_update",
            roles=frozenset({Role.SECRETARIAT})),
+    Screen("pages/risks.py", "Risk register", ":material/warning:", "risks", roles=frozenset({Role.SECRETARIAT})),
 )

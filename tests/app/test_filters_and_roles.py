@@ -160,7 +160,7 @@ def test_the_menu_lists_the_six_screens_and_carries_the_view(open_app, demo_dir)
     links = at.sidebar.get("page_link")
     assert [link.proto.label for link in links] == [
         "Outcomes dashboard", "Certification map", "CoC material flow", "Theory of change",
-        "Evaluations & Stories of Change", "Data", "Data › Update",
+        "Evaluations & Stories of Change", "Data", "Data › Update", "Risk register",
     ]
     from urllib.parse import parse_qs
 
@@ -182,12 +182,13 @@ def test_a_screen_is_offered_only_to_the_roles_listed_for_it(monkeypatch):
     app = importlib.util.module_from_spec(spec)
     monkeypatch.setitem(sys.modules, "asi_app", app)  # dataclasses look their module up
     spec.loader.exec_module(app)  # the frame only runs under `streamlit run`
-    for role in Role:  # every screen is public today but Data › Update, the Secretariat's
+    for role in Role:  # every screen is public today but Data › Update and the Risk register, the Secretariat's
         titles = [s.title for s in app.screens_for(role)]
-        assert len(titles) == (7 if role is Role.SECRETARIAT else 6)
+        assert len(titles) == (8 if role is Role.SECRETARIAT else 6)
         assert ("Data › Update" in titles) is (role is Role.SECRETARIAT)
+        assert ("Risk register" in titles) is (role is Role.SECRETARIAT)
     restricted = app.Screen("pages/data.py", "Data", ":material/database:", "data", frozenset({Role.SECRETARIAT}))
-    app.SCREENS = (*app.SCREENS[:-2], restricted)
+    app.SCREENS = (*app.SCREENS[:-3], restricted)
     assert [s.title for s in app.screens_for(Role.PUBLIC)][-1] == "Evaluations & Stories of Change"
     assert [s.title for s in app.screens_for(Role.SECRETARIAT)][-1] == "Data"
 

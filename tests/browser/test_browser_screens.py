@@ -45,6 +45,7 @@ SCREENS: tuple[Screen, ...] = (
     Screen("evaluations", "evaluations", "Evaluations & Stories of Change"),
     Screen("data", "data", "Data"),
     Screen("data_update", "data_update", "Data › Update", frozenset({Role.SECRETARIAT})),
+    Screen("risks", "risks", "Risk register", frozenset({Role.SECRETARIAT})),
 )
 HIDDEN_FROM_PUBLIC = tuple(s for s in SCREENS if Role.PUBLIC not in s.roles)
 

@@ -113,6 +113,24 @@ def _replay_growth(viewer: Viewer, filters: Filters) -> None:
     st.pydeck_chart(build_certification_deck(frame), height=540)
 
 
+def _map_image(countries: pd.DataFrame, month: date) -> None:
+    """The map as a PNG to take away: countries shaded by certified facilities, with its title,
+    source and data version drawn in (built when clicked)."""
+    from asi_me.ui import images  # noqa: PLC0415 - vl-convert loads only when asked
+
+    title = f"Countries with ASI-certified facilities, end of {_month_label(month)}"
+    version = widgets.image_version()
+
+    def make() -> bytes:
+        return images.altair_image(images.country_choropleth(countries), title=title, fmt="png", version=version,
+                                   source="ASI certification register (elementAl)")
+
+    with st.container(key="controls_map_image"):
+        st.download_button("Map as PNG", make, file_name=f"{images.file_stem(title)}.png", mime="image/png",
+                           key="map_png", on_click="ignore", type="tertiary", icon=":material/image:",
+                           help="The country map as a picture, with its title, source and data version.")
+
+
 def _month_label(value: date) -> str:
     return f"{value:%b %Y}"
 
@@ -379,6 +397,7 @@ def main() -> None:
             "its certification.</span>",
             unsafe_allow_html=True,
         )
+        _map_image(countries, month)
 
     widgets.figure_card(
         f"Certified facilities, end of {_month_label(month)}",

@@ -331,7 +331,7 @@ def embedded_chart() -> str | None:
     return st.query_params.get("chart") or None
 
 
-def _image_version() -> str:
+def image_version() -> str:
     """The data version drawn into an image: the release, and the id for the secretariat."""
     try:
         ctx = context.page_context()
@@ -355,7 +355,7 @@ def _link_here(**extra: str) -> str:
 def _embed_credit(title: str, source: str) -> None:
     back = html.escape(_link_here())
     st.html(f'<p class="asi-embed-credit"><b>{html.escape(title)}</b> · Source: {html.escape(source.rstrip("."))} · '
-            f'{html.escape(_image_version())} · <a href="{back}" target="_blank" rel="noopener">'
+            f'{html.escape(image_version())} · <a href="{back}" target="_blank" rel="noopener">'
             "Open in the ASI M&E Explorer</a></p>")
 
 
@@ -365,7 +365,7 @@ def _take_away(chart: ChartLike, data: pd.DataFrame, *, title: str, source: str,
     from asi_me.ui import images  # noqa: PLC0415 - vl-convert loads only when a page offers images
     from asi_me.ui.board_pack import _browser  # noqa: PLC0415
 
-    version = _image_version()
+    version = image_version()
 
     def image(fmt: images.ImageFormat) -> Callable[[], bytes]:
         def make() -> bytes:

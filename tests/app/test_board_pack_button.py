@@ -36,3 +36,9 @@ def test_each_chart_offers_png_svg_and_its_embed_code(open_app, demo_dir) -> Non
     assert labels.count("PNG") >= 3 and labels.count("PNG") == labels.count("SVG")
     codes = [str(c.value) for c in at.code]
     assert any("<iframe" in code and "embed=1" in code and "chart=members-by-class" in code for code in codes)
+
+
+def test_the_map_offers_itself_as_a_png(open_app, demo_dir) -> None:
+    at = open_app(demo_dir, page="pages/map.py")
+    assert not at.exception
+    assert "Map as PNG" in _labels(at)

@@ -40,3 +40,15 @@ def test_the_png_is_a_print_resolution_image_taller_than_the_chart_for_its_credi
 def test_file_names_say_what_the_chart_is() -> None:
     assert images.file_stem("Members by membership class") == "asi-members-by-membership-class"
     assert images.file_stem("%%%") == "asi-chart"
+
+
+def test_the_map_picture_shades_countries_and_carries_its_credits() -> None:
+    countries = pd.DataFrame({"country": ["DE", "BR", "AU"], "certified_facilities": [27, 26, 8]})
+    chart = images.country_choropleth(countries)
+    svg = images.altair_image(chart, title="Countries with ASI-certified facilities", fmt="svg",
+                              source="ASI certification register (elementAl)", version="release of 1 November 2026")
+    text = svg.decode("utf-8")
+    assert "Countries with ASI-certified facilities" in text and "Source: ASI certification register" in text
+    assert text.count("<path") > 150  # every country's outline is drawn
+    png = images.altair_image(chart, title="Map", fmt="png", source="s", version="v")
+    assert Image.open(io.BytesIO(png)).format == "PNG"

@@ -198,8 +198,9 @@ def test_axe_finds_no_serious_violation_on_any_screen(
 # Every element a person can operate: native controls, ARIA widgets and anything with a
 # tabindex. Composite widgets take one Tab stop and move inside by other keys, as the ARIA
 # patterns say: radio options and tabs by arrow keys, a select box's "open" arrow by typing
-# into its text box. A part of one counts as reached when focus lands in its widget; any
-# other control must take focus itself.
+# into its text box, a number's step buttons by the arrow keys in its box. A part of one
+# counts as reached when focus lands in its widget; any other control must take focus
+# itself.
 CONTROLS_JS = """
 const INTERACTIVE = 'a[href], button, input, select, textarea, summary, [role="tab"], [role="button"], '
     + '[role="link"], [role="checkbox"], [role="switch"], [role="slider"], [role="combobox"], '
@@ -228,7 +229,7 @@ document.activeElement?.blur();
 # Which controls no focus landed on (or, for a part kept out of the Tab order, in its widget).
 UNREACHED_JS = """() => {
     const COMPOSITE = '[role="radiogroup"], [role="tablist"], [role="listbox"], [role="grid"], [role="toolbar"], '
-        + '[data-testid="stMultiSelect"], [data-testid="stSelectbox"]';
+        + '[data-testid="stMultiSelect"], [data-testid="stSelectbox"], [data-testid="stNumberInput"]';
     const focused = window.__asiFocused;
     const reached = el => {
         const widget = el.parentElement.closest(COMPOSITE) ?? el;

@@ -119,6 +119,7 @@ def test_upload_report_preview_publish_and_roll_back(
     staff.wait_until_idle()
     rollback.click()
     staff.wait_until_idle()
+    expect(staff.main.get_by_text(f"Snapshot {published} is published")).to_be_visible(timeout=30_000)
     assert current_id(data_dir) == published
     assert _ps_tile(visitor, server) == before
     staff.assert_healthy()

@@ -1,5 +1,6 @@
 -- The public register of certifications as of $as_of: one row per certification
--- issued on or before that date, with its status on that date.
+-- issued on or before that date, with its status on that date. With the filter bar's period
+-- ($period_from, $period_to; null: open), only those issued within it.
 with
 
 shown as (
@@ -12,7 +13,9 @@ shown as (
         $standards::varchar[],
         $versions::varchar[],
         $membership_classes::varchar[],
-        $statuses::varchar[]
+        $statuses::varchar[],
+        p_issued_from := $period_from::date,
+        p_issued_to := $period_to::date
     )
 ),
 

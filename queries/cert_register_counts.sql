@@ -12,7 +12,9 @@ shown as (
         $standards::varchar[],
         $versions::varchar[],
         $membership_classes::varchar[],
-        $statuses::varchar[]
+        $statuses::varchar[],
+        p_issued_from := $period_from::date,
+        p_issued_to := $period_to::date
     )
 ),
 

@@ -21,9 +21,14 @@ create macro if not exists cert_rows() as table
 
 -- The certifications the public register shows on p_as_of under the filter bar: issued by
 -- then, with their status on that date (a withdrawal or suspension dated later is not yet
--- visible), within every list filter (an empty list means all).
+-- visible), within every list filter (an empty list means all). The register passes the
+-- filter bar's period as p_issued_from / p_issued_to (both inclusive; null: open) and then
+-- lists only the certifications issued in it: exactly those that entered the "issued" count
+-- of the dashboard's change breakdown over that window (asi_me/queries/changes.py). The map
+-- layers leave them null and show every certification issued by p_as_of.
 create macro if not exists cert_shown(
-    p_as_of, p_countries, p_regions, p_activities, p_standards, p_versions, p_membership_classes, p_statuses
+    p_as_of, p_countries, p_regions, p_activities, p_standards, p_versions, p_membership_classes, p_statuses,
+    p_issued_from := null, p_issued_to := null
 ) as table
     select * from (
         select
@@ -58,6 +63,8 @@ create macro if not exists cert_shown(
             r.register_order,
         from cert_rows() as r
         where r.issued_on <= p_as_of
+            and (p_issued_from is null or r.issued_on >= p_issued_from)
+            and (p_issued_to is null or r.issued_on <= p_issued_to)
             and (len(p_countries) = 0 or list_contains(p_countries, r.country))
             and (len(p_regions) = 0 or list_contains(p_regions, r.region))
             and (len(p_activities) = 0 or list_has_any(r.activities, p_activities))

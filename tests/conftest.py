@@ -227,6 +227,7 @@ DEFAULT_ARGUMENTS: dict[str, Any] = {
     "on": date(2020, 12, 31),
     "period_on": date(2020, 12, 31),
     "for_publication": False,
+    "country": "DE",
 }
 
 

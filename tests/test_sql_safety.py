@@ -41,7 +41,7 @@ LIST_FILTERS = {
     "class": "membership_classes",
     "status": "statuses",
 }
-USER_VALUES = {"year", "reporting_year", "stage", "material", "search", "query", "text", "threshold"}
+USER_VALUES = {"year", "reporting_year", "stage", "material", "search", "query", "text", "threshold", "country"}
 # Parameters that are not user text: the plumbing every query takes.
 PLUMBING = {"store", "viewer", "filters", "policy", "for_publication"}
 

@@ -20,7 +20,7 @@ import pyarrow as pa
 from pydantic import BaseModel, ConfigDict
 
 from asi_me.data.store import Store, sql_text
-from asi_me.data.vocab import CertificationStatus, Role, label
+from asi_me.data.vocab import CertificationStatus, Role, countries, label
 from asi_me.filters import Filters, Viewer
 from asi_me.publish.policy import Cell, DisclosurePolicy, Relation, company_volumes, mark, policy_applies, protect_cells
 
@@ -291,6 +291,26 @@ def country_aggregates(store: Store, viewer: Viewer, filters: Filters | None = N
     return run_query(store, "cert_country_aggregates", filter_params(store, filters))
 
 
+def country_records(store: Store, viewer: Viewer, country: str, filters: Filters | None = None) -> pd.DataFrame:
+    """The certifications behind one country's figures in `country_aggregates` (same date and
+    filters): every certification valid on the as-of date in `country`, register columns, in
+    register order. Their distinct facilities are the country's certified_facilities, and per
+    standard they are its ps_certificates and coc_certificates.
+
+    Record-level, so only for the secretariat (every row) and a member (its own rows only);
+    the public gets no rows: its record-level view is the public register itself.
+    """
+    if country not in countries():
+        raise ValueError(f"{country[:40]!r} is not a country code; pick a country on the map or in its table.")
+    params = {**filter_params(store, filters), "country": country}
+    if viewer.role is Role.PUBLIC:
+        return _with_status_label(run_arrow_query(store, "cert_country_records", params).head(0))
+    rows = _with_status_label(run_arrow_query(store, "cert_country_records", params))
+    if not viewer.sees_everything:
+        rows = rows.loc[rows["member_id"].eq(viewer.member_id).fillna(False).astype(bool)].reset_index(drop=True)
+    return rows
+
+
 def certification_detail(
     store: Store, viewer: Viewer, certification_id: str, filters: Filters | None = None
 ) -> CertificationDetail | None:
@@ -545,6 +565,7 @@ QUERY_FUNCTIONS = [
     certification_register_sorted_page,
     facility_points,
     country_aggregates,
+    country_records,
     certification_detail,
     facilities_without_coordinates,
     growth_replay,

@@ -28,6 +28,7 @@ from asi_me.queries.certifications import (
     certification_register_page,
     certification_register_sorted_page,
     country_aggregates,
+    country_records,
     facilities_without_coordinates,
     facility_points,
     growth_replay,
@@ -48,6 +49,7 @@ from asi_me.ui.palette import MISSING, format_date
 from asi_me.ui.tables import csv_bytes, display_frame, register_row_limit
 
 CERT_PARAM = "cert"
+COUNTRY_KEY = "map_country_pick"
 MONTH_PARAM = "month"
 # Growth replay: at most this many frames, one every REPLAY_FRAME_SECONDS, drawn by a fragment
 # that the browser reruns on a timer; no server thread sleeps between frames.
@@ -135,26 +137,50 @@ def _month_label(value: date) -> str:
     return f"{value:%b %Y}"
 
 
-def _pick_certification(certification_id: str | None) -> None:
+def _pick_certification(certification_id: str | None, origin: str = "register") -> None:
+    """Open (or close, with None) a certification's detail. It opens next to where it was picked:
+    beside the register for a register row or a link's ?cert=, under the map for a map point."""
     st.session_state["map_cert"] = certification_id
+    st.session_state["map_cert_from"] = origin
     if certification_id:
         st.query_params[CERT_PARAM] = certification_id
     elif CERT_PARAM in st.query_params:
         del st.query_params[CERT_PARAM]
 
 
-def _on_register_select() -> None:
+def _take_register_selection() -> None:
+    """Open the certification of a newly selected register row, read at the start of the run
+    (before anything is drawn, so the detail is drawn once, beside the table). The row indexes
+    the ids of the rows the previous run sent; a selection seen before is not taken again, so
+    closing the detail or clicking the map is not undone by a row that stays selected."""
     state = st.session_state.get("map_register")
-    rows = state.selection.rows if state is not None else []
+    rows = list(state["selection"]["rows"]) if state is not None else []
+    if rows == st.session_state.get("map_register_rows_taken", []):
+        return
+    st.session_state["map_register_rows_taken"] = rows
     ids = st.session_state.get("map_register_ids", [])
     if rows and rows[0] < len(ids):
-        _pick_certification(ids[rows[0]])
+        _pick_certification(ids[rows[0]], "register")
 
 
-def _on_map_select() -> None:
-    """A clicked point opens its certification(s); a grouped cell says how many it holds."""
+def _take_map_selection() -> None:
+    """A clicked point opens its certification(s); a grouped cell says how many it holds; a
+    clicked country lists the records behind its figures (below the country chart). Read at
+    the start of the run, like the register's selection; a click seen before is not taken again."""
     state = st.session_state.get("map_deck")
-    objects = (state.selection.objects or {}).get("facilities", []) if state is not None else []
+    selected = (state["selection"]["objects"] or {}) if state is not None else {}
+    picked_country = [*selected.get("countries", []), *selected.get("country-points", [])]
+    facility_ids = [str(o.get("certification_ids") or o.get("n_facilities")) for o in selected.get("facilities", [])]
+    seen = (tuple(_country_code(o) for o in picked_country), tuple(facility_ids))
+    if seen == st.session_state.get("map_deck_taken"):
+        return
+    st.session_state["map_deck_taken"] = seen
+    if picked_country:
+        code = _country_code(picked_country[0])
+        if code:
+            st.session_state[COUNTRY_KEY] = code
+        return
+    objects = selected.get("facilities", [])
     if not objects:
         return
     picked = objects[0]
@@ -167,10 +193,67 @@ def _on_map_select() -> None:
     st.session_state["map_point_certs"] = ids
     st.session_state["map_point_name"] = picked.get("facility_name") or "This facility"
     if len(ids) == 1:
-        _pick_certification(ids[0])
+        _pick_certification(ids[0], "map")
 
 
-def _detail_panel(certification_id: str, viewer, filters, min_reporters: int) -> None:
+def _country_code(picked: dict) -> str | None:
+    """The country code of a clicked country: a choropleth feature carries it in its
+    properties, a point for a country without an outline as a column."""
+    properties = picked.get("properties") if isinstance(picked.get("properties"), dict) else picked
+    code = properties.get("country")
+    return str(code) if code else None
+
+
+def _country_records(viewer: Viewer, filters: Filters, countries: pd.DataFrame, minimum: int) -> None:
+    """The click-through from a country: the certifications its figures count, for the
+    secretariat (all) and a member (its own); the public reads the public register instead."""
+    if viewer.role is Role.PUBLIC:
+        st.caption("The certifications behind a country are listed for the ASI Secretariat, and for a member "
+                   "company for its own facilities. Everyone can read every certification in the register below.")
+        return
+    shown = countries.loc[countries["certified_facilities"].fillna(0) > 0]
+    names = dict(zip(shown["country"], shown["country_name"], strict=True))
+    figures = {row.country: row for row in shown.itertuples(index=False)}
+    if st.session_state.get(COUNTRY_KEY) not in names:
+        st.session_state[COUNTRY_KEY] = None
+    country = st.selectbox(
+        "Show the certifications behind a country", list(names), key=COUNTRY_KEY, index=None,
+        format_func=lambda c: f"{names[c]} ({int(figures[c].certified_facilities):,} facilities)",
+        placeholder="Click a country on the map or choose one",
+        help="The certifications valid on the map's date that the country's figures count."
+        + ("" if viewer.sees_everything else " As a member you see your own company's among them."),
+    )
+    if country is None:
+        return
+    row = figures[country]
+    records = cache.cached(country_records, viewer, country, filters)
+    counted = (f"{names[country]}: {int(row.certified_facilities):,} facilities with a valid certification, "
+               f"{int(row.ps_certificates):,} valid PS and {int(row.coc_certificates):,} valid CoC certificates")
+    if viewer.sees_everything:
+        st.markdown(f"**{counted}.** These are the {len(records):,} certifications counted.")
+    else:
+        st.markdown(f"**{counted}.** Yours among them: {len(records):,} certifications at "
+                    f"{records['facility_id'].nunique():,} facilities.")
+    if records.empty:
+        widgets.empty_state("None of your company's certifications is counted in this country.")
+        return
+    widgets.data_table(records[list(REGISTER_COLUMNS)], key="map_country_records", min_reporters=minimum,
+                       titles=REGISTER_COLUMNS, download=f"certifications_{country}")
+
+
+def _period_words(filters: Filters) -> str | None:
+    """The filter bar's period as the register applies it, in words (None: no period set)."""
+    if filters.period_from is None and filters.period_to is None:
+        return None
+    if filters.period_from and filters.period_to:
+        return f"issued from {format_date(filters.period_from)} to {format_date(filters.period_to)}"
+    if filters.period_from:
+        return f"issued on or after {format_date(filters.period_from)}"
+    return f"issued on or before {format_date(filters.period_to)}"
+
+
+def _detail_panel(certification_id: str, viewer, filters, min_reporters: int, *, narrow: bool = False) -> None:
+    """The certification's detail; `narrow` (beside the register) stacks its two halves."""
     detail = cache.cached(certification_detail, viewer, certification_id, filters)
     with st.container(border=True, key="map_detail"):
         if detail is None:
@@ -186,7 +269,7 @@ def _detail_panel(certification_id: str, viewer, filters, min_reporters: int) ->
             f"**Certificate** {cert['certification_id']} · **Status** {status} · "
             f"**Type** {label(cert['certification_type'])} · **Version** {label(cert['standard_version'])}"
         )
-        left, right = st.columns(2)
+        left, right = (st.container(), st.container()) if narrow else st.columns(2)
         with left:
             st.markdown(f"**Scope**  \n{cert['scope']}")
             activities = ", ".join(label(a) for a in cert.get("activities", [])) or "not recorded"
@@ -249,6 +332,8 @@ def main() -> None:
         return
 
     st.session_state.setdefault("map_cert", st.query_params.get(CERT_PARAM))
+    _take_register_selection()
+    _take_map_selection()
     growth = cache.cached(growth_replay, viewer, filters)
     months = [pd.Timestamp(m).date() for m in growth["month_on"]] if not growth.empty else [ctx.as_of]
     url_month = st.query_params.get(MONTH_PARAM)
@@ -308,6 +393,7 @@ def main() -> None:
     emissions = cache.cached(smelter_emissions, viewer, map_filters) if show_emissions else None
 
     row = growth.loc[pd.to_datetime(growth["month_on"]).dt.date == month] if not growth.empty else growth
+    period = _period_words(filters)
     tiles = st.columns(4)
     tiles[0].metric(
         "Facilities with a valid certification",
@@ -318,14 +404,16 @@ def main() -> None:
         "Certifications in the register",
         f"{register.total:,}",
         border=True,
-        help="Every certification issued by this date, whatever its status now.",
+        help="Every certification issued by this date, whatever its status now"
+        + (f"; with the period set, those {period}." if period else "."),
     )
     tiles[2].metric(
         "Countries in the register",
         f"{register.countries:,}",
         border=True,
         help="Countries with any certified facility in the register by this date, including expired and "
-        "withdrawn certifications. The dashboard's “Countries with a valid certification” counts valid ones only.",
+        "withdrawn certifications" + (f" ({period})" if period else "") + ". The dashboard's “Countries with a "
+        "valid certification” counts valid ones only.",
     )
     tiles[3].metric(
         "Certified facilities without coordinates",
@@ -381,7 +469,7 @@ def main() -> None:
             st.pydeck_chart(
                 deck,
                 height=540,
-                on_select=_on_map_select,
+                on_select="rerun",
                 selection_mode="single-object",
                 key="map_deck",
                 alt=f"Map of {len(points):,} certified facility points at the end of {_month_label(month)}.",
@@ -427,10 +515,10 @@ def main() -> None:
             horizontal=True,
             key="map_point_pick",
             index=None,
-            on_change=lambda: _pick_certification(st.session_state.get("map_point_pick")),
+            on_change=lambda: _pick_certification(st.session_state.get("map_point_pick"), "map"),
         )
 
-    if st.session_state.get("map_cert"):
+    if st.session_state.get("map_cert") and st.session_state.get("map_cert_from") == "map":
         _detail_panel(st.session_state["map_cert"], viewer, map_filters, minimum)
 
     if show_countries:
@@ -450,6 +538,7 @@ def main() -> None:
             min_reporters=minimum,
             titles=COUNTRY_COLUMNS,
         )
+        _country_records(viewer, map_filters, countries, minimum)
 
     if emissions is not None:
         st.header("Smelter GHG intensity against the Performance Standard")
@@ -504,6 +593,13 @@ def main() -> None:
             )
 
     st.header("Register")
+    if period:
+        st.caption(
+            f"Period set in the filters: the register lists the certifications {period} (and by the end of "
+            f"{_month_label(month)}), with their status then; the certificates that entered the “issued” count "
+            "in the dashboard's “Why did it move?” over the same dates. The map above shows every certification "
+            "on its date."
+        )
     total = register.total
     pages = max(1, -(-total // limit))
     order = st.columns([3, 2, 2])
@@ -528,14 +624,31 @@ def main() -> None:
     # Row clicks index into these ids, so they must follow the rows actually sent.
     st.session_state["map_register_ids"] = head["certification_id"].tolist()
     shown = display_frame(head[list(REGISTER_COLUMNS)], min_reporters=minimum, titles=REGISTER_COLUMNS)
-    st.dataframe(
-        shown,
-        hide_index=True,
-        key="map_register",
-        on_select=_on_register_select,
-        selection_mode="single-row",
-        height=360,
-    )
+
+    def register_table() -> None:
+        st.dataframe(
+            shown,
+            hide_index=True,
+            key="map_register",
+            on_select="rerun",
+            selection_mode="single-row",
+            height=360,
+        )
+
+    picked = st.session_state.get("map_cert")
+    if picked and st.session_state.get("map_cert_from") != "map":
+        # the detail opens next to the row picked: beside the table on a wide screen, under it on a phone
+        if is_phone():
+            register_table()
+            _detail_panel(picked, viewer, map_filters, minimum)
+        else:
+            table_col, detail_col = st.columns([3, 2], gap="small")
+            with table_col:
+                register_table()
+            with detail_col:
+                _detail_panel(picked, viewer, map_filters, minimum, narrow=True)
+    else:
+        register_table()
     with st.container(key="controls_map_register"):
         st.download_button(
             "Download the full register (CSV)" if total > limit else "Download CSV",

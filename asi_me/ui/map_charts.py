@@ -310,7 +310,8 @@ def country_layers_data(frame: pd.DataFrame | None) -> tuple[list[dict], list[di
         if row is None:
             base.append(outline.feature())
         else:
-            filled.append(outline.feature(fill_color=row.fill_color, title=row.title, detail=row.detail))
+            filled.append(outline.feature(fill_color=row.fill_color, title=row.title, detail=row.detail,
+                                          country=str(row.country)))
     unoutlined = frame.loc[~frame["country"].isin(outlined_countries())]
     points = unoutlined.loc[unoutlined["latitude"].notna() & unoutlined["longitude"].notna()]
     return base, filled, points
@@ -421,7 +422,7 @@ FACILITY_LAYER_COLUMNS = [
     "is_cell", "n_facilities", "facility_name", "certification_ids",
 ]
 SYMBOL_LAYER_COLUMNS = ["longitude", "latitude", "symbol", "symbol_color", "symbol_size"]
-COUNTRY_POINT_COLUMNS = ["longitude", "latitude", "fill_color", "title", "detail"]
+COUNTRY_POINT_COLUMNS = ["longitude", "latitude", "fill_color", "title", "detail", "country"]  # country: clicks
 COUNTRY_LABEL_COLUMNS = ["longitude", "latitude", "text"]
 COUNTRY_LABEL_OFFSET = [0, -16]  # px: above the facilities at the country's centre
 EMISSION_LABEL_OFFSET = [0, 16]  # px: below the smelter's dot
@@ -485,8 +486,9 @@ def build_certification_deck(
     """The certification map: land and borders, the optional country choropleth, graticule,
     facilities, optional emissions.
 
-    Every layer has an id, so Streamlit can report selections by layer; only the
-    facility layer is read for selection. The land is the first layer and is not pickable.
+    Every layer has an id, so Streamlit can report selections by layer; the facility layer
+    (a certification) and the country layers (the records behind a country, whose features and
+    points carry its code) are read for selection. The land is the first layer and is not pickable.
     """
     view = view_for(points if not points.empty else pd.DataFrame(columns=["latitude", "longitude"]), width_px=width_px)
     country_frame = (

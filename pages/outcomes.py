@@ -37,7 +37,7 @@ if not ctx.has_data:
 def _tiles() -> tuple[tuple[Tile, ...], pd.DataFrame]:
     """The tiles and their table: built once per snapshot, viewer and filters, shared by sessions."""
     board = cached(outcomes.dashboard_tiles, viewer, filters)
-    tiles = outcome_tiles(board)
+    tiles = outcome_tiles(board, cached(outcomes.version_breaks, viewer, filters))
     return tiles, board.to_frame()
 
 

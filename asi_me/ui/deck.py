@@ -42,7 +42,7 @@ class Slide:
 
 def _tiles(ctx: PageContext) -> None:
     board = cached(outcomes.dashboard_tiles, ctx.viewer, ctx.filters)
-    tiles = outcome_tiles(board)
+    tiles = outcome_tiles(board, cached(outcomes.version_breaks, ctx.viewer, ctx.filters))
     st.html('<div class="asi-deck-tiles">' + widgets.tiles_html(tiles) + "</div>")
 
 

@@ -17,6 +17,7 @@ from collections.abc import Callable, Hashable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
+from itertools import pairwise
 from typing import Any
 from urllib.parse import quote
 
@@ -32,7 +33,7 @@ from streamlit.runtime.scriptrunner_utils.exceptions import ScriptControlExcepti
 from asi_me.data.snapshot import NoSnapshotError
 from asi_me.filters import Filters
 from asi_me.ui import cache, context, filter_bar
-from asi_me.ui.palette import DOWN, FLAT, MISSING, UP
+from asi_me.ui.palette import DOWN, FLAT, GREY, MISSING, UP
 from asi_me.ui.tables import (
     SUPPRESSED_FLAG,
     SUPPRESSED_NOTE,
@@ -594,6 +595,9 @@ class Tile:
     help: str = ""
     note: str = ""  # e.g. "since 2017", or a suppression marking when value is None
     percent: bool = False
+    trend_on: Sequence[date] = field(default_factory=tuple)  # the date of each trend value
+    # (date, sentence) of each standard-version change within the trend, drawn as a dashed line
+    version_marks: Sequence[tuple[date, str]] = field(default_factory=tuple)
 
 
 PHYSICAL_UNITS = frozenset({"t", "kt", "Mt", "t CO2e", "t CO2e/t Al"})
@@ -630,10 +634,26 @@ def format_change(change: float | None, *, percent: bool = False) -> str | None:
 
 # Sparkline drawing box (SVG user units); the SVG stretches to the tile's width.
 _SPARK_W, _SPARK_H = 100.0, 30.0
+SPARK_MARK = GREY  # the dashed version-change line, as on the growth charts
 
 
-def _sparkline(values: Sequence[float], colour: str) -> str:
-    """The trend as an inline SVG line, decorative (the value and changes are in words)."""
+def spark_mark_x(dates: Sequence[date], on: date) -> float | None:
+    """Where a date falls on a sparkline of values at `dates` (evenly spaced, oldest first), in
+    its drawing box's units: between the two values either side, by days; None outside."""
+    if len(dates) < 2 or not dates[0] <= on <= dates[-1]:
+        return None
+    step = _SPARK_W / (len(dates) - 1)
+    for i, (before, after) in enumerate(pairwise(dates)):
+        if before <= on <= after:
+            span = (after - before).days or 1
+            return (i + (on - before).days / span) * step
+    return None
+
+
+def _sparkline(values: Sequence[float], colour: str, dates: Sequence[date] = (),
+               marks: Sequence[tuple[date, str]] = ()) -> str:
+    """The trend as an inline SVG line, decorative (the value and changes are in words), with a
+    thin dashed grey line where a standard version changed (`marks`, placed by `dates`)."""
     if len(values) < 2:
         return ""
     low, high = min(values), max(values)
@@ -642,9 +662,17 @@ def _sparkline(values: Sequence[float], colour: str) -> str:
     points = " ".join(
         f"{i * step:.1f},{_SPARK_H - 2 - (v - low) / span * (_SPARK_H - 4):.1f}" for i, v in enumerate(values)
     )
+    rules = ""
+    if len(dates) == len(values):
+        for on, _ in marks:
+            x = spark_mark_x(dates, on)
+            if x is not None:
+                rules += (f'<line class="version-mark" x1="{x:.1f}" y1="0" x2="{x:.1f}" y2="{_SPARK_H:g}" '
+                          f'stroke="{SPARK_MARK}" stroke-width="1" stroke-dasharray="2 2" '
+                          'vector-effect="non-scaling-stroke"/>')
     svg = (
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {_SPARK_W:g} {_SPARK_H:g}" '
-        f'preserveAspectRatio="none"><polyline points="{points}" fill="none" stroke="{colour}" '
+        f'preserveAspectRatio="none">{rules}<polyline points="{points}" fill="none" stroke="{colour}" '
         'stroke-width="1.75" stroke-linejoin="round" vector-effect="non-scaling-stroke"/></svg>'
     )
     # An image: st.html's sanitiser removes inline <svg>, and a data URL of it survives.
@@ -666,24 +694,32 @@ def tile_html(tile: Tile) -> str:
         direction, delta = "down", "↓ " + _signed(change, percent=tile.percent)
     else:
         direction, delta = "flat", "0"
-    trend = [float(v) for v in tile.trend if v is not None and not pd.isna(v)]
+    kept = [i for i, v in enumerate(tile.trend) if v is not None and not pd.isna(v)]
+    trend = [float(tile.trend[i]) for i in kept]
+    trend_on = [tile.trend_on[i] for i in kept] if len(tile.trend_on) == len(tile.trend) else []
+    marks = [(on, words) for on, words in tile.version_marks if spark_mark_x(trend_on, on) is not None]
     year = format_change(tile.change_year, percent=tile.percent)
     note = " · ".join([*([f"{year} vs a year earlier"] if year else []), *([tile.note] if tile.note else [])])
     esc = html.escape
     title = esc(tile.title)
+    help_text = tile.help
+    if marks and len(trend) >= 2:
+        help_text = (help_text + " " if help_text else "") + "Dashed lines in the trend: " + " ".join(
+            words for _, words in marks)
+    versions = ";".join(f"{on.isoformat()}" for on, _ in marks) if len(trend) >= 2 else ""
     parts = [
         f'<div class="asi-tile" role="group" aria-label="{title}" data-label="{title}" data-value="{esc(value)}" '
-        f'data-delta="{esc(delta)}" data-note="{esc(note)}">',
+        f'data-delta="{esc(delta)}" data-note="{esc(note)}" data-version-marks="{esc(versions)}">',
         f'<div class="asi-tile-head"><span class="asi-tile-title">{title}</span>',
     ]
-    if tile.help:
-        parts.append(f'<span class="asi-help" tabindex="0" role="note" aria-label="{esc(tile.help)}" '
-                     f'data-tip="{esc(tile.help)}">?</span>')
+    if help_text:
+        parts.append(f'<span class="asi-help" tabindex="0" role="note" aria-label="{esc(help_text)}" '
+                     f'data-tip="{esc(help_text)}">?</span>')
     parts.append(f'</div><div class="asi-tile-value">{esc(value)}</div>')
     if delta:
         parts.append(f'<div class="asi-tile-delta"><span class="asi-delta {direction}">{esc(delta)}</span>'
                      " vs previous month</div>")
-    parts.append(_sparkline(trend, {"up": UP, "down": DOWN}.get(direction, FLAT)))
+    parts.append(_sparkline(trend, {"up": UP, "down": DOWN}.get(direction, FLAT), trend_on, marks))
     if note:
         parts.append(f'<div class="asi-tile-note">{esc(note)}</div>')
     parts.append("</div>")

@@ -233,7 +233,8 @@ def test_land_is_the_first_layer_not_pickable_and_no_outline_is_sent_twice() -> 
         assert all(feature["properties"] == {} for feature in land.data)  # the land needs no properties
     chosen = layer(deck, "countries")
     assert chosen.pickable is True
-    assert {key for f in chosen.data for key in f["properties"]} == {"fill_color", "title", "detail"}
+    # the code lets a click on a country list the records behind it (pages/map.py)
+    assert {key for f in chosen.data for key in f["properties"]} == {"fill_color", "title", "detail", "country"}
 
 
 def test_outlines_join_on_the_apps_country_codes() -> None:

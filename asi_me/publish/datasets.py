@@ -143,7 +143,8 @@ DATASETS: dict[str, PublishedDataset] = {
         ),
         PublishedDataset(
             "certification_register", "Register of certifications",
-            "The public register: one row per certification issued by the as-of date, with its status then.",
+            "The public register: one row per certification issued by the as-of date (and within the period, "
+            "when one is set), with its status then.",
             "elementAl certifications (ASI's public register)", ("certification",), (),
             lambda s, f: certifications.certification_register(s, PUBLIC, f), column_units=_PLACES,
         ),

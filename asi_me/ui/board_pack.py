@@ -29,6 +29,7 @@ from fpdf import FPDF
 
 from asi_me.data.store import Store
 from asi_me.filters import Filters, Viewer
+from asi_me.progress import Progress, silent
 from asi_me.queries import certifications, coc, outcomes, toc
 from asi_me.ui import charts
 from asi_me.ui.deck import SLIDES
@@ -296,12 +297,16 @@ def _nc_slide(pdf: _Pack, store: Store, ctx: PackContext) -> None:
 SLIDE_TITLES = tuple(slide.title for slide in SLIDES)  # the deck's, in its order
 
 
-def build(store: Store, context: PackContext) -> bytes:
-    """The board pack PDF for `context` on the snapshot `store` holds."""
+def build(store: Store, context: PackContext, progress: Progress | None = None) -> bytes:
+    """The board pack PDF for `context` on the snapshot `store` holds. `progress` hears of
+    each step: the flows and the Theory of Change, the two pictures, then each slide."""
+    report = progress or silent
     viewer, filters = context.viewer, context.filters
+    report(0.0, "Reading the chain-of-custody flows")
     years = coc.coc_years(store)
     year = years[-1] if years else None
     flows = coc.coc_stage_flows(store, viewer, year, filters) if year is not None else None
+    report(0.08, "Reading the Theory of Change")
     graph = toc.toc_graph(store, viewer, filters)
     plotly_figures = []
     if flows is not None and not flows.empty:
@@ -310,6 +315,7 @@ def build(store: Store, context: PackContext) -> bytes:
     if graph is not None and not graph.nodes.empty:
         plotly_figures.append((build_toc_figure(graph.nodes, graph.edges, None, indicator_counts=graph.indicator_counts,
                                                 node_status=graph.worst_statuses, height=620), 1250, 620))
+    report(0.45, "Drawing the material flow and the Theory of Change")
     pngs = _plotly_pngs(plotly_figures)
     sankey_png = pngs.pop(0) if flows is not None and not flows.empty else None
     toc_png = pngs.pop(0) if pngs else None
@@ -324,6 +330,8 @@ def build(store: Store, context: PackContext) -> bytes:
         lambda: _nc_slide(pdf, store, context),
     )
     for number, (title, draw) in enumerate(zip(SLIDE_TITLES, drawers, strict=True), start=1):
+        report(0.7 + 0.27 * (number - 1) / len(SLIDE_TITLES), f"Slide {number} of {len(SLIDE_TITLES)}: {title}")
         pdf.slide(number, len(SLIDE_TITLES), title)
         draw()
+    report(0.97, "Writing the PDF")
     return bytes(pdf.output())

@@ -23,6 +23,7 @@ from asi_me.data.snapshot import Manifest, NoSnapshotError
 from asi_me.data.store import Store
 from asi_me.data.versions import VERSION_PARAM, Version
 from asi_me.data.vocab import Role, label
+from asi_me.publish.numbers import format_day
 from asi_me.queries.members import member_companies
 from asi_me.settings import Settings
 from asi_me.ui import auth, board_pack, builds, cache, deck, filter_bar, observe, presentation, process, widgets
@@ -203,7 +204,7 @@ def _render(  # noqa: PLR0917
     viewer_text = "Viewing as " + label(access.viewer.role)
     if access.viewer.member_id:
         viewer_text += f" ({access.viewer.member_id})"
-    as_of_text = f"Figures as of {context.as_of:%d %b %Y}" if data_as_of else "No data loaded"
+    as_of_text = f"Figures as of {format_day(context.as_of)}" if data_as_of else "No data loaded"
     presentation.footer(
         [page.title if bar is None else "ASI M&E Explorer", *(filter_bar.describe(filters) or ["No filters"]),
          viewer_text, *([_sentence(widgets.version_label(release, shown, technical=technical))] if release else []),

@@ -92,7 +92,7 @@ with friendly_errors("the downloads"), st.container(border=True, key="controls_d
                 file_name=f"asi-{choice}.csv", mime="text/csv", key="dl_table_csv", on_click="ignore",
                 icon=":material/download:",
             )
-    large = cached(exports.download_rows, viewer) >= exports.LARGE_DOWNLOAD_ROWS
+    large = exports.download_rows(current_store(), viewer) >= exports.LARGE_DOWNLOAD_ROWS  # the manifest's counts
     with c2:
         _whole_download("xlsx", "Excel workbook (everything above)", exports.download_workbook, large=large,
                         named="Excel workbook (everything above)",

@@ -30,6 +30,7 @@ from fpdf import FPDF
 from asi_me.data.store import Store
 from asi_me.filters import Filters, Viewer
 from asi_me.progress import Progress, silent
+from asi_me.publish.numbers import format_day
 from asi_me.queries import certifications, coc, outcomes, toc
 from asi_me.ui import charts
 from asi_me.ui.deck import SLIDES
@@ -94,7 +95,7 @@ class _Pack(FPDF):
         self.cell(20, 8, f"{number} / {total}", align="R")
         footer = "  -  ".join(_text(p) for p in (
             *self.context.filter_text, self.context.role_text, self.context.release,
-            f"Figures as of {self.context.as_of:%d %b %Y}"))
+            f"Figures as of {format_day(self.context.as_of)}"))
         self.set_fill_color(*FOOTER)
         self.rect(0, PAGE_H - 9, PAGE_W, 9, style="F")
         self.set_text_color(255, 255, 255)
@@ -223,7 +224,7 @@ def _map_slide(pdf: _Pack, store: Store, ctx: PackContext) -> None:
     top = countries.sort_values("certified_facilities", ascending=False).head(8)
     leaders = ", ".join(f"{r.country_name} {int(r.certified_facilities)}" for r in top.itertuples())
     pdf.note(f"{int(row['certified_facilities']):,} certified facilities and {int(row['certificates_valid']):,} "
-             f"valid certificates as of {month:%d %b %Y}. Most facilities: {leaders}. "
+             f"valid certificates as of {format_day(month)}. Most facilities: {leaders}. "
              "Source: elementAl assurance platform.", PAGE_H - 21)
 
 

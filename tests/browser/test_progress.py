@@ -79,3 +79,18 @@ def test_the_board_pack_is_prepared_with_its_progress_then_downloads(
     assert event.value.suggested_filename.startswith("asi-board-pack-")
     app.wait_until_idle()
     app.assert_healthy()
+
+
+def test_a_figure_being_worked_out_shows_a_spinner_saying_what_it_waits_for(
+    cold_demo_server: StreamlitServer, new_app_page: Callable[..., AppPage]
+) -> None:
+    """A filtered Theory of Change no one has asked for takes seconds to score: meanwhile a
+    spinner in plain words with a seconds counter stands where the figures will be."""
+    app = new_app_page(cold_demo_server, width=1400, height=900)
+    app.page.goto(cold_demo_server.page_url("toc", region="Africa"), wait_until="commit")
+    spinner = app.page.locator('[data-testid="stSpinner"]').filter(has_text="Scoring the Theory of Change…")
+    expect(spinner).to_be_visible(timeout=60_000)
+    app.wait_until_idle()
+    expect(app.page.locator('[data-testid="stSpinner"]')).to_have_count(0)
+    app.expect_heading("Theory of change")
+    app.assert_healthy()

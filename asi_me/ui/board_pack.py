@@ -16,6 +16,7 @@ import logging
 import os
 import shutil
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -145,7 +146,10 @@ def _plotly_pngs(figures: Sequence[tuple[go.Figure, int, int]]) -> list[bytes | 
                 return [await k.calc_fig(fig, opts={"format": "png", "width": w, "height": h,
                                                     "scale": CHART_SCALE}) for fig, w, h in figures]
 
-        return list(asyncio.run(render()))
+        # In a thread of its own: asyncio.run refuses a thread whose event loop is running
+        # (a test's Playwright, a server's), and the coroutine is made where it is awaited.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="asi-kaleido") as pool:
+            return list(pool.submit(lambda: asyncio.run(render())).result())
     except Exception:  # no usable Chromium: the slide shows its table instead
         log.exception("The board pack could not render its plotly charts; tables are used instead")
         return [None] * len(figures)

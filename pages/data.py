@@ -54,6 +54,30 @@ st.caption(
 
 
 
+def _table_download(name: str, title: str) -> None:
+    """One table as CSV: built on click, or for a table of a million rows or more not yet built,
+    in the background with the rows written counted on a progress bar."""
+    store = current_store()
+    file_name = f"asi-{name}.csv"
+    if exports.table_rows(store, name) < exports.LARGE_DOWNLOAD_ROWS or exports.table_is_built(
+            store, viewer, name, filters):
+        st.download_button(f"Download {title} (CSV)", deferred(exports.table_csv, viewer, name, filters),
+                           file_name=file_name, mime="text/csv", key="dl_table_csv", on_click="ignore",
+                           icon=":material/download:")
+        return
+
+    def make(progress) -> bytes | None:
+        data = exports.table_csv(store, viewer, name, filters, progress)
+        return None if exports.table_is_built(store, viewer, name, filters) else data
+
+    builds.build_download(
+        f"{title} (CSV)", key=f"dl_table_{name}", what=f"the {title} CSV",
+        build_key=("csv", store.snapshot_id, name, repr(viewer), repr(filters)),
+        make=make, saved=lambda: exports.table_csv(store, viewer, name, filters), file_name=file_name,
+        mime="text/csv", icon=":material/download:",
+    )
+
+
 # ------------------------------------------------------------------ catalogue and downloads
 if not ctx.has_data:
     empty_state(
@@ -87,11 +111,7 @@ with friendly_errors("the downloads"), st.container(border=True, key="controls_d
                               help="Tables you may download with your role; published aggregates follow the "
                                    "global filters.")
         if choice:
-            st.download_button(
-                f"Download {titles[choice]} (CSV)", deferred(exports.table_csv, viewer, choice, filters),
-                file_name=f"asi-{choice}.csv", mime="text/csv", key="dl_table_csv", on_click="ignore",
-                icon=":material/download:",
-            )
+            _table_download(choice, titles[choice])
     large = exports.download_rows(current_store(), viewer) >= exports.LARGE_DOWNLOAD_ROWS  # the manifest's counts
     with c2:
         _whole_download("xlsx", "Excel workbook (everything above)", exports.download_workbook, large=large,

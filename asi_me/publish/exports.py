@@ -18,7 +18,7 @@ import io
 import queue
 import threading
 import zipfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import date
 from typing import IO, Any
 
@@ -227,15 +227,17 @@ def _ahead(items: Iterator[Any], depth: int = 2) -> Iterator[Any]:
 
 
 def _write_csv(batches: Iterable[pa.RecordBatch | pa.Table], columns: list[str], sink: IO[bytes], *,
-               ahead: bool = False) -> int:
+               ahead: bool = False, written: Callable[[int], None] | None = None) -> int:
     """Write a header and every batch as UTF-8 CSV into `sink`; the number of data rows.
     With `ahead`, the CSV is made in a background thread while `sink` (a compressing zip
-    entry) consumes the previous chunk."""
+    entry) consumes the previous chunk. `written(rows)` hears the running count."""
     chunks = _csv_chunks(batches, columns)
     rows = 0
     for n, chunk in _ahead(chunks) if ahead else chunks:
         sink.write(chunk)
         rows += n
+        if written is not None:
+            written(rows)
     return rows
 
 
@@ -291,9 +293,11 @@ class _Source:
             yield round_batch(batch, row_decimals(batch, units), by_name=False)
 
 
-def table_csv(store: Store, viewer: Viewer, name: str, filters: Filters | None = None) -> bytes:
+def table_csv(store: Store, viewer: Viewer, name: str, filters: Filters | None = None,
+              progress: Progress | None = None) -> bytes:
     """One table or published aggregate this viewer may download, as UTF-8 CSV bytes
     (built once per snapshot, viewer scope and filters; see asi_me/publish/download_cache.py).
+    `progress` hears how many rows are written.
 
     Raises KeyError for an unknown name and PermissionError when the role may not have it."""
     is_table = name not in PUBLISHED_AGGREGATES
@@ -303,12 +307,33 @@ def table_csv(store: Store, viewer: Viewer, name: str, filters: Filters | None =
     def build() -> bytes:
         source = _Source(store, viewer, name, filters)
         sink = io.BytesIO()
-        _write_csv(source.batches(), source.columns, sink)
+        written = None
+        if progress is not None:
+            progress(0.0, f"Counting the rows of {name}")
+            total = max(source.row_count(), 1)
+
+            def written(rows: int) -> None:
+                progress(rows / total, f"{rows:,} of {total:,} rows of {name} written")
+
+        _write_csv(source.batches(), source.columns, sink, written=written)
         return sink.getvalue()
 
+    return cached_bytes(store, "csv", _csv_parts(viewer, name, filters), build)
+
+
+def _csv_parts(viewer: Viewer, name: str, filters: Filters | None) -> list[object]:
     # A whole table is the same for every filter; a published aggregate depends on them.
-    parts = [name, *_scope(viewer), *([] if is_table else [repr(filters or Filters())])]
-    return cached_bytes(store, "csv", parts, build)
+    return [name, *_scope(viewer), *([] if name not in PUBLISHED_AGGREGATES else [repr(filters or Filters())])]
+
+
+def table_is_built(store: Store, viewer: Viewer, name: str, filters: Filters | None = None) -> bool:
+    """Whether `table_csv` for this viewer (and filters, for an aggregate) is already built."""
+    return is_cached(store, "csv", _csv_parts(viewer, name, filters))
+
+
+def table_rows(store: Store, name: str) -> int:
+    """The rows a whole table holds, from the manifest (no query); 0 for a published aggregate."""
+    return int(store.manifest.tables.get(name, {}).get("rows", 0)) if name in TABLES else 0
 
 
 def _scope(viewer: Viewer) -> list[object]:

@@ -27,6 +27,9 @@ log = logging.getLogger(__name__)
 
 WORKERS = 2  # builds at once in a process (the machine's cores); more wait their turn
 KEEP_FINISHED = 8  # finished builds remembered (their bytes: board packs of about 1 MB)
+MAX_UNFINISHED = 8  # builds running or waiting; more are refused until one finishes
+BUSY = ("The server is busy preparing other files just now, so {what} was not started. Try again in a "
+        "minute.")
 POLL_SECONDS = 0.5  # how often the progress bar is redrawn
 
 
@@ -70,12 +73,19 @@ class Builds:
             return self._builds.get(key)
 
     def start(self, key: Hashable, what: str, make: Callable[[Progress], bytes | None]) -> Build:
-        """The build for `key`: the one running or finished well, else a new one started now."""
+        """The build for `key`: the one running or finished well, else a new one started now.
+        With MAX_UNFINISHED builds already running or waiting, a new one is refused (it comes
+        back finished, with the busy message), so clicks cannot queue work without end."""
         with self._lock:
             current = self._builds.get(key)
             if current is not None and current.error is None:
                 self._builds.move_to_end(key)
                 return current
+            if sum(not b.done for b in self._builds.values()) >= MAX_UNFINISHED:
+                refused = Build(what, error=BUSY.format(what=what))
+                refused.finished = time.monotonic()
+                self._builds[key] = refused
+                return refused
             build = self._builds[key] = Build(what)
             finished = [k for k, b in self._builds.items() if b.done]
             for old in finished[: max(0, len(finished) - self._keep)]:

@@ -23,9 +23,10 @@ from asi_me.data.snapshot import Manifest, NoSnapshotError
 from asi_me.data.store import Store
 from asi_me.data.versions import VERSION_PARAM, Version
 from asi_me.data.vocab import Role, label
+from asi_me.publish.numbers import format_day
 from asi_me.queries.members import member_companies
 from asi_me.settings import Settings
-from asi_me.ui import auth, board_pack, cache, deck, filter_bar, observe, presentation, process, widgets
+from asi_me.ui import auth, board_pack, builds, cache, deck, filter_bar, observe, presentation, process, widgets
 from asi_me.ui.context import PageContext, frame_done, is_phone, set_page_context
 from asi_me.ui.screens import FAVICON_URL, SCREENS, Screen
 
@@ -203,7 +204,7 @@ def _render(  # noqa: PLR0917
     viewer_text = "Viewing as " + label(access.viewer.role)
     if access.viewer.member_id:
         viewer_text += f" ({access.viewer.member_id})"
-    as_of_text = f"Figures as of {context.as_of:%d %b %Y}" if data_as_of else "No data loaded"
+    as_of_text = f"Figures as of {format_day(context.as_of)}" if data_as_of else "No data loaded"
     presentation.footer(
         [page.title if bar is None else "ASI M&E Explorer", *(filter_bar.describe(filters) or ["No filters"]),
          viewer_text, *([_sentence(widgets.version_label(release, shown, technical=technical))] if release else []),
@@ -216,8 +217,9 @@ def _render(  # noqa: PLR0917
 
 def _board_pack_button(where: DeltaGenerator, store: Store, context: PageContext, release: str | None,
                        technical: bool) -> None:
-    """"Download board pack": the deck's slides as a PDF for these filters and this data version,
-    built when clicked (asi_me/ui/board_pack.py)."""
+    """"Prepare board pack": the deck's slides as a PDF for these filters and this data version,
+    built in the background with its progress shown, then downloaded (asi_me/ui/board_pack.py,
+    asi_me/ui/builds.py)."""
     viewer = context.viewer
     pack = board_pack.PackContext(
         viewer=viewer, filters=context.filters, filter_text=filter_bar.describe(context.filters) or ["No filters"],
@@ -226,13 +228,15 @@ def _board_pack_button(where: DeltaGenerator, store: Store, context: PageContext
                                                 technical=technical)),
         as_of=context.as_of, min_reporters=context.min_reporters,
     )
-    where.download_button(
-        "Download board pack (PDF)", cache.deferred(board_pack.build, pack),
-        file_name=f"asi-board-pack-{context.as_of:%Y-%m-%d}.pdf", mime="application/pdf",
-        icon=":material/picture_as_pdf:", on_click="ignore", key="asi_board_pack", type="tertiary",
-        help="The six slides of presentation mode, with these filters on this data version, as a PDF "
-             "(about half a minute to build).",
-    )
+    with where:
+        builds.build_download(
+            "board pack (PDF)", key="asi_board_pack", what="the board pack",
+            build_key=("board-pack", store.snapshot_id, repr(pack), date.today().isoformat()),
+            make=lambda progress: board_pack.build(store, pack, progress),
+            file_name=f"asi-board-pack-{context.as_of:%Y-%m-%d}.pdf", mime="application/pdf",
+            icon=":material/picture_as_pdf:", button_type="tertiary",
+            help="The six slides of presentation mode, with these filters on this data version, as a PDF.",
+        )
 
 
 _PHONE_NAV, _PHONE_GO = "asi_phone_nav", "asi_phone_go"

@@ -43,7 +43,9 @@ st.caption(
 )
 
 # ------------------------------------------------------------------ 1. upload
-# Actions run as button callbacks: they happen once per click, before the page is drawn again.
+# Publish and roll back run as button callbacks (once per click, before the page is drawn again);
+# the check's button only asks for it: it runs where the button is, under a spinner, and the
+# report below shows its result.
 limits = Limits.from_env()
 names = ["detect from the headers", *profiles()]
 
@@ -114,7 +116,13 @@ with st.container(border=True, key="update_upload"):
     with c2:
         st.multiselect("Tables the files replace entirely (default: add and update rows by key)",
                        list(TABLES), key="update_replace")
-    st.button("Check and preview", type="primary", key="update_check", disabled=not uploads, on_click=_check)
+    st.button("Check and preview", type="primary", key="update_check", disabled=not uploads,
+              on_click=lambda: state.update(update_run_check=True))
+    if state.pop("update_run_check", False):
+        # Checking a large export takes seconds (1M rows: about 3 s): say so while it runs.
+        with st.spinner(f"Checking {len(uploads)} file{'s' if len(uploads) != 1 else ''} and building the "
+                        "preview…", show_time=True):
+            _check()
 if state.get("update_message"):
     st.error(state["update_message"])
 

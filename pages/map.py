@@ -55,6 +55,7 @@ MONTH_PARAM = "month"
 # that the browser reruns on a timer; no server thread sleeps between frames.
 PHONE_MAP_PX = 350  # a 390 px phone less the page's side padding
 REPLAY_KEY = "map_replay_frames"
+REPLAY_TOTAL_KEY = "map_replay_total"
 REPLAY_MAX_FRAMES = 24
 REPLAY_FRAME_SECONDS = 0.25
 REGISTER_COLUMNS = {
@@ -97,21 +98,32 @@ EMISSION_COLUMNS = {
 }
 
 
+def _stop_replay() -> None:
+    st.session_state.pop(REPLAY_KEY, None)
+
+
 @st.fragment(run_every=REPLAY_FRAME_SECONDS)
 def _replay_growth(viewer: Viewer, filters: Filters) -> None:
     """One frame of the growth replay per fragment run; the browser asks for the next one.
 
     A fragment run is not a page run: it takes no run slot (asi_me/ui/process.py), so
-    other sessions' pages run while a replay plays. After the last frame a full rerun
-    draws the interactive map again.
+    other sessions' pages run while a replay plays. A progress bar says which month is shown
+    and how many are left, and "Stop" ends it. After the last frame a full rerun draws the
+    interactive map again.
     """
     frames: list[date] = st.session_state.get(REPLAY_KEY) or []
     if not frames:
         st.session_state.pop(REPLAY_KEY, None)
         st.rerun(scope="app")
+    total = max(st.session_state.get(REPLAY_TOTAL_KEY, len(frames)), len(frames))
     step = frames.pop(0)
+    shown = total - len(frames)
     frame = cache.cached(facility_points, viewer, filters.replace(as_of=step))
-    st.caption(f"Replaying: end of {_month_label(step)} · {len(frame):,} points")
+    with st.container(horizontal=True, vertical_alignment="center", key="map_replay_bar"):
+        st.progress(shown / total, text=f"Replaying growth: end of {_month_label(step)}, month {shown} of {total} "
+                                        f"· {len(frame):,} points")
+        st.button("Stop", key="map_replay_stop", icon=":material/stop:", on_click=_stop_replay,
+                  help="Stop the replay and show the selected month.")
     st.pydeck_chart(build_certification_deck(frame), height=540)
 
 
@@ -449,6 +461,7 @@ def main() -> None:
         stride = max(1, len(steps) // REPLAY_MAX_FRAMES)
         frames = steps[::stride]
         st.session_state[REPLAY_KEY] = frames if frames[-1] == month else [*frames, month]
+        st.session_state[REPLAY_TOTAL_KEY] = len(st.session_state[REPLAY_KEY])
 
     def draw() -> None:
         holder = st.empty()

@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from asi_me.data.vocab import Role
+from asi_me.publish.numbers import format_day
 from asi_me.queries import changes, members, outcomes
 from asi_me.ui import charts
 from asi_me.ui.cache import cached, cached_view
@@ -82,8 +83,8 @@ def _why_it_moved() -> None:
     found = cached(changes.change_breakdown, viewer, filters, subject=subject, figure=figure, start_on=start_on,
                    end_on=end_on, by=group_by)
     st.markdown(
-        f"**{found.figure_label}: {found.count_start:,} on {start_on:%d %b %Y}, {found.count_end:,} on "
-        f"{end_on:%d %b %Y} ({found.change:+,})**: {found.entered:,} entered and {found.left:,} left."
+        f"**{found.figure_label}: {found.count_start:,} on {format_day(start_on)}, {found.count_end:,} on "
+        f"{format_day(end_on)} ({found.change:+,})**: {found.entered:,} entered and {found.left:,} left."
     )
     if found.entered == 0 and found.left == 0:
         empty_state("Nothing entered or left between these dates under the selected filters: the figure did not move.",
@@ -149,8 +150,8 @@ def _records_behind(found: changes.ChangeBreakdown, view: tuple) -> None:
                titles={"reason_label": "Reason", "certification_id": "Certificate", "facility_name": "Facility",
                        "member_name": "Company", "country_name": "Country name", "issued_on": "Issued",
                        "expires_on": "Expires", "status_changed_on": "Status changed",
-                       "status_at_start": f"Status {found.start_on:%d %b %Y}",
-                       "status_at_end": f"Status {found.end_on:%d %b %Y}",
+                       "status_at_start": f"Status {format_day(found.start_on)}",
+                       "status_at_end": f"Status {format_day(found.end_on)}",
                        "previous_certification_id": "Previous certificate", "joined_on": "Joined", "left_on": "Left"},
                content_key=(*view, chosen))
 
@@ -165,7 +166,7 @@ if viewer.role is Role.MEMBER and not ctx.presenting:
     with friendly_errors("your company's certifications"), st.container(border=True):
         own = cached(members.own_certifications, viewer, filters)
         name = cached(members.own_company_name, viewer) or viewer.member_id
-        st.markdown(f"**Your company's certifications on {ctx.as_of:%d %B %Y}: {name}**")
+        st.markdown(f"**Your company's certifications on {format_day(ctx.as_of)}: {name}**")
         if own.empty:
             empty_state("None of your company's facilities holds a certification matching the selected filters.",
                         hint="Certification detail and audit history are on the Certification map screen.")

@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from asi_me.data.vocab import RiskCategory, RiskSeverity, Role, label
+from asi_me.publish.numbers import format_day
 from asi_me.queries import risks
 from asi_me.ui import charts
 from asi_me.ui.cache import cached
@@ -77,7 +78,7 @@ with friendly_errors("the risk register"):
     st.subheader("Risks and their controls")
     shown = register.assign(
         severity_shown=register["severity_label"],
-        review=[f"Overdue since {d:%d %b %Y}" if late else f"{d:%d %b %Y}"
+        review=[f"Overdue since {format_day(d)}" if late else format_day(d)
                 for d, late in zip(register["review_on"], register["is_review_overdue"], strict=True)],
         change=[("—" if pd.isna(p) else f"{int(c):+d} (was {int(p)})")
                 for p, c in zip(register["previous_rating"], register["rating_change"], strict=True)],

@@ -74,3 +74,23 @@ def test_without_a_browser_the_sankey_and_the_toc_are_tables_of_the_same_figures
     assert len(list(tmp_path.glob("page-*.png"))) == len(SLIDES)
     assert "Share of source output" in text  # the Sankey's table
     assert "Worst indicator status" in text  # the ToC's table
+
+
+def test_the_charts_are_drawn_even_where_an_event_loop_is_running() -> None:
+    """Playwright in a test and an ASGI server both run an event loop in their thread; the
+    pack's kaleido pictures must still be drawn there, not fall back to tables with a warning."""
+    import asyncio
+
+    import plotly.graph_objects as go
+
+    from asi_me.ui import board_pack
+
+    if board_pack._browser() is None:
+        pytest.skip("no Chromium on this machine")
+    figure = go.Figure(go.Bar(x=["a", "b"], y=[1, 2]))
+
+    async def inside_a_loop() -> list[bytes | None]:
+        return board_pack._plotly_pngs([(figure, 300, 200)])
+
+    pngs = asyncio.run(inside_a_loop())
+    assert len(pngs) == 1 and pngs[0] is not None and pngs[0].startswith(b"\x89PNG")

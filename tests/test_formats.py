@@ -159,3 +159,21 @@ def test_screen_tables_read_a_dash_for_a_missing_value(store: Store) -> None:
                 assert not values.isna().any(), (name, column, "a missing value the grid would show as None")
                 texts = {str(v) for v in values}
                 assert not texts & MISSING_WORDS, (name, column)
+
+
+def test_running_text_writes_a_day_one_way() -> None:
+    """Sentences, captions, footers and slides write a day as "5 December 2026" (as release
+    names do); no module formats a day for reading any other way."""
+    from asi_me.publish.numbers import format_day
+
+    assert format_day(date(2026, 12, 5)) == "5 December 2026"
+    assert format_day(pd.Timestamp("2021-02-28")) == "28 February 2021"
+    assert format_day(None) == "—" and format_day(pd.NaT) == "—"
+    other_day_formats = re.compile(r"%d %b|%d %B|%-d %b|\{[^}]*\.day\} \{")
+    offenders = [
+        f"{path.relative_to(REPO_ROOT)}:{n}"
+        for path in [REPO_ROOT / "app.py", *(REPO_ROOT / "pages").glob("*.py"), *(REPO_ROOT / "asi_me").rglob("*.py")]
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
+        if other_day_formats.search(line) and path.name != "numbers.py"  # where format_day lives
+    ]
+    assert not offenders, offenders

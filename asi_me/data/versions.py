@@ -27,6 +27,7 @@ from asi_me.data.snapshot import (
     verify_snapshot,
 )
 from asi_me.settings import snapshots_keep
+from asi_me.publish.numbers import format_day
 
 VERSION_PARAM = "v"
 _VERSION = re.compile(r"^[0-9a-f]{16}$")
@@ -61,7 +62,7 @@ def _label(folder: Path) -> str:
 
 
 def _day(moment: datetime) -> str:
-    return f"{moment.day} {moment:%B %Y}"
+    return format_day(moment)  # a leaf module: the one way a day is written for reading
 
 
 def release_name(data_dir: Path, snapshot_id: str) -> str:

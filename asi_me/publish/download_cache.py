@@ -75,6 +75,11 @@ def file_key(store: Store, kind: str, parts: list[object]) -> str:
     return f"{store.snapshot_id}-{kind}-{digest.hexdigest()[:24]}"
 
 
+def is_cached(store: Store, kind: str, parts: list[object]) -> bool:
+    """Whether `cached_bytes` would read this download back instead of building it."""
+    return bool(max_bytes()) and (cache_dir(store) / file_key(store, kind, parts)).is_file()
+
+
 def cached_bytes(store: Store, kind: str, parts: list[object], build: Callable[[], bytes]) -> bytes:
     """The bytes of the download `kind` described by `parts`: read back if built before, else built now."""
     limit = max_bytes()

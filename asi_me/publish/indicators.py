@@ -88,8 +88,9 @@ def _protected_rows(store: Store, code: str, source: str, observed: pd.DataFrame
     """The observations of one company-magnitude indicator, recomputed from protected cells
     at the periods and (covered) disaggregations the stored series has."""
     rows: list[dict[str, object]] = []
-    keys = zip(observed["period_on"], observed["dimension"], observed["dimension_value"], strict=True)
-    status = dict(zip(keys, observed["status"], strict=True))
+    # Plain lists: iterating Arrow-backed columns value by value costs ~1 us a value (2.4 s at 100x).
+    periods, dimensions, values = (observed[c].tolist() for c in ("period_on", "dimension", "dimension_value"))
+    status = dict(zip(zip(periods, dimensions, values, strict=True), observed["status"].tolist(), strict=True))
 
     def add(period: date, dimension: str, value_name: str, value: float | None, note: str | None) -> None:
         missing = value is None or (isinstance(value, float) and np.isnan(value))
@@ -99,14 +100,13 @@ def _protected_rows(store: Store, code: str, source: str, observed: pd.DataFrame
                      "suppression_note": note if note else ("no reports" if missing else None)})
 
     if source == "workers":
-        wanted = observed[observed["dimension"].isin(["total", "region"])]
-        periods = sorted(set(wanted["period_on"]))
-        ends = {p: _month_end(p) for p in periods}
+        wanted = [(p, d, v) for p, d, v in zip(periods, dimensions, values, strict=True) if d in ("total", "region")]
+        ends = {p: _month_end(p) for p in {p for p, _, _ in wanted}}
         cells = outcomes.protected_worker_cells(store, policy, sorted(set(ends.values())))
-        for row in wanted.itertuples(index=False):
-            key = ("world", certifications.WORLD) if row.dimension == "total" else ("region", row.dimension_value)
-            value, note = cells.get(ends[row.period_on], {}).get(key, (None, None))
-            add(row.period_on, row.dimension, row.dimension_value, value, note)
+        for period, dimension, value_name in wanted:
+            key = ("world", certifications.WORLD) if dimension == "total" else ("region", value_name)
+            value, note = cells.get(ends[period], {}).get(key, (None, None))
+            add(period, dimension, value_name, value, note)
         return rows
     if source in ("coc_conversion", "coc_share"):
         if "coc" not in shared:
@@ -124,7 +124,7 @@ def _protected_rows(store: Store, code: str, source: str, observed: pd.DataFrame
                     add(period, "total", "all", share, note)
         return rows
     # Smelter emissions: the protected per-region figures of each year on the map.
-    years = sorted({p.year for p in observed["period_on"]})
+    years = sorted({p.year for p in periods})
     for year in years:
         if ("emissions", year) not in shared:
             shared[("emissions", year)] = certifications.smelter_emissions(  # type: ignore[index]
@@ -155,10 +155,11 @@ def observations_for(store: Store, viewer: Viewer, observations: pd.DataFrame,
     keep["suppression_note"] = pd.array([None] * len(keep), dtype=object)
     parts = [keep]
     shared: dict[str, object] = {}  # protected figures of one source, shared by its copies
-    for code, kind in kinds.items():
-        if kind != "company_magnitude":
-            continue
-        observed = out[out["indicator_code"] == code]
+    magnitude = [code for code, kind in kinds.items() if kind == "company_magnitude"]
+    # One pass over the rows instead of one comparison of every row per code (500 codes at 100x).
+    by_code = dict(tuple(out[out["indicator_code"].isin(magnitude)].groupby("indicator_code", sort=False)))
+    for code in magnitude:
+        observed = by_code.get(code, out.iloc[0:0])
         rows = _protected_rows(store, code, COMPANY_MAGNITUDE[base_code(code)], observed, policy, shared)
         parts.append(pd.DataFrame(rows, columns=OBSERVATION_COLUMNS))
     frame = pd.concat([p for p in parts if len(p)], ignore_index=True) if any(len(p) for p in parts) else keep

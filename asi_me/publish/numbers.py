@@ -201,3 +201,12 @@ def row_decimals(
     decimals = pc.take(table, pc.fill_null(position, len(known)))
     decimals = decimals.combine_chunks() if isinstance(decimals, pa.ChunkedArray) else decimals
     return {name: decimals for name in names if name in ROW_UNIT_COLUMNS}
+
+
+def format_day(value: object) -> str:
+    """A day in running text (sentences, captions, footers, slides, release names): "5 December
+    2026"; "—" if missing. Tables and files use ISO dates (asi_me/ui/palette.py DATE_FORMAT)."""
+    if value is None or value is pd.NA:
+        return "—"
+    stamp = pd.Timestamp(value)  # type: ignore[arg-type]
+    return "—" if pd.isna(stamp) else f"{stamp.day} {stamp:%B %Y}"

@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict
 from asi_me.data.store import Store
 from asi_me.data.vocab import Role, country_name, label
 from asi_me.filters import Filters, Viewer
+from asi_me.publish.numbers import format_day
 from asi_me.queries import outcomes
 from asi_me.queries.certifications import ensure_macros, run_arrow_query
 
@@ -106,14 +107,14 @@ class ChangeBreakdown(BaseModel):
     def waterfall(self) -> pd.DataFrame:
         """The steps from the start count to the end count: step, kind (start/entered/left/end),
         change (signed), and where each bar starts and ends, for a waterfall chart and its table."""
-        rows = [{"step": f"{self.start_on:%d %b %Y}", "kind": "start", "change": self.count_start,
+        rows = [{"step": format_day(self.start_on), "kind": "start", "change": self.count_start,
                  "bar_from": 0, "bar_to": self.count_start}]
         level = self.count_start
         for row in self.reasons.itertuples(index=False):
             rows.append({"step": row.reason_label, "kind": row.direction, "change": int(row.change),
                          "bar_from": level, "bar_to": level + int(row.change)})
             level += int(row.change)
-        rows.append({"step": f"{self.end_on:%d %b %Y}", "kind": "end", "change": self.count_end,
+        rows.append({"step": format_day(self.end_on), "kind": "end", "change": self.count_end,
                      "bar_from": 0, "bar_to": self.count_end})
         return pd.DataFrame(rows, columns=["step", "kind", "change", "bar_from", "bar_to"])
 
@@ -157,7 +158,7 @@ def _check(subject: str, figure: str, start_on: date, end_on: date, by: str | No
         raise ValueError(f"There is no {figure!r} figure of {subject!r} to break down; choose one of "
                          + ", ".join(f"{s} {f}" for s, f in FIGURE_LABELS) + ".")
     if start_on >= end_on:
-        raise ValueError(f"The start date ({start_on:%d %b %Y}) must be before the end date ({end_on:%d %b %Y}).")
+        raise ValueError(f"The start date ({format_day(start_on)}) must be before the end date ({format_day(end_on)}).")
     if by is not None and by not in GROUP_BY[subject]:
         raise ValueError(f"Cannot break {SUBJECTS[subject]} down by {by!r}; choose one of "
                          f"{', '.join(GROUP_BY[subject])}.")

@@ -16,6 +16,7 @@ import logging
 import os
 import shutil
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -29,6 +30,8 @@ from fpdf import FPDF
 
 from asi_me.data.store import Store
 from asi_me.filters import Filters, Viewer
+from asi_me.progress import Progress, silent
+from asi_me.publish.numbers import format_day
 from asi_me.queries import certifications, coc, outcomes, toc
 from asi_me.ui import charts
 from asi_me.ui.deck import SLIDES
@@ -93,7 +96,7 @@ class _Pack(FPDF):
         self.cell(20, 8, f"{number} / {total}", align="R")
         footer = "  -  ".join(_text(p) for p in (
             *self.context.filter_text, self.context.role_text, self.context.release,
-            f"Figures as of {self.context.as_of:%d %b %Y}"))
+            f"Figures as of {format_day(self.context.as_of)}"))
         self.set_fill_color(*FOOTER)
         self.rect(0, PAGE_H - 9, PAGE_W, 9, style="F")
         self.set_text_color(255, 255, 255)
@@ -143,7 +146,10 @@ def _plotly_pngs(figures: Sequence[tuple[go.Figure, int, int]]) -> list[bytes | 
                 return [await k.calc_fig(fig, opts={"format": "png", "width": w, "height": h,
                                                     "scale": CHART_SCALE}) for fig, w, h in figures]
 
-        return list(asyncio.run(render()))
+        # In a thread of its own: asyncio.run refuses a thread whose event loop is running
+        # (a test's Playwright, a server's), and the coroutine is made where it is awaited.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="asi-kaleido") as pool:
+            return list(pool.submit(lambda: asyncio.run(render())).result())
     except Exception:  # no usable Chromium: the slide shows its table instead
         log.exception("The board pack could not render its plotly charts; tables are used instead")
         return [None] * len(figures)
@@ -222,7 +228,7 @@ def _map_slide(pdf: _Pack, store: Store, ctx: PackContext) -> None:
     top = countries.sort_values("certified_facilities", ascending=False).head(8)
     leaders = ", ".join(f"{r.country_name} {int(r.certified_facilities)}" for r in top.itertuples())
     pdf.note(f"{int(row['certified_facilities']):,} certified facilities and {int(row['certificates_valid']):,} "
-             f"valid certificates as of {month:%d %b %Y}. Most facilities: {leaders}. "
+             f"valid certificates as of {format_day(month)}. Most facilities: {leaders}. "
              "Source: elementAl assurance platform.", PAGE_H - 21)
 
 
@@ -296,12 +302,16 @@ def _nc_slide(pdf: _Pack, store: Store, ctx: PackContext) -> None:
 SLIDE_TITLES = tuple(slide.title for slide in SLIDES)  # the deck's, in its order
 
 
-def build(store: Store, context: PackContext) -> bytes:
-    """The board pack PDF for `context` on the snapshot `store` holds."""
+def build(store: Store, context: PackContext, progress: Progress | None = None) -> bytes:
+    """The board pack PDF for `context` on the snapshot `store` holds. `progress` hears of
+    each step: the flows and the Theory of Change, the two pictures, then each slide."""
+    report = progress or silent
     viewer, filters = context.viewer, context.filters
+    report(0.0, "Reading the chain-of-custody flows")
     years = coc.coc_years(store)
     year = years[-1] if years else None
     flows = coc.coc_stage_flows(store, viewer, year, filters) if year is not None else None
+    report(0.08, "Reading the Theory of Change")
     graph = toc.toc_graph(store, viewer, filters)
     plotly_figures = []
     if flows is not None and not flows.empty:
@@ -310,6 +320,7 @@ def build(store: Store, context: PackContext) -> bytes:
     if graph is not None and not graph.nodes.empty:
         plotly_figures.append((build_toc_figure(graph.nodes, graph.edges, None, indicator_counts=graph.indicator_counts,
                                                 node_status=graph.worst_statuses, height=620), 1250, 620))
+    report(0.45, "Drawing the material flow and the Theory of Change")
     pngs = _plotly_pngs(plotly_figures)
     sankey_png = pngs.pop(0) if flows is not None and not flows.empty else None
     toc_png = pngs.pop(0) if pngs else None
@@ -324,6 +335,8 @@ def build(store: Store, context: PackContext) -> bytes:
         lambda: _nc_slide(pdf, store, context),
     )
     for number, (title, draw) in enumerate(zip(SLIDE_TITLES, drawers, strict=True), start=1):
+        report(0.7 + 0.27 * (number - 1) / len(SLIDE_TITLES), f"Slide {number} of {len(SLIDE_TITLES)}: {title}")
         pdf.slide(number, len(SLIDE_TITLES), title)
         draw()
+    report(0.97, "Writing the PDF")
     return bytes(pdf.output())

@@ -22,13 +22,14 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import date
 from pathlib import Path
 from typing import Any, TypeVar
 
 import pandas as pd
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from asi_me.data import versions
 from asi_me.data.snapshot import NoSnapshotError, forget_verifications, serve
@@ -135,15 +136,21 @@ class ResultCache:
         with self._lock:
             return list(self._entries)
 
-    def get(self, key: Hashable, compute: Callable[[], Any], *, shared: bool = False) -> Any:
+    def get(self, key: Hashable, compute: Callable[[], Any], *, shared: bool = False,
+            waiting: Callable[[], AbstractContextManager[Any]] = nullcontext) -> Any:
         """The value stored under `key`, computed by `compute()` when missing or expired.
 
         `shared=True` stores a non-frame value itself and returns it as is (for values the
         caller treats as read-only, such as chart specs); otherwise see the class docstring.
+        A miss computes (or waits for another session's computation) inside `waiting()`.
         """
         hit = self._lookup(key)
         if hit is not None:
             return _hand_out(*hit)
+        with waiting():
+            return self._miss(key, compute, shared)
+
+    def _miss(self, key: Hashable, compute: Callable[[], Any], shared: bool) -> Any:
         with self._lock:
             key_lock = self._computing.setdefault(key, threading.Lock())
         if not key_lock.acquire(blocking=False):
@@ -220,7 +227,7 @@ def cached(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     store = current_store()
     name = f"{fn.__module__}.{getattr(fn, '__qualname__', repr(fn))}"
     key = (name, str(store.folder), store.snapshot_id, repr((args, sorted(kwargs.items()))))
-    return _results().get(key, lambda: fn(store, *args, **kwargs))
+    return _results().get(key, lambda: fn(store, *args, **kwargs), waiting=lambda: _spinner(fn.__module__))
 
 
 def cached_view(name: str, key: Hashable, build: Callable[[], T]) -> T:
@@ -232,7 +239,28 @@ def cached_view(name: str, key: Hashable, build: Callable[[], T]) -> T:
     itself, which callers only read (Streamlit copies a figure before serialising it).
     """
     store = current_store()
-    return _results().get(("view", name, store.snapshot_id, key), build, shared=True)
+    return _results().get(("view", name, store.snapshot_id, key), build, shared=True, waiting=_spinner)
+
+
+# What a visitor reads while a figure is worked out (a cache miss): Streamlit shows it only
+# when the wait passes half a second, with the seconds counting, where the figure will appear.
+_WAITING = {
+    "certifications": "Reading the certification register…",
+    "coc": "Tracing the chain-of-custody flows…",
+    "toc": "Scoring the Theory of Change…",
+    "outcomes": "Counting members and certificates…",
+    "members": "Counting members…",
+    "changes": "Working out what changed…",
+    "quality": "Running the data checks…",
+    "catalogue": "Reading the table catalogue…",
+    "risks": "Reading the risk register…",
+}
+
+
+def _spinner(module: str = "") -> AbstractContextManager[Any]:
+    if get_script_run_ctx(suppress_warning=True) is None:  # the warm start's thread: nobody to tell
+        return nullcontext()
+    return st.spinner(_WAITING.get(module.rsplit(".", 1)[-1], "Working out the figures…"), show_time=True)
 
 
 def clear() -> None:

@@ -13,6 +13,7 @@ import altair as alt
 import pandas as pd
 
 from asi_me.data.vocab import STANDARD_OF_VERSION, VERSION_EFFECTIVE_ON, label
+from asi_me.publish.numbers import format_day
 from asi_me.ui.palette import (
     BLUE,
     CATEGORY_COLORS,
@@ -69,7 +70,7 @@ def _marker_rows(versions: pd.DataFrame) -> pd.DataFrame:
         on=pd.to_datetime(versions["on"]),
         short=versions["version"].map(lambda v: label(v).split(" (")[0]),  # "PS V2 (2017)" -> "PS V2"
     )
-    out["sentence"] = [f"{label(v)} took effect on {on:%d %b %Y}." for v, on in zip(out["version"], out["on"],
+    out["sentence"] = [f"{label(v)} took effect on {format_day(on)}." for v, on in zip(out["version"], out["on"],
                                                                                       strict=True)]
     grouped = out.groupby("on", as_index=False).agg(
         text=("short", " · ".join), detail=("sentence", " ".join), version=("version", ",".join))
@@ -412,7 +413,7 @@ def risk_rating_history(frame: pd.DataFrame) -> alt.LayerChart:
         color=alt.Color("risk:N", title="Risk", legend=alt.Legend(orient="right", labelLimit=260)),
         tooltip=[
             alt.Tooltip("risk:N", title="Risk"), alt.Tooltip("revision:Q", title="Revision"),
-            alt.Tooltip("revised_on:T", title="Adopted", format="%d %b %Y"),
+            alt.Tooltip("revised_on:T", title="Adopted", format="%-d %B %Y"),
             alt.Tooltip("likelihood:Q", title="Likelihood"), alt.Tooltip("consequence:Q", title="Consequence"),
             alt.Tooltip("rating:Q", title="Rating"), alt.Tooltip("severity_label:N", title="Severity"),
         ],

@@ -17,6 +17,7 @@ import pandas as pd
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
+from asi_me.publish.numbers import format_day
 from asi_me.queries import certifications, coc, outcomes, toc
 from asi_me.ui import charts, presentation, widgets
 from asi_me.ui.cache import cached, cached_view
@@ -90,7 +91,7 @@ def _map(ctx: PageContext) -> None:
     st.pydeck_chart(deck, height=BODY_PX - 30)
     row = growth.iloc[-1]
     facts = [f"{int(row['certified_facilities']):,} certified facilities",
-             f"{int(row['certificates_valid']):,} valid certificates", f"as of {month:%d %b %Y}"]
+             f"{int(row['certificates_valid']):,} valid certificates", f"as of {format_day(month)}"]
     st.caption(" · ".join([*facts, "Countries shaded by certified facilities. Source: elementAl assurance platform"]))
 
 

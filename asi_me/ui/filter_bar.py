@@ -26,6 +26,7 @@ from asi_me.data.vocab import (
     label,
 )
 from asi_me.filters import FilterError, Filters
+from asi_me.publish.numbers import format_day
 from asi_me.ui import state
 
 # URL parameter -> (session-state key of the widget, Filters field)
@@ -102,7 +103,7 @@ def cap_as_of(as_of: date | None, data_as_of: date | None) -> tuple[date | None,
 
 
 def _day(on: date) -> str:
-    return f"{on.day} {on:%b %Y}"
+    return format_day(on)
 
 
 def init_from_url(data_as_of: date | None = None) -> None:
@@ -290,9 +291,10 @@ def describe(filters: Filters) -> list[str]:
     """Active filters as short phrases, for chips, captions and the presentation footer."""
     out: list[str] = []
     if filters.as_of:
-        out.append(f"As of {filters.as_of.isoformat()}")
+        out.append(f"As of {format_day(filters.as_of)}")
     if filters.period_from or filters.period_to:
-        out.append(f"Series {filters.period_from or '…'} to {filters.period_to or '…'}")
+        out.append(f"Series {format_day(filters.period_from) if filters.period_from else '…'} to "
+                   f"{format_day(filters.period_to) if filters.period_to else '…'}")
     named = [
         ("Region", filters.regions, label),
         ("Country", filters.countries, country_name),

@@ -272,6 +272,8 @@ D3_FORMAT: dict[NumberKind, str] = {
 D3_AXIS_FORMAT: dict[NumberKind, str] = {**D3_FORMAT, "share": ".0%", "percent": ",.0f", "intensity": ",.1f"}
 PERCENT_FORMAT = f",.{DECIMALS['percent']}f"  # a percentage (0-100) as text, e.g. f"{v:{PERCENT_FORMAT}}%"
 DATE_FORMAT = "%Y-%m-%d"  # ISO, in tables, tooltips and CSVs
+# In sentences, captions, footers and slides a day reads "5 December 2026" (release names too,
+# asi_me/data/versions.py); a month on an axis or a replay "Dec 2026".
 D3_DATE = "%Y-%m-%d"
 D3_YEAR = "%Y"
 D3_MONTH_YEAR = "%b %Y"

@@ -32,6 +32,7 @@ from streamlit.runtime.scriptrunner_utils.exceptions import ScriptControlExcepti
 
 from asi_me.data.snapshot import NoSnapshotError
 from asi_me.filters import Filters
+from asi_me.publish.numbers import format_day
 from asi_me.ui import cache, context, filter_bar
 from asi_me.ui.palette import DOWN, FLAT, GREY, MISSING, UP
 from asi_me.ui.tables import (
@@ -79,7 +80,7 @@ def data_as_of_stamp(data_as_of: date | None, as_of: date | None = None, version
 
 
 def _long_date(day: date) -> str:
-    return f"{day.day} {day:%B %Y}"
+    return format_day(day)
 
 
 def pinned_version_banner(page: Any, version: str, params: dict[str, list[str]]) -> None:

@@ -74,3 +74,89 @@ def test_a_long_flag_detail_sends_its_first_rows_and_its_csv_holds_every_row(
     assert 0 < len(late) < 500
     assert any(len(t.value) == len(late) for t in at.dataframe)
     assert sum(c.value.startswith("Showing the first") for c in at.caption) == 1
+
+
+def _wait_for(at, ready, seconds: float = 90):
+    """Rerun the screen (as the progress bar's timer does) until `ready(at)` or the deadline."""
+    import time
+
+    deadline = time.monotonic() + seconds
+    while not ready(at) and time.monotonic() < deadline:
+        time.sleep(0.5)
+        at.run(timeout=60)
+    return at
+
+
+def test_a_large_zip_is_prepared_in_the_background_with_its_progress_then_served(
+        open_app, demo_dir, downloads, monkeypatch, tmp_path):
+    from asi_me.ui import builds
+
+    monkeypatch.setenv("ASI_DOWNLOAD_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(exports, "LARGE_DOWNLOAD_ROWS", 1)  # the demo counts as large
+    monkeypatch.setattr(builds, "_builds", builds.Builds())
+    steps: list[str] = []
+    original = exports._build_zip
+
+    def slow_zip(store, viewer, filters=None, progress=None):
+        def watched(fraction, step):
+            steps.append(step)
+            progress(fraction, step)
+            import time
+            time.sleep(0.05)  # long enough for a page run to see the bar
+        return original(store, viewer, filters, watched)
+
+    monkeypatch.setattr(exports, "_build_zip", slow_zip)
+    at = open_app(demo_dir, page="pages/data.py")
+    assert_clean(at)
+    labels = [b.label for b in at.button]
+    assert "Prepare zip of CSVs with README" in labels and "Prepare Excel workbook (everything above)" in labels
+    assert not any(d["file_name"] == "asi-me-data.zip" for d in downloads)  # nothing to download yet
+    next(b for b in at.button if b.label == "Prepare zip of CSVs with README").click()
+    at.run(timeout=60)
+    bars = [str(p.proto.text) for p in at.get("progress")]
+    assert bars and bars[0].startswith("Preparing the zip of CSVs with README: "), bars
+    _wait_for(at, lambda a: not a.get("progress"))
+    assert_clean(at)
+    zips = [d for d in downloads if d["file_name"] == "asi-me-data.zip"]
+    assert zips and zips[-1]["label"] == "Zip of CSVs with README"  # read back from the download folder
+    archive = zipfile.ZipFile(io.BytesIO(zips[-1]["data"]))
+    assert "README.md" in archive.namelist()
+    assert steps[-1] == "Writing README.md"
+    written = [s for s in steps if s.endswith(")") and ".csv (" in s]
+    assert written[0].endswith(f"(1 of {len(written)})")  # each table says where it is in the count
+
+
+def test_a_large_table_csv_counts_its_rows_written_on_a_progress_bar(
+        open_app, demo_dir, downloads, monkeypatch, tmp_path):
+    from asi_me.ui import builds
+
+    monkeypatch.setenv("ASI_DOWNLOAD_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(exports, "LARGE_DOWNLOAD_ROWS", 50_000)  # the observations (91,910 rows) count as large
+    monkeypatch.setattr(builds, "_builds", builds.Builds())
+    seen: list[str] = []
+    original = exports._write_csv
+
+    def slow_write(batches, columns, sink, *, ahead=False, written=None):
+        def counted(rows):
+            import time
+            time.sleep(0.2)
+            written(rows)
+            seen.append(rows)
+        return original(batches, columns, sink, ahead=ahead, written=counted if written else None)
+
+    monkeypatch.setattr(exports, "_write_csv", slow_write)
+    at = open_app(demo_dir, page="pages/data.py")
+    at.selectbox(key="dl_table").set_value("indicators").run()
+    assert "Download Indicators (CSV)" in [d["label"] for d in downloads]  # small: one click
+    at.selectbox(key="dl_table").set_value("indicator_observations").run()
+    prepare = [b for b in at.button if b.label == "Prepare Indicator observations (CSV)"]
+    assert prepare, [b.label for b in at.button]
+    prepare[0].click().run(timeout=60)
+    bars = [str(p.proto.text) for p in at.get("progress")]
+    assert bars and bars[0].startswith("Preparing the Indicator observations CSV: "), bars
+    _wait_for(at, lambda a: not a.get("progress"))
+    assert_clean(at)
+    assert len(seen) >= 2 and seen == sorted(seen)  # the count grows batch by batch
+    csvs = [d for d in downloads if d["file_name"] == "asi-indicator_observations.csv"]
+    assert csvs and csvs[-1]["label"] == "Download Indicator observations (CSV)"
+    assert csvs[-1]["data"].decode().count("\n") == seen[-1] + 1  # header + every row counted

@@ -199,13 +199,13 @@ def test_an_as_of_outside_the_data_is_capped_with_a_warning(open_app, demo_dir, 
     at = open_app(demo_dir, params={"as_of": "2099-01-01"})
     assert_clean(at)
     warnings = " ".join(w.value for w in at.warning)
-    assert "as_of=2099-01-01 is after the latest data (31 Oct 2026); showing 31 Oct 2026" in warnings
+    assert "as_of=2099-01-01 is after the latest data (31 October 2026); showing 31 October 2026" in warnings
     assert at.date_input(key="flt_as_of").value == demo_store.data_as_of == date(2026, 10, 31)
     assert _url(at, "as_of") == ["2026-10-31"]
     expected = outcomes.dashboard_tiles(demo_store, Viewer.public(), Filters(as_of=date(2026, 10, 31)))
     assert _members(at) == f"{expected.tile('members').value:,.0f}"
     early = open_app(demo_dir, params={"as_of": "2010-06-30"})
-    assert "as_of=2010-06-30 is before the earliest data (1 Jan 2015); showing 1 Jan 2015" in " ".join(
+    assert "as_of=2010-06-30 is before the earliest data (1 January 2015); showing 1 January 2015" in " ".join(
         w.value for w in early.warning
     )
     assert early.date_input(key="flt_as_of").value == date(2015, 1, 1)

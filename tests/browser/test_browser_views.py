@@ -27,7 +27,7 @@ pytestmark = pytest.mark.browser
 # A board-pack view: German PS-certified operations in February 2021.
 FILTER_PARAMS = {"country": "DE", "standard": "PS", "as_of": "2021-02-28"}
 # How asi_me.ui.filter_bar.describe words them, worked out by hand.
-FILTER_PHRASES = ("As of 2021-02-28", "Country: Germany", "Standard: Performance Standard")
+FILTER_PHRASES = ("As of 28 February 2021", "Country: Germany", "Standard: Performance Standard")
 
 
 def _sidebar_widget(app: AppPage, test_id: str, label: str) -> object:
@@ -76,7 +76,7 @@ def test_presentation_mode_fits_a_projector(
     expect(app.page.locator('[data-testid="stExpandSidebarButton"]')).to_be_hidden()
     footer = app.page.locator(".asi-footer")
     expect(footer).to_be_visible()
-    for phrase in (*FILTER_PHRASES, "Figures as of 28 Feb 2021"):
+    for phrase in (*FILTER_PHRASES, "Figures as of 28 February 2021"):
         expect(footer).to_contain_text(phrase)
     box = footer.bounding_box()
     assert box is not None and box["y"] + box["height"] <= 720, "the footer is below the projector's screen"

@@ -24,7 +24,7 @@ pytestmark = pytest.mark.browser
 # Generous: the replay's fragment runs still share the CPU (two cores, the browser included).
 MAX_RATIO = 2.0
 TIMEOUT_MS = 45_000
-REPLAYING = re.compile("Replaying: end of")
+REPLAYING = re.compile("Replaying growth: end of")
 
 
 def _time_page_run(page: Page, url: str, heading: str) -> float:

@@ -190,3 +190,57 @@ def test_a_page_run_reads_its_pinned_snapshot_and_the_pin_ends_with_the_run() ->
         worker.start()
         worker.join()
     assert seen == [None]
+
+
+def test_a_miss_is_computed_inside_the_waiting_notice_and_a_hit_shows_none() -> None:
+    cache = ResultCache()
+    shown: list[str] = []
+
+    class Notice:
+        def __enter__(self):
+            shown.append("spinner on")
+
+        def __exit__(self, *exc):
+            shown.append("spinner off")
+
+    def compute() -> int:
+        shown.append("computing")
+        return 7
+
+    assert cache.get("tiles", compute, waiting=Notice) == 7
+    assert shown == ["spinner on", "computing", "spinner off"]
+    assert cache.get("tiles", compute, waiting=Notice) == 7
+    assert shown == ["spinner on", "computing", "spinner off"]  # a hit: no notice, nothing computed
+
+
+def test_a_session_waiting_for_anothers_computation_sees_the_notice_too() -> None:
+    cache = ResultCache()
+    started, release = threading.Event(), threading.Event()
+    notices: list[str] = []
+
+    class Notice:
+        def __init__(self, who: str) -> None:
+            self.who = who
+
+        def __enter__(self):
+            notices.append(self.who)
+
+        def __exit__(self, *exc):
+            pass
+
+    def slow() -> int:
+        started.set()
+        release.wait(5)
+        return 1
+
+    first = threading.Thread(target=lambda: cache.get("toc", slow, waiting=lambda: Notice("first")))
+    first.start()
+    started.wait(5)
+    second: list[int] = []
+    waiter = threading.Thread(target=lambda: second.append(cache.get("toc", slow, waiting=lambda: Notice("second"))))
+    waiter.start()
+    time.sleep(0.1)
+    release.set()
+    first.join(5)
+    waiter.join(5)
+    assert second == [1] and notices == ["first", "second"]

@@ -5,9 +5,10 @@
 -- is chosen here with a case expression, so no identifier is ever built from input.
 with
 
--- not materialized: read twice, once for the sort keys (two columns) and once for the page's
--- rows (DuckDB pushes the page's register_order into that scan). Materialized, the CTE read
--- and kept every column of every row, which cost 2-3x the whole query at 100x.
+-- not materialized: read twice, once for what the sort needs (register_order, and the status
+-- columns when sorting by status) and once for the page's rows in full (DuckDB pushes the
+-- page's register_order into that scan). Materialized, the CTE read and kept every column of
+-- every row, which cost 2-3x the whole query at 100x.
 shown as not materialized (
     select *
     from cert_shown(

@@ -10,7 +10,8 @@ the data (scaled-data/x<N>, generated from the current snapshot when missing or 
 - payload and concurrency: benchmarks/server_bench.py against a real `streamlit run`;
 - verification: hashing a snapshot's files against its manifest when it is first opened
   (once per snapshot and process) and the re-check every page run makes (a stat per file);
-- register: the register sorted on the server by each column, both ways, a page at a time.
+- register: the register sorted on the server by each column, both ways, a page at a time:
+  the first, middle and last pages timed, and every page fetched once in turn.
 
 Each part that cannot run (a module or page not written yet, no Chromium) is reported
 with the reason and the rest goes on; only a crash of the suite itself exits non-zero.
@@ -47,7 +48,7 @@ from asi_me.data.snapshot import NoSnapshotError, current_folder, current_manife
 from asi_me.data.store import Store
 from asi_me.demo.scale import write_scaled
 from asi_me.filters import Filters, Viewer
-from asi_me.queries.certifications import REGISTER_SORT_COLUMNS, certification_register_sorted_page
+from asi_me.queries.certifications import REGISTER_SORT_COLUMNS, RegisterPage, certification_register_sorted_page
 from asi_me.settings import REPO_ROOT, Settings
 
 QUERY_MODULES = (
@@ -67,6 +68,7 @@ COLD_PAGE_MS = 2000.0
 PAYLOAD_BYTES = 2_000_000
 CONCURRENT_P95_MS = 2000.0
 RSS_PER_SESSION_MB = 1.0
+REGISTER_PAGE_ROWS = 500  # the map's register page
 
 
 def machine() -> dict[str, Any]:
@@ -137,6 +139,10 @@ def time_call(fn: Callable[[], Any], reps: int, budget_s: float) -> dict[str, fl
         cpu.append(time.process_time() - c0)
         if time.perf_counter() - started > budget_s:
             break
+    return _stats(samples, cpu)
+
+
+def _stats(samples: list[float], cpu: list[float]) -> dict[str, float | int]:
     ordered = sorted(samples)
     p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
     return {"median_ms": round(1000 * statistics.median(ordered), 2), "p95_ms": round(1000 * p95, 2),
@@ -276,25 +282,69 @@ def _bench_queries(data_dir: Path, reps: int, budget_s: float, deadline: float) 
 
 def bench_register_sort(data_dir: Path, reps: int, budget_s: float) -> dict[str, Any]:
     """The register sorted on the server by each column, both ways, through the paging API
-    (certification_register_sorted_page): the median of its first, middle and last page."""
+    (certification_register_sorted_page, a page of 500 rows as the map asks for it).
+
+    The first, middle and last pages are each timed on their own (median of up to `reps`
+    calls, taken in turn so that a burst of other load hits every page alike); the slowest
+    page decides the target. Every sort is also walked once page by page through the whole
+    register, checking that every row comes exactly once."""
     store = Store.open_current(data_dir)
     try:
-        viewer, page_rows = Viewer.public(), 500
+        viewer = Viewer.public()
         total = certification_register_sorted_page(store, viewer, page_rows=1).total
-        last = max(1, -(-total // page_rows))
+        last = max(1, -(-total // REGISTER_PAGE_ROWS))
         pages = sorted({1, (last + 1) // 2, last})
         rows = []
         for column in REGISTER_SORT_COLUMNS:
             for descending in (False, True):
-                calls = [lambda p=page, c=column, d=descending: certification_register_sorted_page(
-                    store, viewer, sort_by=c, descending=d, page=p, page_rows=page_rows) for page in pages]
-                calls[0]()  # warm
-                stats = time_call(lambda calls=calls: [call() for call in calls], reps, budget_s)
-                per_page = {k: round(v / len(pages), 2) if k.endswith("_ms") else v for k, v in stats.items()}
-                rows.append({"sort_by": column, "descending": descending, **per_page})
-        return {"rows": total, "page_rows": page_rows, "pages_timed": pages, "sorts": rows}
+                def fetch(page: int, c: str = column, d: bool = descending) -> RegisterPage:
+                    return certification_register_sorted_page(store, viewer, sort_by=c, descending=d, page=page,
+                                                              page_rows=REGISTER_PAGE_ROWS)
+
+                fetch(1)  # warm
+                samples = _interleaved({page: (lambda p=page: fetch(p)) for page in pages}, reps, budget_s)
+                timed = [{"page": page, **stats} for page, stats in samples.items()]
+                worst = max(timed, key=lambda t: t["median_ms"])
+                rows.append({"sort_by": column, "descending": descending, "pages": timed,
+                             "worst_page": worst["page"], "worst_page_median_ms": worst["median_ms"],
+                             "is_met": worst["median_ms"] <= QUERY_MEDIAN_MS,
+                             "walk": _walk_register(fetch, last, total)})
+        return {"rows": total, "page_rows": REGISTER_PAGE_ROWS, "pages_timed": pages, "target_ms": QUERY_MEDIAN_MS,
+                "sorts": rows}
     finally:
         store.close()
+
+
+def _interleaved(calls: dict[int, Callable[[], Any]], reps: int, budget_s: float) -> dict[int, dict[str, Any]]:
+    """`time_call` statistics per key, the calls taken in turn (a, b, c, a, b, c, ...)."""
+    wall: dict[int, list[float]] = {key: [] for key in calls}
+    cpu: dict[int, list[float]] = {key: [] for key in calls}
+    started = time.perf_counter()
+    for _ in range(max(1, reps)):
+        for key, call in calls.items():
+            t0, c0 = time.perf_counter(), time.process_time()
+            call()
+            wall[key].append(time.perf_counter() - t0)
+            cpu[key].append(time.process_time() - c0)
+        if time.perf_counter() - started > budget_s:
+            break
+    return {key: _stats(wall[key], cpu[key]) for key in calls}
+
+
+def _walk_register(fetch: Callable[[int], RegisterPage], last: int, total: int) -> dict[str, Any]:
+    """Every page once, in order: the whole register read through the paging API."""
+    seen: set[str] = set()
+    times: list[float] = []
+    rows = 0
+    for page in range(1, last + 1):
+        t0 = time.perf_counter()
+        answer = fetch(page)
+        times.append(time.perf_counter() - t0)
+        rows += len(answer.rows)
+        seen.update(answer.rows["certification_id"])
+    return {"pages": last, "rows": rows, "is_every_row_once": rows == total == len(seen),
+            "total_s": round(sum(times), 2), "median_ms": round(1000 * statistics.median(times), 2),
+            "max_ms": round(1000 * max(times), 2)}
 
 
 # ---------------------------------------------------------------- verification
@@ -440,13 +490,13 @@ def evaluate_targets(result: dict[str, Any]) -> list[dict[str, Any]]:
     add("every query function median <= 100 ms", worst and f"{worst['median_ms']:.1f} ms ({worst['function']}, "
         f"{worst['variant']})", "100 ms", None if worst is None else not over, "; ".join(over))
 
-    sorts = [s for s in run.get("register", {}).get("sorts", []) if "median_ms" in s]
-    slowest = max(sorts, key=lambda s: s["median_ms"], default=None)
-    sorts_over = [f"{s['sort_by']} {'desc' if s['descending'] else 'asc'} {s['median_ms']:.0f} ms"
-                  for s in sorts if s["median_ms"] > QUERY_MEDIAN_MS]
-    add("register sorted by each column, a page, median <= 100 ms",
-        slowest and f"{slowest['median_ms']:.1f} ms ({slowest['sort_by']}, "
-        f"{'descending' if slowest['descending'] else 'ascending'})", "100 ms",
+    sorts = [s for s in run.get("register", {}).get("sorts", []) if "worst_page_median_ms" in s]
+    slowest = max(sorts, key=lambda s: s["worst_page_median_ms"], default=None)
+    sorts_over = [f"{s['sort_by']} {'desc' if s['descending'] else 'asc'} page {s['worst_page']} "
+                  f"{s['worst_page_median_ms']:.0f} ms" for s in sorts if s["worst_page_median_ms"] > QUERY_MEDIAN_MS]
+    add("register sorted by each column both ways, slowest page median <= 100 ms",
+        slowest and f"{slowest['worst_page_median_ms']:.1f} ms ({slowest['sort_by']}, "
+        f"{'descending' if slowest['descending'] else 'ascending'}, page {slowest['worst_page']})", "100 ms",
         None if slowest is None else not sorts_over, "; ".join(sorts_over))
 
     comps = [c for c in run.get("pandas", {}).get("computations", []) if "time_ratio" in c]
@@ -565,10 +615,19 @@ def print_report(result: dict[str, Any]) -> None:
         register = run.get("register", {})
         if register.get("sorts"):
             print(f"\n  register of {register['rows']:,} rows sorted on the server, a page of {register['page_rows']} "
-                  f"(pages {register['pages_timed']}), median ms per page:")
-            for s in register["sorts"]:
-                print(f"  {s['sort_by']:<24} {'descending' if s['descending'] else 'ascending':<11} "
-                      f"{s['median_ms']:>9.1f} {s['p95_ms']:>9.1f}")
+                  f"rows (load average {register.get('load_average_at_start', '-')} at the start): median ms of "
+                  f"pages {register['pages_timed']}, the slowest against {register['target_ms']:.0f} ms, and every "
+                  f"page once in turn")
+            print(f"  {'sort by':<20} {'direction':<11} {'first':>7} {'middle':>7} {'last':>7} {'slowest':>8} "
+                  f"{'its cpu':>8} {'target':>7} {'walk median':>12} {'walk max':>9} {'rows once':>9}")
+        for s in register.get("sorts", []):
+            by_page = [f"{p['median_ms']:>7.1f}" for p in s["pages"]]
+            by_page = [*by_page, *["      -"] * (3 - len(by_page))]
+            walk, once = s["walk"], "yes" if s["walk"]["is_every_row_once"] else "NO"
+            slowest_cpu = next(p["cpu_median_ms"] for p in s["pages"] if p["page"] == s["worst_page"])
+            print(f"  {s['sort_by']:<20} {'descending' if s['descending'] else 'ascending':<11} {' '.join(by_page)} "
+                  f"{s['worst_page_median_ms']:>8.1f} {slowest_cpu:>8.1f} {'met' if s['is_met'] else 'MISSED':>7} "
+                  f"{walk['median_ms']:>12.1f} {walk['max_ms']:>9.1f} {once:>9}")
     print("\n=== targets ===")
     for t in result["targets"]:
         print(f"  [{t['status']:^12}] x{t['factor']} {t['target']}: {t['value']} (limit {t['limit']})"
@@ -589,6 +648,12 @@ def unmeasured(result: dict[str, Any]) -> list[str]:
             if isinstance(part := parts.get(name), dict)
             for key in ("skipped", "error")
             if part.get(key)
+        ]
+        problems += [
+            f"x{factor} register sorted by {s['sort_by']} {'descending' if s['descending'] else 'ascending'}: paging "
+            f"through it gave {s['walk']['rows']} rows, not each of the {parts['register']['rows']} once"
+            for s in (parts.get("register") or {}).get("sorts", [])
+            if not s.get("walk", {}).get("is_every_row_once", True)
         ]
         problems += [
             f"x{factor} query {row['function']} ({row['variant']}): {row['error']}"

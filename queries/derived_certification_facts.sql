@@ -54,6 +54,36 @@ final as (
         row_number() over (
             order by f.country, f.name, c.standard, c.issued_on, c.certification_id
         ) as register_order,
+        -- each sortable column's place in the register sorted by it (1 = smallest value; equal
+        -- values share a place; an empty value has none), so that sorting the register by a
+        -- column is an integer sort (queries/cert_register_sorted_page.sql). Status and the
+        -- status date are not here: they depend on the as-of date.
+        case when c.certification_id is not null then dense_rank() over (order by c.certification_id) end::integer
+            as certification_id_rank,
+        case when f.name is not null then dense_rank() over (order by f.name) end::integer
+            as facility_name_rank,
+        case when m.name is not null then dense_rank() over (order by m.name) end::integer
+            as member_name_rank,
+        case when f.country is not null then dense_rank() over (order by f.country) end::integer
+            as country_rank,
+        case when k.country_name is not null then dense_rank() over (order by k.country_name) end::integer
+            as country_name_rank,
+        case when k.region is not null then dense_rank() over (order by k.region) end::integer
+            as region_rank,
+        case when c.standard is not null then dense_rank() over (order by c.standard) end::integer
+            as standard_rank,
+        case when c.standard_version is not null then dense_rank() over (order by c.standard_version) end::integer
+            as standard_version_rank,
+        case when c.certification_type is not null then dense_rank() over (order by c.certification_type) end::integer
+            as certification_type_rank,
+        case when c.scope is not null then dense_rank() over (order by c.scope) end::integer
+            as scope_rank,
+        case when a.name is not null then dense_rank() over (order by a.name) end::integer
+            as auditing_firm_name_rank,
+        case when c.issued_on is not null then dense_rank() over (order by c.issued_on) end::integer
+            as issued_on_rank,
+        case when c.expires_on is not null then dense_rank() over (order by c.expires_on) end::integer
+            as expires_on_rank,
     from certifications as c
     inner join facilities as f on f.facility_id = c.facility_id
     inner join members as m on m.member_id = f.member_id

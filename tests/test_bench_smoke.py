@@ -91,6 +91,37 @@ def test_a_wave_whose_sessions_did_not_all_finish_is_missed_and_memory_counts_fr
     assert rss["status"] == "missed"
 
 
+def _sort(sort_by: str, descending: bool, page_ms: dict[int, float], walk_rows: int = 1000) -> dict:
+    worst = max(page_ms, key=page_ms.get)
+    return {"sort_by": sort_by, "descending": descending, "worst_page": worst,
+            "worst_page_median_ms": page_ms[worst], "is_met": page_ms[worst] <= 100.0,
+            "pages": [{"page": p, "median_ms": ms, "cpu_median_ms": ms} for p, ms in page_ms.items()],
+            "walk": {"rows": walk_rows, "is_every_row_once": walk_rows == 1000}}
+
+
+def test_the_register_target_is_decided_by_the_slowest_page_of_any_sort() -> None:
+    from asi_me.bench import unmeasured
+
+    result = _result(40.0, 150.0, 1_000_000, 1500.0, 50, 0.4)
+    result["factors"]["100"]["register"] = {"rows": 1000, "sorts": [
+        _sort("scope", False, {1: 30.0, 2: 60.0}),
+        _sort("status", True, {1: 20.0, 2: 130.0}),  # only its last page is slow
+    ]}
+    target = {t["target"]: t for t in evaluate_targets(result)}[
+        "register sorted by each column both ways, slowest page median <= 100 ms"]
+    assert target["status"] == "missed"
+    assert target["value"] == "130.0 ms (status, descending, page 2)"
+    assert target["detail"] == "status desc page 2 130 ms"
+    assert unmeasured(result) == []
+
+    result["factors"]["100"]["register"]["sorts"][1] = _sort("status", True, {1: 20.0, 2: 90.0}, walk_rows=999)
+    target = {t["target"]: t for t in evaluate_targets(result)}[
+        "register sorted by each column both ways, slowest page median <= 100 ms"]
+    assert target["status"] == "met"
+    assert unmeasured(result) == [
+        "x100 register sorted by status descending: paging through it gave 999 rows, not each of the 1000 once"]
+
+
 def test_a_part_that_did_not_run_is_not_measured_rather_than_met() -> None:
     result = {"factors": {"1": {"queries": {"functions": []}, "pages": {"skipped": "app.py does not exist yet"}}}}
     statuses = {t["target"]: t["status"] for t in evaluate_targets(result)}

@@ -200,6 +200,11 @@ REGISTER_SORT_COLUMNS: tuple[str, ...] = (
 )
 
 
+# Status sorts as its text does (what a reader sorting the whole register gets); the SQL sorts
+# on each status's place in this list instead of comparing text.
+_STATUSES_IN_TEXT_ORDER: list[str] = sorted(s.value for s in CertificationStatus)
+
+
 def certification_register_sorted_page(
     store: Store,
     viewer: Viewer,
@@ -220,10 +225,10 @@ def certification_register_sorted_page(
     params = filter_params(store, filters)
     rows = run_arrow_query(store, "cert_register_sorted_page", {
         **params, "sort_by": sort_by, "descending": descending, "row_limit": page_rows,
-        "row_offset": (page - 1) * page_rows})
+        "row_offset": (page - 1) * page_rows, "status_order": _STATUSES_IN_TEXT_ORDER})
     counts = run_query(store, "cert_register_counts", params)
     return RegisterPage(
-        rows=hide_internal_ids(_with_status_label(rows.drop(columns=["text_key", "date_key"])), viewer),
+        rows=hide_internal_ids(_with_status_label(rows.drop(columns="rank_key")), viewer),
         total=int(counts["certifications"].iloc[0]),
         countries=int(counts["countries"].iloc[0]),
     )

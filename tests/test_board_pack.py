@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import threading
 from pathlib import Path
 
 import pytest
@@ -92,5 +93,10 @@ def test_the_charts_are_drawn_even_where_an_event_loop_is_running() -> None:
     async def inside_a_loop() -> list[bytes | None]:
         return board_pack._plotly_pngs([(figure, 300, 200)])
 
-    pngs = asyncio.run(inside_a_loop())
+    # In a thread of its own, as a server's loop would be (this process may already run Playwright's).
+    out: list[list[bytes | None]] = []
+    runner = threading.Thread(target=lambda: out.append(asyncio.run(inside_a_loop())))
+    runner.start()
+    runner.join(120)
+    pngs = out[0]
     assert len(pngs) == 1 and pngs[0] is not None and pngs[0].startswith(b"\x89PNG")

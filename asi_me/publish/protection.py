@@ -67,6 +67,9 @@ class FigureSystem:
     dependents: dict[Hashable, list[Hashable]] = field(default_factory=dict)
     own: dict[str, np.ndarray] = field(default_factory=dict)
     index: dict[Hashable, int] = field(default_factory=dict)
+    # `own` as one members x atoms matrix (rows in `own`'s order), when the builder has it:
+    # stacking thousands of member vectors per system is most of the workers' protection time.
+    own_matrix: np.ndarray | None = None
 
     def atom(self, key: Hashable, value: float = 0.0, lower: float = 0.0) -> int:
         """The index of atom `key`, added (with its true value and lower bound) if new."""
@@ -207,7 +210,10 @@ def protect_system(
         return {k: (None if n == NO_REPORTS else n) for k, n in notes.items()}
 
     members = list(system.own)
-    own = np.array([np.maximum(system.lower, system.own[m]) for m in members]) if members else np.zeros((0, 0))
+    if system.own_matrix is not None:
+        own = np.maximum(system.lower, system.own_matrix)
+    else:
+        own = np.array([np.maximum(system.lower, system.own[m]) for m in members]) if members else np.zeros((0, 0))
     state = {"solver": _solver(system, hidden_view()), "rounds": 0}
 
     def hide_more(vector: Vector) -> bool:

@@ -32,7 +32,7 @@ from asi_me.filters import Filters, Viewer
 from asi_me.publish.policy import DisclosurePolicy
 from asi_me.publish.protection import protect_system
 from asi_me.publish.workers_system import CompanyWorkers as _CompanyWorkers
-from asi_me.publish.workers_system import workers_date_system
+from asi_me.publish.workers_system import day_slice, workers_date_system
 from asi_me.queries.certifications import (
     WORLD,
     GeoKey,
@@ -597,7 +597,7 @@ def _worker_cells_by_date(table: _CompanyWorkers, policy: DisclosurePolicy) -> d
     seen: dict[bytes, _Cells] = {}
     for day in np.unique(table.days).tolist():
         on = _EPOCH + timedelta(days=int(day))
-        at = table.days == day
+        at = day_slice(table, on)  # the table is sorted by day: a slice, not a mask over every row
         order = np.lexsort((table.workers[at], table.countries_at[at], table.companies[at]))
         signature = b"".join(a[at][order].tobytes() for a in (table.companies, table.countries_at, table.workers))
         if signature not in seen:

@@ -48,6 +48,7 @@ from asi_me.data.snapshot import NoSnapshotError, current_folder, current_manife
 from asi_me.data.store import Store
 from asi_me.demo.scale import write_scaled
 from asi_me.filters import Filters, Viewer
+from asi_me.publish import gate
 from asi_me.queries.certifications import REGISTER_SORT_COLUMNS, RegisterPage, certification_register_sorted_page
 from asi_me.settings import REPO_ROOT, Settings
 
@@ -121,6 +122,10 @@ def dataset_dir(factor: int, source: Path) -> Path:
     print(f"  writing the x{factor} dataset into {target} ...", flush=True)
     write_scaled(factor, target, source_dir=source)
     print(f"  written in {time.perf_counter() - started:.1f} s", flush=True)
+    # As an ingest does when it publishes: the protected figures are prepared with the snapshot.
+    started = time.perf_counter()
+    gate.prepare(Store(current_folder(target)))
+    print(f"  protected figures prepared in {time.perf_counter() - started:.1f} s", flush=True)
     return target
 
 

@@ -65,6 +65,21 @@ def _downloads_built_in_a_temporary_folder(tmp_path_factory: pytest.TempPathFact
         os.environ["ASI_DOWNLOAD_CACHE_DIR"] = previous
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _no_prepared_figures_on_publish() -> Iterator[None]:
+    """Ingests in tests do not prepare protected figures (seconds per publish); tests/test_prepared.py
+    turns it on where it is what is tested."""
+    import os
+
+    previous = os.environ.get("ASI_PREPARE_ON_PUBLISH")
+    os.environ["ASI_PREPARE_ON_PUBLISH"] = "0"
+    yield
+    if previous is None:
+        os.environ.pop("ASI_PREPARE_ON_PUBLISH", None)
+    else:
+        os.environ["ASI_PREPARE_ON_PUBLISH"] = previous
+
+
 def pytest_collectstart(collector: pytest.Collector) -> None:
     if isinstance(collector, pytest.Module):
         _point_conftest_here(collector.path)

@@ -43,6 +43,8 @@ from asi_me.data.derived import DERIVED, DERIVED_DIR, derived_path, write_derive
 
 MANIFEST = "manifest.json"
 CURRENT = "CURRENT"
+# Protected figures prepared per snapshot (asi_me.publish.prepared), kept beside the snapshots.
+PREPARED_DIR = "prepared"
 LOG = "ingest_log.jsonl"
 
 
@@ -838,6 +840,7 @@ def prune(data_dir: Path, keep: int) -> PruneResult:
             doomed = snapshots / f".staging-{os.getpid()}-prune-{folder.name}"
             folder.rename(doomed)
             shutil.rmtree(doomed)
+            shutil.rmtree(data_dir / PREPARED_DIR / folder.name, ignore_errors=True)  # its prepared figures
             removed.append(folder.name)
             freed += size
         now = time.time()

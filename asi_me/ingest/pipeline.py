@@ -18,6 +18,7 @@ from __future__ import annotations
 import csv
 import fcntl
 import io
+import logging
 import os
 import shutil
 import sys
@@ -50,6 +51,7 @@ from asi_me.data.snapshot import (
     read_table,
     write_snapshot,
 )
+from asi_me.data.store import Store
 from asi_me.ingest import profiles
 from asi_me.ingest.profiles import Profile, ProfileError
 from asi_me.ingest.validate import (
@@ -73,8 +75,11 @@ from asi_me.ingest.validate import (
     validate_frames,
     validate_tables,
 )
+from asi_me.publish import gate
 from asi_me.publish.xlsx import XlsxWriter
 from asi_me.settings import Settings
+
+log = logging.getLogger(__name__)
 
 __all__ = ["IngestResult", "Problem", "UnreadableInputError", "ingest", "run_cli", "validate_tables"]
 
@@ -785,11 +790,34 @@ def publish(result: IngestResult, data_dir: Path, *, make_current: bool = True) 
         elif previous is not None:
             sources[name] = old_sources.get(name, {}).get("sources", [])
     note = "ingest of " + ", ".join(f.label for f in result.frames.values() if f.is_supplied)
-    return write_snapshot(
+    snapshot_id, changed = write_snapshot(
         data_dir, tables, sources, note, make_current=make_current,
         _before_switch=_test_pause("switch"),
         _after_table=_test_pause("table"),
     )
+    if changed:  # an identical re-write leaves the data folder as it was
+        prepare_figures(data_dir, snapshot_id)
+    return snapshot_id, changed
+
+
+def prepare_figures(data_dir: Path, snapshot_id: str) -> None:
+    """Compute and keep the snapshot's protected figures (asi_me.publish.gate.prepare), so its
+    first visitor does not wait for them. Off with ASI_PREPARE_ON_PUBLISH=0. A failure here
+    never fails the ingest: the figures are then computed when first needed."""
+    if os.environ.get("ASI_PREPARE_ON_PUBLISH", "1").strip() == "0":
+        return
+    started = time.perf_counter()
+    store = None
+    try:
+        store = Store(data_dir / "snapshots" / snapshot_id)
+        gate.prepare(store)
+    except Exception:  # logged with its trace; the snapshot itself is written and served
+        log.exception("Could not prepare the protected figures of snapshot %s; they are computed when first "
+                      "needed.", snapshot_id)
+    finally:
+        if store is not None:
+            store.close()
+    log.info("Prepared the protected figures of snapshot %s in %.1f s", snapshot_id, time.perf_counter() - started)
 
 
 def ingest(

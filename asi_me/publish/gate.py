@@ -21,8 +21,9 @@ import pyarrow as pa
 
 from asi_me.data.store import Store
 from asi_me.filters import Viewer
-from asi_me.publish import indicators
+from asi_me.publish import indicators, prepared
 from asi_me.publish.policy import DisclosurePolicy
+from asi_me.queries import outcomes
 from asi_me.queries.register_indicators import TOTAL, is_register_indicator, with_register_totals
 
 _ORDER = "order by indicator_code, period_on, dimension, dimension_value"
@@ -94,13 +95,15 @@ def is_gated(viewer: Viewer, name: str) -> bool:
 
 def protected_rows(store: Store, viewer: Viewer, name: str, policy: DisclosurePolicy | None = None) -> pd.DataFrame:
     """The rows of table `name` rebuilt from protected cells (the same for the public and every
-    member: published aggregates only). Built once per snapshot and policy."""
+    member: published aggregates only). Built once per snapshot and policy, and kept on disk
+    (asi_me.publish.prepared)."""
     policy = policy or DisclosurePolicy.from_settings()
     with _lock:
         known = _memo.setdefault(store, {})
         if (name, policy) in known:
             return known[(name, policy)]
-    frame = GATED_TABLES[name].protected(store, Viewer.public(), policy)
+    frame = prepared.frame(store, f"gate-{name}", [policy],
+                           lambda: GATED_TABLES[name].protected(store, Viewer.public(), policy))
     with _lock:
         known[(name, policy)] = frame
     return frame
@@ -138,3 +141,16 @@ def gated_table(
         return protected.reset_index(drop=True)
     frame = pd.concat([stored, protected], ignore_index=True) if len(protected) else stored
     return frame.reset_index(drop=True)
+
+
+def prepare(store: Store, policy: DisclosurePolicy | None = None) -> None:
+    """Compute, and keep on disk (asi_me.publish.prepared), every protected figure that depends
+    only on the snapshot and the policy: each month end's workforce cells and the rows of every
+    gated table. The ingest calls it when it publishes a snapshot, so that the first visitor
+    of a new snapshot, or of a restarted server, reads them instead of waiting for them.
+    Removes the prepared figures of snapshots that no longer exist."""
+    policy = policy or DisclosurePolicy.from_settings()
+    outcomes.protected_worker_cells(store, policy, outcomes.worker_dates(store))
+    for name in GATED_TABLES:
+        protected_rows(store, Viewer.public(), name, policy)
+    prepared.remove_stale(store.folder.parent.parent)

@@ -29,6 +29,7 @@ from asi_me.data.vocab import (
     label,
 )
 from asi_me.filters import Filters, Viewer
+from asi_me.publish import prepared
 from asi_me.publish.policy import DisclosurePolicy
 from asi_me.publish.protection import protect_system
 from asi_me.publish.workers_system import CompanyWorkers as _CompanyWorkers
@@ -536,12 +537,35 @@ def _protected_worker_cells(
     with _worker_cells_lock:
         known = _worker_cells.setdefault(store, {})
         missing = [on for on in dates if (policy, on) not in known]
+    if missing and (policy, None) not in known:
+        # Every published date at once, prepared when the snapshot was published (or now, once).
+        every = _prepared_worker_cells(store, policy)
+        with _worker_cells_lock:
+            known.update({(policy, on): cells for on, cells in every.items()})
+            known[(policy, None)] = {}
+            missing = [on for on in dates if (policy, on) not in known]
     if missing:
         found: dict[date, _Cells] = {on: {} for on in missing}
         found.update(_worker_cells_by_date(_company_workers_on_dates(store, missing), policy))
         with _worker_cells_lock:
             known.update({(policy, on): cells for on, cells in found.items()})
     return {on: known[(policy, on)] for on in dates}
+
+
+def _prepared_worker_cells(store: Store, policy: DisclosurePolicy) -> dict[date, _Cells]:
+    """The cells of every date the workers figures are published for (`worker_dates`), kept
+    on disk per snapshot and policy (asi_me.publish.prepared)."""
+
+    def build() -> dict[str, list[list[object]]]:
+        dates = worker_dates(store)
+        found: dict[date, _Cells] = {on: {} for on in dates}
+        found.update(_worker_cells_by_date(_company_workers_on_dates(store, dates), policy))
+        return {on.isoformat(): [[kind, name, value, note] for (kind, name), (value, note) in cells.items()]
+                for on, cells in found.items()}
+
+    body = prepared.document(store, "workers-cells", [policy], build)
+    return {date.fromisoformat(on): {(kind, name): (float(value), note) for kind, name, value, note in rows}
+            for on, rows in body.items()}
 
 
 def _codes(column: pa.ChunkedArray) -> tuple[np.ndarray, list[str]]:

@@ -2,8 +2,9 @@
 
 For each screen app.py routes to (the public viewer, default filters): a cold run with
 every st.cache_data / st.cache_resource cache and every memo of the project emptied
-(asi_me/memos.py: the Store is reopened and every query and protection runs), then warm runs of a fresh AppTest session over the filled caches. Modules
-are imported once beforehand, so "cold" is about data, not Python imports.
+(asi_me/memos.py: the Store is reopened and every query and protection runs), then warm
+runs of a fresh AppTest session over the filled caches. Modules are imported once
+beforehand, so "cold" is about data, not Python imports.
 
     python benchmarks/page_runs.py --data-dir DIR --reps 5 --json OUT
 """

@@ -522,8 +522,10 @@ def polars_points_and_countries(f: dict[str, pl.DataFrame], as_of: date) -> tupl
     points = (by_facility.drop_nulls(["latitude", "longitude"]).sort("country", "facility_name", "facility_id"))
     if points.height > MAX_POINTS:
         for cell_deg in CELL_SIZES:
-            binned = points.with_columns(lat_bin=(pl.col("latitude") // cell_deg).cast(pl.Int64),
-                                         lon_bin=(pl.col("longitude") // cell_deg).cast(pl.Int64))
+            # Python's float floor division (1.0 // 0.1 == 9.0), as the map's SQL and pandas use it
+            binned = points.with_columns(
+                lat_bin=pl.Series(np.floor_divide(points["latitude"].to_numpy(), cell_deg).astype(np.int64)),
+                lon_bin=pl.Series(np.floor_divide(points["longitude"].to_numpy(), cell_deg).astype(np.int64)))
             if binned.select(pl.struct("lat_bin", "lon_bin").n_unique()).item() <= MAX_POINTS:
                 break
         keys = ["lat_bin", "lon_bin"]

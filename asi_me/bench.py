@@ -767,6 +767,12 @@ def unmeasured(result: dict[str, Any]) -> list[str]:
             if entry.get("error") or not entry.get("is_same_answer", True)
         ]
         problems += [
+            f"x{factor} pandas/polars {entry['computation']}: held memory of {side} not measured: {memory['error']}"
+            for entry in (parts.get("pandas") or {}).get("computations", [])
+            for side, memory in entry.get("memory", {}).items()
+            if memory.get("error")
+        ]
+        problems += [
             f"x{factor} query {row['function']} ({row['variant']}): {row['error']}"
             for row in (parts.get("queries") or {}).get("functions", [])
             if row.get("error")

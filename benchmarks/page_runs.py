@@ -1,9 +1,10 @@
 """Server-side run time of every page with Streamlit's AppTest, cold and warm.
 
 For each screen app.py routes to (the public viewer, default filters): a cold run with
-every st.cache_data / st.cache_resource cache emptied (the Store is reopened and every
-query runs), then warm runs of a fresh AppTest session over the filled caches. Modules
-are imported once beforehand, so "cold" is about data, not Python imports.
+every st.cache_data / st.cache_resource cache and every memo of the project emptied
+(asi_me/memos.py: the Store is reopened and every query and protection runs), then warm
+runs of a fresh AppTest session over the filled caches. Modules are imported once
+beforehand, so "cold" is about data, not Python imports.
 
     python benchmarks/page_runs.py --data-dir DIR --reps 5 --json OUT
 """
@@ -53,10 +54,14 @@ def _run_page(data_dir: Path, file: str) -> tuple[float, Any]:
 
 
 def _clear_caches() -> None:
+    """Streamlit's caches and every memo of the project: a cold run builds what it shows."""
     import streamlit as st
+
+    from asi_me.memos import forget_memos
 
     st.cache_data.clear()
     st.cache_resource.clear()
+    forget_memos()
 
 
 def run(data_dir: Path, reps: int) -> dict[str, Any]:

@@ -167,17 +167,19 @@ def _protected_latest(store: Store, viewer: Viewer, frame: pd.DataFrame, as_of: 
     the latest total on or before the as-of date, hidden where its cell is hidden, and no
     baseline (a past company magnitude) for them."""
     gated = protected_rows(store, viewer, "indicator_observations")
+    # Each indicator's last total on or before the date, in the gated rows' order: the rows are
+    # filtered once, not once per indicator (500 indicators over 9 M rows took 13 s at 100x).
+    totals = gated[(gated["dimension"] == "total") & (pd.to_datetime(gated["period_on"]) <= pd.Timestamp(as_of))]
+    latest = totals.groupby("indicator_code", sort=False, observed=True).tail(1).set_index("indicator_code")
     out = frame.copy()
     for i, row in out.iterrows():
         if sensitivity(row["indicator_code"], row["unit"]) == "programme":
             continue
         out.at[i, "baseline_value"] = None
-        rows = gated[(gated["indicator_code"] == row["indicator_code"]) & (gated["dimension"] == "total")
-                     & (pd.to_datetime(gated["period_on"]) <= pd.Timestamp(as_of))]
-        if rows.empty:
+        if row["indicator_code"] not in latest.index:
             out.at[i, "latest_period_on"], out.at[i, "latest_value"], out.at[i, "latest_status"] = None, None, None
             continue
-        last = rows.iloc[-1]
+        last = latest.loc[row["indicator_code"]]
         out.at[i, "latest_period_on"] = pd.Timestamp(last["period_on"])
         out.at[i, "latest_value"] = None if pd.isna(last["value"]) else float(last["value"])
         out.at[i, "latest_status"] = last["suppression_note"] or last["status"]

@@ -95,17 +95,17 @@ def test_a_large_zip_is_prepared_in_the_background_with_its_progress_then_served
     monkeypatch.setattr(exports, "LARGE_DOWNLOAD_ROWS", 1)  # the demo counts as large
     monkeypatch.setattr(builds, "_builds", builds.Builds())
     steps: list[str] = []
-    original = exports._build_zip
+    original = exports._write_zip  # a large zip is written straight into the download folder
 
-    def slow_zip(store, viewer, filters=None, progress=None):
+    def slow_zip(sink, store, viewer, filters=None, progress=None):
         def watched(fraction, step):
             steps.append(step)
             progress(fraction, step)
             import time
             time.sleep(0.05)  # long enough for a page run to see the bar
-        return original(store, viewer, filters, watched)
+        return original(sink, store, viewer, filters, watched)
 
-    monkeypatch.setattr(exports, "_build_zip", slow_zip)
+    monkeypatch.setattr(exports, "_write_zip", slow_zip)
     at = open_app(demo_dir, page="pages/data.py")
     assert_clean(at)
     labels = [b.label for b in at.button]

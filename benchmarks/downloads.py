@@ -9,7 +9,8 @@ RSS it had before the call. `data_page` times the Data screen in AppTest, cold a
 
 `whole_table` is the whole-table download of the largest table (the indicator observations)
 from a click to the last byte sent: "before" builds the CSV in memory and hands the bytes to
-Streamlit's media file storage, as st.download_button does; "after" writes it batch by batch
+Streamlit's media file storage, as st.download_button does (the gated rows sorted by one
+query, as they were); "after" writes it batch by batch
 into the download folder and streams it through the /_app/files route (in process, the
 body read chunk by chunk and dropped, as a socket would). `whole_table_secretariat` is the
 same table as stored (no gate); `whole_table` is the public's, through the gate, its rebuilt
@@ -97,6 +98,10 @@ def _whole_table(version: str, store, viewer):
     from asi_me.publish import exports
 
     if version == "before":
+        from asi_me.publish import gate
+
+        gate.SORT_ROWS = 10**12  # the gated rows sorted by one query, as before they came in runs
+
         def before() -> int:
             from streamlit.runtime.media_file_storage import MediaFileKind
             from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage

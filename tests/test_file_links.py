@@ -245,3 +245,31 @@ def test_the_download_folder_keeps_a_large_file_it_must_serve(demo_store, folder
     assert path.is_file() and path.stat().st_size > download_cache.max_bytes()
     other = exports.table_csv_file(demo_store, PUBLIC, "indicators")
     assert other.is_file() and not path.exists()  # the next build evicts it
+
+
+# ------------------------------------------------------------------ the benchmark row
+
+
+def test_the_downloads_part_runs_at_300x_or_when_asked_and_its_row_says_met_or_missed(tmp_path, monkeypatch):
+    from asi_me import bench
+
+    monkeypatch.delenv("ASI_BENCH_PARTS", raising=False)
+    assert bench._downloads_parts(100, tmp_path, tmp_path) == []
+    assert [name for name, _ in bench._downloads_parts(300, tmp_path, tmp_path)] == ["downloads"]
+    monkeypatch.setenv("ASI_BENCH_PARTS", "queries,downloads")
+    assert [name for name, _ in bench._downloads_parts(1, tmp_path, tmp_path)] == ["downloads"]
+
+    def run(factor: str, public_mb: float) -> dict:
+        rows = [{"viewer": "public", "wall_ms": 40_000, "cpu_ms": 30_000, "rss_before_mb": 900,
+                 "peak_rss_mb": 900 + public_mb, "bytes": 1_400_000_000, "extra_mb": public_mb},
+                {"viewer": "secretariat", "wall_ms": 30_000, "cpu_ms": 20_000, "rss_before_mb": 200,
+                 "peak_rss_mb": 350, "bytes": 1_500_000_000, "extra_mb": 150.0}]
+        return {"factors": {factor: {"downloads": {"downloads": rows}}}}
+
+    assert bench.download_targets({"factors": {"100": {}}}) == []  # not run: no row
+    (met,) = bench.download_targets(run("300", 120.0))
+    assert (met["status"], met["value"], met["factor"]) == ("met", "150 MB (secretariat)", "300")
+    (missed,) = bench.download_targets(run("300", 420.0))
+    assert missed["status"] == "missed" and missed["value"] == "420 MB (public)"
+    (low,) = bench.download_targets(run("100", 120.0))
+    assert low["status"] == "not measured" and "measured at 100x, not 300x" in low["detail"]

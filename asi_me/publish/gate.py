@@ -6,7 +6,8 @@ A table that does hold one is never served as stored to anyone but the secretari
 it is served as the rows it may have as stored (streamed) plus the rows rebuilt from the
 protected cells (today the indicator observations, see asi_me.publish.indicators). Every
 download route (a table's CSV, the zip, the workbook, the data API) asks `is_gated` before
-it streams a table from the snapshot.
+it streams a table from the snapshot. `gated_batches` streams the stored rows in runs of
+indicator codes, each sorted on its own, so a whole-table download never sorts the table at once.
 """
 
 from __future__ import annotations

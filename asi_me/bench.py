@@ -21,7 +21,9 @@ The targets are checked at the largest factor measured and printed as met / miss
 Every part records the load average at its start and end; a part that ran on a busy machine
 (1-minute load above 0.75 per core) is flagged and the report warns about it.
 ASI_BENCH_PARTS=queries,pandas,pages,disclosure,server,verification,register (any subset) runs only
-those parts.
+those parts. The downloads part (a whole-table CSV download of the largest table, its peak
+extra memory; benchmarks/downloads.py) runs at a factor of 300 or more, or when
+ASI_BENCH_PARTS names it.
 """
 
 from __future__ import annotations
@@ -478,6 +480,7 @@ def bench_factor(factor: int, source: Path, quick: bool, work: Path) -> dict[str
             work / f"server-x{factor}.json", 1800)),
         ("verification", lambda: bench_verification(data_dir, 5 if quick else 50)),
         ("register", lambda: bench_register_sort(data_dir, 2 if quick else 7, 2.0 if quick else 10.0)),
+        *_downloads_parts(factor, data_dir, work),
     ]
     only = {p.strip() for p in os.environ.get("ASI_BENCH_PARTS", "").split(",") if p.strip()}
     for name, part in parts:
@@ -565,6 +568,7 @@ def evaluate_targets(result: dict[str, Any]) -> list[dict[str, Any]]:
 
     factor = max(result["factors"], key=int) if result["factors"] else None
     run = result["factors"].get(factor, {}) if factor else {}
+    targets.extend(download_targets(result))
 
     timed = [r for r in run.get("queries", {}).get("functions", []) if "median_ms" in r]
     worst = max(timed, key=lambda r: r["median_ms"], default=None)
@@ -618,6 +622,61 @@ def evaluate_targets(result: dict[str, Any]) -> list[dict[str, Any]]:
         f"server RSS {waves[0]['rss_before_mb']:.0f} MB before the first wave, {top['rss_after_mb']:.0f} MB "
         f"with {top['sessions']} sessions")
     return targets
+
+
+# ---------------------------------------------------------------- downloads
+
+DOWNLOAD_FACTOR = 300  # the downloads part runs at this factor and above (or when asked for)
+DOWNLOAD_EXTRA_MB = 300.0
+
+
+def _downloads_parts(factor: int, data_dir: Path, work: Path) -> list[tuple[str, Callable[[], dict[str, Any]]]]:
+    """The downloads part, at DOWNLOAD_FACTOR and above or when ASI_BENCH_PARTS names it."""
+    asked = "downloads" in {p.strip() for p in os.environ.get("ASI_BENCH_PARTS", "").split(",")}
+    if factor < DOWNLOAD_FACTOR and not asked:
+        return []
+    return [("downloads", lambda: bench_downloads(data_dir, work / f"downloads-x{factor}.json"))]
+
+
+def bench_downloads(data_dir: Path, json_out: Path) -> dict[str, Any]:
+    """A whole-table CSV download of the largest table from click to last byte, streamed
+    (benchmarks/downloads.py, kind whole_table, "after"), for the public (through the gate)
+    and the secretariat (as stored): peak extra RSS of a fresh process, wall and CPU time."""
+    measured = _script("downloads", ["--data", str(data_dir), "--kinds", "whole_table,whole_table_secretariat",
+                                     "--versions", "after", "--reps", "1", "--timeout", "1800"], json_out, 3700)
+    if isinstance(measured, dict):
+        return measured  # skipped, with the reason
+    rows = [{"viewer": "secretariat" if r["kind"].endswith("_secretariat") else "public",
+             **{k: r[k] for k in ("wall_ms", "cpu_ms", "rss_before_mb", "peak_rss_mb", "bytes", "error") if k in r}}
+            for r in measured]
+    for row in rows:
+        if "peak_rss_mb" in row:
+            row["extra_mb"] = round(row["peak_rss_mb"] - row["rss_before_mb"], 1)
+    return {"downloads": rows}
+
+
+def download_targets(result: dict[str, Any]) -> list[dict[str, Any]]:
+    """"whole-table download at 300x: peak extra memory <= 300 MB", from the largest factor whose
+    run has the downloads part; no row when no run has it. Below 300x the figure is shown and
+    the target is not measured."""
+    name = f"whole-table download at {DOWNLOAD_FACTOR}x: peak extra memory <= {DOWNLOAD_EXTRA_MB:.0f} MB"
+    ran = [f for f, run in result.get("factors", {}).items() if "downloads" in run]
+    if not ran:
+        return []
+    factor = max(ran, key=int)
+    part = result["factors"][factor]["downloads"]
+    rows = part.get("downloads", [])
+    done = [r for r in rows if "extra_mb" in r]
+    worst = max(done, key=lambda r: r["extra_mb"], default=None)
+    detail = "; ".join([f"{r['viewer']} {r['extra_mb']:.0f} MB in {r['wall_ms'] / 1000:.0f} s, "
+                        f"{r['bytes'] / 1e6:.0f} MB sent" for r in done]
+                       + [f"{r['viewer']}: {r['error']}" for r in rows if "error" in r]
+                       + ([part["skipped"]] if "skipped" in part else [])
+                       + ([f"measured at {factor}x, not {DOWNLOAD_FACTOR}x"] if int(factor) < DOWNLOAD_FACTOR else []))
+    ok = (None if worst is None or int(factor) < DOWNLOAD_FACTOR or len(done) < len(rows)
+          else all(r["extra_mb"] <= DOWNLOAD_EXTRA_MB for r in done))
+    return [{"target": name, "factor": factor, "value": worst and f"{worst['extra_mb']:.0f} MB ({worst['viewer']})",
+             "limit": f"{DOWNLOAD_EXTRA_MB:.0f} MB", "status": _verdict(ok), "detail": detail}]
 
 
 # ---------------------------------------------------------------- report

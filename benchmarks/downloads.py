@@ -7,6 +7,20 @@ run. Every measurement runs in a fresh child process, which reports wall and CPU
 (all threads) and its peak RSS during the call (VmHWM, reset just before it), beside the
 RSS it had before the call. `data_page` times the Data screen in AppTest, cold and warm.
 
+`whole_table` is the whole-table download of the largest table (the indicator observations)
+from a click to the last byte sent: "before" builds the CSV in memory and hands the bytes to
+Streamlit's media file storage, as st.download_button does (the gated rows sorted by one
+query, as they were); "after" writes it batch by batch
+into the download folder and streams it through the /_app/files route (in process, the
+body read chunk by chunk and dropped, as a socket would). `whole_table_secretariat` is the
+same table as stored (no gate); `whole_table` is the public's, through the gate, its rebuilt
+rows made before the call (they are built once per snapshot and kept, by the warm start), and
+the memory that build freed handed back to the system (malloc_trim), so the call cannot hide
+its needs in it. Each run has a download folder of its own, so every call builds its file.
+
+    python benchmarks/downloads.py --data scaled-data/x100 --data scaled-data/x300 \
+        --kinds whole_table,whole_table_secretariat
+
     python benchmarks/downloads.py                       # data/ and /tmp/asi_scale100
     python benchmarks/downloads.py --data data --reps 3  # demo size only
     ASI_BENCH_GIT_DIR=/path/to/repo python benchmarks/downloads.py  # run from an exported tree
@@ -59,6 +73,8 @@ def _call(kind: str, version: str, store, commit: str):
 
     viewer, filters = (Viewer.secretariat() if kind.endswith("_secretariat") else Viewer.public()), Filters()
     kind = kind.removesuffix("_secretariat")
+    if kind == "whole_table":
+        return _whole_table(version, store, viewer)
     if version == "before":
         catalogue, exports = _before_modules(commit)
         calls = {
@@ -75,6 +91,58 @@ def _call(kind: str, version: str, store, commit: str):
             "table_for_download": lambda: catalogue.table_for_download(store, viewer, TABLE, filters),
         }
     return calls[kind]
+
+
+def _whole_table(version: str, store, viewer):
+    """A click on the whole-table CSV to its last byte: the bytes handed to Streamlit (before),
+    or the file built on disk and streamed by the link route (after). Returns the bytes sent."""
+    from asi_me.publish import exports
+
+    if version == "before":
+        from asi_me.publish import gate
+
+        gate.SORT_ROWS = 10**12  # the gated rows sorted by one query, as before they came in runs
+
+        def before() -> int:
+            from streamlit.runtime.media_file_storage import MediaFileKind
+            from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
+
+            data = exports.table_csv(store, viewer, TABLE)
+            media = MemoryMediaFileStorage("/media")  # what st.download_button keeps the file in
+            media.load_and_get_id(data, "text/csv", MediaFileKind.DOWNLOADABLE, f"asi-{TABLE}.csv")
+            return len(data)
+        return before
+
+    def after() -> int:
+        import asyncio
+
+        from starlette.applications import Starlette
+
+        from asi_me.publish import file_links
+
+        path = exports.table_csv_file(store, viewer, TABLE)
+        token, grant = file_links.issue(path, f"asi-{TABLE}.csv", "text/csv")
+        app = Starlette(routes=file_links.routes())
+        sent = {"bytes": 0, "status": 0}
+        scope = {"type": "http", "method": "GET", "path": f"{file_links.PREFIX}/{grant.key}",
+                 "raw_path": f"{file_links.PREFIX}/{grant.key}".encode(), "root_path": "",
+                 "query_string": f"token={token}".encode(), "headers": [], "scheme": "http",
+                 "server": ("127.0.0.1", 80), "client": ("127.0.0.1", 5000), "http_version": "1.1"}
+
+        async def receive() -> dict:
+            await asyncio.sleep(3600)  # the client never disconnects
+            return {"type": "http.disconnect"}
+
+        async def send(message: dict) -> None:
+            if message["type"] == "http.response.start":
+                sent["status"] = message["status"]
+            elif message["type"] == "http.response.body":
+                sent["bytes"] += len(message.get("body", b""))
+
+        asyncio.run(app(scope, receive, send))
+        assert sent["status"] == 200 and sent["bytes"] == path.stat().st_size, sent
+        return sent["bytes"]
+    return after
 
 
 def _memory_mb(field: str) -> float:
@@ -113,18 +181,37 @@ def child(kind: str, version: str, data_dir: str, commit: str) -> None:
         print(json.dumps(_data_page(data_dir) | {"rss_before_mb": _memory_mb("VmRSS"),
                                                   "peak_rss_mb": _memory_mb("VmHWM"), "bytes": 0}))
         return
+    import tempfile
+
     from asi_me.data.store import Store
 
+    os.environ["ASI_DOWNLOAD_CACHE_DIR"] = tempfile.mkdtemp(prefix="asi-bench-downloads-")  # every call builds
     store = Store.open_current(Path(data_dir))
     store.query("select count(*) from indicator_observations")  # open the Parquet once, outside the timing
+    if kind == "whole_table":  # the public's rebuilt rows: built once per snapshot and kept, not per download
+        from asi_me.filters import Viewer
+        from asi_me.publish import gate
+
+        gate.protected_rows(store, Viewer.public(), TABLE)
     call = _call(kind, version, store, commit)
+    # Memory freed before the call (building the rebuilt rows) goes back to the system first:
+    # left resident, the call would reuse it and its growth would understate what it needs.
+    import ctypes
+    import gc
+
+    gc.collect()
+    ctypes.CDLL("libc.so.6").malloc_trim(0)
     Path("/proc/self/clear_refs").write_text("5")
     rss_before = _memory_mb("VmRSS")
     wall, cpu = time.perf_counter(), time.process_time()
     result = call()
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     peak = _memory_mb("VmHWM")
-    size = len(result) if isinstance(result, bytes) else int(result.memory_usage(deep=True).sum())
+    size = (result if isinstance(result, int) else len(result) if isinstance(result, bytes)
+            else int(result.memory_usage(deep=True).sum()))
+    import shutil
+
+    shutil.rmtree(os.environ["ASI_DOWNLOAD_CACHE_DIR"], ignore_errors=True)  # a 300x CSV is gigabytes
     print(json.dumps({"wall_ms": wall * 1000, "cpu_ms": cpu * 1000, "rss_before_mb": rss_before,
                       "peak_rss_mb": peak, "bytes": size}))
 

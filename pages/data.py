@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 import pandas as pd
 import streamlit as st
 
@@ -12,7 +10,7 @@ from asi_me.data.vocab import Role, label
 from asi_me.publish import exports
 from asi_me.queries import catalogue, quality
 from asi_me.ui import builds, charts
-from asi_me.ui.cache import cached, current_store, deferred
+from asi_me.ui.cache import cached, current_store
 from asi_me.ui.context import page_context
 from asi_me.ui.widgets import chart_card, data_table, empty_state, friendly_errors
 
@@ -24,59 +22,12 @@ ctx = page_context()
 viewer, filters = ctx.viewer, ctx.filters
 
 
-def _whole_download(kind: str, label: str, build, *, large: bool, file_name: str, mime: str, icon: str,
-                    named: str) -> None:
-    """The workbook or the zip: built on click (the button spins meanwhile), or, for a large
-    snapshot not yet built today, built in the background with a progress bar."""
-    store = current_store()
-    if not large or exports.is_built(store, kind, viewer, filters):
-        st.download_button(label, deferred(build, viewer, filters), file_name=file_name, mime=mime,
-                           key=f"dl_{kind}", on_click="ignore", icon=icon)
-        return
-
-    def make(progress) -> bytes | None:
-        data = build(store, viewer, filters, progress)
-        return None if exports.is_built(store, kind, viewer, filters) else data  # kept in the download folder
-
-    builds.build_download(
-        named, key=f"dl_{kind}", what=f"the {named}",
-        build_key=(kind, store.snapshot_id, repr(viewer), repr(filters), date.today().isoformat()),
-        make=make, saved=lambda: build(store, viewer, filters), file_name=file_name, mime=mime, icon=icon,
-    )
-
-
 is_secretariat = viewer.role is Role.SECRETARIAT
 
 st.caption(
     "What the figures are made of: every table with its size, version and source, the checks the data "
     "passes or fails, and downloads. Public downloads hold published aggregates and public tables only."
 )
-
-
-
-def _table_download(name: str, title: str) -> None:
-    """One table as CSV: built on click, or for a table of a million rows or more not yet built,
-    in the background with the rows written counted on a progress bar."""
-    store = current_store()
-    file_name = f"asi-{name}.csv"
-    if exports.table_rows(store, name) < exports.LARGE_DOWNLOAD_ROWS or exports.table_is_built(
-            store, viewer, name, filters):
-        st.download_button(f"Download {title} (CSV)", deferred(exports.table_csv, viewer, name, filters),
-                           file_name=file_name, mime="text/csv", key="dl_table_csv", on_click="ignore",
-                           icon=":material/download:")
-        return
-
-    def make(progress) -> bytes | None:
-        data = exports.table_csv(store, viewer, name, filters, progress)
-        return None if exports.table_is_built(store, viewer, name, filters) else data
-
-    builds.build_download(
-        f"{title} (CSV)", key=f"dl_table_{name}", what=f"the {title} CSV",
-        build_key=("csv", store.snapshot_id, name, repr(viewer), repr(filters)),
-        make=make, saved=lambda: exports.table_csv(store, viewer, name, filters), file_name=file_name,
-        mime="text/csv", icon=":material/download:",
-    )
-
 
 # ------------------------------------------------------------------ catalogue and downloads
 if not ctx.has_data:
@@ -111,17 +62,11 @@ with friendly_errors("the downloads"), st.container(border=True, key="controls_d
                               help="Tables you may download with your role; published aggregates follow the "
                                    "global filters.")
         if choice:
-            _table_download(choice, titles[choice])
-    large = exports.download_rows(current_store(), viewer) >= exports.LARGE_DOWNLOAD_ROWS  # the manifest's counts
+            builds.table_download(current_store(), viewer, filters, choice, titles[choice])
     with c2:
-        _whole_download("xlsx", "Excel workbook (everything above)", exports.download_workbook, large=large,
-                        named="Excel workbook (everything above)",
-                        file_name="asi-me-data.xlsx", icon=":material/table_view:",
-                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        builds.whole_download(current_store(), viewer, filters, "xlsx")
     with c3:
-        _whole_download("zip", "Zip of CSVs with README", exports.download_zip, large=large,
-                        named="zip of CSVs with README",
-                        file_name="asi-me-data.zip", mime="application/zip", icon=":material/folder_zip:")
+        builds.whole_download(current_store(), viewer, filters, "zip")
     scope = {"public": "public tables and published aggregates",
              "member": "public tables, your company's own rows and published aggregates",
              "secretariat": "every table"}[viewer.role]

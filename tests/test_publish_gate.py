@@ -157,8 +157,14 @@ class _Client:
                  "query_string": query.encode(), "headers": [], "scheme": "http", "server": ("127.0.0.1", 80),
                  "client": ("127.0.0.1", 5000), "http_version": "1.1"}
         sent: list[dict] = []
+        asked: list[bool] = []
 
         async def receive() -> dict:
+            import asyncio
+
+            if asked:  # as a server does: after the request's body, wait until the browser goes away
+                await asyncio.Event().wait()
+            asked.append(True)
             return {"type": "http.request", "body": b"", "more_body": False}
 
         async def send(message: dict) -> None:

@@ -7,9 +7,12 @@
 
 The filter parameters are the screens' (as_of, region, country, activity, standard,
 version, class, status, from, to), so a screen's URL query works here too. Every answer
-is built by the download functions the Data screen uses (asi_me.publish.exports.table_csv), for a
-public viewer: published aggregates only, after the disclosure gate. The routes are
-Starlette routes that the ASGI entrypoint serves beside the app.
+is built by the download functions the Data screen uses (asi_me.publish.exports.table_csv_file),
+for a public viewer: published aggregates only, after the disclosure gate. A CSV is written
+batch by batch into the download folder (once per snapshot and filters) and sent from there
+in chunks, so the whole indicator observations (25 million rows at 300x) never sit in memory;
+the build runs on a worker thread, not on the event loop. The routes are Starlette routes
+that the ASGI entrypoint serves beside the app.
 """
 
 from __future__ import annotations
@@ -18,8 +21,9 @@ import json
 import threading
 from typing import Any
 
+import anyio.to_thread
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from asi_me.data.contract import TABLES
@@ -119,10 +123,13 @@ async def dataset(request: Request) -> Response:
     if suffix == ".metadata.json":
         return Response(json.dumps(metadata(store, name, filters), indent=2, default=str),
                         media_type="application/json")
-    body = exports.table_csv(store, PUBLIC, name, filters)
-    return Response(body, media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="{name}.csv"',
-                             "X-Data-Version": store.snapshot_id})
+    headers = {"Content-Disposition": f'attachment; filename="{name}.csv"', "X-Data-Version": store.snapshot_id}
+    try:
+        path = await anyio.to_thread.run_sync(exports.table_csv_file, store, PUBLIC, name, filters)
+    except OSError:  # no download folder to write to: built in memory, as a small file is
+        body = await anyio.to_thread.run_sync(exports.table_csv, store, PUBLIC, name, filters)
+        return Response(body, media_type="text/csv; charset=utf-8", headers=headers)
+    return FileResponse(path, media_type="text/csv; charset=utf-8", headers=headers)
 
 
 def routes() -> list[BaseRoute]:

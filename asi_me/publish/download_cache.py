@@ -8,6 +8,12 @@ filters and disclosure policy, on the same snapshot, reads it back. Files live i
 name and renamed, so a reader never sees half a file; the least recently used go once
 the folder holds more than ASI_DOWNLOAD_CACHE_MB (default 2048). A folder that cannot
 be written only means every click builds its file again.
+
+Large files (a whole table of millions of rows, the zip, the workbook) are written
+straight into that folder by `cached_file`, batch by batch, and served from there as a
+file (asi_me/publish/file_links.py streams it), so no process ever holds one whole. Such a
+file is kept even when it alone is larger than the limit (it must be on disk to be
+served); the others are evicted around it, and it goes at the next eviction after that.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import IO
 
 from asi_me.data.store import Store
 from asi_me.settings import REPO_ROOT
@@ -80,6 +87,39 @@ def is_cached(store: Store, kind: str, parts: list[object]) -> bool:
     return bool(max_bytes()) and (cache_dir(store) / file_key(store, kind, parts)).is_file()
 
 
+def cached_file(store: Store, kind: str, parts: list[object], write: Callable[[IO[bytes]], object]) -> Path:
+    """The path of the download `kind` described by `parts` on disk: the file built before if
+    there is one, else one built now by `write(sink)`, which writes the file batch by batch
+    into `sink` (a buffered file under a temporary name, renamed once `write` returns).
+
+    A build that fails leaves no file behind, not even its temporary one, and raises.
+    Raises OSError when the folder cannot be written: a file that is served as a file must
+    be on disk (`cached_bytes` is the way to build small files in memory instead)."""
+    folder = cache_dir(store)
+    path = folder / file_key(store, kind, parts)
+    if path.is_file():
+        _touch(path)
+        return path
+    folder.mkdir(parents=True, exist_ok=True)
+    tmp = _temporary(folder, path)
+    try:
+        with tmp.open("wb", buffering=1024 * 1024) as sink:
+            write(sink)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
+        raise
+    _touch(path)
+    _evict(folder, max_bytes(), keep=path)
+    return path
+
+
+def _temporary(folder: Path, path: Path) -> Path:
+    """A name no reader takes for a built file (it starts with a dot), one per writer."""
+    return folder / f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp"
+
+
 def cached_bytes(store: Store, kind: str, parts: list[object], build: Callable[[], bytes]) -> bytes:
     """The bytes of the download `kind` described by `parts`: read back if built before, else built now."""
     limit = max_bytes()
@@ -110,7 +150,7 @@ def _touch(path: Path) -> None:
 
 
 def _keep(folder: Path, path: Path, data: bytes, limit: int) -> None:
-    tmp = folder / f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp"
+    tmp = _temporary(folder, path)
     try:
         folder.mkdir(parents=True, exist_ok=True)
         tmp.write_bytes(data)
@@ -123,8 +163,9 @@ def _keep(folder: Path, path: Path, data: bytes, limit: int) -> None:
             tmp.unlink(missing_ok=True)
 
 
-def _evict(folder: Path, limit: int) -> None:
-    """Remove the least recently used files until the folder holds at most `limit` bytes."""
+def _evict(folder: Path, limit: int, keep: Path | None = None) -> None:
+    """Remove the least recently used files until the folder holds at most `limit` bytes;
+    `keep` (a file just built, to be served now) is never removed."""
     with _lock:
         files = []
         for entry in folder.iterdir():
@@ -139,5 +180,7 @@ def _evict(folder: Path, limit: int) -> None:
         for _, size, entry in sorted(files, key=lambda f: f[0]):
             if total <= limit:
                 break
+            if entry == keep:
+                continue
             entry.unlink(missing_ok=True)
             total -= size

@@ -3,10 +3,14 @@ definitions, suppression notes, data version, data-as-of and a citation line.
 
 Whole tables stream from DuckDB as Arrow record batches straight into the CSV writer
 (pyarrow.csv) and the zip, one batch at a time, so a 9-million-row table is never held
-whole, in pandas or anywhere else. Published aggregates are small and come from their
-query functions as DataFrames. An Excel sheet holds at most 1,048,576 rows (header
-included): a table longer than that is left out of the workbook, and the workbook's
-README sheet and the Data screen say so and point to the table's CSV in the zip.
+whole, in pandas or anywhere else. The `*_file` functions write each file batch by batch
+into the download folder (asi_me/publish/download_cache.py, `cached_file`) and return its
+path, which is served as a stream (asi_me/publish/file_links.py): a whole table of 27
+million rows then costs the process a few batches of memory, not the file. Published
+aggregates are small and come from their query functions as DataFrames. An Excel sheet
+holds at most 1,048,576 rows (header included): a table longer than that is left out of
+the workbook, and the workbook's README sheet and the Data screen say so and point to the
+table's CSV in the zip.
 
 Every cell a spreadsheet could read as a formula (=, +, -, @, tab or carriage return
 first) is prefixed with an apostrophe, so a downloaded file cannot run anything when opened.
@@ -20,6 +24,7 @@ import threading
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from datetime import date
+from pathlib import Path
 from typing import IO, Any
 
 import numpy as np
@@ -32,7 +37,7 @@ from asi_me.data.contract import LIST_SEPARATOR, TABLES
 from asi_me.data.store import Store
 from asi_me.filters import Filters, Viewer
 from asi_me.progress import Progress, steps
-from asi_me.publish.download_cache import cached_bytes, is_cached
+from asi_me.publish.download_cache import cached_bytes, cached_file, is_cached
 from asi_me.publish.gate import gated_batches, gated_row_count, is_gated
 from asi_me.publish.numbers import round_batch, round_frame, row_decimals
 from asi_me.publish.policy import DisclosurePolicy
@@ -287,10 +292,21 @@ class _Source:
             return
         # a table as stored: indicator values to their unit's precision, other floats without noise
         units = indicator_units(self._store) if "indicator_code" in self.columns else None
-        raw = (gated_batches(self._store, self._viewer, self.name, BATCH_ROWS) if self._gated
+        raw = (_rebatched(gated_batches(self._store, self._viewer, self.name, BATCH_ROWS)) if self._gated
                else self._store.record_batches(self._sql, self._params, BATCH_ROWS))
         for batch in raw:
             yield round_batch(batch, row_decimals(batch, units), by_name=False)
+
+
+def _rebatched(batches: Iterable[pa.RecordBatch | pa.Table]) -> Iterator[pa.RecordBatch | pa.Table]:
+    """The gate's batches, its rebuilt rows (one Arrow table) cut into BATCH_ROWS slices too, so
+    the CSV of a slice, not of every rebuilt row at once, is what is held while it is written.
+    (The gated tables have no timestamp column, whose CSV form is decided per batch.)"""
+    for batch in batches:
+        if isinstance(batch, pa.Table) and batch.num_rows > BATCH_ROWS:
+            yield from (pa.Table.from_batches([b]) for b in batch.combine_chunks().to_batches(BATCH_ROWS))
+        else:
+            yield batch
 
 
 def table_csv(store: Store, viewer: Viewer, name: str, filters: Filters | None = None,
@@ -300,13 +316,36 @@ def table_csv(store: Store, viewer: Viewer, name: str, filters: Filters | None =
     `progress` hears how many rows are written.
 
     Raises KeyError for an unknown name and PermissionError when the role may not have it."""
-    is_table = name not in PUBLISHED_AGGREGATES
-    if is_table:
-        download_scope_or_raise(viewer, name)  # the name and the role are checked before any file is served
+    write = _table_csv_writer(store, viewer, name, filters, progress)
 
     def build() -> bytes:
-        source = _Source(store, viewer, name, filters)
         sink = io.BytesIO()
+        write(sink)
+        return sink.getvalue()
+
+    return cached_bytes(store, "csv", _csv_parts(viewer, name, filters), build)
+
+
+def table_csv_file(store: Store, viewer: Viewer, name: str, filters: Filters | None = None,
+                   progress: Progress | None = None) -> Path:
+    """`table_csv` as a file in the download folder: the same bytes, written batch by batch
+    straight to disk, so a whole table of millions of rows is never held in memory. The
+    path is the one `table_csv` reads back (one file per snapshot, viewer scope and filters).
+
+    Raises KeyError for an unknown name, PermissionError when the role may not have it and
+    OSError when the download folder cannot be written."""
+    write = _table_csv_writer(store, viewer, name, filters, progress)
+    return cached_file(store, "csv", _csv_parts(viewer, name, filters), write)
+
+
+def _table_csv_writer(store: Store, viewer: Viewer, name: str, filters: Filters | None,
+                      progress: Progress | None) -> Callable[[IO[bytes]], int]:
+    """What writes the CSV of one table or published aggregate into a sink, batch by batch."""
+    if name not in PUBLISHED_AGGREGATES:
+        download_scope_or_raise(viewer, name)  # the name and the role are checked before any file is served
+
+    def write(sink: IO[bytes]) -> int:
+        source = _Source(store, viewer, name, filters)
         written = None
         if progress is not None:
             progress(0.0, f"Counting the rows of {name}")
@@ -315,10 +354,9 @@ def table_csv(store: Store, viewer: Viewer, name: str, filters: Filters | None =
             def written(rows: int) -> None:
                 progress(rows / total, f"{rows:,} of {total:,} rows of {name} written")
 
-        _write_csv(source.batches(), source.columns, sink, written=written)
-        return sink.getvalue()
+        return _write_csv(source.batches(), source.columns, sink, written=written)
 
-    return cached_bytes(store, "csv", _csv_parts(viewer, name, filters), build)
+    return write
 
 
 def _csv_parts(viewer: Viewer, name: str, filters: Filters | None) -> list[object]:
@@ -407,6 +445,14 @@ def download_zip(store: Store, viewer: Viewer, filters: Filters | None = None,
                         lambda: _build_zip(store, viewer, filters, progress))
 
 
+def download_zip_file(store: Store, viewer: Viewer, filters: Filters | None = None,
+                      progress: Progress | None = None) -> Path:
+    """`download_zip` as a file in the download folder, written entry by entry and batch by
+    batch straight to disk (the same bytes, the same file `download_zip` reads back)."""
+    return cached_file(store, "zip", _file_parts(viewer, filters),
+                       lambda sink: _write_zip(sink, store, viewer, filters, progress))
+
+
 # Downloads over this many table rows take seconds to build (the zip of 100x ASI's size: 9.2
 # million rows, 5 s): the Data screen builds them in the background with a progress bar.
 LARGE_DOWNLOAD_ROWS = 1_000_000
@@ -432,12 +478,20 @@ def _build_zip(store: Store, viewer: Viewer, filters: Filters | None = None,
     """A zip of <name>.csv for everything the viewer may download plus README.md.
 
     Each table streams batch by batch from DuckDB through the CSV writer into its
-    compressed zip entry; only the compressed zip is held whole."""
-    files: dict[str, tuple[int, list[str]]] = {}
+    compressed zip entry; only the compressed zip is held whole (`download_zip_file`
+    writes it to disk instead)."""
     buffer = io.BytesIO()
+    _write_zip(buffer, store, viewer, filters, progress)
+    return buffer.getvalue()
+
+
+def _write_zip(sink: IO[bytes], store: Store, viewer: Viewer, filters: Filters | None = None,
+               progress: Progress | None = None) -> None:
+    """The zip of `_build_zip`, written into `sink` table by table and batch by batch."""
+    files: dict[str, tuple[int, list[str]]] = {}
     names = _downloadable(viewer)
     step = steps(progress, len(names) + 1)
-    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=ZIP_LEVEL) as archive:
+    with zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=ZIP_LEVEL) as archive:
         for i, name in enumerate(names):
             step(i, f"Writing {name}.csv ({i + 1} of {len(names)})")
             source = _Source(store, viewer, name, filters)
@@ -447,7 +501,6 @@ def _build_zip(store: Store, viewer: Viewer, filters: Filters | None = None,
         step(len(names), "Writing README.md")
         readme = _readme(store, viewer, files, store.as_of((filters or Filters()).as_of))
         archive.writestr(zip_entry("README.md", ZIP_LEVEL), readme)
-    return buffer.getvalue()
 
 
 # ------------------------------------------------------------------ Excel
@@ -503,12 +556,28 @@ def download_workbook(store: Store, viewer: Viewer, filters: Filters | None = No
                         lambda: _build_workbook(store, viewer, filters, progress))
 
 
+def download_workbook_file(store: Store, viewer: Viewer, filters: Filters | None = None,
+                           progress: Progress | None = None) -> Path:
+    """`download_workbook` as a file in the download folder, written sheet by sheet straight
+    to disk (the same bytes, the same file `download_workbook` reads back)."""
+    return cached_file(store, "xlsx", _file_parts(viewer, filters),
+                       lambda sink: _write_workbook(sink, store, viewer, filters, progress))
+
+
 def _build_workbook(store: Store, viewer: Viewer, filters: Filters | None = None,
                     progress: Progress | None = None) -> bytes:
     """One .xlsx: a README sheet (what is in it, what was left out and why, how to cite)
     and a sheet per table or published aggregate the viewer may download. A table with
     more rows than an Excel sheet holds is left out, never cut short, and named on the
     README sheet with a pointer to its CSV in the zip."""
+    sink = io.BytesIO()
+    _write_workbook(sink, store, viewer, filters, progress)
+    return sink.getvalue()
+
+
+def _write_workbook(sink: IO[bytes], store: Store, viewer: Viewer, filters: Filters | None = None,
+                    progress: Progress | None = None) -> None:
+    """The workbook of `_build_workbook`, written into `sink` sheet by sheet."""
     sources = [_Source(store, viewer, name, filters) for name in _downloadable(viewer)]
     step = steps(progress, len(sources) + 1)
     step(0, "Counting the rows of each table")
@@ -535,13 +604,11 @@ def _build_workbook(store: Store, viewer: Viewer, filters: Filters | None = None
     lines += [f"{sheet}: {_title(s.name)}, {counts[s.name]:,} rows" for sheet, s in zip(names[1:], kept, strict=True)]
     lines += ["", "Column definitions and the suppression notes are in README.md inside the zip of CSVs. "
                   "Hidden figures are empty cells with is_suppressed = True, never zero."]
-    sink = io.BytesIO()
     with XlsxWriter(sink, compresslevel=ZIP_LEVEL) as book:
         _write_sheet(book, names[0], None, [pa.table({"text": lines})])
         for i, (sheet, source) in enumerate(zip(names[1:], kept, strict=True), start=1):
             step(i, f"Writing the sheet {sheet} ({i} of {len(kept)})")
             _write_sheet(book, sheet, source.columns, source.batches())
-    return sink.getvalue()
 
 
 def tables_left_out_of_workbook(store: Store, viewer: Viewer) -> list[dict[str, Any]]:

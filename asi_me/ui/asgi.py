@@ -5,9 +5,13 @@
 One process then serves, beside the app's pages and Streamlit's own routes:
 - `/_app/ready`: 200 with the current snapshot id when data/CURRENT's snapshot opens, else 503;
 - `/_app/metrics`: request, session and page-run metrics in Prometheus text format;
+- `/_app/files/<key>?token=...`: a built download (a whole table's CSV, the zip, the workbook)
+  streamed from the download folder to the viewer the Data screen gave the link to
+  (asi_me/publish/file_links.py);
 - the routes of `api_routes()` (the data API lives under `/api/...`);
 and every HTTP answer carries the security headers of `SecurityHeaders`. `streamlit run
-app.py` still works for development (without these routes and headers).
+app.py` still works for development (without these routes and headers; the Data screen then
+hands large downloads to st.download_button, which holds them in memory).
 
 Streamlit 1.67's `st.App(script, routes=..., middleware=..., lifespan=...)` takes the
 extra routes and middleware when it is built; its own routes (`/_stcore/...`, `/static/...`,
@@ -38,6 +42,7 @@ from starlette.routing import BaseRoute, Route
 
 from asi_me.data.readiness import readiness
 from asi_me.data.snapshot import current_id
+from asi_me.publish import file_links
 from asi_me.settings import Settings
 from asi_me.ui import warm
 from asi_me.ui.observe import METRICS, configure_logging
@@ -231,6 +236,7 @@ def app_routes() -> list[BaseRoute]:
     return [
         Route("/_app/ready", ready, methods=["GET", "HEAD"]),
         Route("/_app/metrics", metrics, methods=["GET"]),
+        *file_links.routes(),
     ]
 
 
@@ -240,7 +246,9 @@ async def lifespan(app: Any) -> AsyncIterator[dict[str, Any]]:
     data_dir = Settings.from_env().data_dir
     log.info("ASI M&E Explorer serving %s from %s", json.dumps(current_id(data_dir)), data_dir)
     warmer = warm.start(Settings.from_env()) if os.environ.get("ASI_WARM_START", "1") != "0" else None
+    file_links.set_serving(True)  # the Data screen may now link to built files
     yield {}
+    file_links.set_serving(False)
     if warmer is not None:
         warmer.stop()
     log.info("ASI M&E Explorer stopping")

@@ -95,17 +95,17 @@ def test_a_large_zip_is_prepared_in_the_background_with_its_progress_then_served
     monkeypatch.setattr(exports, "LARGE_DOWNLOAD_ROWS", 1)  # the demo counts as large
     monkeypatch.setattr(builds, "_builds", builds.Builds())
     steps: list[str] = []
-    original = exports._build_zip
+    original = exports._write_zip  # a large zip is written straight into the download folder
 
-    def slow_zip(store, viewer, filters=None, progress=None):
+    def slow_zip(sink, store, viewer, filters=None, progress=None):
         def watched(fraction, step):
             steps.append(step)
             progress(fraction, step)
             import time
             time.sleep(0.05)  # long enough for a page run to see the bar
-        return original(store, viewer, filters, watched)
+        return original(sink, store, viewer, filters, watched)
 
-    monkeypatch.setattr(exports, "_build_zip", slow_zip)
+    monkeypatch.setattr(exports, "_write_zip", slow_zip)
     at = open_app(demo_dir, page="pages/data.py")
     assert_clean(at)
     labels = [b.label for b in at.button]
@@ -160,3 +160,31 @@ def test_a_large_table_csv_counts_its_rows_written_on_a_progress_bar(
     csvs = [d for d in downloads if d["file_name"] == "asi-indicator_observations.csv"]
     assert csvs and csvs[-1]["label"] == "Download Indicator observations (CSV)"
     assert csvs[-1]["data"].decode().count("\n") == seen[-1] + 1  # header + every row counted
+
+
+def test_under_the_asgi_entrypoint_a_large_table_is_a_link_that_streams_the_file_built_on_disk(
+        open_app, demo_dir, demo_store, downloads, monkeypatch, tmp_path):
+    from urllib.parse import parse_qs, urlparse
+
+    from asi_me.filters import Viewer
+    from asi_me.publish import file_links
+    from asi_me.ui import builds
+
+    monkeypatch.setenv("ASI_DOWNLOAD_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(exports, "LARGE_DOWNLOAD_ROWS", 50_000)  # the observations (91,910 rows) count as large
+    monkeypatch.setattr(builds, "_builds", builds.Builds())
+    monkeypatch.setattr(file_links, "_serving", __import__("threading").Event())
+    file_links.set_serving(True)  # as the ASGI entrypoint's lifespan says while it runs
+    at = open_app(demo_dir, page="pages/data.py")
+    at.selectbox(key="dl_table").set_value("indicator_observations").run()
+    next(b for b in at.button if b.label == "Prepare Indicator observations (CSV)").click().run(timeout=60)
+    _wait_for(at, lambda a: not a.get("progress"))
+    assert_clean(at)
+    assert not any(d["file_name"] == "asi-indicator_observations.csv" for d in downloads)  # never held in memory
+    (link,) = [e.proto for e in at.get("link_button") if e.proto.label == "Download Indicator observations (CSV)"]
+    url = urlparse(link.url)
+    assert url.path.startswith("_app/files/")
+    grant = file_links.resolve(url.path.rsplit("/", 1)[1], parse_qs(url.query)["token"][0])
+    assert grant.path.parent == tmp_path and grant.file_name == "asi-indicator_observations.csv"
+    monkeypatch.setenv("ASI_DOWNLOAD_CACHE_MB", "0")
+    assert grant.path.read_bytes() == exports.table_csv(demo_store, Viewer.public(), "indicator_observations")

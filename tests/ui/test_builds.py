@@ -92,3 +92,21 @@ def test_only_the_most_recent_finished_builds_are_kept(monkeypatch) -> None:
     # starting the fourth trimmed the oldest finished ones: at most `keep` stay besides the newest
     assert registry.get(0) is None
     assert registry.get(3) is not None and registry.get(2) is not None
+
+
+def test_a_file_built_to_disk_is_remembered_by_its_path_and_built_again_once_it_is_gone(tmp_path) -> None:
+    registry = builds.Builds(workers=1)
+    made: list[int] = []
+
+    def make(progress):
+        made.append(1)
+        path = tmp_path / "table.csv"
+        path.write_bytes(b"a,b\n1,2\n")
+        return path
+
+    first = _wait(registry.start("csv", "the table CSV", make))
+    assert (first.path, first.size, first.data, first.error) == (tmp_path / "table.csv", 8, None, None)
+    assert registry.start("csv", "the table CSV", make) is first and made == [1]
+    first.path.unlink()  # the download folder evicted it
+    again = _wait(registry.start("csv", "the table CSV", make))
+    assert again is not first and made == [1, 1] and again.path.is_file()

@@ -7,6 +7,7 @@ from datetime import date
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from asi_me.bench import _call, evaluate_targets
 from asi_me.filters import Filters, Viewer
@@ -281,3 +282,37 @@ def test_browser_and_burst_parts_that_measured_nothing_are_reported_not_met() ->
     skipped["factors"]["100"]["burst"] = {"skipped": "burst_bench.py did not finish within 1800 s"}
     assert unmeasured(skipped) == ["x100 browser: /usr/bin/chromium is missing; install Debian's chromium.",
                                    "x100 burst: burst_bench.py did not finish within 1800 s"]
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_the_browser_and_burst_scripts_measure_a_page_and_a_burst_on_the_demo_data(tmp_path: Path) -> None:
+    """One page (Evaluations) in Chromium and a burst of two sessions, on the bundled demo snapshot:
+    every figure the targets read is there, so `unmeasured` has nothing to say."""
+    import json
+    import subprocess
+
+    from asi_me.bench import unmeasured
+
+    if not Path("/usr/bin/chromium").exists():
+        pytest.skip("/usr/bin/chromium is missing; install Debian's chromium.")
+    scripts = Path(REPO_ROOT) / "benchmarks"
+    runs = {
+        "browser": ["browser_bench.py", "--page", "evaluations", "--reps", "1", "--cold-reps", "1", "--no-revisit"],
+        "burst": ["burst_bench.py", "--sessions", "2"],
+    }
+    parts = {}
+    for name, (script, *args) in runs.items():
+        out = tmp_path / f"{name}.json"
+        done = subprocess.run([sys.executable, str(scripts / script), "--data-dir", str(Path(REPO_ROOT) / "data"),
+                               *args, "--json", str(out)], cwd=REPO_ROOT, capture_output=True, text=True,
+                              timeout=300, check=False)
+        assert done.returncode == 0, done.stderr[-2000:]
+        parts[name] = json.loads(out.read_text(encoding="utf-8"))
+
+    page = parts["browser"]["pages"]
+    assert [p["page"] for p in page] == ["Evaluations & Stories of Change"]
+    assert all(page[0][key]["runs"] == 1 for key in ("cold", "warm", "filter_change"))
+    assert parts["browser"]["shell"]["title"]["runs"] == 1
+    assert parts["burst"]["bursts"][0]["finished"] == 2
+    assert unmeasured({"factors": {"1": parts}}) == []

@@ -93,8 +93,8 @@ GENERIC = MainChart("?", "the first chart or table drawn in the main area",
 PROBE = """
 (([element, drawn]) => {
   const m = window.__asiBench = {fcp: null, h1At: null, visibleAt: null, runningAt: null, finishedAt: null,
-                                 running: false, t0: null, changes: 0, lastChange: null, paintedAt: null,
-                                 pending: false, runs: 0};
+                                 running: false, firstFinishedAt: null, t0: null, changes: 0, lastChange: null,
+                                 paintedAt: null, pending: false, runs: 0};
   try {
     new PerformanceObserver((list) => {
       for (const e of list.getEntries()) if (e.name === 'first-contentful-paint') m.fcp = e.startTime;
@@ -121,7 +121,10 @@ PROBE = """
         if (state === 'running' && !m.running) {
           m.running = true; m.runs += 1; if (m.runningAt === null) m.runningAt = now;
         }
-        else if (state === 'notRunning' && m.running) { m.running = false; m.finishedAt = now; m.pending = true; }
+        else if (state === 'notRunning' && m.running) {
+          m.running = false; m.finishedAt = now; m.pending = true;
+          if (m.firstFinishedAt === null) m.firstFinishedAt = now;
+        }
         continue;
       }
       if (m.t0 === null) continue;
@@ -221,7 +224,7 @@ class Visit:
             time.sleep(0.05)
         out = {"wall_ms": round(1000 * (time.perf_counter() - t0), 1), "fcp_ms": _round(state.get("fcp")),
                "title_ms": _round(state.get("h1At")), "chart_ms": _round(state.get("visibleAt")),
-               "first_run_finished_ms": _round(state.get("finishedAt")), "exceptions": state.get("exceptions", 0),
+               "first_run_finished_ms": _round(state.get("firstFinishedAt")), "exceptions": state.get("exceptions", 0),
                "static_files": state.get("static_files"), "static_bytes": state.get("static_bytes"),
                "static_done_ms": _round(state.get("static_done")),
                "lazy_static_bytes": state.get("lazy_static_bytes"), "lazy_static": state.get("lazy_static", [])}

@@ -10,6 +10,11 @@ the data (scaled-data/x<N>, generated from the current snapshot when missing or 
   per computation and held memory per side (a fresh process per side and computation);
 - page runs: benchmarks/page_runs.py, every page in AppTest, cold and warm;
 - payload and concurrency: benchmarks/server_bench.py against a real `streamlit run`;
+- browser: benchmarks/browser_bench.py, every page in headless Chromium to its main chart
+  visible, on a restarted server (cold) and again (warm), a filter change to the re-rendered
+  chart, and the first paint of Streamlit's own empty page beside ours;
+- burst: benchmarks/burst_bench.py, the server restarted and then 50 and 100 public sessions
+  at once (5 in --quick);
 - verification: hashing a snapshot's files against its manifest when it is first opened
   (once per snapshot and process) and the re-check every page run makes (a stat per file);
 - register: the register sorted on the server by each column, both ways, a page at a time:
@@ -20,8 +25,8 @@ with the reason and the rest goes on; only a crash of the suite itself exits non
 The targets are checked at the largest factor measured and printed as met / missed.
 Every part records the load average at its start and end; a part that ran on a busy machine
 (1-minute load above 0.75 per core) is flagged and the report warns about it.
-ASI_BENCH_PARTS=queries,pandas,pages,disclosure,server,verification,register (any subset) runs only
-those parts. The downloads part (a whole-table CSV download of the largest table, its peak
+ASI_BENCH_PARTS=queries,pandas,pages,disclosure,server,verification,register,browser,burst (any subset)
+runs only those parts. The downloads part (a whole-table CSV download of the largest table, its peak
 extra memory; benchmarks/downloads.py) runs at a factor of 300 or more, or when
 ASI_BENCH_PARTS names it.
 """
@@ -76,6 +81,11 @@ PAYLOAD_BYTES = 2_000_000
 CONCURRENT_P95_MS = 2000.0
 RSS_PER_SESSION_MB = 1.0
 REGISTER_PAGE_ROWS = 500  # the map's register page
+BROWSER_WARM_MS = 1000.0  # every page, warm, to its main chart visible in headless Chromium
+BROWSER_COLD_MS = 2000.0  # the same on a server just restarted
+FILTER_CHANGE_MS = 500.0  # a filter change to the re-rendered chart
+BURST_SESSIONS = 50
+BURST_P95_MS = 2000.0  # p95 of 50 public sessions arriving together right after a restart
 
 
 def machine() -> dict[str, Any]:
@@ -480,6 +490,14 @@ def bench_factor(factor: int, source: Path, quick: bool, work: Path) -> dict[str
             work / f"server-x{factor}.json", 1800)),
         ("verification", lambda: bench_verification(data_dir, 5 if quick else 50)),
         ("register", lambda: bench_register_sort(data_dir, 2 if quick else 7, 2.0 if quick else 10.0)),
+        ("browser", lambda: {"skipped": missing} if (missing := _app_missing()) else _script(
+            "browser_bench", ["--data-dir", str(data_dir), *(["--reps", "1", "--cold-reps", "1", "--no-revisit"]
+                                                              if quick else ["--reps", "3", "--cold-reps", "2"])],
+            work / f"browser-x{factor}.json", 3600)),
+        ("burst", lambda: {"skipped": missing} if (missing := _app_missing()) else _script(
+            "burst_bench", ["--data-dir", str(data_dir),
+                            *[a for n in ([5] if quick else [BURST_SESSIONS, 100]) for a in ("--sessions", str(n))]],
+            work / f"burst-x{factor}.json", 1800)),
         *_downloads_parts(factor, data_dir, work),
     ]
     only = {p.strip() for p in os.environ.get("ASI_BENCH_PARTS", "").split(",") if p.strip()}
@@ -597,6 +615,8 @@ def evaluate_targets(result: dict[str, Any]) -> list[dict[str, Any]]:
     add("cold page run <= 2 s", pages and f"max {max(p['cold_ms'] for p in pages):.0f} ms", "2000 ms",
         None if not pages else not cold_over, "; ".join(cold_over))
 
+    _browser_targets(run, add)
+
     server = run.get("server", {})
     payload = server.get("browser_payload") or server.get("protocol_payload") or []
     sizes = [(p["page"], p.get("ws_bytes", p.get("protocol_bytes"))) for p in payload]
@@ -622,6 +642,39 @@ def evaluate_targets(result: dict[str, Any]) -> list[dict[str, Any]]:
         f"server RSS {waves[0]['rss_before_mb']:.0f} MB before the first wave, {top['rss_after_mb']:.0f} MB "
         f"with {top['sessions']} sessions")
     return targets
+
+
+def _browser_targets(run: dict[str, Any], add: Callable[..., None]) -> None:
+    """The browser part's rows (every page to its main chart, cold and warm, and a filter change)
+    and the cold burst's."""
+    pages = [p for p in run.get("browser", {}).get("pages", []) if "error" not in p]
+    for name, key, limit_ms in (
+            ("every page, warm, to main chart visible <= 1.0 s", "warm", BROWSER_WARM_MS),
+            ("every page, cold server, to main chart visible <= 2.0 s", "cold", BROWSER_COLD_MS),
+            ("filter change to re-rendered chart <= 0.5 s", "filter_change", FILTER_CHANGE_MS)):
+        timed = [(p["page"], p[key]["median_ms"]) for p in pages if p.get(key)]
+        slowest = max(timed, key=lambda t: t[1], default=None)
+        over = [f"{page} {ms / 1000:.2f} s" for page, ms in timed if ms > limit_ms]
+        over += [f"{p['page']} not timed" for p in run.get("browser", {}).get("pages", []) if not p.get(key)]
+        add(name, slowest and f"{slowest[1] / 1000:.2f} s ({slowest[0]})", f"{limit_ms / 1000:.1f} s",
+            None if slowest is None else not over, "; ".join(over))
+
+    bursts = run.get("burst", {}).get("bursts", [])
+    burst = next((b for b in bursts if b["sessions"] == BURST_SESSIONS), max(bursts, key=lambda b: b["sessions"],
+                                                                              default=None))
+    name = f"cold burst of {BURST_SESSIONS} public sessions after a restart, p95 <= 2.0 s"
+    if burst is None:
+        add(name, None, "2.0 s", None)
+        return
+    all_done = burst["finished"] == burst["sessions"]
+    shown = (f"{burst['time_p95_ms'] / 1000:.2f} s" if all_done
+             else f"{burst['finished']} of {burst['sessions']} finished")
+    others = [f"{b['sessions']} sessions: p95 {b['time_p95_ms'] / 1000:.2f} s, {b['sessions'] - b['finished']} failed"
+              if b.get("time_p95_ms") is not None else f"{b['sessions']} sessions: none finished"
+              for b in bursts if b is not burst]
+    detail = [*burst.get("errors", [])[:1], *([] if burst["sessions"] >= BURST_SESSIONS
+                                              else [f"{burst['sessions']} sessions in this run"]), *others]
+    add(name, shown, "2.0 s", all_done and burst["time_p95_ms"] <= BURST_P95_MS, "; ".join(detail))
 
 
 # ---------------------------------------------------------------- downloads
@@ -765,6 +818,7 @@ def print_report(result: dict[str, Any]) -> None:
         for w in server.get("concurrency", []):
             print(f"  {w['sessions']:>8} {w['finished']:>8} {w.get('time_median_ms', 0):>8.0f} "
                   f"{w.get('time_p95_ms', 0):>8.0f} {w['rss_per_session_mb']:>15.2f}")
+        _print_browser(run)
         verification = run.get("verification", {})
         if "first_open_ms" in verification:
             recheck = verification["page_run_recheck"]
@@ -803,6 +857,81 @@ def print_report(result: dict[str, Any]) -> None:
               + (f" - {t['detail']}" if t["detail"] else ""))
 
 
+def _ms(stats: dict[str, Any] | None, key: str = "median_ms") -> str:
+    return f"{stats[key]:.0f}" if stats else "-"
+
+
+def _print_browser(run: dict[str, Any]) -> None:
+    """The browser part per page (ms to the main chart drawn) and the cold bursts."""
+    browser = run.get("browser", {})
+    shell = browser.get("shell") or {}
+    if browser.get("pages"):
+        print(f"\n  in headless Chromium, ms from the start of navigation (filter: from the click), median/p95 "
+              f"(load average {browser.get('load_average_start', '-')} at the start, "
+              f"{browser.get('load_average_end', '-')} at the end)")
+        if shell.get("title"):
+            print(f"  Streamlit's own empty page: first paint {_ms(shell.get('fcp'))} ms, title "
+                  f"{_ms(shell.get('title'))} ms; from the browser cache {_ms(shell.get('revisit_fcp'))} / "
+                  f"{_ms(shell.get('revisit_title'))} ms; {shell.get('static_bytes', 0) / 1e6:.1f} MB of JavaScript "
+                  f"and CSS")
+        print(f"  {'page':<34} {'paint':>6} {'title':>6} {'warm':>6} {'p95':>6} {'cold':>6} {'p95':>6} "
+              f"{'revisit':>7} {'filter':>7} {'p95':>6} {'run ms':>7}")
+    for p in browser.get("pages", []):
+        if "error" in p:
+            print(f"  {p['page']:<34} {p['error'][:90]}")
+            continue
+        print(f"  {p['page']:<34} {_ms(p.get('warm_fcp')):>6} {_ms(p.get('warm_title')):>6} {_ms(p.get('warm')):>6} "
+              f"{_ms(p.get('warm'), 'p95_ms'):>6} {_ms(p.get('cold')):>6} {_ms(p.get('cold'), 'p95_ms'):>6} "
+              f"{_ms(p.get('revisit')):>7} {_ms(p.get('filter_change')):>7} {_ms(p.get('filter_change'), 'p95_ms'):>6} "
+              f"{p.get('server_run_warm_ms') or '-':>7}")
+        for problem in p.get("errors", []):
+            print(f"    {problem[:110]}")
+    bursts = run.get("burst", {}).get("bursts", [])
+    if bursts:
+        print(f"\n  {'cold burst':>10} {'finished':>8} {'failed':>7} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} "
+              f"{'server start ms':>15} {'load':>5}")
+    for b in bursts:
+        print(f"  {b['sessions']:>10} {b['finished']:>8} {b['sessions'] - b['finished']:>7} "
+              f"{b.get('time_median_ms', 0):>8.0f} {b.get('time_p95_ms', 0):>8.0f} {b.get('time_max_ms', 0):>8.0f} "
+              f"{b.get('server_start_ms', 0):>15.0f} {b.get('load_average_at_start', '-'):>5}")
+
+
+def _browser_unmeasured(factor: str, parts: dict[str, Any]) -> list[str]:
+    """What the browser and burst parts failed to measure: no page timed, a page whose main chart
+    was never drawn (or whose filter change never re-rendered), a burst in which sessions failed."""
+    problems: list[str] = []
+    browser = parts.get("browser")
+    if isinstance(browser, dict) and not browser.get("skipped") and not browser.get("error"):
+        pages = browser.get("pages") or []
+        if not pages:
+            problems.append(f"x{factor} browser: no page was timed")
+        if (browser.get("shell") or {}).get("error") or not (browser.get("shell") or {}).get("title"):
+            problems.append(f"x{factor} browser: Streamlit's empty page was not timed: "
+                            f"{(browser.get('shell') or {}).get('error', 'no figures')}")
+        for page in pages:
+            if page.get("error"):
+                problems.append(f"x{factor} browser {page['page']}: {page['error']}")
+                continue
+            problems += [f"x{factor} browser {page['page']}: {e}" for e in page.get("errors", [])]
+            missing = [key for key in ("cold", "warm", "filter_change") if not page.get(key)]
+            if missing and not page.get("errors"):
+                problems.append(f"x{factor} browser {page['page']}: {', '.join(missing)} not timed")
+    burst = parts.get("burst")
+    if isinstance(burst, dict) and not burst.get("skipped") and not burst.get("error"):
+        bursts = burst.get("bursts") or []
+        if not bursts:
+            problems.append(f"x{factor} burst: no burst was run")
+        for b in bursts:
+            if not b.get("finished"):
+                why = "; ".join(b.get("errors", [])[:1])
+                problems.append(f"x{factor} burst of {b['sessions']}: no session finished after the restart"
+                                + (f" ({why})" if why else ""))
+            elif b["finished"] < b["sessions"]:
+                problems.append(f"x{factor} burst of {b['sessions']}: {b['finished']} of {b['sessions']} sessions "
+                                f"finished after the restart")
+    return problems
+
+
 def unmeasured(result: dict[str, Any]) -> list[str]:
     """What a run failed to measure: parts skipped or in error, pages or queries that raised.
 
@@ -813,7 +942,8 @@ def unmeasured(result: dict[str, Any]) -> list[str]:
     for factor, parts in result.get("factors", {}).items():
         problems += [
             f"x{factor} {name}: {part[key]}"
-            for name in ("queries", "pandas", "pages", "disclosure", "server", "verification", "register")
+            for name in ("queries", "pandas", "pages", "disclosure", "server", "verification", "register", "browser",
+                         "burst")
             if isinstance(part := parts.get(name), dict)
             for key in ("skipped", "error")
             if part.get(key)
@@ -861,6 +991,7 @@ def unmeasured(result: dict[str, Any]) -> list[str]:
             for wave in (parts.get("server") or {}).get("concurrency", [])
             if wave.get("finished", 0) < wave.get("sessions", 0)
         ]
+        problems += _browser_unmeasured(factor, parts)
     return problems
 
 

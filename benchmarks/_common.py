@@ -126,8 +126,11 @@ class Server:
         return rss_mb(self.process.pid)
 
 
-def start_server(data_dir: Path, log_path: Path) -> Server:
-    """Start the app on `data_dir` and wait for /_stcore/health; raise RuntimeError with the log if it fails."""
+def start_server(data_dir: Path, log_path: Path, script: str | Path = "app.py") -> Server:
+    """Start the app on `data_dir` and wait for /_stcore/health; raise RuntimeError with the log if it fails.
+
+    `script` is what `streamlit run` runs (the app by default; the browser benchmark runs an
+    empty page beside it to measure what Streamlit's own shell costs)."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "ASI_DATA_DIR": str(data_dir), "PYTHONUNBUFFERED": "1"}
     last = ""
@@ -135,7 +138,7 @@ def start_server(data_dir: Path, log_path: Path) -> Server:
         port = free_port()
         url = f"http://127.0.0.1:{port}"
         command = [
-            sys.executable, "-m", "streamlit", "run", "app.py",
+            sys.executable, "-m", "streamlit", "run", str(script),
             "--server.headless", "true", "--server.port", str(port), "--server.address", "127.0.0.1",
             "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
         ]  # fmt: skip

@@ -115,9 +115,10 @@ async def ws_session(server: Server, page: str, hold: asyncio.Event | None = Non
         return run
 
 
-async def concurrency_wave(server: Server, sessions: int) -> dict[str, Any]:
-    """`sessions` public sessions start the home page at once; times to finished and RSS growth."""
-    await asyncio.sleep(1.0)
+async def concurrency_wave(server: Server, sessions: int, pause_s: float = 1.0) -> dict[str, Any]:
+    """`sessions` public sessions start the home page at once, after `pause_s` of quiet; times to
+    finished and RSS growth."""
+    await asyncio.sleep(pause_s)
     rss_before = server.rss_mb()
     hold = asyncio.Event()
     done: list[PageRun] = []

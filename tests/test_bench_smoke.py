@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 import polars as pl
+import pytest
 
 from asi_me.bench import COMPETITOR_TARGET, _call, evaluate_targets
 from asi_me.filters import Filters, Viewer
@@ -294,3 +295,121 @@ def test_forgetting_memos_empties_every_memo_of_the_query_layer() -> None:
     assert outcomes._month_ends.cache_info().currsize == 0
     assert len(coc._VIEW_CACHE) == len(coc._JOINT_CACHE) == 0
     assert all(len(memo) == 0 for memo in project_memos().values() if hasattr(memo, "__len__"))
+
+
+# ---------------------------------------------------------------- browser and cold-burst parts
+
+
+def _timed(median_ms: float) -> dict:
+    return {"median_ms": median_ms, "p95_ms": median_ms, "runs": 1}
+
+
+def _browser_page(page: str, warm: float, cold: float, change: float) -> dict:
+    return {"page": page, "url_path": page.lower(), "warm": _timed(warm), "cold": _timed(cold),
+            "filter_change": _timed(change)}
+
+
+def _with_browser(pages: list[dict], bursts: list[dict]) -> dict:
+    result = _result(40.0, 150.0, 1_000_000, 1500.0, 50, 0.4)
+    result["factors"]["100"]["browser"] = {"shell": {"fcp": _timed(700.0), "title": _timed(760.0)}, "pages": pages}
+    result["factors"]["100"]["burst"] = {"bursts": bursts}
+    return result
+
+
+def _burst(sessions: int, finished: int, p95_ms: float | None) -> dict:
+    return {"sessions": sessions, "finished": finished, "errors": [],
+            **({"time_p95_ms": p95_ms, "time_median_ms": p95_ms} if p95_ms is not None else {})}
+
+
+def test_browser_and_burst_targets_name_the_slowest_page_and_the_fifty_session_burst() -> None:
+    result = _with_browser(
+        [_browser_page("Outcomes dashboard", 900.0, 1900.0, 300.0),
+         _browser_page("Certification map", 2400.0, 3100.0, 1200.0)],
+        [_burst(50, 50, 1800.0), _burst(100, 97, 4100.0)])
+    targets = {t["target"]: t for t in evaluate_targets(result)}
+
+    warm = targets["every page, warm, to main chart visible <= 1.0 s"]
+    assert warm["status"] == "missed"
+    assert warm["value"] == "2.40 s (Certification map)"
+    assert warm["detail"] == "Certification map 2.40 s"
+    assert targets["every page, cold server, to main chart visible <= 2.0 s"]["status"] == "missed"
+    assert targets["filter change to re-rendered chart <= 0.5 s"]["detail"] == "Certification map 1.20 s"
+    burst = targets["cold burst of 50 public sessions after a restart, p95 <= 2.0 s"]
+    assert burst["status"] == "met"
+    assert burst["value"] == "1.80 s"
+    assert burst["detail"] == "100 sessions: p95 4.10 s, 3 failed"
+
+
+def test_browser_and_burst_parts_that_measured_nothing_are_reported_not_met() -> None:
+    from asi_me.bench import unmeasured
+
+    complete = _with_browser([_browser_page("Outcomes dashboard", 900.0, 1900.0, 300.0)], [_burst(50, 50, 1800.0)])
+    assert unmeasured(complete) == []
+
+    nothing = _with_browser([], [])
+    assert unmeasured(nothing) == ["x100 browser: no page was timed", "x100 burst: no burst was run"]
+    statuses = {t["target"]: t["status"] for t in evaluate_targets(nothing)}
+    assert statuses["every page, warm, to main chart visible <= 1.0 s"] == "not measured"
+    assert statuses["cold burst of 50 public sessions after a restart, p95 <= 2.0 s"] == "not measured"
+
+    never_drawn = _browser_page("Theory of change", 800.0, 1500.0, 200.0)
+    del never_drawn["warm"], never_drawn["cold"]
+    never_drawn["errors"] = ["cold: the main chart was not drawn: the app was idle without it"]
+    crashed = {"page": "Data", "url_path": "data", "error": "RuntimeError: streamlit did not become healthy"}
+    no_filter = _browser_page("CoC material flow", 800.0, 1500.0, 200.0)
+    del no_filter["filter_change"]
+    broken = _with_browser([never_drawn, crashed, no_filter], [_burst(50, 0, None), _burst(100, 60, 9000.0)])
+    broken["factors"]["100"]["browser"]["shell"] = {"error": "the empty page's title was never drawn"}
+    assert unmeasured(broken) == [
+        "x100 browser: Streamlit's empty page was not timed: the empty page's title was never drawn",
+        "x100 browser Theory of change: cold: the main chart was not drawn: the app was idle without it",
+        "x100 browser Data: RuntimeError: streamlit did not become healthy",
+        "x100 browser CoC material flow: filter_change not timed",
+        "x100 burst of 50: no session finished after the restart",
+        "x100 burst of 100: 60 of 100 sessions finished after the restart",
+    ]
+    targets = {t["target"]: t for t in evaluate_targets(broken)}
+    warm = targets["every page, warm, to main chart visible <= 1.0 s"]
+    assert warm["status"] == "missed"  # a page never drawn is not a pass
+    assert "Theory of change not timed" in warm["detail"]
+    assert targets["cold burst of 50 public sessions after a restart, p95 <= 2.0 s"]["value"] == "0 of 50 finished"
+
+    skipped = _with_browser([], [])
+    skipped["factors"]["100"]["browser"] = {"skipped": "/usr/bin/chromium is missing; install Debian's chromium."}
+    skipped["factors"]["100"]["burst"] = {"skipped": "burst_bench.py did not finish within 1800 s"}
+    assert unmeasured(skipped) == ["x100 browser: /usr/bin/chromium is missing; install Debian's chromium.",
+                                   "x100 burst: burst_bench.py did not finish within 1800 s"]
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_the_browser_and_burst_scripts_measure_a_page_and_a_burst_on_the_demo_data(tmp_path: Path) -> None:
+    """One page (Evaluations) in Chromium and a burst of two sessions, on the bundled demo snapshot:
+    every figure the targets read is there, so `unmeasured` has nothing to say."""
+    import json
+    import subprocess
+
+    from asi_me.bench import unmeasured
+
+    if not Path("/usr/bin/chromium").exists():
+        pytest.skip("/usr/bin/chromium is missing; install Debian's chromium.")
+    scripts = Path(REPO_ROOT) / "benchmarks"
+    runs = {
+        "browser": ["browser_bench.py", "--page", "evaluations", "--reps", "1", "--cold-reps", "1", "--no-revisit"],
+        "burst": ["burst_bench.py", "--sessions", "2"],
+    }
+    parts = {}
+    for name, (script, *args) in runs.items():
+        out = tmp_path / f"{name}.json"
+        done = subprocess.run([sys.executable, str(scripts / script), "--data-dir", str(Path(REPO_ROOT) / "data"),
+                               *args, "--json", str(out)], cwd=REPO_ROOT, capture_output=True, text=True,
+                              timeout=300, check=False)
+        assert done.returncode == 0, done.stderr[-2000:]
+        parts[name] = json.loads(out.read_text(encoding="utf-8"))
+
+    page = parts["browser"]["pages"]
+    assert [p["page"] for p in page] == ["Evaluations & Stories of Change"]
+    assert all(page[0][key]["runs"] == 1 for key in ("cold", "warm", "filter_change"))
+    assert parts["browser"]["shell"]["title"]["runs"] == 1
+    assert parts["burst"]["bursts"][0]["finished"] == 2
+    assert unmeasured({"factors": {"1": parts}}) == []

@@ -5,6 +5,7 @@ API serves the published datasets with their metadata."""
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -14,7 +15,7 @@ from starlette.applications import Starlette
 from asi_me.data.contract import TABLES
 from asi_me.data.store import Store
 from asi_me.filters import Viewer
-from asi_me.publish import api, gate, indicators
+from asi_me.publish import api, gate, indicators, prepared
 from asi_me.publish.datasets import DATASETS
 from asi_me.queries import catalogue, certifications, coc, outcomes, toc
 from asi_me.settings import REPO_ROOT
@@ -51,9 +52,13 @@ def demo_store():
     store.close()
 
 
-def _trap(monkeypatch: pytest.MonkeyPatch) -> None:
+def _trap(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     def refuse(*args: object, **kwargs: object) -> None:
         raise Bypass
+
+    # Figures prepared on disk were made by the protection; here nothing is prepared, so every
+    # route must reach the protection itself.
+    monkeypatch.setattr(prepared, "folder", lambda store: tmp_path / "prepared")
 
     monkeypatch.setattr(coc, "protect_system", refuse)
     monkeypatch.setattr(outcomes, "protect_system", refuse)
@@ -62,10 +67,10 @@ def _trap(monkeypatch: pytest.MonkeyPatch) -> None:
                                                for name, table in gate.GATED_TABLES.items()})
 
 
-def test_every_published_company_magnitude_passes_through_the_protection(demo_store, monkeypatch):
+def test_every_published_company_magnitude_passes_through_the_protection(demo_store, monkeypatch, tmp_path):
     """With every protection step replaced by a trap, each route that serves a company
     magnitude to the public must hit the trap; one that returned a value went around it."""
-    _trap(monkeypatch)
+    _trap(monkeypatch, tmp_path)
     magnitudes = [n for n, d in DATASETS.items() if "company_magnitude" in d.sensitivities]
     assert {"coc_stage_summary", "coc_flows", "workers_in_ps_certified_facilities",
             "smelter_emissions_by_region", "indicator_status"} <= set(magnitudes)
@@ -82,16 +87,16 @@ def test_every_published_company_magnitude_passes_through_the_protection(demo_st
         outcomes.dashboard_tiles(demo_store, PUBLIC)
 
 
-def test_the_zip_streams_the_gated_table_for_the_public(demo_store, monkeypatch):
-    _trap(monkeypatch)
+def test_the_zip_streams_the_gated_table_for_the_public(demo_store, monkeypatch, tmp_path):
+    _trap(monkeypatch, tmp_path)
     from asi_me.publish import exports
 
     with pytest.raises(Bypass):
         exports._build_zip(demo_store, PUBLIC)
 
 
-def test_the_secretariat_route_needs_no_gate(demo_store, monkeypatch):
-    _trap(monkeypatch)
+def test_the_secretariat_route_needs_no_gate(demo_store, monkeypatch, tmp_path):
+    _trap(monkeypatch, tmp_path)
     frame = catalogue.table_for_download(demo_store, Viewer.secretariat(), "indicator_observations")
     assert len(frame) > 0
     assert toc.indicator_series(demo_store, Viewer.secretariat(), "MT-11")["value"].notna().any()

@@ -24,7 +24,7 @@ from asi_me.data.store import Store
 from asi_me.filters import Viewer
 from asi_me.publish import indicators, prepared
 from asi_me.publish.policy import DisclosurePolicy
-from asi_me.queries import outcomes
+from asi_me.queries import coc, outcomes
 from asi_me.queries.register_indicators import TOTAL, is_register_indicator, with_register_totals
 
 _ORDER = "order by indicator_code, period_on, dimension, dimension_value"
@@ -178,11 +178,14 @@ def gated_table(
 
 def prepare(store: Store, policy: DisclosurePolicy | None = None) -> None:
     """Compute, and keep on disk (asi_me.publish.prepared), every protected figure that depends
-    only on the snapshot and the policy: each month end's workforce cells and the rows of every
-    gated table. The ingest calls it when it publishes a snapshot, so that the first visitor
-    of a new snapshot, or of a restarted server, reads them instead of waiting for them.
+    only on the snapshot and the policy: every CoC year's joint protection, each month end's
+    workforce cells and the rows of every gated table. The ingest calls it when it publishes a
+    snapshot, so that the first visitor of a new snapshot, or of a restarted server, reads them
+    instead of waiting for them.
     Removes the prepared figures of snapshots that no longer exist."""
     policy = policy or DisclosurePolicy.from_settings()
+    for year in coc.coc_years(store):
+        coc.coc_year_view(store, year, None, policy)
     outcomes.protected_worker_cells(store, policy, outcomes.worker_dates(store))
     for name in GATED_TABLES:
         protected_rows(store, Viewer.public(), name, policy)

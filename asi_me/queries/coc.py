@@ -46,6 +46,7 @@ from asi_me.data.vocab import (
     stage_label,
 )
 from asi_me.filters import Filters, Viewer
+from asi_me.publish import prepared
 from asi_me.publish.coc_system import coc_year_system
 from asi_me.publish.counts import mask_jointly
 from asi_me.publish.policy import (
@@ -361,7 +362,7 @@ def _hierarchy(store: Store, year: int, policy: DisclosurePolicy) -> _Hierarchy:
         if key in _JOINT_CACHE:
             _JOINT_CACHE.move_to_end(key)
             return _JOINT_CACHE[key]
-    joint = _Hierarchy.build(_with_volume(coc_lines(store, [year], None)), year, policy)
+    joint = _Hierarchy.build(_with_volume(coc_lines(store, [year], None)), year, policy, store=store)
     with _VIEW_CACHE_LOCK:
         _JOINT_CACHE[key] = joint
         while len(_JOINT_CACHE) > _JOINT_CACHE_SIZE:
@@ -394,13 +395,31 @@ class _Hierarchy:
     count_notes: dict[tuple[tuple[str, str], CocStage], str | None] = field(default_factory=dict)
 
     @classmethod
-    def build(cls, lines: pd.DataFrame, year: int, policy: DisclosurePolicy) -> _Hierarchy:
+    def build(cls, lines: pd.DataFrame, year: int, policy: DisclosurePolicy, store: Store | None = None) -> _Hierarchy:
+        """The year's views and their joint protection; with `store`, the protection (notes
+        and count notes) is kept on disk per snapshot, year and policy (asi_me.publish.prepared)."""
         views: dict[tuple[str, str], pd.DataFrame] = {("world", ""): lines}
         for region in sorted(lines["region"].dropna().unique()):
             views[("region", str(region))] = lines[lines["region"] == region]
         for member_class in sorted(lines["membership_class"].dropna().unique()):
             views[("class", str(member_class))] = lines[lines["membership_class"] == member_class]
         systems = {v: _view_system(frame, policy) for v, frame in views.items()}
+        if store is None:
+            return cls._protected(lines, year, policy, views, systems)
+
+        def protect() -> dict[str, list[list[Any]]]:
+            built = cls._protected(lines, year, policy, views, systems)
+            return {"notes": [[_encode_key(k), n] for k, n in built.notes.items()],
+                    "count_notes": [[_encode_key(k), n] for k, n in built.count_notes.items()]}
+
+        body = prepared.document(store, "coc-protection", [year, policy], protect)
+        return cls(year, systems, {_decode_key(k): n for k, n in body["notes"]},
+                   {_decode_key(k): n for k, n in body["count_notes"]})
+
+    @classmethod
+    def _protected(cls, lines: pd.DataFrame, year: int, policy: DisclosurePolicy,
+                   views: dict[tuple[str, str], pd.DataFrame],
+                   systems: dict[tuple[str, str], _ViewSystem]) -> _Hierarchy:
         # The protection itself: every view's figures over the year's (region, class)
         # atoms, judged by what the public and each member can prove (asi_me.publish).
         joint = coc_year_system(lines, policy, list(views))
@@ -434,6 +453,23 @@ class _Hierarchy:
             if (part, stage) in self.count_notes:
                 view.count_notes[stage] = self.count_notes[(part, stage)]
         return view
+
+
+def _encode_key(key: Any) -> Any:
+    """A protection key as JSON: tuples as lists, a stage as {"stage": value}."""
+    if isinstance(key, tuple):
+        return [_encode_key(k) for k in key]
+    if isinstance(key, CocStage):
+        return {"stage": key.value}
+    return key
+
+
+def _decode_key(value: Any) -> Any:
+    if isinstance(value, list):
+        return tuple(_decode_key(v) for v in value)
+    if isinstance(value, dict):
+        return CocStage(value["stage"])
+    return value
 
 
 def _in_view(view: tuple[str, str], block: tuple[str, str]) -> bool:

@@ -13,6 +13,7 @@ from asi_me.data.snapshot import PREPARED_DIR, current_folder, prune
 from asi_me.data.store import Store
 from asi_me.filters import Viewer
 from asi_me.ingest.pipeline import run_cli
+from asi_me.memos import forget_memos
 from asi_me.publish import gate
 from asi_me.publish.policy import DisclosurePolicy
 from asi_me.queries import coc, outcomes
@@ -37,6 +38,7 @@ def demo(tmp_path_factory) -> Path:
     data_dir = tmp_path_factory.mktemp("demo") / "data"
     shutil.copytree(Path(__file__).parent.parent / "data", data_dir,
                     ignore=shutil.ignore_patterns(PREPARED_DIR, "downloads", "ingest_log.jsonl"))
+    forget_memos()  # the demo snapshot may be in this process's memos already: prepare it from nothing
     gate.prepare(Store(current_folder(data_dir)))
     return data_dir
 

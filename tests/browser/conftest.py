@@ -221,9 +221,15 @@ def demo_server(browser: Browser, artifacts: Path) -> Iterator[StreamlitServer]:
 
 
 @pytest.fixture
-def cold_demo_server(browser: Browser, artifacts: Path) -> Iterator[StreamlitServer]:
-    """A fresh server on the demo data that no session has opened yet (no warm-up)."""
-    server = start_server(_demo_data_dir(), artifacts / "server-cold.log")
+def cold_demo_server(browser: Browser, artifacts: Path, tmp_path: Path) -> Iterator[StreamlitServer]:
+    """A fresh server on the demo data that no session has opened yet (no warm-up), on a copy
+    of the data folder with nothing prepared (asi_me/publish/prepared.py): every protected
+    figure is worked out when first asked for."""
+    import shutil
+
+    data_dir = tmp_path / "data"
+    shutil.copytree(_demo_data_dir(), data_dir, ignore=shutil.ignore_patterns("prepared", "downloads"))
+    server = start_server(data_dir, artifacts / "server-cold.log")
     try:
         yield server
     finally:

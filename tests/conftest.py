@@ -9,7 +9,10 @@ with sensible defaults so a test only spells out what it is about.
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import inspect
+import json
 import sys
 from collections.abc import Callable, Iterator
 from datetime import date
@@ -267,3 +270,48 @@ def call_query(
         else:
             raise TypeError(f"{fn.__module__}.{fn.__name__} needs a value for parameter {name!r}.")
     return fn(**kwargs)
+
+
+# ------------------------------------------------------------------ in-process HTTP
+
+
+class Answer:
+    """An HTTP answer as a browser would see it: status, headers (lower-case names) and body."""
+
+    def __init__(self, status: int, headers: dict[str, str], content: bytes) -> None:
+        self.status_code, self.headers, self.content = status, headers, content
+
+    def json(self) -> Any:
+        return json.loads(self.content)
+
+
+def asgi_get(app: Callable[..., Any], url: str) -> Answer:
+    """A browser's GET of `url`, answered in process by the ASGI `app`.
+
+    The app runs on a thread of its own: a browser test earlier in the run may leave the main
+    thread's event loop running. After the request's body, `receive` waits as a server does,
+    until the browser goes away.
+    """
+    path, _, query = url.partition("?")
+    path = "/" + path.lstrip("/")
+    scope = {"type": "http", "method": "GET", "path": path, "raw_path": path.encode(), "root_path": "",
+             "query_string": query.encode(), "headers": [], "scheme": "http", "server": ("127.0.0.1", 80),
+             "client": ("127.0.0.1", 5000), "http_version": "1.1"}
+    sent: list[dict] = []
+    asked: list[bool] = []
+
+    async def receive() -> dict:
+        if asked:
+            await asyncio.Event().wait()
+        asked.append(True)
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(asyncio.run, app(scope, receive, send)).result()
+    start = next(m for m in sent if m["type"] == "http.response.start")
+    headers = {k.decode().lower(): v.decode() for k, v in start["headers"]}
+    return Answer(start["status"], headers, b"".join(m.get("body", b"") for m in sent
+                                                     if m["type"] == "http.response.body"))

@@ -5,14 +5,13 @@ at a time, never the table."""
 
 from __future__ import annotations
 
-import asyncio
-import concurrent.futures
 import io
 import zipfile
 
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pytest
+from conftest import asgi_get
 from starlette.applications import Starlette
 
 from asi_me.data.store import Store
@@ -41,29 +40,8 @@ def folder(tmp_path, monkeypatch):
 
 def _get(url: str) -> tuple[int, dict[str, str], bytes]:
     """A browser's GET of a link, answered in process by the file route."""
-    app = Starlette(routes=file_links.routes())
-    path, _, query = url.partition("?")
-    path = "/" + path.lstrip("/")
-    scope = {"type": "http", "method": "GET", "path": path, "raw_path": path.encode(), "root_path": "",
-             "query_string": query.encode(), "headers": [], "scheme": "http", "server": ("127.0.0.1", 80),
-             "client": ("127.0.0.1", 5000), "http_version": "1.1"}
-    sent: list[dict] = []
-    asked: list[bool] = []
-
-    async def receive() -> dict:
-        if asked:
-            await asyncio.Event().wait()
-        asked.append(True)
-        return {"type": "http.request", "body": b"", "more_body": False}
-
-    async def send(message: dict) -> None:
-        sent.append(message)
-
-    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
-        pool.submit(asyncio.run, app(scope, receive, send)).result()
-    start = next(m for m in sent if m["type"] == "http.response.start")
-    headers = {k.decode().lower(): v.decode() for k, v in start["headers"]}
-    return start["status"], headers, b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
+    answer = asgi_get(Starlette(routes=file_links.routes()), url)
+    return answer.status_code, answer.headers, answer.content
 
 
 # ------------------------------------------------------------------ the same bytes

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import coc_line, facility, make_store, member
+from conftest import Answer, asgi_get, coc_line, facility, make_store, member
 from starlette.applications import Starlette
 
 from asi_me.data.contract import TABLES
@@ -137,51 +137,14 @@ def _api_store(tmp_path):
     return make_store(tmp_path, members=members, facilities=facilities, coc_reports=lines)
 
 
-class _Answer:
-    def __init__(self, status: int, headers: dict[str, str], content: bytes) -> None:
-        self.status_code, self.headers, self.content = status, headers, content
-
-    def json(self) -> dict:
-        import json
-
-        return json.loads(self.content)
-
-
 class _Client:
     """Calls an ASGI app in process, the way a browser's GET reaches it."""
 
     def __init__(self, app: Starlette) -> None:
         self.app = app
 
-    def get(self, url: str) -> _Answer:
-        import asyncio
-        import concurrent.futures
-
-        path, _, query = url.partition("?")
-        scope = {"type": "http", "method": "GET", "path": path, "raw_path": path.encode(), "root_path": "",
-                 "query_string": query.encode(), "headers": [], "scheme": "http", "server": ("127.0.0.1", 80),
-                 "client": ("127.0.0.1", 5000), "http_version": "1.1"}
-        sent: list[dict] = []
-        asked: list[bool] = []
-
-        async def receive() -> dict:
-            import asyncio
-
-            if asked:  # as a server does: after the request's body, wait until the browser goes away
-                await asyncio.Event().wait()
-            asked.append(True)
-            return {"type": "http.request", "body": b"", "more_body": False}
-
-        async def send(message: dict) -> None:
-            sent.append(message)
-
-        # on a thread of its own: a browser test earlier in the run may leave this thread's loop running
-        with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
-            pool.submit(asyncio.run, self.app(scope, receive, send)).result()
-        start = next(m for m in sent if m["type"] == "http.response.start")
-        headers = {k.decode().lower(): v.decode() for k, v in start["headers"]}
-        body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
-        return _Answer(start["status"], headers, body)
+    def get(self, url: str) -> Answer:
+        return asgi_get(self.app, url)
 
 
 @pytest.fixture

@@ -98,9 +98,9 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _healthy(url: str) -> bool:
+def _healthy(url: str, path: str = "/_stcore/health") -> bool:
     try:
-        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:  # loopback only
+        with urllib.request.urlopen(f"{url}{path}", timeout=2) as response:  # loopback only
             return response.status == 200
     except (urllib.error.URLError, OSError):
         return False
@@ -126,11 +126,15 @@ class Server:
         return rss_mb(self.process.pid)
 
 
-def start_server(data_dir: Path, log_path: Path, script: str | Path = "app.py") -> Server:
-    """Start the app on `data_dir` and wait for /_stcore/health; raise RuntimeError with the log if it fails.
+def start_server(data_dir: Path, log_path: Path, script: str | Path = "app.py", *, deployed: bool = False,
+                 wait_for: str = "/_stcore/health") -> Server:
+    """Start the app on `data_dir` and wait for `wait_for` to answer 200; raise RuntimeError with the log if it fails.
 
     `script` is what `streamlit run` runs (the app by default; the browser benchmark runs an
-    empty page beside it to measure what Streamlit's own shell costs)."""
+    empty page beside it to measure what Streamlit's own shell costs). `deployed` starts the app
+    as deploy/ does instead: `uvicorn asi_me.ui.asgi:app`, whose warm start computes every
+    public screen's default view when the server starts (asi_me/ui/warm.py); `wait_for` may
+    then be "/_app/ready" (answers 200 once the snapshot opens; `/_app/ready?warm=1` once warmed too)."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "ASI_DATA_DIR": str(data_dir), "PYTHONUNBUFFERED": "1"}
     last = ""
@@ -138,6 +142,9 @@ def start_server(data_dir: Path, log_path: Path, script: str | Path = "app.py") 
         port = free_port()
         url = f"http://127.0.0.1:{port}"
         command = [
+            sys.executable, "-m", "uvicorn", "asi_me.ui.asgi:app", "--host", "127.0.0.1", "--port", str(port),
+            "--no-access-log",
+        ] if deployed else [
             sys.executable, "-m", "streamlit", "run", str(script),
             "--server.headless", "true", "--server.port", str(port), "--server.address", "127.0.0.1",
             "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
@@ -149,7 +156,7 @@ def start_server(data_dir: Path, log_path: Path, script: str | Path = "app.py") 
         server = Server(url, port, process, log_path)
         deadline = time.monotonic() + SERVER_START_TIMEOUT_S
         while time.monotonic() < deadline and process.poll() is None:
-            if _healthy(url):
+            if _healthy(url, wait_for):
                 return server
             time.sleep(0.2)
         stop_server(server)

@@ -236,3 +236,44 @@ def test_assumptions_list_questioned_ones_first_with_what_tested_them(store):
     assert assumptions["status_label"].tolist() == ["Questioned", "Not yet tested"]
     assert assumptions["evidence_title"].iloc[0] == "Outcome evaluation"
     assert toc.toc_assumptions(store, PUBLIC, node_id="L1")["assumption_id"].tolist() == ["A1"]
+
+
+def test_the_public_latest_of_a_company_magnitude_indicator_is_its_last_gated_total_and_has_no_baseline():
+    """The ToC's status table for the public: a company-magnitude indicator shows the last
+    total of the gated series on or before the date (its suppression note where the cell is
+    hidden) and no baseline; every other indicator keeps the stored figures."""
+    from asi_me.publish.gate import protected_rows
+    from asi_me.publish.indicators import sensitivity
+    from asi_me.settings import REPO_ROOT
+
+    store = Store.open_current(REPO_ROOT / "data")
+    try:
+        viewer = Viewer.public()
+        status = toc.indicator_status(store, viewer, Filters()).set_index("indicator_code")
+        everything = toc.indicator_status(store, Viewer.secretariat(), Filters()).set_index("indicator_code")
+        gated = protected_rows(store, viewer, "indicator_observations")
+        as_of = pd.Timestamp(store.as_of(None))
+        protected = [code for code, unit in zip(status.index, status["unit"], strict=True)
+                     if sensitivity(code, unit) != "programme"]
+        assert protected and len(protected) < len(status)
+        for code in status.index:
+            row = status.loc[code]
+            if code not in protected:
+                assert row["baseline_value"] == everything.loc[code, "baseline_value"] or (
+                    pd.isna(row["baseline_value"]) and pd.isna(everything.loc[code, "baseline_value"]))
+                continue
+            assert pd.isna(row["baseline_value"])
+            rows = gated[(gated["indicator_code"] == code) & (gated["dimension"] == "total")
+                         & (pd.to_datetime(gated["period_on"]) <= as_of)]
+            if rows.empty:
+                assert pd.isna(row["latest_value"]) and pd.isna(row["latest_period_on"])
+                continue
+            last = rows.iloc[-1]
+            assert pd.Timestamp(row["latest_period_on"]) == pd.Timestamp(last["period_on"])
+            assert row["latest_status"] == (last["suppression_note"] or last["status"])
+            if pd.isna(last["value"]):
+                assert pd.isna(row["latest_value"])
+            else:
+                assert row["latest_value"] == pytest.approx(float(last["value"]))
+    finally:
+        store.close()

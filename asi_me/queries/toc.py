@@ -172,17 +172,20 @@ def _protected_latest(store: Store, viewer: Viewer, frame: pd.DataFrame, as_of: 
     totals = gated[(gated["dimension"] == "total") & (pd.to_datetime(gated["period_on"]) <= pd.Timestamp(as_of))]
     latest = totals.groupby("indicator_code", sort=False, observed=True).tail(1).set_index("indicator_code")
     out = frame.copy()
-    for i, row in out.iterrows():
-        if sensitivity(row["indicator_code"], row["unit"]) == "programme":
-            continue
-        out.at[i, "baseline_value"] = None
-        if row["indicator_code"] not in latest.index:
-            out.at[i, "latest_period_on"], out.at[i, "latest_value"], out.at[i, "latest_status"] = None, None, None
-            continue
-        last = latest.loc[row["indicator_code"]]
-        out.at[i, "latest_period_on"] = pd.Timestamp(last["period_on"])
-        out.at[i, "latest_value"] = None if pd.isna(last["value"]) else float(last["value"])
-        out.at[i, "latest_status"] = last["suppression_note"] or last["status"]
+    # column-wise: a row at a time cost 0.4 s for 3,400 indicators at 100x
+    protected = np.fromiter((sensitivity(code, unit) != "programme"
+                             for code, unit in zip(out["indicator_code"], out["unit"], strict=True)),
+                            dtype=bool, count=len(out))
+    if not protected.any():
+        return out
+    last = latest.reindex(out.loc[protected, "indicator_code"].to_numpy())
+    has = last["period_on"].notna().to_numpy()
+    shown_status = [(note if isinstance(note, str) and note else status) if found else None
+                    for note, status, found in zip(last["suppression_note"], last["status"], has, strict=True)]
+    out.loc[protected, "baseline_value"] = np.nan
+    out.loc[protected, "latest_period_on"] = pd.to_datetime(last["period_on"]).to_numpy()
+    out.loc[protected, "latest_value"] = pd.to_numeric(last["value"]).to_numpy(dtype="float64", na_value=np.nan)
+    out.loc[protected, "latest_status"] = shown_status
     return out
 
 

@@ -62,7 +62,9 @@ def _home_twins(screens: Sequence[Screen]) -> list[StreamlitPage]:
 
 
 def _pairs(companies: pd.DataFrame) -> tuple[tuple[str, str], ...]:
-    return tuple(zip(companies["member_id"].astype(str), companies["name"].astype(str), strict=True))
+    # whole columns to Python lists: iterating an Arrow-backed column took 0.22 s for 15,000 at 100x
+    ids, names = companies["member_id"].astype(str).tolist(), companies["name"].astype(str).tolist()
+    return tuple(zip(ids, names, strict=True))
 
 
 def _member_choices(manifest: Manifest | None) -> Sequence[tuple[str, str]]:

@@ -3,7 +3,8 @@
     uvicorn asi_me.ui.asgi:app --host 0.0.0.0 --port 8501
 
 One process then serves, beside the app's pages and Streamlit's own routes:
-- `/_app/ready`: 200 with the current snapshot id when data/CURRENT's snapshot opens, else 503;
+- `/_app/ready`: 200 with the current snapshot id when data/CURRENT's snapshot opens, else 503
+  (`?warm=1`: 503 until the warm start has also computed its default views);
 - `/_app/metrics`: request, session and page-run metrics in Prometheus text format;
 - `/_app/files/<key>?token=...`: a built download (a whole table's CSV, the zip, the workbook)
   streamed from the download folder to the viewer the Data screen gave the link to
@@ -65,10 +66,19 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 
 async def ready(request: Request) -> Response:
+    """200 when the snapshot opens. With `?warm=1` (for a proxy or orchestrator that should send
+    visitors only to a warmed replica), 503 until the warm start has computed the served
+    snapshot's default views too."""
     data_dir = Settings.from_env().data_dir
     result = await anyio.to_thread.run_sync(readiness, data_dir)
-    body = {"ok": result.ok, "snapshot_id": result.snapshot_id, "reason": result.reason, **warm.status()}
-    return JSONResponse(body, status_code=result.status, headers={"Cache-Control": "no-store"})
+    warmth = warm.status()
+    body = {"ok": result.ok, "snapshot_id": result.snapshot_id, "reason": result.reason, **warmth}
+    status = result.status
+    if request.query_params.get("warm") == "1" and status == 200 and not (
+            warmth.get("warm") and warmth.get("warm_snapshot") == result.snapshot_id):
+        body |= {"ok": False, "reason": "the default views of this snapshot are still being computed"}
+        status = 503
+    return JSONResponse(body, status_code=status, headers={"Cache-Control": "no-store"})
 
 
 # ---------------------------------------------------------------- metrics

@@ -668,6 +668,11 @@ def evaluate_targets(result: dict[str, Any]) -> list[dict[str, Any]]:
     return targets
 
 
+def _mode(burst: dict[str, Any]) -> str:
+    """How a burst's server was started (a run from before the modes used `streamlit run`)."""
+    return burst.get("mode", "streamlit run")
+
+
 def _browser_targets(run: dict[str, Any], add: Callable[..., None]) -> None:
     """The browser part's rows (every page to its main chart, cold and warm, and a filter change)
     and the cold burst's."""
@@ -696,14 +701,14 @@ def _browser_targets(run: dict[str, Any], add: Callable[..., None]) -> None:
     all_done = burst["finished"] == burst["sessions"]
     shown = (f"{burst['time_p95_ms'] / 1000:.2f} s" if all_done
              else f"{burst['finished']} of {burst['sessions']} finished")
-    others = [f"{b.get('mode', 'streamlit run')}, {b['sessions']} sessions: p95 {b['time_p95_ms'] / 1000:.2f} s, "
+    others = [f"{_mode(b)}, {b['sessions']} sessions: p95 {b['time_p95_ms'] / 1000:.2f} s, "
               f"{b['sessions'] - b['finished']} failed"
-              if b.get("time_p95_ms") is not None else f"{b.get('mode', 'streamlit run')}, {b['sessions']} sessions: "
+              if b.get("time_p95_ms") is not None else f"{_mode(b)}, {b['sessions']} sessions: "
               "none finished"
               for b in every if b is not burst]
     detail = [*burst.get("errors", [])[:1], *([] if burst["sessions"] >= BURST_SESSIONS
                                               else [f"{burst['sessions']} sessions in this run"]), *others]
-    add(name, f"{shown} ({burst.get('mode', 'streamlit run')})", "2.0 s",
+    add(name, f"{shown} ({_mode(burst)})", "2.0 s",
         all_done and burst["time_p95_ms"] <= BURST_P95_MS, "; ".join(detail))
 
 
@@ -955,7 +960,7 @@ def _print_browser(run: dict[str, Any]) -> None:
         print(f"\n  {'cold burst, started as':<22} {'sessions':>8} {'finished':>8} {'failed':>7} {'p50 ms':>8} "
               f"{'p95 ms':>8} {'max ms':>8} {'server start ms':>15} {'load':>5}")
     for b in bursts:
-        print(f"  {b.get('mode', 'streamlit run'):<22} {b['sessions']:>8} {b['finished']:>8} "
+        print(f"  {_mode(b):<22} {b['sessions']:>8} {b['finished']:>8} "
               f"{b['sessions'] - b['finished']:>7} "
               f"{b.get('time_median_ms', 0):>8.0f} {b.get('time_p95_ms', 0):>8.0f} {b.get('time_max_ms', 0):>8.0f} "
               f"{b.get('server_start_ms', 0):>15.0f} {b.get('load_average_at_start', '-'):>5}")
@@ -987,7 +992,7 @@ def _browser_unmeasured(factor: str, parts: dict[str, Any]) -> list[str]:
         if not bursts:
             problems.append(f"x{factor} burst: no burst was run")
         for b in bursts:
-            which = f"x{factor} burst of {b['sessions']} ({b.get('mode', 'streamlit run')})"
+            which = f"x{factor} burst of {b['sessions']} ({_mode(b)})"
             if not b.get("finished"):
                 why = "; ".join(b.get("errors", [])[:1])
                 problems.append(f"{which}: no session finished after the restart"

@@ -65,6 +65,88 @@ def _no_reports_message(year: int, years: list[int]) -> str:
     return f"No CoC reports for {year} match the filters."
 
 
+@st.fragment
+def _sankey_card(flows: pd.DataFrame, year: int, view: tuple, minimum: int) -> None:
+    """The Sankey with its tonnes / % toggle: a toggle reruns this card only."""
+    if "coc_unit" not in st.session_state:
+        st.session_state["coc_unit"] = "%" if st.query_params.get("unit") == "pct" else "t"
+    with st.container(key="controls_coc_unit"):
+        unit = (
+            st.segmented_control(
+                "Show flows in",
+                list(UNITS),
+                format_func=UNITS.get,
+                key="coc_unit",
+                help="Tonnes of each stage's own product, or each link as a share of what its source stage put out.",
+            )
+            or "t"
+        )
+    _sync("unit", "pct" if unit == "%" else "t", "t")
+    table = cache.cached_view("coc_sankey_table", (*view, unit),
+                              lambda: sankey_table(flows, unit=unit, min_reporters=minimum))
+    figure_card(
+        f"ASI CoC material flow, {year} ({UNITS[unit].lower()})",
+        table,
+        lambda: st.plotly_chart(
+            cache.cached_view("coc_sankey", (*view, unit),
+                              lambda: build_sankey(flows, unit=unit, min_reporters=minimum)),
+            key="coc_sankey",
+            config={"displaylogo": False},
+            alt=f"Sankey diagram of ASI CoC material flows in {year}.",
+        ),
+        key=f"coc_flows_{year}",
+        source=SOURCE,
+        min_reporters=minimum,
+        note="Widths are tonnes of each stage's own product (bauxite, alumina, aluminium), so a node can take "
+        "in more tonnes than it puts out. “Left the CoC chain” is material sold or used without ASI CoC "
+        "claims."
+        if unit == "t"
+        else "Each link as a share of its source stage's output; origins are 100%.",
+    )
+
+
+@st.fragment
+def _comparison_card(summary: pd.DataFrame, years: list[int], year: int, view: tuple, *, viewer, filters,
+                     minimum: int) -> None:
+    """Stage output against another year: picking the year reruns this card only."""
+    compare_options = [y for y in years if y != year]
+    url_compare = _url_int("compare")
+    earlier = [y for y in compare_options if y < year]
+    default_compare = earlier[-1] if earlier else (compare_options[0] if compare_options else None)
+    if st.session_state.get("coc_compare") not in compare_options:
+        st.session_state["coc_compare"] = url_compare if url_compare in compare_options else default_compare
+    if compare_options:
+        with st.container(key="controls_coc_compare"):
+            st.selectbox(
+                "Compare with",
+                compare_options,
+                key="coc_compare",
+                help="The year shown beside the reporting year in the comparison below.",
+            )
+    compare = st.session_state.get("coc_compare")
+    _sync("compare", compare, default_compare)
+    if compare is None:
+        widgets.empty_state("Only one reporting year is loaded, so there is nothing to compare with.")
+    else:
+        before = cache.cached(coc_stage_summary, viewer, compare, filters)
+        comparison = cache.cached_view("coc_compare_table", (*view, compare),
+                                       lambda: compare_stage_outputs(summary, before))
+        figure_card(
+            f"Stage output, {year} against {compare}",
+            comparison,
+            lambda: st.plotly_chart(
+                cache.cached_view("coc_compare", (*view, compare), lambda: build_year_comparison(
+                    comparison, year=year, previous_year=compare)),
+                key="coc_yoy",
+                config={"displaylogo": False},
+            ),
+            key=f"coc_compare_{year}_{compare}",
+            source=SOURCE,
+            min_reporters=minimum,
+            note="Each year is protected on its own; a change is shown only where both years are published.",
+        )
+
+
 def main() -> None:
     ctx = page_context()
     viewer, filters, minimum = ctx.viewer, ctx.filters, ctx.min_reporters
@@ -98,35 +180,8 @@ def main() -> None:
     if st.session_state.get("coc_year") not in options:
         st.session_state["coc_year"] = url_year if url_year in options else default_year
     with st.container(key="controls_coc_bar"):
-        c1, c2, c3 = st.columns([1, 1, 2], vertical_alignment="bottom")
-        year = c1.selectbox("Reporting year", options, key="coc_year")
-        compare_options = [y for y in years if y != year]
-        url_compare = _url_int("compare")
-        earlier = [y for y in compare_options if y < year]
-        default_compare = earlier[-1] if earlier else (compare_options[0] if compare_options else None)
-        if st.session_state.get("coc_compare") not in compare_options:
-            st.session_state["coc_compare"] = url_compare if url_compare in compare_options else default_compare
-        compare = c2.selectbox(
-            "Compare with",
-            compare_options,
-            key="coc_compare",
-            help="The year shown beside the reporting year in the comparison below.",
-        )
-        if "coc_unit" not in st.session_state:
-            st.session_state["coc_unit"] = "%" if st.query_params.get("unit") == "pct" else "t"
-        unit = (
-            c3.segmented_control(
-                "Show flows in",
-                list(UNITS),
-                format_func=UNITS.get,
-                key="coc_unit",
-                help="Tonnes of each stage's own product, or each link as a share of what its source stage put out.",
-            )
-            or "t"
-        )
+        year = st.selectbox("Reporting year", options, key="coc_year", width=240)
     _sync("year", year, default_year)
-    _sync("compare", compare, default_compare)
-    _sync("unit", "pct" if unit == "%" else "t", "t")
 
     if year not in years:
         widgets.empty_state(_no_reports_message(year, years), hint=f"Reporting years loaded: {years[0]}–{years[-1]}.")
@@ -172,33 +227,13 @@ def main() -> None:
     # What the cards derive from the cached query results is built once per snapshot and view.
     view = (repr(viewer), year, repr(filters), minimum)
     text = cache.cached_view("coc_sankey_text", view, lambda: sankey_summary(flows, year=year, min_reporters=minimum))
-    table = cache.cached_view("coc_sankey_table", (*view, unit),
-                              lambda: sankey_table(flows, unit=unit, min_reporters=minimum))
     if not coc_drawable(flows):
         widgets.empty_state(
             f"No flow of {year} can be published: too few companies reported each link, or one dominated it, "
             "under the ASI Antitrust Compliance Policy.",
             hint="The withheld links are listed in the table below; later years have more reporters.",
         )
-    figure_card(
-        f"ASI CoC material flow, {year} ({UNITS[unit].lower()})",
-        table,
-        lambda: st.plotly_chart(
-            cache.cached_view("coc_sankey", (*view, unit),
-                              lambda: build_sankey(flows, unit=unit, min_reporters=minimum)),
-            key="coc_sankey",
-            config={"displaylogo": False},
-            alt=f"Sankey diagram of ASI CoC material flows in {year}.",
-        ),
-        key=f"coc_flows_{year}",
-        source=SOURCE,
-        min_reporters=minimum,
-        note="Widths are tonnes of each stage's own product (bauxite, alumina, aluminium), so a node can take "
-        "in more tonnes than it puts out. “Left the CoC chain” is material sold or used without ASI CoC "
-        "claims."
-        if unit == "t"
-        else "Each link as a share of its source stage's output; origins are 100%.",
-    )
+    _sankey_card(flows, year, view, minimum)
     with st.expander("Text description of the flow (for screen readers)", expanded=False):
         st.markdown(text)
 
@@ -215,26 +250,7 @@ def main() -> None:
             note="The table adds reporters, input, output and attrition per stage.",
         )
     with right:
-        if compare is None:
-            widgets.empty_state("Only one reporting year is loaded, so there is nothing to compare with.")
-        else:
-            before = cache.cached(coc_stage_summary, viewer, compare, filters)
-            comparison = cache.cached_view("coc_compare_table", (*view, compare),
-                                           lambda: compare_stage_outputs(summary, before))
-            figure_card(
-                f"Stage output, {year} against {compare}",
-                comparison,
-                lambda: st.plotly_chart(
-                    cache.cached_view("coc_compare", (*view, compare), lambda: build_year_comparison(
-                        comparison, year=year, previous_year=compare)),
-                    key="coc_yoy",
-                    config={"displaylogo": False},
-                ),
-                key=f"coc_compare_{year}_{compare}",
-                source=SOURCE,
-                min_reporters=minimum,
-                note="Each year is protected on its own; a change is shown only where both years are published.",
-            )
+        _comparison_card(summary, years, year, view, viewer=viewer, filters=filters, minimum=minimum)
 
     st.header("Mass-balance checks")
     st.caption(

@@ -261,20 +261,10 @@ def _findings(findings: pd.DataFrame, assumptions: pd.DataFrame) -> None:
                 st.caption(f"Tested by: {row.evidence_title}")
 
 
-def main() -> None:
-    ctx = page_context()
+@st.fragment
+def _explorer(graph, ctx) -> None:
+    """The graph, the node picker and the node's indicators and evidence: picking a node reruns this part only."""
     viewer, filters, minimum = ctx.viewer, ctx.filters, ctx.min_reporters
-    st.caption(
-        "How ASI's strategies lead to outputs, outcomes and its long-term impacts on Standards, Uptake and "
-        "Reputation. Click a node (or pick it below) to see the indicators that measure it and the evidence."
-    )
-    graph = cache.cached(toc_graph, viewer, filters) if ctx.has_data else None
-    if graph is None or graph.nodes.empty:
-        widgets.empty_state(
-            "The Theory of Change has not been loaded, so there is nothing to explore.",
-            hint="Load the toc_nodes, toc_edges and indicators tables with `python -m asi_me ingest PATH`.",
-        )
-        return
     nodes, edges = graph.nodes, graph.edges
     ids, names, types = graph.node_ids, graph.labels, graph.node_types
     wanted = st.query_params.get("node")
@@ -339,18 +329,41 @@ def main() -> None:
         listing = indicators.assign(track_status_label=[status_text(s) for s in indicators["track_status"]])
         shown = display_frame(listing[list(INDICATOR_COLUMNS)], titles=INDICATOR_COLUMNS, min_reporters=minimum)
         st.dataframe(shown, hide_index=True, key=f"toc_ind_table_{selected}")
-        codes = [str(c) for c in indicators["indicator_code"]]
-        wanted_ind = st.query_params.get("indicator")
-        if st.session_state.get("toc_indicator") not in codes:
-            st.session_state["toc_indicator"] = wanted_ind if wanted_ind in codes else codes[0]
-        ind_names = dict(zip(codes, indicators["name"].astype(str), strict=True))
-        code = st.selectbox("Indicator", codes, key="toc_indicator", format_func=lambda c: f"{c} · {ind_names[c]}")
-        _sync("indicator", code)
-        _indicator_detail(indicators.iloc[codes.index(code)], viewer, filters, minimum)
+        _indicator_section(indicators, viewer, filters, minimum)
     if indicators.empty:
         _sync("indicator", None)
     _evidence(cache.cached(indicator_evidence, viewer, None, selected))
     _findings(cache.cached(evidence_findings, viewer, selected), cache.cached(toc_assumptions, viewer, selected))
+
+
+@st.fragment
+def _indicator_section(indicators: pd.DataFrame, viewer, filters, minimum: int) -> None:
+    """The indicator picker and its detail: picking an indicator reruns this part only."""
+    codes = [str(c) for c in indicators["indicator_code"]]
+    wanted_ind = st.query_params.get("indicator")
+    if st.session_state.get("toc_indicator") not in codes:
+        st.session_state["toc_indicator"] = wanted_ind if wanted_ind in codes else codes[0]
+    ind_names = dict(zip(codes, indicators["name"].astype(str), strict=True))
+    code = st.selectbox("Indicator", codes, key="toc_indicator", format_func=lambda c: f"{c} · {ind_names[c]}")
+    _sync("indicator", code)
+    _indicator_detail(indicators.iloc[codes.index(code)], viewer, filters, minimum)
+
+
+def main() -> None:
+    ctx = page_context()
+    viewer, filters = ctx.viewer, ctx.filters
+    st.caption(
+        "How ASI's strategies lead to outputs, outcomes and its long-term impacts on Standards, Uptake and "
+        "Reputation. Click a node (or pick it below) to see the indicators that measure it and the evidence."
+    )
+    graph = cache.cached(toc_graph, viewer, filters) if ctx.has_data else None
+    if graph is None or graph.nodes.empty:
+        widgets.empty_state(
+            "The Theory of Change has not been loaded, so there is nothing to explore.",
+            hint="Load the toc_nodes, toc_edges and indicators tables with `python -m asi_me ingest PATH`.",
+        )
+        return
+    _explorer(graph, ctx)
 
 
 main()

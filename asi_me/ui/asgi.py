@@ -47,6 +47,7 @@ from asi_me.publish import file_links
 from asi_me.settings import Settings
 from asi_me.ui import warm
 from asi_me.ui.observe import METRICS, configure_logging
+from asi_me.ui.share_script import SHARE_LINK_SCRIPT, script_hash
 
 log = logging.getLogger("asi_me.asgi")
 
@@ -158,13 +159,13 @@ def _inline_script_hashes() -> list[str]:
 
 
 # What the app's own pages need: Streamlit's bundle and its lazily loaded chunks ('self'),
-# the inline scripts of its index.html (by hash), Vega's expression compiler ('unsafe-eval'),
+# the inline scripts of its index.html and the "Copy link" script (by hash), Vega's expression compiler ('unsafe-eval'),
 # emotion's style tags ('unsafe-inline' styles),
 # data: and blob: images (the favicon, chart exports), blob: workers (deck.gl), the
 # WebSocket back to this origin, deck.gl's data: basemap style. Nothing from another host: the app works offline.
 CONTENT_SECURITY_POLICY = "; ".join([
     "default-src 'self'",
-    " ".join(["script-src 'self' 'unsafe-eval'", *_inline_script_hashes()]),
+    " ".join(["script-src 'self' 'unsafe-eval'", *_inline_script_hashes(), script_hash(SHARE_LINK_SCRIPT)]),
     "style-src 'self' 'unsafe-inline'",
     "img-src 'self' data: blob:",
     "font-src 'self' data:",

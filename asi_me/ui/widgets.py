@@ -35,6 +35,7 @@ from asi_me.filters import Filters
 from asi_me.publish.numbers import format_day
 from asi_me.ui import cache, context, filter_bar
 from asi_me.ui.palette import DOWN, FLAT, GREY, MISSING, UP
+from asi_me.ui.share_script import SHARE_LINK_SCRIPT
 from asi_me.ui.tables import (
     SUPPRESSED_FLAG,
     SUPPRESSED_NOTE,
@@ -98,13 +99,27 @@ def pinned_version_banner(page: Any, version: str, params: dict[str, list[str]])
 
 
 def share_link(title: str, published: str) -> None:
-    """A "Copy link" control: the full URL of this view, its filters and its data version."""
+    """A "Copy link" control: the full URL of this view, its filters and its data version.
+
+    The box is filled on the server and then kept equal to the address bar in the browser, so a
+    part of the page that reruns alone (a fragment changing ?node= or ?unit=) never leaves it stale."""
     query = "&".join(f"{quote(k)}={quote(v)}" for k in st.query_params for v in st.query_params.get_all(k))
     base = st.context.url or ""
     url = f"{base}?{query}" if query else base or "?"
     with st.popover("Copy link", icon=":material/link:", help="A link that reopens this view, with these filters, "
                     "on this data version."):
-        st.code(url, language=None, wrap_lines=True)
+        st.html(
+            '<div class="asi-share" style="display:flex;gap:.5rem;align-items:center">'
+            f'<input class="asi-share-url" type="text" readonly value="{html.escape(url, quote=True)}" '
+            'aria-label="Link to this view" style="flex:1;min-width:0;font-family:monospace;font-size:.85rem;'
+            'padding:.4rem .5rem;border:1px solid rgba(49,51,63,.3);border-radius:.4rem">'
+            '<button type="button" class="asi-share-copy" style="padding:.4rem .8rem;border:1px solid '
+            'rgba(49,51,63,.3);border-radius:.4rem;background:transparent;cursor:pointer">Copy</button></div>'
+            '<p class="asi-share-status" role="status" aria-live="polite" style="margin:.25rem 0 0;'
+            'font-size:.85rem"></p>'
+            f"<script>{SHARE_LINK_SCRIPT}</script>",
+            unsafe_allow_javascript=True,
+        )
         st.caption(f"Reopens “{title}” with the same filters on {published}, while that data version is kept.")
 
 

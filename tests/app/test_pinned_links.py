@@ -4,6 +4,8 @@ version that is gone opens the current figures and says why."""
 
 from __future__ import annotations
 
+import html
+import re
 from datetime import date
 from pathlib import Path
 
@@ -107,5 +109,7 @@ def test_every_screen_offers_a_link_with_its_filters_and_version(open_app, data_
     for page in ("pages/outcomes.py", "pages/map.py", "pages/coc_flow.py", "pages/toc.py", "pages/evaluations.py",
                  "pages/data.py"):
         at = open_app(folder, page=page, role="public", params={"region": "Europe"})
-        (code,) = [c.value for c in at.code if "v=" in c.value and "<iframe" not in c.value]  # not an embed code
+        (box,) = [h.value for h in at.get("html") if 'class="asi-share-url"' in h.value]
+        (code,) = re.findall(r'class="asi-share-url"[^>]* value="([^"]*)"', box)
+        code = html.unescape(code)
         assert "region=Europe" in code and f"v={board_id}" in code, (page, code)

@@ -208,7 +208,7 @@ def _take_map_selection() -> None:
     st.session_state["map_cell"] = 0
     ids = [c for c in str(picked.get("certification_ids") or "").split(";") if c]
     st.session_state["map_point_certs"] = ids
-    st.session_state["map_point_name"] = picked.get("facility_name") or "This facility"
+    st.session_state["map_point_name"] = picked.get("title") or "This facility"  # the facility's name
     if len(ids) == 1:
         _pick_certification(ids[0], "map")
 

@@ -37,7 +37,7 @@ from asi_me.queries.certifications import (
 from asi_me.queries.members import own_certifications
 from asi_me.ui import cache, widgets
 from asi_me.ui.charts import ranked_bars
-from asi_me.ui.context import is_phone, page_context
+from asi_me.ui.context import PageContext, is_phone, page_context
 from asi_me.ui.map_charts import (
     GHG_THRESHOLD_T_PER_T,
     build_certification_deck,
@@ -53,6 +53,12 @@ COUNTRY_KEY = "map_country_pick"
 MONTH_PARAM = "month"
 # Growth replay: at most this many frames, one every REPLAY_FRAME_SECONDS, drawn by a fragment
 # that the browser reruns on a timer; no server thread sleeps between frames.
+# The most markers the map sends: past it, nearby facilities are grouped into grid cells on the
+# server (facility_points). At a world view half a degree is a pixel or two, so 600 cells look
+# the same as 3,000 while the browser parses and draws a fifth of them (100x: 436 cells of 0.5°,
+# a 0.3 MB map message instead of 1.1 MB of 2,920 cells). Filtered to a region or a country,
+# the facilities come one by one again once they are fewer.
+MAP_POINTS = 600
 PHONE_MAP_PX = 350  # a 390 px phone less the page's side padding
 REPLAY_KEY = "map_replay_frames"
 REPLAY_TOTAL_KEY = "map_replay_total"
@@ -118,7 +124,7 @@ def _replay_growth(viewer: Viewer, filters: Filters) -> None:
     total = max(st.session_state.get(REPLAY_TOTAL_KEY, len(frames)), len(frames))
     step = frames.pop(0)
     shown = total - len(frames)
-    frame = cache.cached(facility_points, viewer, filters.replace(as_of=step))
+    frame = cache.cached(facility_points, viewer, filters.replace(as_of=step), max_points=MAP_POINTS)
     with st.container(horizontal=True, vertical_alignment="center", key="map_replay_bar"):
         st.progress(shown / total, text=f"Replaying growth: end of {_month_label(step)}, month {shown} of {total} "
                                         f"· {len(frame):,} points")
@@ -127,13 +133,12 @@ def _replay_growth(viewer: Viewer, filters: Filters) -> None:
     st.pydeck_chart(build_certification_deck(frame), height=540)
 
 
-def _map_image(countries: pd.DataFrame, month: date) -> None:
+def _map_image(countries: pd.DataFrame, month: date, version: str) -> None:
     """The map as a PNG to take away: countries shaded by certified facilities, with its title,
     source and data version drawn in (built when clicked)."""
     from asi_me.ui import images  # noqa: PLC0415 - vl-convert loads only when asked
 
     title = f"Countries with ASI-certified facilities, end of {_month_label(month)}"
-    version = widgets.image_version()
 
     def make() -> bytes:
         return images.altair_image(images.country_choropleth(countries), title=title, fmt="png", version=version,
@@ -203,7 +208,7 @@ def _take_map_selection() -> None:
     st.session_state["map_cell"] = 0
     ids = [c for c in str(picked.get("certification_ids") or "").split(";") if c]
     st.session_state["map_point_certs"] = ids
-    st.session_state["map_point_name"] = picked.get("facility_name") or "This facility"
+    st.session_state["map_point_name"] = picked.get("title") or "This facility"  # the facility's name
     if len(ids) == 1:
         _pick_certification(ids[0], "map")
 
@@ -328,33 +333,30 @@ def _detail_panel(certification_id: str, viewer, filters, min_reporters: int, *,
         )
 
 
-def main() -> None:
-    ctx = page_context()
+def _page_state() -> tuple[object, ...]:
+    """What the rest of the page, outside the map's fragment, is drawn from: the month (the
+    register and the member's certifications) and the certification open (the detail beside
+    the register, or under the map)."""
+    return (st.session_state.get("map_month"), st.session_state.get("map_cert"),
+            st.session_state.get("map_cert_from"))
+
+
+@st.fragment
+def _map_part(ctx: PageContext, growth: pd.DataFrame, months: list[date], version: str) -> date:
+    """The map's controls and everything they change: the tiles, the map, its legend, the point
+    or cell picked, the chart and records by country and the emissions section.
+
+    Switching "Country totals" or "Smelter emissions", or hovering and zooming, reruns only this
+    part. A change that the rest of the page reads (the month, which the register follows, or a
+    certification opened from the map, which closes the one beside the register) reruns the
+    whole page, so no figure on it is left from another month. Returns the month shown.
+    `version` is the data version drawn into the map's PNG, read in the page run (the frame's
+    page context is not there in a fragment run).
+    """
     viewer, filters, minimum = ctx.viewer, ctx.filters, ctx.min_reporters
-    st.caption(
-        "ASI-certified facilities by certification status and standard. Points are placed at the facility's "
-        "recorded coordinates; land and borders are Natural Earth outlines shipped with the app, so the map "
-        "works offline."
-    )
-    if not ctx.has_data or ctx.rows("certifications") == 0:
-        widgets.empty_state(
-            "There are no certifications in the loaded data, so there is nothing to map.",
-            hint="Load certification exports from elementAl with `python -m asi_me ingest PATH`.",
-        )
-        return
-
-    st.session_state.setdefault("map_cert", st.query_params.get(CERT_PARAM))
-    _take_register_selection()
-    _take_map_selection()
-    growth = cache.cached(growth_replay, viewer, filters)
-    months = [pd.Timestamp(m).date() for m in growth["month_on"]] if not growth.empty else [ctx.as_of]
-    url_month = st.query_params.get(MONTH_PARAM)
-    if "map_month" not in st.session_state:
-        wanted = next((m for m in months if url_month and m.isoformat()[:7] == url_month[:7]), months[-1])
-        st.session_state["map_month"] = wanted
-    elif st.session_state["map_month"] not in months:
-        st.session_state["map_month"] = months[-1]
-
+    full_run = bool(st.session_state.get("map_full_run"))
+    if not full_run:
+        _take_map_selection()  # a click on the map reruns only this fragment
     with st.container(key="controls_map_bar"):
         slider_col, toggle_col = st.columns([3, 2], vertical_alignment="bottom")
         with slider_col:
@@ -391,15 +393,22 @@ def main() -> None:
     elif MONTH_PARAM in st.query_params:
         del st.query_params[MONTH_PARAM]
 
+    if replay:
+        st.session_state["map_replay_asked"] = True
+    if full_run:
+        st.session_state["map_page_state"] = _page_state()
+    elif _page_state() != st.session_state.get("map_page_state") or replay:
+        st.rerun(scope="app")
+    replay = replay or bool(st.session_state.pop("map_replay_asked", False))
+
     map_filters = filters.replace(as_of=month)
-    points = cache.cached(facility_points, viewer, map_filters)
+    points = cache.cached(facility_points, viewer, map_filters, max_points=MAP_POINTS)
     limit = register_row_limit()
     sort_by, descending, page = _register_order()
+    # The register's totals, for the tiles; the page itself is drawn with the register below.
     register = _register_page(viewer, map_filters, limit, sort_by=sort_by, descending=descending, page=page)
-    if page > 1 and register.rows.empty:  # the filters narrowed the register below this page
-        page = 1
-        st.session_state["map_page"] = 1
-        register = _register_page(viewer, map_filters, limit, sort_by=sort_by, descending=descending, page=page)
+    if page > 1 and register.rows.empty:
+        register = _register_page(viewer, map_filters, limit, sort_by=sort_by, descending=descending, page=1)
     countries = cache.cached(country_aggregates, viewer, map_filters)
     unplaced = cache.cached(facilities_without_coordinates, viewer, map_filters)
     emissions = cache.cached(smelter_emissions, viewer, map_filters) if show_emissions else None
@@ -498,7 +507,7 @@ def main() -> None:
             "its certification.</span>",
             unsafe_allow_html=True,
         )
-        _map_image(countries, month)
+        _map_image(countries, month, version)
 
     widgets.figure_card(
         f"Certified facilities, end of {_month_label(month)}",
@@ -586,6 +595,51 @@ def main() -> None:
                     "Per-smelter figures are not published; regions with fewer than "
                     f"{minimum} reporting companies are withheld."
                 )
+
+    return month
+
+
+def main() -> None:
+    ctx = page_context()
+    viewer, filters, minimum = ctx.viewer, ctx.filters, ctx.min_reporters
+    st.caption(
+        "ASI-certified facilities by certification status and standard. Points are placed at the facility's "
+        "recorded coordinates; land and borders are Natural Earth outlines shipped with the app, so the map "
+        "works offline."
+    )
+    if not ctx.has_data or ctx.rows("certifications") == 0:
+        widgets.empty_state(
+            "There are no certifications in the loaded data, so there is nothing to map.",
+            hint="Load certification exports from elementAl with `python -m asi_me ingest PATH`.",
+        )
+        return
+
+    st.session_state.setdefault("map_cert", st.query_params.get(CERT_PARAM))
+    _take_register_selection()
+    _take_map_selection()
+    growth = cache.cached(growth_replay, viewer, filters)
+    months = [pd.Timestamp(m).date() for m in growth["month_on"]] if not growth.empty else [ctx.as_of]
+    url_month = st.query_params.get(MONTH_PARAM)
+    if "map_month" not in st.session_state:
+        wanted = next((m for m in months if url_month and m.isoformat()[:7] == url_month[:7]), months[-1])
+        st.session_state["map_month"] = wanted
+    elif st.session_state["map_month"] not in months:
+        st.session_state["map_month"] = months[-1]
+
+    st.session_state["map_full_run"] = True
+    try:
+        month = _map_part(ctx, growth, months, widgets.image_version())
+    finally:
+        st.session_state["map_full_run"] = False
+    map_filters = filters.replace(as_of=month)
+    limit = register_row_limit()
+    sort_by, descending, page = _register_order()
+    register = _register_page(viewer, map_filters, limit, sort_by=sort_by, descending=descending, page=page)
+    if page > 1 and register.rows.empty:  # the filters narrowed the register below this page
+        page = 1
+        st.session_state["map_page"] = 1
+        register = _register_page(viewer, map_filters, limit, sort_by=sort_by, descending=descending, page=page)
+    period = _period_words(filters)
 
     if viewer.role is Role.MEMBER:
         own = cache.cached(own_certifications, viewer, map_filters)

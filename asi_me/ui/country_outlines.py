@@ -3,6 +3,10 @@
 asi_me/reference/countries-110m.geojson is Natural Earth 1:110m (public domain), built by
 scripts/build_country_outlines.py. The map draws it as land and borders, and colours the
 countries with certified facilities, so it needs no tiles and no network.
+
+The land and borders layer is the same on every map, so the browser fetches it once, as a
+static file of the app (LAND_FILE, served at LAND_URL with `server.enableStaticServing`),
+instead of finding it again in every map message; `land_geojson` writes what that file holds.
 """
 
 from __future__ import annotations
@@ -16,6 +20,11 @@ OUTLINES_PATH = Path(__file__).resolve().parent.parent / "reference" / "countrie
 # Antarctica holds no facility, and Web Mercator stretches it into a band across the bottom
 # of every world view that would read as a continent of data.
 LEFT_OFF_THE_MAP = frozenset({"AQ"})
+# The land layer as a static file: the geometry of every outline, no properties (nothing in it
+# is picked). Streamlit serves the main script's static/ folder (a link to asi_me/ui/static) at
+# app/static/; the URL is relative, so it resolves under any base path the app is served at.
+LAND_FILE = Path(__file__).resolve().parent / "static" / "land-110m.geojson"
+LAND_URL = "app/static/" + LAND_FILE.name
 
 
 @dataclass(frozen=True)
@@ -48,3 +57,9 @@ def country_outlines() -> tuple[CountryOutline, ...]:
 def outlined_countries() -> frozenset[str]:
     """Alpha-2 codes of the countries that have an outline."""
     return frozenset(outline.country for outline in country_outlines() if outline.country)
+
+
+def land_geojson() -> str:
+    """The text of LAND_FILE: every outline's geometry as one compact FeatureCollection."""
+    features = [outline.feature() for outline in country_outlines()]
+    return json.dumps({"type": "FeatureCollection", "features": features}, separators=(",", ":")) + "\n"

@@ -26,7 +26,7 @@ import pydeck as pdk
 from pydeck.bindings.json_tools import default_serialize
 
 from asi_me.data.vocab import CertificationStatus
-from asi_me.ui.country_outlines import country_outlines, outlined_countries
+from asi_me.ui.country_outlines import LAND_URL, country_outlines, outlined_countries
 from asi_me.ui.palette import status_style
 
 # Okabe-Ito colours (RGB).
@@ -419,7 +419,7 @@ def view_for(points: pd.DataFrame, *, width_px: int = 820, height_px: int = 540)
 # data the unused columns made the map message several megabytes.
 FACILITY_LAYER_COLUMNS = [
     "longitude", "latitude", "radius", "fill_color", "line_color", "line_width", "title", "detail",
-    "is_cell", "n_facilities", "facility_name", "certification_ids",
+    "is_cell", "n_facilities", "certification_ids",
 ]
 SYMBOL_LAYER_COLUMNS = ["longitude", "latitude", "symbol", "symbol_color", "symbol_size"]
 COUNTRY_POINT_COLUMNS = ["longitude", "latitude", "fill_color", "title", "detail", "country"]  # country: clicks
@@ -488,17 +488,21 @@ def build_certification_deck(
 
     Every layer has an id, so Streamlit can report selections by layer; the facility layer
     (a certification) and the country layers (the records behind a country, whose features and
-    points carry its code) are read for selection. The land is the first layer and is not pickable.
+    points carry its code) are read for selection. The land is the first layer (the static file
+    at LAND_URL) and is not pickable.
     """
     view = view_for(points if not points.empty else pd.DataFrame(columns=["latitude", "longitude"]), width_px=width_px)
     country_frame = (
         country_layer_frame(countries) if show_countries and countries is not None and not countries.empty else None
     )
-    base, filled, country_points = country_layers_data(country_frame)
+    _, filled, country_points = country_layers_data(country_frame)
     layers: list[pdk.Layer] = [
         pdk.Layer(
             "GeoJsonLayer",
-            data=base,
+            # Every outline, from a static file: fetched once and kept by the browser, and the same
+            # data on every map, so deck.gl neither parses nor triangulates it again on a change.
+            # The choropleth draws over the countries it colours.
+            data=LAND_URL,
             id="land",
             filled=True,
             stroked=True,

@@ -13,7 +13,14 @@ import pydeck as pdk
 import pytest
 
 from asi_me.data.vocab import CertificationStatus
-from asi_me.ui.country_outlines import OUTLINES_PATH, country_outlines, outlined_countries
+from asi_me.ui.country_outlines import (
+    LAND_FILE,
+    LAND_URL,
+    OUTLINES_PATH,
+    country_outlines,
+    land_geojson,
+    outlined_countries,
+)
 from asi_me.ui.map_charts import (
     GHG_THRESHOLD_T_PER_T,
     STATUS_COLOURS,
@@ -144,7 +151,7 @@ def test_country_layer_only_when_asked() -> None:
     assert "countries" not in [item.id for item in off.layers]
     assert [row["text"] for row in layer(on, "country-labels").data] == ["Norway 7"]
     assert list(fills_by_country(on)) == ["Norway"]  # Chad has none: plain land
-    assert "Chad" not in json.dumps(layer(on, "land").data)
+    assert layer(on, "land").data == LAND_URL  # every outline, plain land, from the static file
 
 
 def test_each_class_boundary_gives_the_colour_worked_out_by_hand() -> None:
@@ -218,23 +225,31 @@ def test_crowded_labels_keep_the_larger_country_and_sit_above_the_dots() -> None
     assert layer(deck, "country-labels").pickable is False  # a click goes through to the dot below
 
 
-def test_land_is_the_first_layer_not_pickable_and_no_outline_is_sent_twice() -> None:
+def test_land_is_the_first_layer_a_static_file_and_the_choropleth_sends_only_its_countries() -> None:
     for show in (False, True):
         deck = build_certification_deck(points(), countries_frame({"NO": 7, "BR": 3}), show_countries=show)
         land = deck.layers[0]
         assert land.id == "land"
         assert land.type == "GeoJsonLayer"
         assert land.pickable is False
+        assert land.data == LAND_URL  # not in the map message: the browser fetches it once
         ids = [item.id for item in deck.layers]
         assert ids.index("graticule") > ids.index("land")
         assert ids.index("facilities") > max(ids.index("land"), ids.index("graticule"))
-        drawn = len(land.data) + (len(layer(deck, "countries").data) if show else 0)
-        assert drawn == len(country_outlines())
-        assert all(feature["properties"] == {} for feature in land.data)  # the land needs no properties
     chosen = layer(deck, "countries")
     assert chosen.pickable is True
+    assert sorted(f["properties"]["title"] for f in chosen.data) == ["Brazil", "Norway"]
     # the code lets a click on a country list the records behind it (pages/map.py)
     assert {key for f in chosen.data for key in f["properties"]} == {"fill_color", "title", "detail", "country"}
+
+
+def test_the_land_file_served_is_every_outline_without_properties() -> None:
+    # The committed file is what the outlines give today (rebuild it with land_geojson() if not).
+    assert LAND_FILE.read_text(encoding="utf-8") == land_geojson()
+    land = json.loads(LAND_FILE.read_text(encoding="utf-8"))
+    assert len(land["features"]) == len(country_outlines())
+    assert all(feature["properties"] == {} for feature in land["features"])
+    assert LAND_URL.endswith("app/static/" + LAND_FILE.name) and not LAND_URL.startswith("/")
 
 
 def test_outlines_join_on_the_apps_country_codes() -> None:
@@ -289,11 +304,13 @@ def test_every_demo_facility_country_has_an_outline_or_a_circle(demo_store) -> N
     assert circled == set(TOO_SMALL_FOR_110M.values())
 
 
-# Measured on the demo (public view, end of Oct 2026, country layer on): 130,746 bytes before the
-# outlines, 265,474 with them (land and choropleth layers about 150 KB). The budget leaves room
-# for growth, not for sending the outlines twice or carrying properties no layer reads.
-DEMO_DECK_BUDGET_BYTES = 300_000
-OUTLINE_LAYERS_BUDGET_BYTES = 180_000
+# Measured on the demo (public view, country layer on): 266,632 bytes when the land layer was
+# in every message (land 73 KB, choropleth 92 KB) and each facility carried its name twice;
+# 181,614 with the land a static file. Country layer off: 256,713 then (the land was 158 KB),
+# 87,598 now. The budgets leave room for growth, not for sending the land again.
+DEMO_DECK_BUDGET_BYTES = 200_000
+DEMO_DECK_WITHOUT_COUNTRIES_BUDGET_BYTES = 110_000
+OUTLINE_LAYERS_BUDGET_BYTES = 100_000
 
 
 def test_map_message_with_outlines_stays_within_its_byte_budget(demo_store) -> None:
@@ -310,6 +327,8 @@ def test_map_message_with_outlines_stays_within_its_byte_budget(demo_store) -> N
     assert len(spec.encode()) < DEMO_DECK_BUDGET_BYTES
     outline_layers = [item for item in json.loads(spec)["layers"] if item["id"] in {"land", "countries"}]
     assert len(json.dumps(outline_layers, separators=(",", ":")).encode()) < OUTLINE_LAYERS_BUDGET_BYTES
+    plain = build_certification_deck(facility_points(demo_store, viewer, filters), show_countries=False)
+    assert len(plain.to_json().encode()) < DEMO_DECK_WITHOUT_COUNTRIES_BUDGET_BYTES
 
 
 def test_emissions_compare_each_smelter_with_the_threshold_in_words() -> None:

@@ -124,15 +124,23 @@ with friendly_errors("the data-quality flags"):
         }
         for code, (title, fn) in details.items():
             frame = cached(fn, viewer, filters)
-            with st.expander(f"{title} ({len(frame)})"):
-                if frame.empty:
+            # A detail table is sent only while its section is open (?detail_<code>=true reopens it).
+            section = st.expander(f"{title} ({len(frame)})", key=f"detail_{code}", bind="query-params")
+            with section:
+                if not section.open:
+                    pass
+                elif frame.empty:
                     empty_state("Nothing flagged.")
                 else:
                     data_table(frame, key=f"detail-{code}", download=f"asi-quality-{code}",
                                min_reporters=ctx.min_reporters, row_limit=DETAIL_ROW_LIMIT)
         outliers = cached(quality.quality_indicator_outliers, viewer)
-        with st.expander(f"Indicator outliers ({len(outliers)})"):
-            if outliers.empty:
+        section = st.expander(f"Indicator outliers ({len(outliers)})", key="detail_indicator_outliers",
+                              bind="query-params")
+        with section:
+            if not section.open:
+                pass
+            elif outliers.empty:
                 empty_state("No indicator observation is far from its series.")
             else:
                 data_table(outliers, key="detail-indicator-outliers", download="asi-quality-indicator-outliers",

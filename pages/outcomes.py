@@ -45,12 +45,24 @@ def _tiles() -> tuple[tuple[Tile, ...], pd.DataFrame]:
 # Everything a card below reads besides the snapshot: its table and chart are cached under this.
 shown_for = (viewer, filters)
 
+
+
+@st.fragment
+def _tile_table(tile_table: pd.DataFrame) -> None:
+    """The tiles as a table, sent only while its section is open (`?tile_table=true` reopens it),
+    so the first screen carries no table; opening it reruns this section alone."""
+    section = st.expander("The tiles as a table, with definitions and sources", key="tile_table",
+                          bind="query-params")
+    with section:
+        if section.open:
+            data_table(tile_table, key="tiles", download="asi-outcome-tiles", min_reporters=ctx.min_reporters,
+                       content_key=shown_for)
+
+
 with friendly_errors("the published tiles"):
     tiles, tile_table = cached_view("outcome-tiles", shown_for, _tiles)
     kpi_grid(tiles, content_key=shown_for)
-    with st.expander("The tiles as a table, with definitions and sources"):
-        data_table(tile_table, key="tiles", download="asi-outcome-tiles", min_reporters=ctx.min_reporters,
-                   content_key=shown_for)
+    _tile_table(tile_table)
 
 # ------------------------------------------------------------------ why did it move?
 _GROUP_WORDS = {None: "Reason only", "country": "Country", "region": "Region", "activity": "Supply-chain activity",
@@ -156,10 +168,23 @@ def _records_behind(found: changes.ChangeBreakdown, view: tuple) -> None:
                content_key=(*view, chosen))
 
 
+# The breakdown's own choices in a link (?why_subject=...) open it, as before it was built on demand.
+WHY_CHOICES = ("why_subject", "why_figure", "why_from", "why_to", "why_by")
+
+
+@st.fragment
+def _why_section() -> None:
+    """The breakdown, run only while its section is open (`?why=true` reopens it): a closed section
+    costs the page no query and sends no chart; its choices rerun this section alone."""
+    section = st.expander("Why did it move? What entered and what left between two dates", key="why",
+                          bind="query-params", expanded=any(k in st.query_params for k in WHY_CHOICES))
+    with section, friendly_errors("the change breakdown"):
+        if section.open:
+            _why_it_moved()
+
+
 if not ctx.presenting:
-    with st.expander("Why did it move? What entered and what left between two dates"), friendly_errors(
-            "the change breakdown"):
-        _why_it_moved()
+    _why_section()
 
 # ------------------------------------------------------------------ a member's own view
 if viewer.role is Role.MEMBER and not ctx.presenting:

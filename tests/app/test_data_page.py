@@ -60,7 +60,9 @@ def test_a_long_flag_detail_sends_its_first_rows_and_its_csv_holds_every_row(
     outliers = quality_indicator_outliers(demo_store, Viewer.secretariat())
     total = len(outliers)
     assert total > 500  # the demo's observations hold 1,023 outliers
-    at = open_app(demo_dir, page="pages/data.py", role="secretariat")
+    # detail tables are sent while their sections are open; the link keeps them open
+    at = open_app(demo_dir, page="pages/data.py", role="secretariat",
+                  params={"detail_indicator_outliers": "true", "detail_late_reports": "true"})
     assert_clean(at)
     (table,) = [t.value for t in at.dataframe if len(t.value) == 500]
     assert f"Showing the first 500 of {total:,} rows; the CSV holds all of them." in [c.value for c in at.caption]

@@ -59,6 +59,7 @@ def test_a_finding_link_opens_the_explorer_on_its_indicator_even_after_another_n
     other = next(n for n in toc.toc_graph(demo_store, Viewer.public()).node_ids if n != row["toc_node_id"])
     at = open_app(demo_dir, page="pages/toc.py", params={"node": other})
     assert at.selectbox(key="toc_node").value == other
+    at.query_params["section"] = FINDINGS_SECTION  # the findings are built only in their open tab
     at.switch_page(PAGE).run()
     link = _link(at, f"finding_link_{row['evidence_id']}_{row['finding_no']}")
     for key in list(at.query_params):
@@ -90,3 +91,20 @@ def test_the_explorer_shows_what_the_evidence_found_about_the_selected_node(open
     assert all(f in text for f in mine["finding"])
     assert all(a in text for a in assumptions.loc[assumptions["toc_node_id"] == node, "assumption"])
     assert not any(f in text for f in findings.loc[findings["toc_node_id"] != node, "finding"])
+
+
+def test_only_the_open_section_is_built(open_app, demo_dir, demo_store):
+    evidence = open_app(demo_dir, page=PAGE)
+    assert_clean(evidence)
+    labels = [m.label for m in evidence.metric]
+    assert "Evaluations completed" in labels and "Findings that confirm" not in labels
+    findings = open_app(demo_dir, page=PAGE, params={"section": FINDINGS_SECTION})
+    assert_clean(findings)
+    labels = [m.label for m in findings.metric]
+    assert "Findings that confirm" in labels and "Evaluations completed" not in labels
+    # the findings' table is sent once its section is opened, and a link reopens it
+    assert not any("Bearing" in t.value.columns for t in findings.dataframe)
+    table = open_app(demo_dir, page=PAGE, params={"section": FINDINGS_SECTION, "findings_table": "true"})
+    assert_clean(table)
+    shown = next(t.value for t in table.dataframe if "Bearing" in t.value.columns)
+    assert len(shown) == len(toc.evidence_findings(demo_store, Viewer.public()))

@@ -32,6 +32,8 @@ def _tile(at: AppTest, title: str) -> dict[str, str]:
 
 def _breakdown(at: AppTest, *, start: date | None = START, figure: str | None = None, by: str | None = None,
                subject: str | None = None) -> AppTest:
+    at.session_state["why"] = True  # the user opens the section: it is built only while open
+    at.run()
     if subject:
         at.selectbox(key="why_subject").set_value(subject).run()
     if figure:
@@ -147,3 +149,19 @@ def test_a_link_reopens_the_same_breakdown(open_app, demo_dir):
     summary = next(m.value for m in at.markdown if "entered and" in m.value)
     assert summary.startswith("**Members: ") and "on 31 December 2020" in summary and "on 31 December 2021" in summary
     assert "By country" in screen_text(at)
+
+
+def test_the_section_is_built_only_when_opened_and_a_link_reopens_it(open_app, demo_dir):
+    at = open_app(demo_dir, params={"as_of": END.isoformat()})
+    assert_clean(at)
+    # closed: the first screen has its tiles and growth charts but no breakdown to wait for
+    assert "Why did it move? What entered and what left between two dates" in [e.label for e in at.expander]
+    assert not any(s.key == "why_subject" for s in at.selectbox)
+    assert not any("entered and" in m.value for m in at.markdown)
+    steps = _steps(_breakdown(at, subject="ps_certificates"))
+    assert steps[0][1] == "start"
+    # the open section is in the link: reloading it shows the same breakdown
+    reopened = open_app(demo_dir, params={"as_of": END.isoformat(), "why": "true"})
+    assert_clean(reopened)
+    assert _steps(reopened) == _steps(open_app(demo_dir, params={"as_of": END.isoformat(), "why": "true"}))
+    assert any(s.key == "why_subject" for s in reopened.selectbox)

@@ -40,6 +40,7 @@ from asi_me.ui.charts import ranked_bars
 from asi_me.ui.context import PageContext, is_phone, page_context
 from asi_me.ui.map_charts import (
     GHG_THRESHOLD_T_PER_T,
+    MAP_POINTS,
     build_certification_deck,
     build_emissions_by_region,
     choropleth_breaks,
@@ -53,12 +54,6 @@ COUNTRY_KEY = "map_country_pick"
 MONTH_PARAM = "month"
 # Growth replay: at most this many frames, one every REPLAY_FRAME_SECONDS, drawn by a fragment
 # that the browser reruns on a timer; no server thread sleeps between frames.
-# The most markers the map sends: past it, nearby facilities are grouped into grid cells on the
-# server (facility_points). At a world view half a degree is a pixel or two, so 600 cells look
-# the same as 3,000 while the browser parses and draws a fifth of them (100x: 436 cells of 0.5°,
-# a 0.3 MB map message instead of 1.1 MB of 2,920 cells). Filtered to a region or a country,
-# the facilities come one by one again once they are fewer.
-MAP_POINTS = 600
 PHONE_MAP_PX = 350  # a 390 px phone less the page's side padding
 REPLAY_KEY = "map_replay_frames"
 REPLAY_TOTAL_KEY = "map_replay_total"

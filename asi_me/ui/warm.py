@@ -26,6 +26,7 @@ from asi_me.publish import exports
 from asi_me.queries import catalogue, certifications, changes, coc, members, outcomes, quality, toc
 from asi_me.settings import Settings
 from asi_me.ui import cache, process
+from asi_me.ui.map_charts import MAP_POINTS
 from asi_me.ui.tables import register_row_limit
 
 log = logging.getLogger(__name__)
@@ -78,9 +79,9 @@ def default_view_calls() -> list[Call]:
     if not growth.empty:
         month = growth["month_on"].iloc[-1]
         on_map = NO_FILTERS.replace(as_of=month.date() if hasattr(month, "date") else month)
+        calls.append((certifications.facility_points, (PUBLIC, on_map), {"max_points": MAP_POINTS}))
         calls += [(fn, (PUBLIC, on_map), {}) for fn in (
-            certifications.facility_points, certifications.country_aggregates,
-            certifications.facilities_without_coordinates)]
+            certifications.country_aggregates, certifications.facilities_without_coordinates)]
         calls.append((certifications.certification_register_page, (PUBLIC, on_map), {"limit": register_row_limit()}))
     return calls
 

@@ -15,6 +15,7 @@ in a snapshot not marked demo (role switching must be refused there).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from html.parser import HTMLParser
 from pathlib import Path
@@ -169,6 +170,10 @@ def tile_values(at: AppTest) -> dict[str, str]:
     return {label: tile["value"] for label, tile in tiles(at).items()}
 
 
+_SCRIPT = re.compile(r"<script>.*?</script>", re.S)
+_SHARE_VALUE = re.compile(r'(class="asi-share-url"[^>]*?) value="[^"]*"')
+
+
 def screen_text(at: AppTest) -> str:
     """Every piece of text a person can read on the screen, tables included."""
     parts: list[str] = []
@@ -176,7 +181,8 @@ def screen_text(at: AppTest) -> str:
         parts += [str(e.value) for e in getattr(at, kind)]
     parts += [str(m.label) + " " + str(m.value) + " " + str(m.delta) for m in at.metric]
     parts += [f"{label} {t['value']} {t['delta']} {t['note']}" for label, t in tiles(at).items()]
-    parts += [e.value for e in at.get("html")]
+    # A share box's value is a link (it pins the data version), and a script is code: neither is read.
+    parts += [_SHARE_VALUE.sub(r"\1", _SCRIPT.sub("", e.value)) for e in at.get("html")]
     for frame in at.dataframe:
         parts.append(frame.value.to_csv(index=False))
     return "\n".join(parts)

@@ -420,7 +420,8 @@ def test_the_browser_and_burst_scripts_measure_a_page_and_a_burst_on_the_demo_da
 
     page = parts["browser"]["pages"]
     assert [p["page"] for p in page] == ["Evaluations & Stories of Change"]
-    assert all(page[0][key]["runs"] == 1 for key in ("cold", "warm", "filter_change"))
+    measured = {key: page[0].get(key) for key in ("cold", "warm", "filter_change")}
+    assert all(m and m["runs"] == 1 for m in measured.values()), (measured, page[0].get("errors"), page[0].get("error"))
     assert parts["browser"]["shell"]["title"]["runs"] == 1
     assert parts["burst"]["bursts"][0]["finished"] == 2
     assert unmeasured({"factors": {"1": parts}}) == []

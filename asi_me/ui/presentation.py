@@ -32,10 +32,6 @@ _BASE_CSS = """
 .asi-chip.none {border-color: #bbb; color: #555; background: #f6f6f6;}
 .asi-footer {display: none;}
 [data-testid="stMetricValue"] {font-variant-numeric: tabular-nums;}
-/* The four questions' links wrap in their narrow cards (1280 px projector) instead of being cut. */
-.st-key-asi_me_questions [data-testid="stPageLink-NavLink"] {height: auto;}
-.st-key-asi_me_questions [data-testid="stPageLink-NavLink"] * {white-space: normal; overflow: visible;
-    text-overflow: clip; overflow-wrap: anywhere;}
 [data-testid="stMetricLabel"] p {white-space: normal; overflow: visible; text-overflow: clip;}
 [data-testid="stMetricLabel"], [data-testid="stMetricLabel"] > div {overflow: visible; max-width: 100%;}
 .asi-tiles {display: grid; gap: 1rem; margin: 0.25rem 0 0.5rem 0;

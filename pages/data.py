@@ -127,22 +127,18 @@ with friendly_errors("the data-quality flags"):
             # A detail table is sent only while its section is open (?detail_<code>=true reopens it).
             section = st.expander(f"{title} ({len(frame)})", key=f"detail_{code}", bind="query-params")
             with section:
-                if not section.open:
-                    pass
-                elif frame.empty:
+                if section.open and frame.empty:
                     empty_state("Nothing flagged.")
-                else:
+                elif section.open:
                     data_table(frame, key=f"detail-{code}", download=f"asi-quality-{code}",
                                min_reporters=ctx.min_reporters, row_limit=DETAIL_ROW_LIMIT)
         outliers = cached(quality.quality_indicator_outliers, viewer)
         section = st.expander(f"Indicator outliers ({len(outliers)})", key="detail_indicator_outliers",
                               bind="query-params")
         with section:
-            if not section.open:
-                pass
-            elif outliers.empty:
+            if section.open and outliers.empty:
                 empty_state("No indicator observation is far from its series.")
-            else:
+            elif section.open:
                 data_table(outliers, key="detail-indicator-outliers", download="asi-quality-indicator-outliers",
                            min_reporters=ctx.min_reporters, row_limit=DETAIL_ROW_LIMIT)
     else:
